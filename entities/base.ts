@@ -1,0 +1,51 @@
+import { Column, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm'
+
+/**
+ * Columns every register record has. The primary key is (workspace, id): a record's id is unique
+ * within its workspace, so one workspace's export can be imported into another without collisions.
+ * Timestamps are ISO 8601 strings (millisecond precision, UTC) so that SQLite and PostgreSQL store
+ * and compare them identically.
+ */
+export abstract class RegisterRecord {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  workspaceId!: string
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string
+
+  @Column({ type: 'varchar', length: 30 })
+  createdAt!: string
+
+  @Column({ type: 'varchar', length: 30 })
+  updatedAt!: string
+
+  @Column({ type: 'integer' })
+  version!: number
+}
+
+/** A row of an activity's (or processor's) ordered list: owned by its parent, keyed by position. */
+export abstract class OwnedRow {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  workspaceId!: string
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  ownerId!: string
+
+  @PrimaryColumn({ type: 'integer' })
+  position!: number
+}
+
+/**
+ * A reference to another register record of the same workspace, enforced by a composite foreign key
+ * (workspace_id, <column>) → (workspace_id, id): a reference can never cross workspaces or dangle.
+ * Owned rows cascade with their owner; references to other records restrict deletion.
+ */
+export function References(target: () => Function, column: string, onDelete: 'CASCADE' | 'RESTRICT' = 'RESTRICT'): PropertyDecorator {
+  return (proto, property) => {
+    ManyToOne(target, { onDelete, onUpdate: 'NO ACTION', createForeignKeyConstraints: true })(proto, property)
+    JoinColumn([
+      { name: 'workspace_id', referencedColumnName: 'workspaceId' },
+      { name: column, referencedColumnName: 'id' },
+    ])(proto, property)
+  }
+}

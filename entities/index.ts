@@ -1,0 +1,23 @@
+import { Controller } from './controller'
+import { Processor, ProcessorSubProcessor } from './processor'
+import {
+  DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
+} from './catalogue'
+import {
+  ActivityDataCategory, ActivityDataSubjectCategory, ActivityJointController, ActivityOnBehalfOfController,
+  ActivityProcessor, ActivityPurpose, ActivityPurposeLegalBasis, ActivityRecipient, ActivityRetention,
+  ActivityRetentionDataCategory, ActivitySecurityMeasure, ActivityTransfer, ProcessingActivity,
+} from './processing-activity'
+
+export * from './controller'
+export * from './processor'
+export * from './catalogue'
+export * from './processing-activity'
+
+export const entities = [
+  Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
+  Recipient, RetentionRule, SecurityMeasure, ProcessingActivity, ActivityJointController,
+  ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
+  ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
+  ActivityRetentionDataCategory, ActivitySecurityMeasure,
+]

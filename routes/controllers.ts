@@ -1,0 +1,4 @@
+import { controllers } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(controllers)

@@ -1,0 +1,149 @@
+import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { NotFound } from '../src/errors'
+import { patchSchemaName } from '../src/schemas/views'
+import { ResourceDef } from '../src/register/model'
+import { getView, ListQuery, listViews } from '../src/register/reads'
+import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/writes'
+
+/** Errors every API operation may answer, all in the one Error shape. */
+export const errorResponses = (...codes: number[]): Record<number, object> =>
+  Object.fromEntries([...new Set([400, 401, 403, 500, ...codes])].sort().map((c) => [c, { $ref: 'Error#' }]))
+
+const pascal = (s: string): string => s.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())
+const singular = (def: ResourceDef): string => pascal(def.type)
+
+export const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid', description: 'The record\'s id' } },
+  required: ['id'],
+} as const
+
+const ifMatchHeader = {
+  type: 'object',
+  properties: {
+    'if-match': { type: 'string', description: 'The ETag of the version you read; the write fails with 412 when the record has changed since', examples: ['"3"'] },
+  },
+} as const
+
+/** `"3"`, `W/"3"` or `*` → the version expected; any other value can never match. */
+function expectedVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match']
+  if (header === undefined || header.trim() === '*') return undefined
+  const m = /^\s*(?:W\/)?"(\d+)"\s*$/.exec(header)
+  if (!m) throw new PreconditionFailed(-1)
+  return Number(m[1])
+}
+
+const etag = (reply: FastifyReply, view: { version: number }): void => {
+  reply.header('etag', `"${view.version}"`)
+}
+
+/**
+ * The six operations of a register resource: list, get, create, replace, update and delete.
+ * Each route file calls this with its resource's description; handlers stay thin.
+ */
+export function crudRoutes(def: ResourceDef) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const base = `/api/v1/${def.plural}`
+    const name = singular(def)
+    const plural = pascal(def.plural)
+    const tags = [def.tag]
+    const security = [{ bearerAuth: [] }]
+    const sorts = def.sortFields.flatMap((f) => [f, `-${f}`])
+
+    const querystring = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size' },
+        offset: { type: 'integer', minimum: 0, maximum: 1000000000, default: 0, description: 'Records to skip' },
+        sort: { type: 'string', enum: sorts, default: 'createdAt', description: 'Field to sort by; a leading - sorts descending' },
+        q: { type: 'string', minLength: 1, maxLength: 200, description: `Text search in ${def.searchColumns.join(', ')}` },
+        ...Object.fromEntries(def.filters.map((f) => [f.param, { ...f.schema, description: `Only ${def.titlePlural} with this ${f.param}` }])),
+      },
+    }
+
+    app.get(base, {
+      config: { auth: 'reader' },
+      schema: {
+        summary: `List ${def.titlePlural}`, tags, security, operationId: `list${plural}`, querystring,
+        response: { 200: { $ref: `${def.viewSchema}List#` }, ...errorResponses() },
+      },
+    }, async (request) => {
+      const { ws } = request.principal
+      return app.db.read((m) => listViews(m, ws, def, request.query as ListQuery, app.db.dialect))
+    })
+
+    app.get(`${base}/:id`, {
+      config: { auth: 'reader' },
+      schema: {
+        summary: `Get a ${def.title}`, tags, security, operationId: `get${name}`, params: idParams,
+        response: { 200: { $ref: `${def.viewSchema}#` }, ...errorResponses(404) },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const view = await app.db.read((m) => getView(m, request.principal.ws, def, id))
+      if (!view) throw new NotFound(def.title, id)
+      etag(reply, view as { version: number })
+      return view
+    })
+
+    app.post(base, {
+      config: { auth: def.writeRole },
+      schema: {
+        summary: `Create a ${def.title}`, tags, security, operationId: `create${name}`,
+        body: { $ref: `${def.writeSchema}#` },
+        response: { 201: { $ref: `${def.viewSchema}#` }, ...errorResponses(409, 413, 415) },
+      },
+    }, async (request, reply) => {
+      const view = await createRecord(app.db, request.principal, def, request.body)
+      etag(reply, view as { version: number })
+      return reply.code(201).header('location', `${base}/${view.id}`).send(view)
+    })
+
+    app.put(`${base}/:id`, {
+      config: { auth: def.writeRole },
+      schema: {
+        summary: `Replace a ${def.title}`, description: 'The body replaces the record whole: fields left out are cleared.',
+        tags, security, operationId: `replace${name}`, params: idParams, headers: ifMatchHeader,
+        body: { $ref: `${def.writeSchema}#` },
+        response: { 200: { $ref: `${def.viewSchema}#` }, ...errorResponses(404, 409, 412, 413, 415) },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const view = await replaceRecord(app.db, request.principal, def, id, request.body, expectedVersion(request))
+      etag(reply, view as { version: number })
+      return view
+    })
+
+    app.patch(`${base}/:id`, {
+      config: { auth: def.writeRole },
+      schema: {
+        summary: `Update part of a ${def.title}`,
+        description: 'Only the fields given change; a list or nested object given replaces the stored one whole; null clears an optional field.',
+        tags, security, operationId: `update${name}`, params: idParams, headers: ifMatchHeader,
+        body: { $ref: `${patchSchemaName(def.writeSchema)}#` },
+        response: { 200: { $ref: `${def.viewSchema}#` }, ...errorResponses(404, 409, 412, 413, 415) },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const view = await updateRecord(app.db, request.principal, def, id, request.body, expectedVersion(request))
+      etag(reply, view as { version: number })
+      return view
+    })
+
+    app.delete(`${base}/:id`, {
+      config: { auth: def.writeRole },
+      schema: {
+        summary: `Delete a ${def.title}`,
+        description: 'Refused with 409, listing them, while other records still refer to it. Nothing is deleted in cascade.',
+        tags, security, operationId: `delete${name}`, params: idParams, headers: ifMatchHeader,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(404, 409, 412) },
+      },
+    }, async (request, reply) => {
+      const { id } = request.params as { id: string }
+      await deleteRecord(app.db, request.principal, def, id, expectedVersion(request))
+      return reply.code(204).send()
+    })
+  }
+}

@@ -1,0 +1,4 @@
+import { dataCategories } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(dataCategories)

@@ -1,0 +1,4 @@
+import { dataSubjectCategories } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(dataSubjectCategories)

@@ -1,0 +1,4 @@
+import { processingActivities } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(processingActivities)

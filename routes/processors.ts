@@ -1,0 +1,4 @@
+import { processors } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(processors)

@@ -1,0 +1,4 @@
+import { purposes } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(purposes)

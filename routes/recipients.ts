@@ -1,0 +1,4 @@
+import { recipients } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(recipients)

@@ -1,0 +1,4 @@
+import { retentionRules } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(retentionRules)

@@ -1,0 +1,4 @@
+import { securityMeasures } from '../src/register/model'
+import { crudRoutes } from './crud'
+
+export default crudRoutes(securityMeasures)

@@ -1,0 +1,79 @@
+import 'reflect-metadata'
+import { randomUUID } from 'node:crypto'
+import { FastifyInstance, FastifyServerOptions } from 'fastify'
+import AjvCompiler from '@fastify/ajv-compiler'
+import { Config } from './config'
+import './plugins/types'
+import database from './plugins/database'
+import errors from './plugins/errors'
+import openapi from './plugins/swagger'
+import auth from './plugins/auth'
+import serviceRoutes from '../routes/service'
+import controllers from '../routes/controllers'
+import processors from '../routes/processors'
+import purposes from '../routes/purposes'
+import legalBases from '../routes/legal-bases'
+import dataSubjectCategories from '../routes/data-subject-categories'
+import dataCategories from '../routes/data-categories'
+import recipients from '../routes/recipients'
+import retentionRules from '../routes/retention-rules'
+import securityMeasures from '../routes/security-measures'
+import processingActivities from '../routes/processing-activities'
+
+/** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
+
+/** Options of the Fastify instance that both the server and the tests create. */
+export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
+  const ajv = AjvCompiler()
+  return {
+    logger,
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    schemaController: {
+      compilersFactory: {
+        // Request bodies are validated by class-validator in the register services (one
+        // declaration per shape, see src/dto); Ajv validates path, query string and headers.
+        buildValidator: ((externalSchemas: unknown, ajvOptions: unknown) => {
+          const build = (ajv as any)(externalSchemas, ajvOptions)
+          return (route: { httpPart: string }) => (route.httpPart === 'body' ? () => true : build(route))
+        }) as any,
+      },
+    },
+  }
+}
+
+export interface AppOptions {
+  config: Config
+}
+
+/**
+ * The application as a plugin, loaded in one visible order: configuration and external plugins,
+ * then application plugins, then routes. The server (src/server.ts) and the tests both register it.
+ */
+export default async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
+  instance.decorate('config', opts.config)
+  instance.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  // external
+  await instance.register(errors)
+  await instance.register(database)
+  await instance.register(openapi)
+  // application
+  await instance.register(auth)
+  // routes
+  await instance.register(serviceRoutes)
+  for (const routes of [
+    controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
+    securityMeasures, processingActivities,
+  ]) {
+    await instance.register(routes)
+  }
+}

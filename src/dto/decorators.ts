@@ -1,0 +1,92 @@
+import {
+  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsISO31661Alpha2, IsISO8601, IsOptional, IsString,
+  IsUrl, IsUUID, Matches, MaxLength, ValidateIf, ValidateNested,
+} from 'class-validator'
+import { Type } from 'class-transformer'
+import { JSONSchema } from 'class-validator-jsonschema'
+
+/**
+ * Field decorators shared by the request classes, so that a kind of field (a name, a country, an
+ * id list) is validated and documented the same way everywhere.
+ */
+type Decorator = PropertyDecorator
+
+function compose(...decorators: Decorator[]): Decorator {
+  return (target, key) => decorators.forEach((d) => d(target, key))
+}
+
+/** Optional fields accept null (clears the field on PUT and PATCH). */
+const optional = (required: boolean): Decorator[] => (required ? [] : [IsOptional()])
+
+const doc = (description: string, example?: unknown): Decorator =>
+  JSONSchema(example === undefined ? { description } : { description, examples: [example] }) as Decorator
+
+export function Text(max: number, description: string, opts: { required?: boolean; example?: string } = {}): Decorator {
+  const required = opts.required ?? false
+  return compose(
+    ...optional(required),
+    IsString(),
+    MaxLength(max),
+    ...(required ? [Matches(/\S/, { message: '$property must not be blank' })] : []),
+    doc(description, opts.example),
+  )
+}
+
+export const Name = (description: string, example?: string): Decorator => Text(200, description, { required: true, example })
+
+export const Email = (description: string): Decorator =>
+  compose(IsOptional(), IsString(), MaxLength(254), IsEmail({}, { message: '$property must be an e-mail address' }), doc(description, 'dpo@example.se'))
+
+export const Phone = (description: string): Decorator =>
+  compose(IsOptional(), IsString(), MaxLength(50), Matches(/^\+?[0-9 ()\-./]{3,50}$/, { message: '$property must be a phone number (digits, spaces, + ( ) - . /)' }), doc(description, '+46 63 12 34 56'))
+
+export const Country = (description: string, required = false): Decorator =>
+  compose(...optional(required), IsString(), IsISO31661Alpha2({ message: '$property must be an ISO 3166-1 alpha-2 country code such as SE or US' }), doc(description, 'SE'))
+
+export const Url = (description: string): Decorator =>
+  compose(IsOptional(), IsString(), MaxLength(1000), IsUrl({ require_protocol: true, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL' }), doc(description))
+
+/** A calendar date, YYYY-MM-DD. */
+export const DateOnly = (description: string): Decorator =>
+  compose(
+    IsOptional(),
+    IsString(),
+    Matches(/^\d{4}-\d{2}-\d{2}$/, { message: '$property must be a date as YYYY-MM-DD' }),
+    IsISO8601({ strict: true, strictSeparator: true }, { message: '$property must be a valid calendar date' }),
+    doc(description, '2026-11-22'),
+  )
+
+/** ISO 8601 duration: P36M, P7Y, P1Y6M, P30D, PT24H. */
+export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/
+export const Duration = (description: string): Decorator =>
+  compose(IsOptional(), IsString(), MaxLength(40), Matches(ISO_DURATION, { message: '$property must be an ISO 8601 duration such as P36M or P7Y' }), doc(description, 'P36M'))
+
+export function OneOf(values: readonly string[], description: string, required = false): Decorator {
+  return compose(...optional(required), IsString(), IsIn(values as string[], { message: `$property must be one of: ${values.join(', ')}` }), doc(description))
+}
+
+export const Id = (description: string, required = true): Decorator =>
+  compose(...optional(required), IsUUID('all', { message: '$property must be a UUID' }), doc(description))
+
+/** A list of ids of other register records, without repeats. */
+export const Ids = (description: string): Decorator =>
+  compose(IsOptional(), IsArray(), ArrayMaxSize(500), ArrayUnique({ message: '$property must not repeat an id' }), IsUUID('all', { each: true, message: '$property must hold UUIDs' }), doc(description))
+
+export const Strings = (max: number, description: string): Decorator =>
+  compose(IsOptional(), IsArray(), ArrayMaxSize(100), IsString({ each: true }), MaxLength(max, { each: true }), doc(description))
+
+export const Flag = (description: string): Decorator => compose(IsOptional(), IsBoolean(), doc(description))
+
+export function Nested(type: () => Function, description: string, opts: { each?: boolean; required?: boolean } = {}): Decorator {
+  const each = opts.each ?? false
+  return compose(
+    ...optional(opts.required ?? false),
+    ...(each ? [IsArray(), ArrayMaxSize(500)] : []),
+    ValidateNested({ each }),
+    Type(type),
+    doc(description),
+  )
+}
+
+/** Validate only when a sibling condition holds (e.g. specialCategory when classification is special). */
+export const When = (condition: (object: any) => boolean): Decorator => ValidateIf(condition)

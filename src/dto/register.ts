@@ -1,0 +1,163 @@
+import {
+  ACTIVITY_ROLES, ACTIVITY_STATUSES, DATA_CLASSIFICATIONS, DPIA_STATUSES, LEGAL_BASIS_KINDS, SECURITY_MEASURE_CATEGORIES,
+  SECURITY_MEASURE_TYPES, SPECIAL_CATEGORIES, TRANSFER_MECHANISM_CODES,
+} from '../register/catalogue'
+import { Matches } from 'class-validator'
+import {
+  Country, DateOnly, Duration, Email, Flag, Id, Ids, Name, Nested, OneOf, Phone, Strings, Text, Url, When,
+} from './decorators'
+
+/**
+ * Request bodies of every register resource: the one declaration of what a write may contain.
+ * The same classes validate requests (class-validator) and document them (JSON Schema → OpenAPI).
+ * Optional fields may be null, which clears them.
+ */
+
+export class Contact {
+  @Text(200, 'Name of the person or office', { example: 'Anna Andersson' }) name?: string | null
+  @Email('E-mail address') email?: string | null
+  @Phone('Telephone number') phone?: string | null
+  @Text(500, 'Postal address') address?: string | null
+}
+
+export class ControllerWrite {
+  @Name('Name of the organisation (personuppgiftsansvarig)', 'HALTEA AB') name!: string
+  @Text(50, 'Organisation number (organisationsnummer)', { example: '556000-0000' }) organisationNumber?: string | null
+  @Text(500, 'Postal address') address?: string | null
+  @Email('Contact e-mail address') email?: string | null
+  @Phone('Contact telephone number') phone?: string | null
+  @Country('Country of establishment') country?: string | null
+  @Url('Website') website?: string | null
+  @Nested(() => Contact, 'Representative in the Union (Art. 27), for controllers established outside it') representative?: Contact | null
+  @Nested(() => Contact, 'Data protection officer (dataskyddsombud), Art. 37') dataProtectionOfficer?: Contact | null
+  @Text(10000, 'Free-text notes, e.g. inconsistencies found in the privacy notice') notes?: string | null
+}
+
+export class DataProcessingAgreement {
+  @DateOnly('Date the data processing agreement was signed') signedAt?: string | null
+  @Text(200, 'Reference of the agreement', { example: 'DPA-2024-07' }) reference?: string | null
+  @Url('Link to the agreement') url?: string | null
+}
+
+export class ProcessorWrite {
+  @Name('Name of the processor (personuppgiftsbiträde)', 'Klarna Bank AB') name!: string
+  @Text(50, 'Organisation number', { example: '556737-0431' }) organisationNumber?: string | null
+  @Country('Country of establishment') country?: string | null
+  @Text(500, 'Postal address') address?: string | null
+  @Email('Contact e-mail address') email?: string | null
+  @Phone('Contact telephone number') phone?: string | null
+  @Url('Website') website?: string | null
+  @Nested(() => Contact, 'Contact person or function at the processor') contact?: Contact | null
+  @Nested(() => Contact, 'Representative in the Union (Art. 27)') representative?: Contact | null
+  @Nested(() => Contact, 'Data protection officer') dataProtectionOfficer?: Contact | null
+  @Text(1000, 'The service provided', { example: 'Payment and invoicing' }) service?: string | null
+  @Nested(() => DataProcessingAgreement, 'The data processing agreement (Art. 28(3)); null when there is none') dataProcessingAgreement?: DataProcessingAgreement | null
+  @Ids('Sub-processors engaged by this processor (ids of other processors)') subProcessorIds?: string[] | null
+  @Text(10000, 'Free-text notes') notes?: string | null
+}
+
+export class PurposeWrite {
+  @Name('Name of the purpose (ändamål)', 'Fulfil the purchase agreement') name!: string
+  @Text(10000, 'Description') description?: string | null
+}
+
+export class LegalBasisWrite {
+  @Matches(/^[A-Z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$/, { message: '$property must be a code such as SE-LAW-3-1 (letters, digits, hyphens)' })
+  @Text(64, 'Stable code', { required: true, example: 'SE-LSO-5-1' })
+  code!: string
+
+  @OneOf(LEGAL_BASIS_KINDS, 'Kind: an Art. 6 basis, an Art. 9 condition, Art. 10 or national law', true) kind!: string
+  @Text(200, 'Article or statute reference', { required: true, example: 'Lag (2003:460) 5 kap. 1 §' }) articleReference!: string
+  @Text(300, 'Name in English', { required: true }) name!: string
+  @Text(300, 'Name in Swedish') nameSv?: string | null
+  @Text(10000, 'Description') description?: string | null
+  @Url('Link to the text') url?: string | null
+}
+
+export class DataSubjectCategoryWrite {
+  @Name('Name of the category of data subjects (kategori av registrerade)', 'Customers') name!: string
+  @Text(10000, 'Description') description?: string | null
+}
+
+export class DataCategoryWrite {
+  @Name('Name of the category of personal data (kategori av personuppgifter)', 'Personal identity number') name!: string
+  @Text(10000, 'Description') description?: string | null
+  @OneOf(DATA_CLASSIFICATIONS, 'ordinary; special (Art. 9); criminal (Art. 10); national-id (personnummer)', true) classification!: string
+  @When((o) => o.classification === 'special' || (o.specialCategory !== undefined && o.specialCategory !== null))
+  @OneOf(SPECIAL_CATEGORIES, 'Which Art. 9(1) category; required when classification is special, otherwise absent', true)
+  specialCategory?: string | null
+}
+
+export class RecipientWrite {
+  @Name('Name of the category of recipients (mottagare)', 'Event organisers') name!: string
+  @Text(10000, 'Description') description?: string | null
+  @Country('Country, where the recipient sits in one') country?: string | null
+}
+
+export class RetentionRuleWrite {
+  @Name('Name of the rule', 'Customer data') name!: string
+  @Duration('ISO 8601 duration; null means no fixed time limit') period?: string | null
+  @Text(500, 'The event the period runs from', { example: 'after the last visit' }) trigger?: string | null
+  @Text(500, 'The law or reason behind the period', { example: 'Bokföringslagen (1999:1078) 7 kap. 2 §' }) legalReference?: string | null
+  @Text(10000, 'Description, e.g. the policy\'s own words') description?: string | null
+}
+
+export class SecurityMeasureWrite {
+  @Name('Name of the measure', 'Role-based access control') name!: string
+  @Text(10000, 'Description') description?: string | null
+  @OneOf(SECURITY_MEASURE_TYPES, 'technical or organisational', true) type!: string
+  @OneOf(SECURITY_MEASURE_CATEGORIES, 'Category', true) category!: string
+}
+
+export class ActivityPurposeWrite {
+  @Id('Id of the purpose') purposeId!: string
+  @Ids('Legal bases for this purpose (Art. 6, and Art. 9/10 conditions or national law)') legalBasisIds?: string[] | null
+  @Text(10000, 'The legitimate interest pursued, when Art. 6(1)(f) applies') legitimateInterest?: string | null
+  @Text(500, 'Reference to the legitimate interests assessment (LIA)') liaReference?: string | null
+}
+
+export class TransferWrite {
+  @Country('Third country, ISO 3166-1 alpha-2', true) country!: string
+  @Id('The recipient receiving the data there', false) recipientId?: string | null
+  @Id('The processor receiving the data there', false) processorId?: string | null
+  @OneOf(TRANSFER_MECHANISM_CODES, 'Transfer mechanism (Chapter V): A45-3 adequacy, A46-2-c standard contractual clauses, A49-1-a explicit consent, …') mechanism?: string | null
+  @Text(10000, 'Safeguards') safeguards?: string | null
+  @Text(10000, 'Documentation of the safeguards (required for Art. 49(1) second subparagraph)') documentation?: string | null
+}
+
+export class RetentionWrite {
+  @Id('Id of the retention rule') retentionRuleId!: string
+  @Ids('The data categories of this activity that the rule applies to; absent or empty: the activity as a whole') dataCategoryIds?: string[] | null
+}
+
+export class Dpia {
+  @Flag('Is a data protection impact assessment required (Art. 35)? null: not decided') required?: boolean | null
+  @OneOf(DPIA_STATUSES, 'Progress of the DPIA') status?: string | null
+  @Text(500, 'Reference or link to the DPIA') reference?: string | null
+}
+
+export class ProcessingActivityWrite {
+  @Name('Name of the processing activity (behandling)', 'Sale of gift experiences') name!: string
+  @Text(10000, 'Description') description?: string | null
+  @OneOf(ACTIVITY_ROLES, 'controller: an Art. 30(1) record; processor: an Art. 30(2) record for client controllers', true) role!: string
+  @Id('The controller keeping this record (for a processor record: the organisation itself)') controllerId!: string
+  @Ids('Joint controllers (Art. 26)') jointControllerIds?: string[] | null
+  @Ids('For a processor record: the controllers on whose behalf the processing is carried out') onBehalfOfControllerIds?: string[] | null
+  @Nested(() => ActivityPurposeWrite, 'Purposes, each with its legal bases', { each: true }) purposes?: ActivityPurposeWrite[] | null
+  @Ids('Categories of data subjects') dataSubjectCategoryIds?: string[] | null
+  @Ids('Categories of personal data') dataCategoryIds?: string[] | null
+  @Ids('Categories of recipients') recipientIds?: string[] | null
+  @Ids('Processors engaged') processorIds?: string[] | null
+  @Nested(() => TransferWrite, 'Transfers to third countries or international organisations', { each: true }) transfers?: TransferWrite[] | null
+  @Nested(() => RetentionWrite, 'Time limits for erasure: overall, or per data category', { each: true }) retention?: RetentionWrite[] | null
+  @Ids('Technical and organisational security measures') securityMeasureIds?: string[] | null
+  @Strings(500, 'Where the data come from') dataSources?: string[] | null
+  @Strings(200, 'Systems the processing runs in') systems?: string[] | null
+  @Nested(() => Dpia, 'Data protection impact assessment') dpia?: Dpia | null
+  @Flag('Automated decision-making, including profiling (Art. 22)') automatedDecisionMaking?: boolean | null
+  @Text(10000, 'How automated decisions are made; required when automatedDecisionMaking is true') automatedDecisionMakingDescription?: string | null
+  @OneOf(ACTIVITY_STATUSES, 'draft, active or retired; default draft') status?: string | null
+  @Text(200, 'Responsible business function or contact', { example: 'Customer service' }) owner?: string | null
+  @DateOnly('Date of the last review') lastReviewedAt?: string | null
+  @DateOnly('Date the next review is due') nextReviewAt?: string | null
+}

@@ -1,0 +1,92 @@
+import fp from 'fastify-plugin'
+import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import { QueryFailedError } from 'typeorm'
+import { AppError, FieldError } from '../errors'
+
+interface ErrorBody {
+  statusCode: number
+  error: string
+  code: string
+  message: string
+  requestId: string
+  details?: FieldError[]
+  references?: { type: string; id: string; name: string }[]
+}
+
+function body(request: FastifyRequest, statusCode: number, code: string, message: string, extra: Partial<ErrorBody> = {}): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message, requestId: String(request.id), ...extra }
+}
+
+/** Ajv errors on the query string, path or headers → the fields they concern. */
+function ajvDetails(error: FastifyError): FieldError[] {
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>
+    const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    const field = (params.missingProperty ?? params.additionalProperty ?? path) || error.validationContext || 'request'
+    const message = params.additionalProperty ? `${field} is not a known parameter` : `${field} ${v.message ?? 'is not valid'}`
+    return { field: String(field), message }
+  })
+}
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+}
+
+/** Constraint violations the database caught: a concurrent change raced past our own checks. */
+function databaseConflict(err: unknown): string | null {
+  if (!(err instanceof QueryFailedError)) return null
+  const code = String((err as any).driverError?.code ?? (err as any).code ?? '')
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503') return 'A referenced record was changed or deleted at the same time; read it again and retry'
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505') return 'The record was created or changed at the same time by someone else; read it again and retry'
+  return null
+}
+
+function isBusy(err: unknown): boolean {
+  const code = String((err as any)?.driverError?.code ?? (err as any)?.code ?? '')
+  return code.startsWith('SQLITE_BUSY') || code === '40001' || code === '40P01'
+}
+
+/**
+ * One error handler and one JSON error shape for every 4xx and 5xx. Client errors keep their
+ * message; server errors say only "Internal Server Error" and are logged with the request id.
+ */
+export default fp(async function errors(app: FastifyInstance) {
+  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+      return reply.code(error.statusCode).send(body(request, error.statusCode, error.code, error.message, {
+        ...(error.details ? { details: error.details } : {}),
+        ...(error.references ? { references: error.references } : {}),
+      }))
+    }
+    if (error.validation) {
+      const details = ajvDetails(error)
+      return reply.code(400).send(body(request, 400, 'validation_failed', `The request is not valid: ${details.map((d) => d.field).join(', ')}`, { details }))
+    }
+    const conflict = databaseConflict(error)
+    if (conflict) {
+      request.log.warn({ code: (error as any).driverError?.code }, 'database constraint refused a write')
+      return reply.code(409).send(body(request, 409, 'conflict', conflict))
+    }
+    if (isBusy(error)) {
+      request.log.warn('database busy')
+      return reply.code(503).header('retry-after', '1').send(body(request, 503, 'busy', 'The database is busy; retry in a moment'))
+    }
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500
+    if (status >= 400 && status < 500) {
+      const code = FASTIFY_CODES[error.code] ?? (error instanceof SyntaxError ? 'invalid_json' : 'bad_request')
+      return reply.code(status).send(body(request, status, code, error.message))
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(500).send(body(request, 500, 'internal_error', 'Internal Server Error'))
+  })
+
+  app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
+    return reply.code(404).send(body(request, 404, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`))
+  })
+}, { name: 'errors' })

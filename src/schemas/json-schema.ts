@@ -1,0 +1,55 @@
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema'
+import { getMetadataStorage, IS_ISO31661_ALPHA_2, IS_ISO8601 } from 'class-validator'
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage'
+
+export type JsonSchema = Record<string, any>
+
+/**
+ * JSON Schemas of the request classes in src/dto, generated from their class-validator metadata,
+ * so that validation and documentation come from one declaration. Each schema is registered with
+ * Fastify under its class name; references between them read `Contact#`.
+ */
+export function requestSchemas(): Record<string, JsonSchema> {
+  // the dto module must be loaded so that its decorators have run
+  require('../dto/register')
+  const generated = validationMetadatasToSchemas({
+    refPointerPrefix: '',
+    classTransformerMetadataStorage: defaultMetadataStorage,
+    classValidatorMetadataStorage: getMetadataStorage(),
+    additionalConverters: {
+      [IS_ISO31661_ALPHA_2]: { type: 'string', pattern: '^[A-Z]{2}$' },
+      [IS_ISO8601]: { type: 'string', format: 'date' },
+    },
+  } as any) as Record<string, JsonSchema>
+  const out: Record<string, JsonSchema> = {}
+  for (const [name, schema] of Object.entries(generated)) {
+    const required: string[] = schema.required ?? []
+    const properties: Record<string, JsonSchema> = {}
+    for (const [prop, s] of Object.entries<JsonSchema>(schema.properties ?? {})) {
+      properties[prop] = required.includes(prop) ? fixRefs(s) : nullable(fixRefs(s))
+    }
+    out[name] = { $id: name, type: 'object', properties, required, additionalProperties: false }
+    if (!required.length) delete out[name].required
+  }
+  return out
+}
+
+function fixRefs(s: JsonSchema): JsonSchema {
+  const copy: JsonSchema = { ...s }
+  if (typeof copy.$ref === 'string') copy.$ref = copy.$ref.replace(/#?$/, '#')
+  if (copy.items) copy.items = fixRefs(copy.items)
+  return copy
+}
+
+/** An optional field may be null: null clears it on writes, and reads show null for absent values. */
+export function nullable(s: JsonSchema): JsonSchema {
+  if (s.$ref) {
+    const { $ref, ...rest } = s
+    return { ...rest, anyOf: [{ $ref }, { type: 'null' }] }
+  }
+  if (s.anyOf) return s.anyOf.some((x: JsonSchema) => x.type === 'null') ? s : { ...s, anyOf: [...s.anyOf, { type: 'null' }] }
+  if (Array.isArray(s.enum) && !s.enum.includes(null)) s = { ...s, enum: [...s.enum, null] }
+  if (typeof s.type === 'string') return { ...s, type: [s.type, 'null'] }
+  if (Array.isArray(s.type) && !s.type.includes('null')) return { ...s, type: [...s.type, 'null'] }
+  return s
+}

@@ -1,0 +1,46 @@
+import Fastify from 'fastify'
+import closeWithGrace from 'close-with-grace'
+import app, { fastifyOptions } from './app'
+import { ConfigError, loadConfig } from './config'
+
+/** The process: configuration, logger, listener and graceful close. */
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Configuration error: ${err.message}`)
+      process.exit(1)
+    }
+    throw err
+  }
+  const server = Fastify(fastifyOptions(config, {
+    level: config.logLevel,
+    // No tokens and no personal data in the log: headers are not logged, and URLs without their
+    // query string (a search text may be a person's name).
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+    serializers: {
+      req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }),
+    },
+  }))
+  await server.register(app, { config })
+
+  closeWithGrace({ delay: 10000 }, async ({ signal, err }) => {
+    if (err) server.log.error({ err }, 'closing after an error')
+    else server.log.info({ signal }, 'closing')
+    await server.close()
+  })
+
+  const where = await server.listen({ host: config.host, port: config.port })
+  if (config.jwt.devSecret) {
+    server.log.warn('development mode: tokens are signed with a local secret in ./data/dev-jwt-secret. '
+      + 'Get one with: npm run token -- --role editor --ws demo --sub you')
+  }
+  server.log.info(`Swagger UI at ${where}/docs, OpenAPI document at ${where}/openapi.json`)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
