@@ -2,6 +2,7 @@ import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
 import { FastifyInstance, FastifyServerOptions } from 'fastify'
 import AjvCompiler from '@fastify/ajv-compiler'
+import fp from 'fastify-plugin'
 import { Config } from './config'
 import './plugins/types'
 import database from './plugins/database'
@@ -22,6 +23,21 @@ import processingActivities from '../routes/processing-activities'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
+
+/**
+ * The structured (pino) log. No tokens and no personal data in it: request headers are not
+ * logged, and URLs are logged without their query string (a search text may be a person's name).
+ */
+export function loggerOptions(config: Config, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    ...(stream ? { stream } : {}),
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+    serializers: {
+      req: (req: { method: string; url: string; ip: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }),
+    },
+  } as FastifyServerOptions['logger']
+}
 
 /** Options of the Fastify instance that both the server and the tests create. */
 export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
@@ -56,7 +72,7 @@ export interface AppOptions {
  * The application as a plugin, loaded in one visible order: configuration and external plugins,
  * then application plugins, then routes. The server (src/server.ts) and the tests both register it.
  */
-export default async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
+async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   instance.decorate('config', opts.config)
   instance.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -77,3 +93,6 @@ export default async function app(instance: FastifyInstance, opts: AppOptions): 
     await instance.register(routes)
   }
 }
+
+// Not encapsulated: the server and tests see its decorators (db, swagger) on the instance they create.
+export default fp(app, { name: 'register-app' })

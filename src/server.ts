@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
-import app, { fastifyOptions } from './app'
+import app, { fastifyOptions, loggerOptions } from './app'
 import { ConfigError, loadConfig } from './config'
 
 /** The process: configuration, logger, listener and graceful close. */
@@ -15,15 +15,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const server = Fastify(fastifyOptions(config, {
-    level: config.logLevel,
-    // No tokens and no personal data in the log: headers are not logged, and URLs without their
-    // query string (a search text may be a person's name).
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
-    serializers: {
-      req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }),
-    },
-  }))
+  const server = Fastify(fastifyOptions(config, loggerOptions(config)))
   await server.register(app, { config })
 
   closeWithGrace({ delay: 10000 }, async ({ signal, err }) => {

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class InitialSchema1795335922331 implements MigrationInterface {
-    name = 'InitialSchema1795335922331'
+export class InitialSchema1795336336905 implements MigrationInterface {
+    name = 'InitialSchema1795336336905'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`CREATE TABLE "controllers" ("workspace_id" character varying(64) NOT NULL, "id" character varying(36) NOT NULL, "created_at" character varying(30) NOT NULL, "updated_at" character varying(30) NOT NULL, "version" integer NOT NULL, "name" character varying(200) NOT NULL, "organisation_number" character varying(50), "address" character varying(500), "email" character varying(254), "phone" character varying(50), "country" character varying(2), "website" character varying(500), "notes" text, "representative_name" character varying(200), "representative_email" character varying(254), "representative_phone" character varying(50), "representative_address" character varying(500), "dpo_name" character varying(200), "dpo_email" character varying(254), "dpo_phone" character varying(50), "dpo_address" character varying(500), CONSTRAINT "PK_d3d5e10aebf8ae3d260cc268ee4" PRIMARY KEY ("workspace_id", "id"))`);

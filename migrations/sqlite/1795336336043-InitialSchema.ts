@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class InitialSchema1795335921369 implements MigrationInterface {
-    name = 'InitialSchema1795335921369'
+export class InitialSchema1795336336043 implements MigrationInterface {
+    name = 'InitialSchema1795336336043'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`CREATE TABLE "controllers" ("workspace_id" varchar(64) NOT NULL, "id" varchar(36) NOT NULL, "created_at" varchar(30) NOT NULL, "updated_at" varchar(30) NOT NULL, "version" integer NOT NULL, "name" varchar(200) NOT NULL, "organisation_number" varchar(50), "address" varchar(500), "email" varchar(254), "phone" varchar(50), "country" varchar(2), "website" varchar(500), "notes" text, "representative_name" varchar(200), "representative_email" varchar(254), "representative_phone" varchar(50), "representative_address" varchar(500), "dpo_name" varchar(200), "dpo_email" varchar(254), "dpo_phone" varchar(50), "dpo_address" varchar(500), PRIMARY KEY ("workspace_id", "id"))`);
