@@ -22,6 +22,13 @@ export default fp(async function auth(app: FastifyInstance) {
 
   app.decorateRequest('principal', null as never)
 
+  // No route under /api can be registered without saying which role it needs.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api') && !(route.config as { auth?: Role } | undefined)?.auth) {
+      throw new Error(`route ${route.method} ${route.url} must declare config.auth (the least role it needs)`)
+    }
+  })
+
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const needed = request.routeOptions.config.auth
     if (!needed) return

@@ -1,0 +1,204 @@
+import { expect } from 'chai'
+import { generateKeyPairSync } from 'node:crypto'
+import jwt from 'jsonwebtoken'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import { buildTestApp, SECRET, TestApp, token } from './helper'
+import app, { fastifyOptions } from '../src/app'
+import { ConfigError, loadConfig } from '../src/config'
+
+interface Operation {
+  method: string
+  path: string
+  operationId: string
+  write: boolean
+}
+
+/** Every operation under /api, from the OpenAPI document the routes generate. */
+function apiOperations(t: TestApp): Operation[] {
+  const doc = t.app.swagger() as any
+  const out: Operation[] = []
+  for (const [path, item] of Object.entries<any>(doc.paths)) {
+    if (!path.startsWith('/api')) continue
+    for (const [method, op] of Object.entries<any>(item)) {
+      out.push({ method: method.toUpperCase(), path, operationId: op.operationId, write: method !== 'get' })
+    }
+  }
+  return out
+}
+
+const NOBODY = '00000000-0000-4000-8000-000000000001'
+const url = (op: Operation, id = NOBODY): string => op.path.replace('{id}', id)
+
+function send(t: TestApp, op: Operation, authorization?: string, id?: string) {
+  let req = t.http[op.method.toLowerCase() as 'get'](url(op, id))
+  if (authorization !== undefined) req = req.set('authorization', authorization)
+  return op.write && op.method !== 'DELETE' ? req.send({}) : req
+}
+
+/** A token as an attacker would make it, signed with `alg: none`. */
+function unsigned(payload: object): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`
+}
+
+describe('authentication and authorisation', () => {
+  let t: TestApp
+  let ops: Operation[]
+  before(async () => {
+    t = await buildTestApp()
+    ops = apiOperations(t)
+  })
+  after(async () => t.close())
+
+  it('covers every operation of every resource', () => {
+    expect(ops.length).to.be.greaterThan(50)
+    for (const op of ops) expect(op.operationId, `${op.method} ${op.path}`).to.be.a('string')
+  })
+
+  const exp = () => Math.floor(Date.now() / 1000) + 3600
+  const cases: [string, () => string | undefined][] = [
+    ['no Authorization header', () => undefined],
+    ['a scheme other than Bearer', () => `Basic ${Buffer.from('a:b').toString('base64')}`],
+    ['a token that is not a JWT', () => 'Bearer not-a-token'],
+    ['a bad signature', () => `Bearer ${token('admin', 'test', 'x', {}, 'another-secret-that-is-long-enough-000')}`],
+    ['an expired token', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test', exp: Math.floor(Date.now() / 1000) - 60 }, SECRET, { subject: 'x' })}`],
+    ['alg: none', () => `Bearer ${unsigned({ sub: 'x', role: 'admin', ws: 'test', exp: exp() })}`],
+    ['no expiry', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x' })}`],
+    ['no subject', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test' }, SECRET, { expiresIn: '1h' })}`],
+    ['an unknown role', () => `Bearer ${jwt.sign({ role: 'root', ws: 'test' }, SECRET, { subject: 'x', expiresIn: '1h' })}`],
+    ['no workspace', () => `Bearer ${jwt.sign({ role: 'admin' }, SECRET, { subject: 'x', expiresIn: '1h' })}`],
+    ['a malformed workspace', () => `Bearer ${jwt.sign({ role: 'admin', ws: '../etc' }, SECRET, { subject: 'x', expiresIn: '1h' })}`],
+    ['HS384 instead of the configured HS256', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x', expiresIn: '1h', algorithm: 'HS384' })}`],
+  ]
+  for (const [what, header] of cases) {
+    it(`answers 401 on every operation for ${what}`, async () => {
+      for (const op of ops) {
+        const res = await send(t, op, header())
+        expect(res.status, `${op.method} ${op.path}`).to.equal(401)
+        expect(res.body).to.include({ statusCode: 401, code: 'unauthorized' })
+        expect(res.body.requestId).to.be.a('string')
+        expect(res.headers['www-authenticate']).to.match(/^Bearer/)
+      }
+    })
+  }
+
+  it('answers 403 to a reader on every write, and to an editor on catalogue writes', async () => {
+    for (const op of ops.filter((o) => o.write)) {
+      const res = await send(t, op, t.auth('reader'))
+      expect(res.status, `${op.method} ${op.path}`).to.equal(403)
+      expect(res.body.code).to.equal('forbidden')
+    }
+    for (const op of ops.filter((o) => o.write && o.path.startsWith('/api/v1/legal-bases'))) {
+      expect((await send(t, op, t.auth('editor'))).status, `${op.method} ${op.path}`).to.equal(403)
+    }
+  })
+
+  it('lets a reader read every resource, an editor write register records, and an admin the catalogue', async () => {
+    for (const op of ops.filter((o) => !o.write && !o.path.includes('{id}'))) {
+      const res = await send(t, op, t.auth('reader'))
+      expect(res.status, `${op.method} ${op.path}`).to.be.oneOf([200])
+    }
+    const created = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Support' })
+    expect(created.status).to.equal(201)
+    const lb = await t.http.post('/api/v1/legal-bases').set('authorization', t.auth('admin'))
+      .send({ code: 'SE-X-1', kind: 'national-law', articleReference: 'x', name: 'x' })
+    expect(lb.status).to.equal(201)
+  })
+
+  it('keeps workspaces apart: another workspace\'s records answer 404 on every operation by id', async () => {
+    const made: Record<string, string> = {}
+    const admin = t.auth('admin', 'ws-a')
+    made.controllers = (await t.http.post('/api/v1/controllers').set('authorization', admin).send({ name: 'A AB' })).body.id
+    made.processors = (await t.http.post('/api/v1/processors').set('authorization', admin).send({ name: 'P AB' })).body.id
+    made.purposes = (await t.http.post('/api/v1/purposes').set('authorization', admin).send({ name: 'P' })).body.id
+    made['legal-bases'] = (await t.http.post('/api/v1/legal-bases').set('authorization', admin).send({ code: 'SE-A-1', kind: 'national-law', articleReference: 'a', name: 'a' })).body.id
+    made['data-subject-categories'] = (await t.http.post('/api/v1/data-subject-categories').set('authorization', admin).send({ name: 'D' })).body.id
+    made['data-categories'] = (await t.http.post('/api/v1/data-categories').set('authorization', admin).send({ name: 'D', classification: 'ordinary' })).body.id
+    made.recipients = (await t.http.post('/api/v1/recipients').set('authorization', admin).send({ name: 'R' })).body.id
+    made['retention-rules'] = (await t.http.post('/api/v1/retention-rules').set('authorization', admin).send({ name: 'R' })).body.id
+    made['security-measures'] = (await t.http.post('/api/v1/security-measures').set('authorization', admin).send({ name: 'S', type: 'technical', category: 'backup' })).body.id
+    made['processing-activities'] = (await t.http.post('/api/v1/processing-activities').set('authorization', admin)
+      .send({ name: 'A', role: 'controller', controllerId: made.controllers })).body.id
+    const intruder = t.auth('admin', 'ws-b')
+    for (const op of ops.filter((o) => o.path.includes('{id}'))) {
+      const resource = op.path.split('/')[3]
+      const id = made[resource]
+      expect(id, resource).to.be.a('string')
+      const res = await send(t, op, intruder, id)
+      // a write body may be refused before the lookup (400), but never reaches the record
+      expect(res.status, `${op.method} ${op.path}`).to.be.oneOf(op.method === 'GET' || op.method === 'DELETE' ? [404] : [400, 404])
+      expect((await t.http.get(url(op, id)).set('authorization', admin)).status, `${op.method} ${op.path} still there`).to.equal(200)
+    }
+    for (const op of ops.filter((o) => !o.write && !o.path.includes('{id}'))) {
+      const res = await send(t, op, intruder)
+      const own = res.body.items.filter((i: any) => Object.values(made).includes(i.id))
+      expect(own, op.path).to.deep.equal([])
+    }
+  })
+})
+
+describe('token verification settings', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+
+  it('verifies RS256 with the public key and refuses an HS256 token signed with that public key', async () => {
+    const t = await buildTestApp({ JWT_SECRET: '', JWT_PUBLIC_KEY: rsa.publicKey, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'register' })
+    try {
+      const claims = { role: 'reader', ws: 'test' }
+      const good = jwt.sign(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h', issuer: 'https://idp.example', audience: 'register' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${good}`)).status).to.equal(200)
+      // the classic confusion attack: HMAC keyed with the public key
+      const forged = jwt.sign(claims, Buffer.from(rsa.publicKey), { algorithm: 'HS256', subject: 'x', expiresIn: '1h', issuer: 'https://idp.example', audience: 'register' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${forged}`)).status).to.equal(401)
+      const otherIssuer = jwt.sign(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h', issuer: 'https://evil.example', audience: 'register' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${otherIssuer}`)).status).to.equal(401)
+      const otherAudience = jwt.sign(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h', issuer: 'https://idp.example', audience: 'billing' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${otherAudience}`)).status).to.equal(401)
+      const none = unsigned({ sub: 'x', role: 'admin', ws: 'test', exp: Math.floor(Date.now() / 1000) + 60, iss: 'https://idp.example', aud: 'register' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${none}`)).status).to.equal(401)
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('verifies ES256 and refuses RS256 when ES256 is configured', async () => {
+    const t = await buildTestApp({ JWT_SECRET: '', JWT_PUBLIC_KEY: ec.publicKey, JWT_ALGORITHM: 'ES256' })
+    try {
+      const good = jwt.sign({ role: 'reader', ws: 'test' }, ec.privateKey, { algorithm: 'ES256', subject: 'x', expiresIn: '1h' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${good}`)).status).to.equal(200)
+      const rs = jwt.sign({ role: 'reader', ws: 'test' }, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h' })
+      expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${rs}`)).status).to.equal(401)
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('refuses to start in production without a secret or key, and rejects short secrets', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /production/)
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).to.throw(ConfigError, /32/)
+    expect(() => loadConfig({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: rsa.publicKey })).to.throw(ConfigError)
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).jwt).to.include({ algorithm: 'HS256', devSecret: false })
+  })
+
+  it('starts in development mode with a generated local secret when nothing is configured', () => {
+    const config = loadConfig({}, () => 'generated-dev-secret')
+    expect(config.jwt).to.include({ algorithm: 'HS256', verifyKey: 'generated-dev-secret', devSecret: true })
+    expect(config.nodeEnv).to.equal('development')
+  })
+
+  it('cannot register an /api route that does not declare the role it needs', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', JWT_SECRET: SECRET })
+    const instance = Fastify(fastifyOptions(config))
+    await instance.register(app, { config })
+    let failed: Error | undefined
+    try {
+      await instance.register(fp(async (a) => { a.get('/api/v1/open', async () => ({ secret: true })) }))
+      await instance.ready()
+    } catch (err) {
+      failed = err as Error
+    }
+    await instance.close().catch(() => undefined)
+    expect(failed?.message).to.match(/must declare config.auth/)
+  })
+})
