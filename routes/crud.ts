@@ -5,9 +5,26 @@ import { ResourceDef } from '../src/register/model'
 import { getView, ListQuery, listViews } from '../src/register/reads'
 import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/writes'
 
+const ERROR_MEANING: Record<number, string> = {
+  400: 'Invalid request: every offending field is named in details',
+  401: 'Missing, invalid or expired bearer token',
+  403: 'The token\'s role does not allow this operation',
+  404: 'No such record in your workspace',
+  409: 'Conflicts with the register: still referenced (references lists by whom), a duplicate, or a built-in entry',
+  412: 'If-Match does not match the record\'s current version',
+  413: 'The body is larger than the service accepts',
+  415: 'The body must be application/json',
+  500: 'Internal error; quote the requestId',
+  503: 'The database is busy or unreachable; retry',
+}
+
+/** A JSON response of a shared schema, with what it means. */
+export const json = (description: string, schema: string): object =>
+  ({ description, content: { 'application/json': { schema: { $ref: `${schema}#` } } } })
+
 /** Errors every API operation may answer, all in the one Error shape. */
 export const errorResponses = (...codes: number[]): Record<number, object> =>
-  Object.fromEntries([...new Set([400, 401, 403, 500, ...codes])].sort().map((c) => [c, { $ref: 'Error#' }]))
+  Object.fromEntries([...new Set([400, 401, 403, 500, ...codes])].sort().map((c) => [c, json(ERROR_MEANING[c], 'Error')]))
 
 const pascal = (s: string): string => s.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())
 const singular = (def: ResourceDef): string => pascal(def.type)
@@ -67,7 +84,7 @@ export function crudRoutes(def: ResourceDef) {
       config: { auth: 'reader' },
       schema: {
         summary: `List ${def.titlePlural}`, tags, security, operationId: `list${plural}`, querystring,
-        response: { 200: { $ref: `${def.viewSchema}List#` }, ...errorResponses() },
+        response: { 200: json(`A page of ${def.titlePlural}`, `${def.viewSchema}List`), ...errorResponses() },
       },
     }, async (request) => {
       const { ws } = request.principal
@@ -78,7 +95,7 @@ export function crudRoutes(def: ResourceDef) {
       config: { auth: 'reader' },
       schema: {
         summary: `Get a ${def.title}`, tags, security, operationId: `get${name}`, params: idParams,
-        response: { 200: { $ref: `${def.viewSchema}#` }, ...errorResponses(404) },
+        response: { 200: json(`The ${def.title}, every reference resolved; its version is in the ETag header`, `${def.viewSchema}`), ...errorResponses(404) },
       },
     }, async (request, reply) => {
       const { id } = request.params as { id: string }
@@ -93,7 +110,7 @@ export function crudRoutes(def: ResourceDef) {
       schema: {
         summary: `Create a ${def.title}`, tags, security, operationId: `create${name}`,
         body: { $ref: `${def.writeSchema}#` },
-        response: { 201: { $ref: `${def.viewSchema}#` }, ...errorResponses(409, 413, 415) },
+        response: { 201: json(`The ${def.title} created; Location names it`, `${def.viewSchema}`), ...errorResponses(409, 413, 415) },
       },
     }, async (request, reply) => {
       const view = await createRecord(app.db, request.principal, def, request.body)
@@ -107,7 +124,7 @@ export function crudRoutes(def: ResourceDef) {
         summary: `Replace a ${def.title}`, description: 'The body replaces the record whole: fields left out are cleared.',
         tags, security, operationId: `replace${name}`, params: idParams, headers: ifMatchHeader,
         body: { $ref: `${def.writeSchema}#` },
-        response: { 200: { $ref: `${def.viewSchema}#` }, ...errorResponses(404, 409, 412, 413, 415) },
+        response: { 200: json(`The ${def.title} as stored now`, `${def.viewSchema}`), ...errorResponses(404, 409, 412, 413, 415) },
       },
     }, async (request, reply) => {
       const { id } = request.params as { id: string }
@@ -123,7 +140,7 @@ export function crudRoutes(def: ResourceDef) {
         description: 'Only the fields given change; a list or nested object given replaces the stored one whole; null clears an optional field.',
         tags, security, operationId: `update${name}`, params: idParams, headers: ifMatchHeader,
         body: { $ref: `${patchSchemaName(def.writeSchema)}#` },
-        response: { 200: { $ref: `${def.viewSchema}#` }, ...errorResponses(404, 409, 412, 413, 415) },
+        response: { 200: json(`The ${def.title} as stored now`, `${def.viewSchema}`), ...errorResponses(404, 409, 412, 413, 415) },
       },
     }, async (request, reply) => {
       const { id } = request.params as { id: string }

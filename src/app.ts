@@ -20,6 +20,8 @@ import recipients from '../routes/recipients'
 import retentionRules from '../routes/retention-rules'
 import securityMeasures from '../routes/security-measures'
 import processingActivities from '../routes/processing-activities'
+import registerExport from '../routes/register/export'
+import registerImport from '../routes/register/import'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -45,7 +47,7 @@ export function fastifyOptions(config: Config, logger: FastifyServerOptions['log
   return {
     logger,
     bodyLimit: config.bodyLimit,
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
@@ -92,6 +94,8 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   ]) {
     await instance.register(routes)
   }
+  await instance.register(registerExport)
+  await instance.register(registerImport)
 }
 
 // Not encapsulated: the server and tests see its decorators (db, swagger) on the instance they create.

@@ -1,0 +1,41 @@
+import { expect } from 'chai'
+import { buildTestApp, onPostgres, TestApp } from './helper'
+
+describe('database', () => {
+  let t: TestApp
+  before(async () => { t = await buildTestApp() })
+  after(async () => t.close())
+
+  it('is migrated to exactly the schema the entities describe (no pending change)', async () => {
+    const log = await t.app.db.dataSource.driver.createSchemaBuilder().log()
+    expect(log.upQueries.map((q) => q.query)).to.deep.equal([])
+  })
+
+  it('runs SQLite with WAL, foreign keys and a busy timeout', async function () {
+    if (onPostgres) this.skip()
+    const ds = t.app.db.dataSource
+    expect((await ds.query('PRAGMA journal_mode'))[0].journal_mode).to.equal('wal')
+    expect((await ds.query('PRAGMA foreign_keys'))[0].foreign_keys).to.equal(1)
+    expect((await ds.query('PRAGMA busy_timeout'))[0].timeout).to.equal(5000)
+  })
+
+  it('enforces references in the database itself, across workspaces too', async () => {
+    const ds = t.app.db.dataSource
+    const at = new Date().toISOString()
+    let refused = false
+    try {
+      await ds.query(
+        `INSERT INTO processing_activities (workspace_id, id, created_at, updated_at, version, name, role, controller_id, data_sources, systems, automated_decision_making, status)
+         VALUES ('test', '00000000-0000-4000-8000-00000000000a', '${at}', '${at}', 1, 'x', 'controller', '00000000-0000-4000-8000-00000000000b', '[]', '[]', false, 'draft')`,
+      )
+    } catch {
+      refused = true
+    }
+    expect(refused).to.equal(true)
+  })
+
+  it('answers /health and /ready without authentication', async () => {
+    expect((await t.http.get('/health')).body).to.deep.equal({ status: 'ok' })
+    expect((await t.http.get('/ready')).body).to.deep.equal({ status: 'ready' })
+  })
+})
