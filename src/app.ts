@@ -9,6 +9,7 @@ import database from './plugins/database'
 import errors from './plugins/errors'
 import openapi from './plugins/swagger'
 import auth from './plugins/auth'
+import security from './plugins/security'
 import serviceRoutes from '../routes/service'
 import controllers from '../routes/controllers'
 import processors from '../routes/processors'
@@ -82,6 +83,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
 
   // external
   await instance.register(errors)
+  await instance.register(security)
   await instance.register(database)
   await instance.register(openapi)
   // application

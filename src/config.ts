@@ -12,6 +12,10 @@ export interface Config {
   logLevel: string
   bodyLimit: number
   dbBusyTimeoutMs: number
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins: string[]
+  /** Requests without a valid token one client address may make per minute before getting 429. */
+  authFailuresPerMinute: number
   jwt: {
     algorithm: JwtAlgorithm
     /** HS256 secret or RS256/ES256 public key (PEM). */
@@ -85,6 +89,8 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: int(env, 'BODY_LIMIT', 1048576, 1024, 104857600),
     dbBusyTimeoutMs: int(env, 'DB_BUSY_TIMEOUT_MS', 5000, 0, 600000),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1000000),
     jwt: {
       algorithm,
       verifyKey,
@@ -93,6 +99,14 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
       devSecret: isDev,
     },
   }
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean)
+  for (const o of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`CORS_ORIGINS must list origins such as https://intranet.example.se, got "${o}"`)
+  }
+  return origins
 }
 
 /** A random secret kept in ./data so that the server and `npm run token` agree in development. */

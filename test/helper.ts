@@ -68,7 +68,7 @@ export function token(role: Role, ws = 'test', sub = `${role}-user`, options: jw
 /** Builds the app on a fresh database, as the server does, with a log captured in memory. */
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await freshDatabase()
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, LOG_LEVEL: 'info', ...env })
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, LOG_LEVEL: 'info', AUTH_FAILURES_PER_MINUTE: '1000000', ...env })
   const logs: Record<string, any>[] = []
   const stream = new Writable({
     write(chunk, _enc, cb) {

@@ -46,6 +46,19 @@ export const Country = (description: string, required = false): Decorator =>
 export const Url = (description: string): Decorator =>
   compose(IsOptional(), IsString(), MaxLength(1000), IsUrl({ require_protocol: true, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL' }), doc(description))
 
+/**
+ * A website: an http(s) URL, or a bare host name as privacy notices give it ("webbplatsen
+ * Minupplevelse.se", "gäller för: 5dportalen.se"); adding a scheme would guess http or https.
+ */
+export const Website = (description: string): Decorator =>
+  compose(
+    IsOptional(),
+    IsString(),
+    MaxLength(1000),
+    IsUrl({ require_protocol: false, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL or a host name such as example.se' }),
+    doc(`${description}: an http(s) URL, or a host name as a privacy notice gives it`, 'https://example.se'),
+  )
+
 /** A calendar date, YYYY-MM-DD. */
 export const DateOnly = (description: string): Decorator =>
   compose(

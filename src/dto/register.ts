@@ -4,7 +4,7 @@ import {
 } from '../register/catalogue'
 import { Matches } from 'class-validator'
 import {
-  Country, DateOnly, Duration, Email, Flag, Id, Ids, Name, Nested, OneOf, Phone, Strings, Text, Url, When,
+  Country, DateOnly, Duration, Email, Flag, Id, Ids, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,
 } from './decorators'
 
 /**
@@ -27,7 +27,7 @@ export class ControllerWrite {
   @Email('Contact e-mail address') email?: string | null
   @Phone('Contact telephone number') phone?: string | null
   @Country('Country of establishment') country?: string | null
-  @Url('Website') website?: string | null
+  @Website('Website') website?: string | null
   @Nested(() => Contact, 'Representative in the Union (Art. 27), for controllers established outside it') representative?: Contact | null
   @Nested(() => Contact, 'Data protection officer (dataskyddsombud), Art. 37') dataProtectionOfficer?: Contact | null
   @Text(10000, 'Free-text notes, e.g. inconsistencies found in the privacy notice') notes?: string | null
@@ -46,7 +46,7 @@ export class ProcessorWrite {
   @Text(500, 'Postal address') address?: string | null
   @Email('Contact e-mail address') email?: string | null
   @Phone('Contact telephone number') phone?: string | null
-  @Url('Website') website?: string | null
+  @Website('Website') website?: string | null
   @Nested(() => Contact, 'Contact person or function at the processor') contact?: Contact | null
   @Nested(() => Contact, 'Representative in the Union (Art. 27)') representative?: Contact | null
   @Nested(() => Contact, 'Data protection officer') dataProtectionOfficer?: Contact | null

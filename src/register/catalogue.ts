@@ -71,10 +71,13 @@ export const TRANSFER_MECHANISMS: Record<string, { name: string; nameSv: string 
 }
 export const TRANSFER_MECHANISM_CODES = Object.keys(TRANSFER_MECHANISMS)
 
-/** Art. 9(1) special categories. */
+/**
+ * Art. 9(1) special categories, and `unspecified` for a notice that names "sensitive data" without
+ * saying which kind: the register keeps that gap visible instead of guessing.
+ */
 export const SPECIAL_CATEGORIES = [
   'racial-or-ethnic-origin', 'political-opinions', 'religious-or-philosophical-beliefs', 'trade-union-membership',
-  'genetic', 'biometric', 'health', 'sex-life-or-sexual-orientation',
+  'genetic', 'biometric', 'health', 'sex-life-or-sexual-orientation', 'unspecified',
 ] as const
 
 export const DATA_CLASSIFICATIONS = ['ordinary', 'special', 'criminal', 'national-id'] as const

@@ -77,7 +77,7 @@ async function mustFind(m: EntityManager, ws: string, def: ResourceDef, id: stri
   return existing
 }
 
-async function store(m: EntityManager, ws: string, def: ResourceDef, id: string, dto: Row, existing: Row | null): Promise<Row> {
+export async function store(m: EntityManager, ws: string, def: ResourceDef, id: string, dto: Row, existing: Row | null): Promise<Row> {
   if (existing && def.guardReplace) {
     const refused = def.guardReplace(existing, dto)
     if (refused.length) throw new AppError(409, 'built_in_entry', refused[0].message, refused)
@@ -110,6 +110,15 @@ export async function createRecord(db: Database, who: Principal, def: ResourceDe
 export async function replaceRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown, expectedVersion?: number): Promise<Row> {
   const dto = validateWrite(def, body, id)
   return db.write(async (m) => store(m, who.ws, def, id, dto, await mustFind(m, who.ws, def, id, expectedVersion)))
+}
+
+/**
+ * Creates the record under the given id, or replaces it (as PUT does) when it exists: for records
+ * loaded under stable ids, such as the demo register, so that loading them again adds nothing.
+ */
+export async function upsertRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown): Promise<Row> {
+  const dto = validateWrite(def, body, id)
+  return db.write(async (m) => store(m, who.ws, def, id, dto, await findRow(m, who.ws, def, id)))
 }
 
 /** PATCH: the fields given replace the stored ones (lists and nested objects whole); the rest stay. */

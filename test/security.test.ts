@@ -1,0 +1,52 @@
+import { expect } from 'chai'
+import { buildTestApp, TestApp } from './helper'
+
+describe('security headers, CORS and the failed-authentication limit', () => {
+  let t: TestApp
+  before(async () => { t = await buildTestApp({ AUTH_FAILURES_PER_MINUTE: '5' }) })
+  after(async () => t.close())
+
+  it('sets security headers on API answers', async () => {
+    const res = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+    expect(res.headers['x-content-type-options']).to.equal('nosniff')
+    expect(res.headers['strict-transport-security']).to.match(/max-age=/)
+    expect(res.headers['content-security-policy']).to.contain("default-src 'none'")
+    expect(res.headers['x-frame-options']).to.equal('SAMEORIGIN')
+    expect(res.headers['x-powered-by']).to.equal(undefined)
+  })
+
+  it('sends no CORS headers unless origins are configured', async () => {
+    const res = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader')).set('origin', 'https://evil.example')
+    expect(res.headers['access-control-allow-origin']).to.equal(undefined)
+    const preflight = await t.http.options('/api/v1/purposes').set('origin', 'https://evil.example').set('access-control-request-method', 'GET')
+    expect(preflight.headers['access-control-allow-origin']).to.equal(undefined)
+  })
+
+  it('slows down token guessing: 429 after the limit of failed attempts, while valid tokens still pass', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 7; i++) {
+      statuses.push((await t.http.get('/api/v1/purposes').set('authorization', 'Bearer a.b.c')).status)
+    }
+    expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429, 429])
+    const limited = await t.http.get('/api/v1/purposes')
+    expect(limited.status).to.equal(429)
+    expect(limited.body).to.include({ statusCode: 429, code: 'too_many_failed_authentications' })
+    expect(limited.body.requestId).to.be.a('string')
+    const ok = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+    expect(ok.status).to.equal(200)
+    expect((await t.http.get('/health')).status).to.equal(200)
+  })
+})
+
+describe('CORS for configured origins', () => {
+  let t: TestApp
+  before(async () => { t = await buildTestApp({ CORS_ORIGINS: 'https://intranet.example.se' }) })
+  after(async () => t.close())
+
+  it('allows exactly the configured origin', async () => {
+    const ok = await t.http.options('/api/v1/purposes').set('origin', 'https://intranet.example.se').set('access-control-request-method', 'PATCH')
+    expect(ok.headers['access-control-allow-origin']).to.equal('https://intranet.example.se')
+    const other = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader')).set('origin', 'https://evil.example')
+    expect(other.headers['access-control-allow-origin']).to.equal(undefined)
+  })
+})
