@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import app, { fastifyOptions } from '../app'
 import { loadConfig } from '../config'
 import { openapiText } from '../plugins/swagger'
+import { publishedExportSchemaText } from '../register/export-document'
 
 /** Builds the app on a throwaway in-memory database and returns its OpenAPI document as committed. */
 export async function generateOpenapi(): Promise<string> {
@@ -19,12 +20,16 @@ export async function generateOpenapi(): Promise<string> {
 }
 
 export const OPENAPI_FILE = join(__dirname, '..', '..', '..', 'openapi', 'openapi.json')
+/** The JSON Schema of the register export document, generated from the same shared schemas. */
+export const EXPORT_SCHEMA_FILE = join(__dirname, '..', '..', '..', 'openapi', 'register-export.schema.json')
 
 if (require.main === module) {
   generateOpenapi().then((text) => {
     mkdirSync(join(OPENAPI_FILE, '..'), { recursive: true })
     writeFileSync(OPENAPI_FILE, text)
     console.log(`wrote ${OPENAPI_FILE}`)
+    writeFileSync(EXPORT_SCHEMA_FILE, publishedExportSchemaText())
+    console.log(`wrote ${EXPORT_SCHEMA_FILE}`)
   }).catch((err) => {
     console.error(err)
     process.exit(1)

@@ -8,6 +8,12 @@ import { Dialect } from './data-source'
  * write starts with BEGIN IMMEDIATE so that another process's writer makes us wait (busy timeout)
  * instead of failing half-way.
  */
+/** Reads on one snapshot where the database offers one; see Database.snapshot. */
+export interface ReadSeries {
+  read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
 export class Database {
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -22,6 +28,38 @@ export class Database {
   read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.dialect !== 'sqlite') return fn(this.dataSource.manager)
     return this.exclusive(() => fn(this.dataSource.manager))
+  }
+
+  /**
+   * A series of reads that belong together, such as an export walking the register page by page.
+   * PostgreSQL: one REPEATABLE READ, READ ONLY transaction on a connection of its own, so every
+   * page sees the same snapshot and nobody else waits. SQLite: each read takes its own turn in the
+   * queue, so that a long export (or a slow client) never holds up other requests; pages taken
+   * later may then see changes made in between.
+   */
+  async snapshot(): Promise<ReadSeries> {
+    if (this.dialect === 'sqlite') return { read: (fn) => this.read(fn), close: async () => undefined }
+    const runner = this.dataSource.createQueryRunner()
+    await runner.connect()
+    try {
+      await runner.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    } catch (err) {
+      await runner.release()
+      throw err
+    }
+    let closed = false
+    return {
+      read: (fn) => fn(runner.manager),
+      close: async () => {
+        if (closed) return
+        closed = true
+        try {
+          await runner.query('COMMIT')
+        } finally {
+          await runner.release()
+        }
+      },
+    }
   }
 
   write<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {

@@ -1,0 +1,57 @@
+import { FastifyInstance } from 'fastify'
+import { ACTIVITY_STATUSES } from '../../src/register/catalogue'
+import { exportDocumentSchema } from '../../src/register/export-document'
+import { checkExportQuery, exportRegister, ExportQuery } from '../../src/register/export'
+import { errorResponses } from '../crud'
+
+const querystring = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets' },
+    record: { type: 'string', enum: ['controller', 'processor'], default: 'controller', description: 'controller: the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller)' },
+    controllerId: { type: 'string', format: 'uuid', description: 'Only this controller\'s record; default: every controller in the workspace' },
+    status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
+    lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV: language of the headers and catalogue labels' },
+    delimiter: { type: 'string', enum: ['comma', 'semicolon'], default: 'comma', description: 'CSV: field delimiter; semicolon for Excel with Swedish settings' },
+  },
+} as const
+
+/** The register as a file: the JSON export document or an Art. 30 CSV, streamed as it is read. */
+export default async function exportRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/v1/register/export', {
+    config: { auth: 'reader' },
+    schema: {
+      summary: 'Export the register (JSON or CSV)',
+      description: [
+        'The register of processing activities as a supervisory authority asks for it (Art. 30(4)), streamed.',
+        'CSV: UTF-8 with a byte-order mark, RFC 4180 quoting, headers in English or Swedish, columns in the order of',
+        'Art. 30(1)(a)–(g) (or Art. 30(2) for record=processor); cells that a spreadsheet would run as a formula start with \'.',
+        'JSON: the `gdpr-art30-register` document (openapi/register-export.schema.json), which POST /api/v1/register/import takes back.',
+      ].join(' '),
+      tags: ['Register'],
+      security: [{ bearerAuth: [] }],
+      operationId: 'exportRegister',
+      querystring,
+      response: {
+        200: {
+          description: 'The register, as an attachment (Content-Disposition) with a dated file name',
+          content: {
+            'application/json': { schema: exportDocumentSchema() },
+            'text/csv': { schema: { type: 'string', description: 'CSV, UTF-8 with a byte-order mark' } },
+          },
+        },
+        ...errorResponses(),
+      },
+    },
+  }, async (request, reply) => {
+    const { ws } = request.principal
+    const query = request.query as ExportQuery
+    await checkExportQuery(app.db, ws, query)
+    const file = exportRegister(app.db, ws, query, new Date())
+    return reply
+      .header('content-type', file.contentType)
+      .header('content-disposition', `attachment; filename="${file.fileName}"`)
+      .send(file.stream)
+  })
+}

@@ -1,0 +1,288 @@
+import { ISO_DURATION } from '../dto/decorators'
+
+/**
+ * The CSV export's columns, in the order of Article 30 (shared/docs/export-columns.md), with their
+ * English and Swedish headers and how each cell is written from a processing activity's view.
+ */
+export type Lang = 'en' | 'sv'
+type Row = Record<string, any>
+
+/** What a cell is written from: the activity's view and full views of the organisations it names. */
+export interface CellContext {
+  lang: Lang
+  activity: Row
+  /** Full Controller view by id (the summaries in an activity lack contact details). */
+  controller(id: string): Row | null
+  /** Full Processor view by id (for the data processing agreement). */
+  processor(id: string): Row | null
+  /** Processor record: the client controller this row is for. */
+  client?: Row | null
+}
+
+export interface Column {
+  en: string
+  sv: string
+  cell(c: CellContext): string
+}
+
+/** Entries of a multi-valued cell. */
+export const JOIN = '; '
+const join = (values: (string | null | undefined)[]): string => values.filter((v) => v !== null && v !== undefined && v !== '').join(JOIN)
+const words = (lang: Lang, en: string, sv: string): string => (lang === 'sv' ? sv : en)
+
+// --- labels ------------------------------------------------------------------------------------
+
+const regionNames: Record<Lang, Intl.DisplayNames> = {
+  en: new Intl.DisplayNames(['en'], { type: 'region' }),
+  sv: new Intl.DisplayNames(['sv'], { type: 'region' }),
+}
+
+/** `US United States` / `US USA` (CLDR's names, from Node's ICU). */
+export function countryLabel(code: string | null | undefined, lang: Lang): string {
+  if (!code) return ''
+  let name: string | undefined
+  try {
+    name = regionNames[lang].of(code)
+  } catch {
+    name = undefined
+  }
+  return name && name !== code ? `${code} ${name}` : code
+}
+
+/** `A6-1-b Contract` / `A6-1-b Avtal`: a catalogue entry's code and name. */
+export function catalogueLabel(entry: Row | null | undefined, lang: Lang): string {
+  if (!entry) return ''
+  return `${entry.code} ${lang === 'sv' ? entry.nameSv || entry.name : entry.name}`
+}
+
+const UNITS: Record<string, { en: [string, string]; sv: [string, string] }> = {
+  Y: { en: ['year', 'years'], sv: ['år', 'år'] },
+  M: { en: ['month', 'months'], sv: ['månad', 'månader'] },
+  W: { en: ['week', 'weeks'], sv: ['vecka', 'veckor'] },
+  D: { en: ['day', 'days'], sv: ['dag', 'dagar'] },
+  H: { en: ['hour', 'hours'], sv: ['timme', 'timmar'] },
+  TM: { en: ['minute', 'minutes'], sv: ['minut', 'minuter'] },
+  S: { en: ['second', 'seconds'], sv: ['sekund', 'sekunder'] },
+}
+
+/** `P1Y6M` → `1 year 6 months` / `1 år 6 månader`; a zero period reads "immediately". */
+export function periodInWords(period: string, lang: Lang): string {
+  const m = ISO_DURATION.exec(period)
+  if (!m) return period
+  const [, y, mo, w, d, , h, mi, s] = m
+  const parts: [string | undefined, string][] = [[y, 'Y'], [mo, 'M'], [w, 'W'], [d, 'D'], [h, 'H'], [mi, 'TM'], [s, 'S']]
+  const out = parts.filter(([v]) => v !== undefined && parseInt(v, 10) > 0).map(([v, unit]) => {
+    const n = parseInt(v!, 10)
+    return `${n} ${UNITS[unit][lang][n === 1 ? 0 : 1]}`
+  })
+  return out.length ? out.join(' ') : words(lang, 'immediately', 'omedelbart')
+}
+
+/** `36 månader efter senaste besök (P36M), Bokföringslagen 7 kap. 2 §`, or "No fixed limit". */
+export function retentionText(rule: Row, lang: Lang): string {
+  const when = rule.period
+    ? [periodInWords(rule.period, lang), rule.trigger].filter(Boolean).join(' ') + ` (${rule.period})`
+    : words(lang, 'No fixed limit', 'Ingen fast tidsgräns')
+  return rule.legalReference ? `${when}, ${rule.legalReference}` : when
+}
+
+const SPECIAL_CATEGORY: Record<string, [string, string]> = {
+  'racial-or-ethnic-origin': ['racial or ethnic origin', 'ras eller etniskt ursprung'],
+  'political-opinions': ['political opinions', 'politiska åsikter'],
+  'religious-or-philosophical-beliefs': ['religious or philosophical beliefs', 'religiös eller filosofisk övertygelse'],
+  'trade-union-membership': ['trade union membership', 'medlemskap i fackförening'],
+  genetic: ['genetic data', 'genetiska uppgifter'],
+  biometric: ['biometric data for identification', 'biometriska uppgifter för identifiering'],
+  health: ['health', 'hälsa'],
+  'sex-life-or-sexual-orientation': ['sex life or sexual orientation', 'sexualliv eller sexuell läggning'],
+}
+
+function classificationText(category: Row, lang: Lang): string {
+  switch (category.classification) {
+    case 'special': {
+      const which = SPECIAL_CATEGORY[category.specialCategory]
+      return words(lang, 'Art. 9', 'art. 9') + (which ? `: ${which[lang === 'sv' ? 1 : 0]}` : '')
+    }
+    case 'criminal': return words(lang, 'Art. 10', 'art. 10')
+    case 'national-id': return words(lang, 'personal identity number', 'personnummer')
+    default: return ''
+  }
+}
+
+const STATUS: Record<string, [string, string]> = { draft: ['Draft', 'Utkast'], active: ['Active', 'Aktiv'], retired: ['Retired', 'Avslutad'] }
+const DPIA_STATUS: Record<string, [string, string]> = {
+  'not-assessed': ['not assessed', 'ej bedömd'],
+  'not-required': ['not required', 'krävs inte'],
+  planned: ['planned', 'planerad'],
+  'in-progress': ['in progress', 'pågår'],
+  completed: ['completed', 'genomförd'],
+}
+const pickLang = (pair: [string, string] | undefined, lang: Lang, fallback: string): string => (pair ? pair[lang === 'sv' ? 1 : 0] : fallback)
+
+// --- organisations -----------------------------------------------------------------------------
+
+/** `Clinic AB (556000-0000)` */
+const orgName = (o: Row | null | undefined): string => (o ? (o.organisationNumber ? `${o.name} (${o.organisationNumber})` : o.name) : '')
+
+/** Address, e-mail, telephone and website of an organisation. */
+const orgContact = (o: Row | null | undefined): string => (o ? join([o.address, o.email, o.phone, o.website]) : '')
+
+/** A representative or DPO: name, e-mail, telephone, address. */
+const person = (c: Row | null | undefined): string => (c ? [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ') : '')
+
+/** A client controller with its contact details, representative and DPO (Art. 30(2)(a)). */
+function clientContact(o: Row | null | undefined, lang: Lang): string {
+  if (!o) return ''
+  return join([
+    orgContact(o),
+    o.representative ? `${words(lang, 'Representative', 'Företrädare')}: ${person(o.representative)}` : null,
+    o.dataProtectionOfficer ? `${words(lang, 'Data protection officer', 'Dataskyddsombud')}: ${person(o.dataProtectionOfficer)}` : null,
+  ])
+}
+
+// --- cells shared by both records --------------------------------------------------------------
+
+function transfers(c: CellContext): string {
+  return join(list(c.activity.transfers).map((t) => {
+    const to = t.recipient?.name ?? t.processor?.name
+    return to ? `${countryLabel(t.country, c.lang)}: ${to}` : countryLabel(t.country, c.lang)
+  }))
+}
+
+function transferSafeguards(c: CellContext): string {
+  return join(list(c.activity.transfers).map((t) => {
+    const mechanism = t.mechanism ? catalogueLabel(t.mechanism, c.lang) : words(c.lang, 'no transfer mechanism recorded', 'ingen överföringsmekanism angiven')
+    const parts = [mechanism, t.safeguards, t.documentation ? `${words(c.lang, 'documentation', 'dokumentation')}: ${t.documentation}` : null]
+    return `${t.country}: ${parts.filter(Boolean).join(', ')}`
+  }))
+}
+
+const names = (items: Row[] | null | undefined): string => join(list(items).map((i) => i.name))
+const list = (v: Row[] | null | undefined): Row[] => v ?? []
+const securityMeasures = (c: CellContext): string => names(c.activity.securityMeasures)
+const lastChanged = (c: CellContext): string => String(c.activity.updatedAt ?? '').slice(0, 10)
+
+/** Per purpose: `Purpose: A6-1-b Contract, SE-BFL-7-2 …` for the bases that `keep` selects. */
+function basesPerPurpose(c: CellContext, keep: (kind: string) => boolean, whenNone: string | null): string {
+  return join(list(c.activity.purposes).map((p) => {
+    const bases = list(p.legalBases).filter((b) => keep(b.kind)).map((b) => catalogueLabel(b, c.lang))
+    if (!bases.length) return whenNone === null ? null : `${p.purpose.name}: ${whenNone}`
+    return `${p.purpose.name}: ${bases.join(', ')}`
+  }))
+}
+
+// --- the controller record, Art. 30(1) ---------------------------------------------------------
+
+export const CONTROLLER_COLUMNS: Column[] = [
+  { en: 'Controller', sv: 'Personuppgiftsansvarig', cell: (c) => orgName(c.controller(c.activity.controller?.id)) },
+  { en: 'Controller contact details', sv: 'Kontaktuppgifter till personuppgiftsansvarig', cell: (c) => orgContact(c.controller(c.activity.controller?.id)) },
+  {
+    en: 'Joint controllers', sv: 'Gemensamt personuppgiftsansvariga',
+    cell: (c) => join(list(c.activity.jointControllers).map((j) => {
+      const full = c.controller(j.id) ?? j
+      const contact = orgContact(full)
+      return contact ? `${orgName(full)}: ${contact.split(JOIN).join(', ')}` : orgName(full)
+    })),
+  },
+  { en: 'Representative', sv: 'Företrädare', cell: (c) => person(c.controller(c.activity.controller?.id)?.representative) },
+  { en: 'Data protection officer', sv: 'Dataskyddsombud', cell: (c) => person(c.controller(c.activity.controller?.id)?.dataProtectionOfficer) },
+  { en: 'Processing activity', sv: 'Behandling', cell: (c) => c.activity.name },
+  { en: 'Description', sv: 'Beskrivning', cell: (c) => c.activity.description ?? '' },
+  { en: 'Purposes', sv: 'Ändamål', cell: (c) => join(list(c.activity.purposes).map((p) => p.purpose.name)) },
+  { en: 'Categories of data subjects', sv: 'Kategorier av registrerade', cell: (c) => names(c.activity.dataSubjectCategories) },
+  { en: 'Categories of personal data', sv: 'Kategorier av personuppgifter', cell: (c) => names(c.activity.dataCategories) },
+  {
+    en: 'Special categories and criminal-offence data', sv: 'Känsliga personuppgifter och uppgifter om lagöverträdelser',
+    cell: (c) => join(list(c.activity.dataCategories).filter((d) => d.classification !== 'ordinary')
+      .map((d) => `${d.name} (${classificationText(d, c.lang)})`)),
+  },
+  {
+    en: 'Categories of recipients', sv: 'Kategorier av mottagare',
+    cell: (c) => join(list(c.activity.recipients).map((r) => (r.country ? `${r.name} (${countryLabel(r.country, c.lang)})` : r.name))),
+  },
+  { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
+  { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },
+  {
+    en: 'Time limits for erasure', sv: 'Tidsfrister för radering (gallring)',
+    cell: (c) => join(list(c.activity.retention).map((r) => {
+      const text = retentionText(r.retentionRule, c.lang)
+      const categories = list(r.dataCategories).map((d) => d.name)
+      return categories.length ? `${categories.join(', ')}: ${text}` : text
+    })),
+  },
+  { en: 'Technical and organisational security measures', sv: 'Tekniska och organisatoriska säkerhetsåtgärder', cell: securityMeasures },
+  {
+    en: 'Legal basis per purpose', sv: 'Rättslig grund per ändamål',
+    cell: (c) => basesPerPurpose(c, (k) => k === 'article-6' || k === 'national-law', words(c.lang, 'not recorded', 'ej angiven')),
+  },
+  {
+    en: 'Conditions for special categories / criminal data', sv: 'Undantag för känsliga personuppgifter / lagöverträdelser',
+    cell: (c) => basesPerPurpose(c, (k) => k === 'article-9' || k === 'article-10', null),
+  },
+  {
+    en: 'Legitimate interests and assessment', sv: 'Berättigade intressen och intresseavvägning',
+    cell: (c) => join(list(c.activity.purposes).filter((p) => p.legitimateInterest || p.liaReference).map((p) => {
+      const lia = p.liaReference ? `${words(c.lang, 'assessment', 'intresseavvägning')}: ${p.liaReference}` : null
+      return `${p.purpose.name}: ${[p.legitimateInterest, lia].filter(Boolean).join(', ')}`
+    })),
+  },
+  {
+    en: 'Processors and data processing agreements', sv: 'Personuppgiftsbiträden och biträdesavtal',
+    cell: (c) => join(list(c.activity.processors).map((ref) => {
+      const p = c.processor(ref.id) ?? ref
+      const dpa = p.dataProcessingAgreement
+      const agreement = dpa
+        ? [words(c.lang, 'data processing agreement', 'biträdesavtal'), dpa.signedAt, dpa.reference, dpa.url].filter(Boolean).join(' ')
+        : words(c.lang, 'no data processing agreement recorded', 'inget biträdesavtal registrerat')
+      return `${p.name}${p.service ? ` (${p.service})` : ''}: ${agreement}`
+    })),
+  },
+  { en: 'Sources of the data', sv: 'Varifrån uppgifterna kommer', cell: (c) => join(c.activity.dataSources ?? []) },
+  { en: 'Systems', sv: 'System', cell: (c) => join(c.activity.systems ?? []) },
+  {
+    en: 'Data protection impact assessment', sv: 'Konsekvensbedömning (DPIA)',
+    cell: (c) => {
+      const d = c.activity.dpia
+      if (!d) return ''
+      const required = d.required === true ? words(c.lang, 'Required', 'Krävs')
+        : d.required === false ? words(c.lang, 'Not required', 'Krävs inte') : words(c.lang, 'Not decided', 'Ej bedömt')
+      return join([required, d.status ? pickLang(DPIA_STATUS[d.status], c.lang, d.status) : null, d.reference])
+    },
+  },
+  {
+    en: 'Automated decision-making and profiling', sv: 'Automatiserat beslutsfattande och profilering',
+    cell: (c) => (c.activity.automatedDecisionMaking
+      ? `${words(c.lang, 'Yes', 'Ja')}: ${c.activity.automatedDecisionMakingDescription ?? ''}`
+      : words(c.lang, 'No', 'Nej')),
+  },
+  { en: 'Status', sv: 'Status', cell: (c) => pickLang(STATUS[c.activity.status], c.lang, c.activity.status) },
+  { en: 'Owner', sv: 'Ansvarig verksamhet', cell: (c) => c.activity.owner ?? '' },
+  { en: 'Last reviewed', sv: 'Senast granskad', cell: (c) => c.activity.lastReviewedAt ?? '' },
+  { en: 'Next review', sv: 'Nästa granskning', cell: (c) => c.activity.nextReviewAt ?? '' },
+  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged },
+]
+
+// --- the processor record, Art. 30(2) ----------------------------------------------------------
+
+export const PROCESSOR_COLUMNS: Column[] = [
+  { en: 'Processor', sv: 'Personuppgiftsbiträde', cell: (c) => orgName(c.controller(c.activity.controller?.id)) },
+  { en: 'Processor contact details', sv: 'Kontaktuppgifter till personuppgiftsbiträdet', cell: (c) => orgContact(c.controller(c.activity.controller?.id)) },
+  { en: 'Representative', sv: 'Företrädare', cell: (c) => person(c.controller(c.activity.controller?.id)?.representative) },
+  { en: 'Data protection officer', sv: 'Dataskyddsombud', cell: (c) => person(c.controller(c.activity.controller?.id)?.dataProtectionOfficer) },
+  { en: 'Controller (on whose behalf)', sv: 'Personuppgiftsansvarig (för vars räkning)', cell: (c) => orgName(c.client) },
+  { en: 'Controller contact details', sv: 'Kontaktuppgifter till personuppgiftsansvarig', cell: (c) => clientContact(c.client, c.lang) },
+  {
+    en: 'Categories of processing', sv: 'Kategorier av behandling',
+    cell: (c) => (c.activity.description ? `${c.activity.name}: ${c.activity.description}` : c.activity.name),
+  },
+  {
+    en: 'Sub-processors', sv: 'Underbiträden',
+    cell: (c) => join(list(c.activity.processors).map((p) => (p.country ? `${p.name} (${countryLabel(p.country, c.lang)})` : p.name))),
+  },
+  { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
+  { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },
+  { en: 'Technical and organisational security measures', sv: 'Tekniska och organisatoriska säkerhetsåtgärder', cell: securityMeasures },
+  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged },
+]
+
+export const headers = (columns: Column[], lang: Lang): string[] => columns.map((c) => c[lang])

@@ -1,0 +1,127 @@
+import { JsonSchema } from '../schemas/json-schema'
+import { allSchemas } from '../schemas/views'
+import { ACTIVITY_STATUSES } from './catalogue'
+import {
+  controllers, dataCategories, dataSubjectCategories, legalBases, processingActivities, processors, purposes, recipients,
+  ResourceDef, retentionRules, securityMeasures,
+} from './model'
+
+/**
+ * The JSON export document ("gdpr-art30-register", version 1): a self-describing copy of a register
+ * that the import takes back. Its records are the API's own views, so the document and the API
+ * share one declaration of every shape; its JSON Schema is built here from the shared schemas and
+ * published as openapi/register-export.schema.json.
+ */
+export const EXPORT_FORMAT = 'gdpr-art30-register'
+export const EXPORT_FORMAT_VERSION = 1
+
+export type RegisterRecordKind = 'controller' | 'processor'
+
+/** The document's lists of records, in the order an import must write them (references first). */
+export interface Section {
+  key: string
+  def: ResourceDef
+}
+
+export const SECTIONS: Section[] = [
+  { key: 'controllers', def: controllers },
+  { key: 'processors', def: processors },
+  { key: 'purposes', def: purposes },
+  { key: 'legalBases', def: legalBases },
+  { key: 'dataSubjectCategories', def: dataSubjectCategories },
+  { key: 'dataCategories', def: dataCategories },
+  { key: 'recipients', def: recipients },
+  { key: 'retentionRules', def: retentionRules },
+  { key: 'securityMeasures', def: securityMeasures },
+  { key: 'processingActivities', def: processingActivities },
+]
+
+export const SECTION_OF_TYPE = Object.fromEntries(SECTIONS.map((s) => [s.def.type, s])) as Record<string, Section>
+
+const ref = (id: string): JsonSchema => ({ $ref: `${id}#` })
+
+/**
+ * The document's schema with references to the shared schemas in Fastify's form (`Controller#`),
+ * as routes use it; `publishedExportSchema` bundles it into one standalone file.
+ */
+export function exportDocumentSchema(): JsonSchema {
+  const lists = Object.fromEntries(SECTIONS.map((s) => [s.key, {
+    type: 'array',
+    description: s.key === 'processingActivities'
+      ? 'The exported processing activities, every reference resolved'
+      : `The ${s.def.titlePlural} the exported activities refer to (when unfiltered: all of them${s.key === 'legalBases' ? ', plus every custom entry' : ''})`,
+    items: ref(s.def.viewSchema),
+  }]))
+  return {
+    type: 'object',
+    title: 'Register of processing activities (GDPR Art. 30), export document',
+    description: 'A register exported by GET /api/v1/register/export?format=json; POST /api/v1/register/import takes it back.',
+    properties: {
+      format: { type: 'string', enum: [EXPORT_FORMAT] },
+      formatVersion: { type: 'integer', enum: [EXPORT_FORMAT_VERSION] },
+      generatedAt: { type: 'string', format: 'date-time' },
+      workspace: { type: 'string', description: 'The workspace exported' },
+      record: { type: 'string', enum: ['controller', 'processor'], description: 'controller: the Art. 30(1) record; processor: the Art. 30(2) record' },
+      filters: {
+        type: 'object',
+        description: 'The filters the export was made with; null where not used',
+        properties: {
+          controllerId: { type: ['string', 'null'], format: 'uuid' },
+          status: { type: ['string', 'null'], enum: [...ACTIVITY_STATUSES, null] },
+        },
+        required: ['controllerId', 'status'],
+        additionalProperties: false,
+      },
+      ...lists,
+    },
+    required: ['format', 'formatVersion', 'generatedAt', 'workspace', 'record', 'filters', ...SECTIONS.map((s) => s.key)],
+    additionalProperties: false,
+  }
+}
+
+/** `Name#` → `#/$defs/Name`, collecting the names used. */
+function rewriteRefs(node: unknown, used: Set<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, used))
+  if (!node || typeof node !== 'object') return node
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '$ref' && typeof v === 'string' && /^[A-Za-z][\w-]*#$/.test(v)) {
+      const name = v.slice(0, -1)
+      used.add(name)
+      out[k] = `#/$defs/${name}`
+    } else if (k !== '$id') {
+      out[k] = rewriteRefs(v, used)
+    }
+  }
+  return out
+}
+
+/** The standalone JSON Schema (2020-12) of the export document, with every shared shape under $defs. */
+export function publishedExportSchema(): JsonSchema {
+  const shared = new Map(allSchemas().map((s) => [String(s.$id), s]))
+  const used = new Set<string>()
+  const root = rewriteRefs(exportDocumentSchema(), used) as JsonSchema
+  const defs: Record<string, unknown> = {}
+  const done = new Set<string>()
+  while (done.size < used.size) {
+    for (const name of [...used]) {
+      if (done.has(name)) continue
+      done.add(name)
+      const schema = shared.get(name)
+      if (!schema) throw new Error(`the export document refers to an unknown shared schema ${name}`)
+      defs[name] = rewriteRefs(schema, used)
+    }
+  }
+  const sortedDefs = Object.fromEntries(Object.keys(defs).sort().map((k) => [k, defs[k]]))
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `urn:${EXPORT_FORMAT}:${EXPORT_FORMAT_VERSION}`,
+    ...root,
+    $defs: sortedDefs,
+  }
+}
+
+/** The file as committed: stable byte for byte. */
+export function publishedExportSchemaText(): string {
+  return JSON.stringify(publishedExportSchema(), null, 2) + '\n'
+}

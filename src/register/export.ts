@@ -1,0 +1,244 @@
+import { Readable, pipeline } from 'node:stream'
+import { stringify } from 'csv-stringify'
+import { EntityManager } from 'typeorm'
+import { Database, ReadSeries } from '../db/database'
+import { ValidationFailed } from '../errors'
+import { Controller, ProcessingActivity, ProcessorSubProcessor } from '../../entities'
+import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } from './export-columns'
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, RegisterRecordKind, Section, SECTIONS } from './export-document'
+import { controllers, processingActivities, processors, RecordType } from './model'
+import { findIn, selectOf, toViews } from './reads'
+
+type Row = Record<string, any>
+
+export interface ExportQuery {
+  format: 'json' | 'csv'
+  record: RegisterRecordKind
+  controllerId?: string
+  status?: string
+  lang: Lang
+  delimiter: 'comma' | 'semicolon'
+}
+
+export interface RegisterExport {
+  stream: Readable
+  contentType: string
+  fileName: string
+}
+
+/** Activities per page: each page is one read, batch-loaded with toViews, then written out. */
+export const EXPORT_PAGE_SIZE = 200
+
+/**
+ * Consistency: on PostgreSQL the whole export reads one REPEATABLE READ snapshot. On SQLite every
+ * read takes the process-wide queue, so each page is its own read and other requests run between
+ * pages: holding the queue for a whole export would stall every other request for as long as the
+ * slowest client takes to download it (measured in bench/RESULTS-export.md: seconds at 10,000
+ * activities). Pages walk the activities by id (keyset), so none is skipped or repeated; one
+ * changed during the export is written as it was when its page was read. The JSON document lists
+ * the referenced records after the activities, from the references the written activities
+ * actually make, so the document stays self-contained (a record cannot be deleted while an
+ * activity still refers to it).
+ */
+
+const isFiltered = (q: ExportQuery): boolean => q.controllerId !== undefined || q.status !== undefined
+
+/** Bad filters answer 400 before anything is streamed. */
+export async function checkExportQuery(db: Database, ws: string, q: ExportQuery): Promise<void> {
+  if (!q.controllerId) return
+  const found = await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id: q.controllerId! }, select: selectOf(['id']) }))
+  if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${q.controllerId} in this workspace` }])
+}
+
+export function exportFileName(q: ExportQuery, at: Date): string {
+  const date = at.toISOString().slice(0, 10)
+  const base = q.lang === 'sv'
+    ? (q.record === 'processor' ? 'registerforteckning-personuppgiftsbitrade' : 'registerforteckning')
+    : (q.record === 'processor' ? 'register-of-processing-activities-processor' : 'register-of-processing-activities')
+  return `${base}-${date}.${q.format}`
+}
+
+/** The export as a stream for the response; nothing is read until the stream is consumed. */
+export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Date): RegisterExport {
+  const fileName = exportFileName(q, at)
+  if (q.format === 'json') {
+    return { stream: Readable.from(jsonDocument(db, ws, q, at)), contentType: 'application/json; charset=utf-8', fileName }
+  }
+  const columns = q.record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS
+  const csv = stringify({
+    bom: true, // so that Excel reads UTF-8 (å, ä, ö)
+    delimiter: q.delimiter === 'semicolon' ? ';' : ',',
+    // OWASP: a cell starting with = + - @ tab or CR gets a leading apostrophe so spreadsheets show it as text
+    escape_formulas: true,
+    record_delimiter: 'windows', // RFC 4180
+  })
+  const rows = Readable.from(csvRows(db, ws, q, columns.map((c) => c.cell)), { objectMode: true })
+  // An error while reading destroys the response (the status line is already sent); a client that
+  // goes away destroys the reads, which releases the snapshot.
+  pipeline(rows, csv, () => undefined)
+  csv.write(headers(columns, q.lang))
+  return { stream: csv, contentType: 'text/csv; charset=utf-8', fileName }
+}
+
+// --- walking the activities --------------------------------------------------------------------
+
+interface Page {
+  views: Row[]
+}
+
+/** The exported activities, a page at a time, each page in its own read (see above). */
+async function* activityPages<P extends Page>(
+  series: ReadSeries, ws: string, q: ExportQuery, extra: (m: EntityManager, views: Row[]) => Promise<Omit<P, 'views'>>,
+): AsyncGenerator<P> {
+  let after = ''
+  for (;;) {
+    const page = await series.read(async (m) => {
+      const qb = m.getRepository(ProcessingActivity).createQueryBuilder('a')
+        .where('a.workspaceId = :ws', { ws })
+        .andWhere('a.role = :role', { role: q.record })
+        .andWhere('a.id > :after', { after })
+      if (q.controllerId) qb.andWhere('a.controllerId = :controllerId', { controllerId: q.controllerId })
+      if (q.status) qb.andWhere('a.status = :status', { status: q.status })
+      const rows = await qb.orderBy('a.id', 'ASC').limit(EXPORT_PAGE_SIZE).getMany()
+      const views = await toViews(m, ws, processingActivities, rows)
+      return { views, ...(await extra(m, views)) } as P
+    })
+    if (!page.views.length) return
+    yield page
+    if (page.views.length < EXPORT_PAGE_SIZE) return
+    after = page.views[page.views.length - 1].id
+  }
+}
+
+// --- CSV ---------------------------------------------------------------------------------------
+
+/** Full views of records by id, loaded once each: bounded by the number of organisations, not of activities. */
+class ViewCache {
+  private readonly views = new Map<string, Row | null>()
+  constructor(private readonly ws: string, private readonly def: typeof controllers) {}
+
+  async load(m: EntityManager, ids: string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.views.has(id))
+    if (!missing.length) return
+    const rows = await findIn(m, this.def.entity, this.ws, 'id', missing)
+    for (const v of await toViews(m, this.ws, this.def, rows)) this.views.set(v.id, v)
+    for (const id of missing) if (!this.views.has(id)) this.views.set(id, null)
+  }
+
+  get(id: string | null | undefined): Row | null {
+    return id ? this.views.get(id) ?? null : null
+  }
+}
+
+async function* csvRows(db: Database, ws: string, q: ExportQuery, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
+  const controllerViews = new ViewCache(ws, controllers)
+  const processorViews = new ViewCache(ws, processors)
+  const series = await db.snapshot()
+  try {
+    const pages = activityPages<Page>(series, ws, q, async (m, views) => {
+      await controllerViews.load(m, views.flatMap((a) => [a.controller?.id, ...a.jointControllers.map((c: Row) => c.id), ...a.onBehalfOfControllers.map((c: Row) => c.id)]))
+      await processorViews.load(m, views.flatMap((a) => a.processors.map((p: Row) => p.id)))
+      return {}
+    })
+    for await (const page of pages) {
+      for (const activity of page.views) {
+        const context: CellContext = {
+          lang: q.lang, activity, controller: (id) => controllerViews.get(id), processor: (id) => processorViews.get(id),
+        }
+        // Art. 30(2): one row per category of processing and controller on whose behalf it is carried out
+        const clients: (Row | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c: Row) => controllerViews.get(c.id) ?? c) : [null]
+        for (const client of clients) yield cells.map((cell) => cell({ ...context, client }))
+      }
+    }
+  } finally {
+    await series.close()
+  }
+}
+
+// --- JSON --------------------------------------------------------------------------------------
+
+/** The document, written as it is read: head, activities page by page, then the records they refer to. */
+async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string> {
+  const series = await db.snapshot()
+  try {
+    const head = {
+      format: EXPORT_FORMAT,
+      formatVersion: EXPORT_FORMAT_VERSION,
+      generatedAt: at.toISOString(),
+      workspace: ws,
+      record: q.record,
+      filters: { controllerId: q.controllerId ?? null, status: q.status ?? null },
+    }
+    yield JSON.stringify(head).slice(0, -1) + ',\n"processingActivities":['
+    const referenced = new Map<RecordType, Set<string>>()
+    let first = true
+    for await (const { views } of activityPages<Page>(series, ws, q, async () => ({}))) {
+      for (const v of views) {
+        for (const use of processingActivities.refUses(processingActivities.toWrite(v))) {
+          if (!referenced.has(use.type)) referenced.set(use.type, new Set())
+          referenced.get(use.type)!.add(use.id)
+        }
+      }
+      yield (first ? '\n' : ',\n') + views.map((v) => JSON.stringify(v)).join(',\n')
+      first = false
+    }
+    yield '\n]'
+    for (const section of SECTIONS) {
+      if (section.def === processingActivities) continue
+      yield `,\n${JSON.stringify(section.key)}:[`
+      let firstEntry = true
+      for await (const views of sectionPages(series, ws, section, referenced.get(section.def.type) ?? new Set(), isFiltered(q))) {
+        yield (firstEntry ? '\n' : ',\n') + views.map((v) => JSON.stringify(v)).join(',\n')
+        firstEntry = false
+      }
+      yield '\n]'
+    }
+    yield '}\n'
+  } finally {
+    await series.close()
+  }
+}
+
+/** A processor's sub-processors, and theirs, so that every processor in the document can be imported. */
+async function withSubProcessors(m: EntityManager, ws: string, ids: Set<string>): Promise<Set<string>> {
+  const all = new Set(ids)
+  let frontier = [...ids]
+  while (frontier.length) {
+    const rows = await findIn(m, ProcessorSubProcessor, ws, 'ownerId', frontier, { select: selectOf(['subProcessorId']) })
+    frontier = rows.map((r) => r.subProcessorId).filter((id) => !all.has(id))
+    for (const id of frontier) all.add(id)
+  }
+  return all
+}
+
+/**
+ * One list of the document, in id order, a page per read. Filtered exports list what the activities
+ * refer to; unfiltered ones list every record, except built-in legal bases that nothing uses
+ * (every workspace has them).
+ */
+async function* sectionPages(series: ReadSeries, ws: string, section: Section, referenced: Set<string>, filtered: boolean): AsyncGenerator<Row[]> {
+  const { def } = section
+  if (filtered) {
+    const wanted = def === processors ? await series.read((m) => withSubProcessors(m, ws, referenced)) : referenced
+    const ids = [...wanted].sort()
+    for (let i = 0; i < ids.length; i += EXPORT_PAGE_SIZE) {
+      const chunk = ids.slice(i, i + EXPORT_PAGE_SIZE)
+      const views = await series.read(async (m) => toViews(m, ws, def, (await findIn(m, def.entity, ws, 'id', chunk)).sort(byId)))
+      if (views.length) yield views
+    }
+    return
+  }
+  let after = ''
+  for (;;) {
+    const rows = await series.read((m) => m.getRepository(def.entity).createQueryBuilder('r')
+      .where('r.workspaceId = :ws', { ws }).andWhere('r.id > :after', { after })
+      .orderBy('r.id', 'ASC').limit(EXPORT_PAGE_SIZE).getMany())
+    if (!rows.length) return
+    after = rows[rows.length - 1].id
+    const kept = section.key === 'legalBases' ? rows.filter((r) => !r.builtIn || referenced.has(r.id)) : rows
+    if (kept.length) yield await series.read((m) => toViews(m, ws, def, kept))
+    if (rows.length < EXPORT_PAGE_SIZE) return
+  }
+}
+
+const byId = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

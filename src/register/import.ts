@@ -1,0 +1,271 @@
+import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020'
+import addFormats from 'ajv-formats'
+import { EntityManager } from 'typeorm'
+import { Database } from '../db/database'
+import { AppError, FieldError } from '../errors'
+import { publishedExportSchema, Section, SECTIONS } from './export-document'
+import { legalBases, processors } from './model'
+import { findIn, toViews } from './reads'
+import { Principal, store, validateWrite } from './writes'
+
+type Row = Record<string, any>
+type Counts = Record<string, number>
+
+/**
+ * Import of an export document (see export-document.ts): every record is created or updated by
+ * its id through the same validation and write path as the CRUD routes, in one transaction, all or
+ * nothing. References are satisfied by writing in the document's section order (controllers,
+ * processors, catalogue entries, then activities); processors that are each other's sub-processors
+ * are written first without them and completed afterwards.
+ */
+export interface ImportError {
+  /** JSON path in the submitted document, e.g. `processingActivities[3].purposes[0].legalBases[1].id`. */
+  path: string
+  message: string
+}
+
+export interface ImportResult {
+  dryRun: boolean
+  created: Counts
+  updated: Counts
+  unchanged: Counts
+  errors: ImportError[]
+}
+
+/** Errors reported at most; a document failing everywhere still gets a bounded answer. */
+const MAX_ERRORS = 500
+
+let documentValidator: ValidateFunction | null = null
+function validateDocument(doc: unknown): ImportError[] {
+  if (!documentValidator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: false })
+    addFormats(ajv)
+    documentValidator = ajv.compile(publishedExportSchema())
+  }
+  if (documentValidator(doc)) return []
+  return (documentValidator.errors ?? []).slice(0, MAX_ERRORS).map(ajvError)
+}
+
+/** `/processingActivities/3/purposes/0` → `processingActivities[3].purposes[0]` */
+function jsonPath(pointer: string): string {
+  return pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, seg) => (/^\d+$/.test(seg) ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg), '')
+}
+
+function ajvError(e: ErrorObject): ImportError {
+  const at = jsonPath(e.instancePath)
+  const join = (prop: string): string => (at ? `${at}.${prop}` : prop)
+  const params = e.params as Record<string, any>
+  if (e.keyword === 'required') return { path: join(params.missingProperty), message: `${join(params.missingProperty)} is required` }
+  if (e.keyword === 'additionalProperties') return { path: join(params.additionalProperty), message: `${join(params.additionalProperty)} is not a known field` }
+  if (e.keyword === 'enum') return { path: at || 'body', message: `${at || 'body'} must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` }
+  return { path: at || 'body', message: `${at || 'body'} ${e.message ?? 'is not valid'}` }
+}
+
+/** Write-body field → where the same value sits in a view (the document holds views). */
+const ID_LISTS: Record<string, string> = {
+  jointControllerIds: 'jointControllers', onBehalfOfControllerIds: 'onBehalfOfControllers', dataSubjectCategoryIds: 'dataSubjectCategories',
+  dataCategoryIds: 'dataCategories', recipientIds: 'recipients', processorIds: 'processors', securityMeasureIds: 'securityMeasures',
+  legalBasisIds: 'legalBases', subProcessorIds: 'subProcessors',
+}
+const ID_FIELDS: Record<string, string> = {
+  controllerId: 'controller', purposeId: 'purpose', recipientId: 'recipient', processorId: 'processor', retentionRuleId: 'retentionRule',
+}
+
+/** `purposes[0].legalBasisIds[1]` → `purposes[0].legalBases[1].id`, prefixed with the record's own path. */
+export function documentPath(recordPath: string, field: string): string {
+  if (!field || field === 'body') return recordPath
+  const inView = field.split('.').map((seg) => {
+    const m = /^(\w+)((?:\[\d+\])*)$/.exec(seg)
+    if (!m) return seg
+    const [, name, index] = m
+    if (ID_LISTS[name]) return ID_LISTS[name] + index + (index ? '.id' : '')
+    if (ID_FIELDS[name]) return `${ID_FIELDS[name]}.id`
+    if (name === 'mechanism') return 'mechanism.code'
+    return seg
+  }).join('.')
+  return `${recordPath}.${inView}`
+}
+
+/** Thrown inside the transaction to roll it back (dry run, or errors found) with the result. */
+class RolledBack extends Error {
+  constructor(readonly result: ImportResult) {
+    super('rolled back')
+  }
+}
+
+/** Stable text of a write body: key order and undefined-vs-null do not make a change. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k] === undefined ? null : v[k]]))
+    : v)) ?? 'null'
+}
+
+const emptyCounts = (): Counts => Object.fromEntries(SECTIONS.map((s) => [s.key, 0]))
+
+export async function importRegister(db: Database, who: Principal, doc: unknown, dryRun: boolean): Promise<ImportResult> {
+  const result: ImportResult = { dryRun, created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] }
+  result.errors = validateDocument(doc)
+  if (!result.errors.length) {
+    try {
+      await db.write(async (m) => {
+        await new Importer(m, who, result).run(doc as Row)
+        if (dryRun || result.errors.length) throw new RolledBack(result)
+      })
+    } catch (err) {
+      if (!(err instanceof RolledBack)) throw err
+    }
+  }
+  if (!dryRun && result.errors.length) {
+    // An import without the admin role may not touch legal bases, as the CRUD routes say.
+    const forbidden = result.errors.some((e) => e.message.includes('needs the admin role'))
+    const details: FieldError[] = result.errors.map((e) => ({ field: e.path, message: e.message }))
+    throw new AppError(forbidden ? 403 : 400, forbidden ? 'forbidden' : 'validation_failed',
+      `The import was not applied: ${details.length} error(s), first at ${details[0].field}`, details)
+  }
+  return result
+}
+
+interface Pending {
+  section: Section
+  index: number
+  id: string
+  body: Row
+  existing: Row | null
+  /** The stored record's write body, to tell an update from no change. */
+  current: string | null
+}
+
+class Importer {
+  constructor(private readonly m: EntityManager, private readonly who: Principal, private readonly result: ImportResult) {}
+
+  private error(path: string, message: string): void {
+    if (this.result.errors.length < MAX_ERRORS) this.result.errors.push({ path, message })
+  }
+
+  private get ws(): string {
+    return this.who.ws
+  }
+
+  async run(doc: Row): Promise<void> {
+    for (const section of SECTIONS) {
+      const items = await this.prepare(section, doc[section.key] as Row[])
+      if (section.def === processors) await this.writeProcessors(items)
+      else for (const item of items) await this.write(item)
+    }
+  }
+
+  /** Write bodies of a section's records, with what is stored under the same ids. */
+  private async prepare(section: Section, views: Row[]): Promise<Pending[]> {
+    const { def, key } = section
+    const seen = new Map<string, number>()
+    const ids = views.map((v) => v.id as string)
+    const existingRows = new Map((await findIn(this.m, def.entity, this.ws, 'id', ids)).map((r) => [r.id, r]))
+    const current = new Map<string, string>()
+    const rows = [...existingRows.values()]
+    for (let i = 0; i < rows.length; i += 200) {
+      for (const v of await toViews(this.m, this.ws, def, rows.slice(i, i + 200))) current.set(v.id, canonical(def.toWrite(v)))
+    }
+    const out: Pending[] = []
+    views.forEach((view, index) => {
+      const path = `${key}[${index}]`
+      if (seen.has(view.id)) {
+        this.error(`${path}.id`, `${path}.id repeats ${key}[${seen.get(view.id)}].id`)
+        return
+      }
+      seen.set(view.id, index)
+      const existing = existingRows.get(view.id) ?? null
+      if (def === legalBases && !this.checkLegalBasis(path, view, existing)) return
+      out.push({ section, index, id: view.id, body: def.toWrite(view), existing, current: current.get(view.id) ?? null })
+    })
+    if (def === legalBases) await this.findBuiltIns(out)
+    return out
+  }
+
+  /** Built-in legal bases are matched, never created: each workspace has them under the same ids. */
+  private checkLegalBasis(path: string, view: Row, existing: Row | null): boolean {
+    if (view.builtIn && !existing) {
+      this.pendingBuiltIns.push({ path, view })
+      return false
+    }
+    if (existing && Boolean(existing.builtIn) !== Boolean(view.builtIn)) {
+      this.error(`${path}.builtIn`, existing.builtIn
+        ? `${path} is the built-in entry ${existing.code} in this workspace; it cannot become a custom entry`
+        : `${path} is a custom entry in this workspace; an import cannot make it built-in`)
+      return false
+    }
+    return true
+  }
+
+  private pendingBuiltIns: { path: string; view: Row }[] = []
+
+  private async findBuiltIns(_out: Pending[]): Promise<void> {
+    if (!this.pendingBuiltIns.length) return
+    const byCode = new Map((await findIn(this.m, legalBases.entity, this.ws, 'code', this.pendingBuiltIns.map((b) => b.view.code))).map((r) => [r.code, r]))
+    for (const { path, view } of this.pendingBuiltIns) {
+      const match = byCode.get(view.code)
+      this.error(match ? `${path}.id` : `${path}.code`, match
+        ? `the built-in entry ${view.code} has id ${match.id} in this workspace, not ${view.id}`
+        : `there is no built-in legal basis with code ${view.code}; built-in entries are matched by code and never created by an import`)
+    }
+    this.pendingBuiltIns = []
+  }
+
+  /** Sub-processors first; processors that are each other's sub-processors in two steps. */
+  private async writeProcessors(items: Pending[]): Promise<void> {
+    const inDocument = new Set(items.map((i) => i.id))
+    const done = new Set<string>()
+    const deferred: Pending[] = []
+    let pending = items
+    while (pending.length) {
+      const ready = pending.filter((p) => (p.body.subProcessorIds as string[]).every((s) => !inDocument.has(s) || done.has(s) || s === p.id))
+      if (ready.length) {
+        for (const p of ready) {
+          await this.write(p)
+          done.add(p.id)
+        }
+        pending = pending.filter((p) => !done.has(p.id))
+        continue
+      }
+      // a cycle: write one without its sub-processors (if it is new), complete it after the others
+      const [first, ...rest] = pending
+      if (!first.existing) await this.write({ ...first, body: { ...first.body, subProcessorIds: [] } }, true)
+      done.add(first.id)
+      deferred.push(first)
+      pending = rest
+    }
+    for (const p of deferred) {
+      const existing = await findIn(this.m, processors.entity, this.ws, 'id', [p.id])
+      await this.write({ ...p, existing: existing[0] ?? null }, false, Boolean(p.existing))
+    }
+  }
+
+  /**
+   * Creates or updates one record through the CRUD write path. `step` marks the first half of a
+   * two-step write (not counted); `existedBefore` counts the second half as an update or a creation.
+   */
+  private async write(p: Pending, step = false, existedBefore = p.existing !== null): Promise<void> {
+    const { def, key } = p.section
+    const path = `${key}[${p.index}]`
+    try {
+      const dto = validateWrite(def, p.body, p.id)
+      const unchanged = p.existing && p.current === canonical(p.body)
+      if (unchanged) {
+        if (!step) this.result.unchanged[key]++
+        return
+      }
+      if (def === legalBases && this.who.role !== 'admin') {
+        this.error(path, `${path}: creating or changing a legal basis needs the admin role; the token has ${this.who.role}`)
+        return
+      }
+      await store(this.m, this.ws, def, p.id, dto, p.existing)
+      if (step) return
+      if (existedBefore) this.result.updated[key]++
+      else this.result.created[key]++
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      if (err.details?.length) for (const d of err.details) this.error(documentPath(path, d.field), d.message)
+      else this.error(path, err.message)
+    }
+  }
+}

@@ -1,0 +1,288 @@
+import { expect } from 'chai'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'csv-parse/sync'
+import { buildTestApp, TestApp } from './helper'
+import { buildRegister, exportValidator, Fixture } from './export-fixture'
+import { publishedExportSchemaText } from '../src/register/export-document'
+
+type Row = Record<string, any>
+
+/** The headers of shared/docs/export-columns.md, in order. */
+const CONTROLLER_HEADERS_EN = [
+  'Controller', 'Controller contact details', 'Joint controllers', 'Representative', 'Data protection officer', 'Processing activity',
+  'Description', 'Purposes', 'Categories of data subjects', 'Categories of personal data', 'Special categories and criminal-offence data',
+  'Categories of recipients', 'Transfers to third countries or international organisations', 'Transfer safeguards and documentation',
+  'Time limits for erasure', 'Technical and organisational security measures', 'Legal basis per purpose',
+  'Conditions for special categories / criminal data', 'Legitimate interests and assessment', 'Processors and data processing agreements',
+  'Sources of the data', 'Systems', 'Data protection impact assessment', 'Automated decision-making and profiling', 'Status', 'Owner',
+  'Last reviewed', 'Next review', 'Last changed',
+]
+const CONTROLLER_HEADERS_SV = [
+  'Personuppgiftsansvarig', 'Kontaktuppgifter till personuppgiftsansvarig', 'Gemensamt personuppgiftsansvariga', 'Företrädare', 'Dataskyddsombud',
+  'Behandling', 'Beskrivning', 'Ändamål', 'Kategorier av registrerade', 'Kategorier av personuppgifter',
+  'Känsliga personuppgifter och uppgifter om lagöverträdelser', 'Kategorier av mottagare', 'Överföring till tredjeland eller internationell organisation',
+  'Skyddsåtgärder och dokumentation vid överföring', 'Tidsfrister för radering (gallring)', 'Tekniska och organisatoriska säkerhetsåtgärder',
+  'Rättslig grund per ändamål', 'Undantag för känsliga personuppgifter / lagöverträdelser', 'Berättigade intressen och intresseavvägning',
+  'Personuppgiftsbiträden och biträdesavtal', 'Varifrån uppgifterna kommer', 'System', 'Konsekvensbedömning (DPIA)',
+  'Automatiserat beslutsfattande och profilering', 'Status', 'Ansvarig verksamhet', 'Senast granskad', 'Nästa granskning', 'Senast ändrad',
+]
+const PROCESSOR_HEADERS_EN = [
+  'Processor', 'Processor contact details', 'Representative', 'Data protection officer', 'Controller (on whose behalf)', 'Controller contact details',
+  'Categories of processing', 'Sub-processors', 'Transfers to third countries or international organisations', 'Transfer safeguards and documentation',
+  'Technical and organisational security measures', 'Last changed',
+]
+
+const today = (): string => new Date().toISOString().slice(0, 10)
+const svCountry = (code: string): string => new Intl.DisplayNames(['sv'], { type: 'region' }).of(code)!
+
+
+describe('register export', () => {
+  let t: TestApp
+  let f: Fixture
+  const validate = exportValidator()
+
+  before(async () => {
+    t = await buildTestApp()
+    f = await buildRegister(t)
+    await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor', 'other')).send({ name: 'Hemlig AB' })
+  })
+  after(async () => t.close())
+
+  /** The response body as bytes, whatever its type. */
+  async function raw(query: string, role: 'reader' | 'editor' | 'admin' = 'reader', ws = 'test') {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth(role, ws))
+      .buffer(true).parse((r, cb) => {
+        const chunks: Buffer[] = []
+        r.on('data', (c: Buffer) => chunks.push(c))
+        r.on('end', () => cb(null, Buffer.concat(chunks)))
+      })
+    return { res, bytes: res.body as Buffer }
+  }
+
+  async function csv(query: string, delimiter = ','): Promise<{ header: string[]; rows: Row[]; text: string; res: any }> {
+    const { res, bytes } = await raw(`format=csv&${query}`)
+    expect(res.status, bytes.toString()).to.equal(200)
+    const records = parse(bytes, { bom: true, delimiter, relax_column_count: false }) as string[][]
+    const [header, ...body] = records
+    return { header, rows: body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))), text: bytes.toString('utf8'), res }
+  }
+
+  async function json(query = ''): Promise<Row> {
+    const res = await t.http.get(`/api/v1/register/export?format=json&${query}`).set('authorization', t.auth('reader'))
+    expect(res.status, JSON.stringify(res.body)).to.equal(200)
+    expect(validate(res.body), JSON.stringify(validate.errors)).to.equal(true)
+    return res.body
+  }
+
+  async function activityViews(role: 'controller' | 'processor'): Promise<Row[]> {
+    const res = await t.http.get(`/api/v1/processing-activities?limit=500&role=${role}`).set('authorization', t.auth('reader'))
+    return (res.body.items as Row[]).sort((a, b) => (a.id < b.id ? -1 : 1))
+  }
+
+  describe('CSV, controller record (Art. 30(1))', () => {
+    it('has the 29 columns of Art. 30(1)(a)–(g) in order and one row per activity, matching the register row for row', async () => {
+      const { header, rows, res } = await csv('record=controller')
+      expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8')
+      expect(res.headers['content-disposition']).to.equal(`attachment; filename="register-of-processing-activities-${today()}.csv"`)
+      expect(header).to.deep.equal(CONTROLLER_HEADERS_EN)
+      const activities = await activityViews('controller')
+      expect(rows).to.have.length(activities.length)
+      rows.forEach((row, i) => {
+        const a = activities[i]
+        expect(row['Processing activity']).to.equal(a.name)
+        expect(row.Controller).to.equal(`${a.controller.name} (${a.controller.organisationNumber})`)
+        expect(row.Purposes).to.equal(a.purposes.map((p: Row) => p.purpose.name).join('; '))
+        expect(row['Categories of data subjects']).to.equal(a.dataSubjectCategories.map((c: Row) => c.name).join('; '))
+        expect(row['Categories of personal data']).to.equal(a.dataCategories.map((c: Row) => c.name).join('; '))
+        expect(row['Technical and organisational security measures'].replace(/^'/, '')).to.equal(a.securityMeasures.map((c: Row) => c.name).join('; '))
+        expect(row['Last changed']).to.equal(a.updatedAt.slice(0, 10))
+      })
+    })
+
+    it('writes each Art. 30(1) value as an authority reads it', async () => {
+      const { rows } = await csv('')
+      const row = rows.find((r) => r['Processing activity'] === 'Patientjournal')!
+      expect(row).to.include({
+        'Controller contact details': 'Storgatan 1, 831 30 Östersund; info@klinik.se; +46 63 12 34 56; https://klinik.se',
+        'Joint controllers': 'Hudateljén AB (556000-0002): hej@hudateljen.se',
+        Representative: 'Rep Ltd, rep@example.eu',
+        'Data protection officer': 'Åsa Öberg, dso@klinik.se',
+        'Special categories and criminal-offence data': 'Hälsouppgifter (Art. 9: health); Personnummer (personal identity number)',
+        'Categories of recipients': 'Arrangörer; Google Analytics (US United States)',
+        'Transfers to third countries or international organisations': 'US United States: Google LLC',
+        'Transfer safeguards and documentation': 'US: A46-2-c Standard contractual clauses (Commission), Kryptering, documentation: SCC 2021',
+        'Time limits for erasure': 'Hälsouppgifter: 10 years efter senaste anteckning (P10Y), Patientdatalagen (2008:355) 3 kap. 17 §; '
+          + 'Bokföringsunderlag: 7 years efter räkenskapsårets utgång (P7Y), Bokföringslagen 7 kap. 2 §; 36 months efter senaste besök (P36M)',
+        'Legal basis per purpose': 'Vård och behandling: A6-1-c Legal obligation, SE-PDL-3-17 Swedish Patient Data Act: retention of patient records; '
+          + 'Fakturering: A6-1-b Contract, SE-BFL-7-2 Swedish Accounting Act: retention of accounting records',
+        'Conditions for special categories / criminal data': 'Vård och behandling: A9-2-h Preventive or occupational medicine, diagnosis, health or social care',
+        'Processors and data processing agreements': 'Klarna Bank AB (Betalning): data processing agreement 2025-03-01 DPA-7; Bokföringssystem AB: no data processing agreement recorded',
+        'Sources of the data': 'Patienten själv',
+        'Data protection impact assessment': 'Required; completed; DPIA-2025-01',
+        'Automated decision-making and profiling': 'No',
+        Status: 'Active', Owner: 'Vården', 'Last reviewed': '2026-01-15', 'Next review': '2027-01-15',
+      })
+      const news = rows.find((r) => r['Processing activity'] === 'Nyhetsbrev')!
+      expect(news['Time limits for erasure']).to.equal('No fixed limit')
+      expect(news['Legitimate interests and assessment']).to.equal('Marknadsföring: Att nå befintliga kunder, assessment: LIA-2026-02')
+      expect(news['Automated decision-making and profiling']).to.equal('Yes: Segmentering efter köp')
+    })
+
+    it('speaks Swedish with lang=sv: headers, labels and å, ä, ö intact behind a byte-order mark', async () => {
+      const { bytes, res } = await raw('format=csv&lang=sv')
+      expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf])
+      expect(res.headers['content-disposition']).to.equal(`attachment; filename="registerforteckning-${today()}.csv"`)
+      const { header, rows } = await csv('lang=sv')
+      expect(header).to.deep.equal(CONTROLLER_HEADERS_SV)
+      const row = rows.find((r) => r.Behandling === 'Patientjournal')!
+      expect(row.Personuppgiftsansvarig).to.equal('Klinik Östersund AB (556000-0001)')
+      expect(row['Rättslig grund per ändamål']).to.contain('Fakturering: A6-1-b Avtal, SE-BFL-7-2 Bokföringslagen: arkivering av räkenskapsinformation')
+      expect(row['Tidsfrister för radering (gallring)']).to.contain('Bokföringsunderlag: 7 år efter räkenskapsårets utgång (P7Y), Bokföringslagen 7 kap. 2 §')
+      expect(row['Tidsfrister för radering (gallring)']).to.contain('36 månader efter senaste besök (P36M)')
+      expect(row['Överföring till tredjeland eller internationell organisation']).to.equal(`US ${svCountry('US')}: Google LLC`)
+      expect(row['Skyddsåtgärder och dokumentation vid överföring']).to.contain('A46-2-c Standardavtalsklausuler (kommissionen)')
+      expect(row['Känsliga personuppgifter och uppgifter om lagöverträdelser']).to.equal('Hälsouppgifter (art. 9: hälsa); Personnummer (personnummer)')
+      expect(row.Status).to.equal('Aktiv')
+      const news = rows.find((r) => r.Behandling === 'Nyhetsbrev')!
+      expect(news['Tidsfrister för radering (gallring)']).to.equal('Ingen fast tidsgräns')
+    })
+
+    it('separates fields with semicolons on request, for Excel with Swedish settings', async () => {
+      const { text, rows } = await csv('lang=sv&delimiter=semicolon', ';')
+      const firstLine = text.slice(1, text.indexOf('\r\n'))
+      expect(firstLine.split(';')).to.deep.equal(CONTROLLER_HEADERS_SV)
+      expect(rows).to.have.length(2)
+      expect(rows.find((r) => r.Behandling === 'Patientjournal')!['Ändamål']).to.equal('Vård och behandling; Fakturering')
+    })
+
+    it('neutralises cells a spreadsheet would run as formulas with a leading apostrophe', async () => {
+      const { rows } = await csv('')
+      const news = rows.find((r) => r['Processing activity'] === 'Nyhetsbrev')!
+      expect(news.Description).to.equal('\'=HYPERLINK("http://example.com","klicka")')
+      expect(news.Owner).to.equal('\'+46 63 99 99 99')
+      expect(news.Systems).to.equal('\'\tTab-system')
+      const journal = rows.find((r) => r['Processing activity'] === 'Patientjournal')!
+      expect(journal.Owner).to.equal('Vården')
+    })
+
+    it('exports one controller\'s record, or only activities with a status', async () => {
+      const one = await csv(`controllerId=${f.controllers.clinic.id}&status=active`)
+      expect(one.rows.map((r) => r['Processing activity'])).to.deep.equal(['Patientjournal'])
+      const none = await csv(`controllerId=${f.controllers.joint.id}`)
+      expect(none.rows).to.have.length(0)
+      expect(none.header).to.have.length(29)
+    })
+  })
+
+  describe('CSV, processor record (Art. 30(2))', () => {
+    it('has one row per category of processing and client controller, with the 12 Art. 30(2) columns', async () => {
+      const { header, rows, res } = await csv('record=processor')
+      expect(header).to.deep.equal(PROCESSOR_HEADERS_EN)
+      expect(res.headers['content-disposition']).to.equal(`attachment; filename="register-of-processing-activities-processor-${today()}.csv"`)
+      expect(rows.map((r) => r['Controller (on whose behalf)'])).to.deep.equal(['Kund Ett AB', 'Kund Två AB'])
+      for (const row of rows) {
+        expect(row).to.include({
+          Processor: 'IT-Drift i Åre AB (556000-0003)',
+          'Processor contact details': 'Fjällvägen 2, Åre',
+          'Data protection officer': 'Dan Dahl',
+          'Categories of processing': 'Drift av kundsystem: Drift och support',
+          'Sub-processors': 'Google LLC (US United States)',
+          'Transfers to third countries or international organisations': 'US United States: Google LLC',
+          'Transfer safeguards and documentation': 'US: A45-3 Adequacy decision',
+          'Technical and organisational security measures': 'Behörighetsstyrning',
+          'Last changed': f.activities.hosting.updatedAt.slice(0, 10),
+        })
+      }
+      expect(rows[0]['Controller contact details']).to.equal('ett@kund.se; Data protection officer: Ulla Ek, dpo@kund.se')
+      const sv = await csv('record=processor&lang=sv')
+      expect(sv.header.slice(0, 2)).to.deep.equal(['Personuppgiftsbiträde', 'Kontaktuppgifter till personuppgiftsbiträdet'])
+      expect(sv.res.headers['content-disposition']).to.contain('registerforteckning-personuppgiftsbitrade-')
+    })
+  })
+
+  describe('JSON', () => {
+    it('is the versioned, self-describing document, valid against the published schema', async () => {
+      const doc = await json()
+      expect(doc).to.include({ format: 'gdpr-art30-register', formatVersion: 1, workspace: 'test', record: 'controller' })
+      expect(doc.filters).to.deep.equal({ controllerId: null, status: null })
+      expect(Date.parse(doc.generatedAt)).to.be.closeTo(Date.now(), 60_000)
+      expect(doc.processingActivities).to.deep.equal(await activityViews('controller'))
+      // unfiltered: every controller and catalogue entry, custom legal bases even when unused
+      expect(doc.controllers.map((c: Row) => c.name).sort()).to.deep.equal(['Hudateljén AB', 'IT-Drift i Åre AB', 'Klinik Östersund AB', 'Kund Ett AB', 'Kund Två AB'])
+      expect(doc.purposes.map((p: Row) => p.name)).to.include('Oanvänt ändamål')
+      const codes = doc.legalBases.map((l: Row) => l.code).sort()
+      expect(codes).to.deep.equal(['A6-1-b', 'A6-1-c', 'A6-1-f', 'A9-2-h', 'SE-BFL-7-2', 'SE-LSO-5-1', 'SE-PDL-3-17'])
+      const clinic = (await t.http.get(`/api/v1/controllers/${f.controllers.clinic.id}`).set('authorization', t.auth('reader'))).body
+      expect(doc.controllers.find((c: Row) => c.id === clinic.id)).to.deep.equal(clinic)
+      expect(doc.processors.find((p: Row) => p.id === f.processors.books.id).subProcessors.map((s: Row) => s.name)).to.deep.equal(['Google LLC'])
+    })
+
+    it('when filtered, lists only the records the exported activities refer to, sub-processors included', async () => {
+      const doc = await json(`status=active&controllerId=${f.controllers.clinic.id}`)
+      expect(doc.filters).to.deep.equal({ controllerId: f.controllers.clinic.id, status: 'active' })
+      expect(doc.processingActivities.map((a: Row) => a.name)).to.deep.equal(['Patientjournal'])
+      expect(doc.controllers.map((c: Row) => c.name).sort()).to.deep.equal(['Hudateljén AB', 'Klinik Östersund AB'])
+      expect(doc.processors.map((p: Row) => p.name).sort()).to.deep.equal(['Bokföringssystem AB', 'Google LLC', 'Klarna Bank AB'])
+      expect(doc.purposes.map((p: Row) => p.name).sort()).to.deep.equal(['Fakturering', 'Vård och behandling'])
+      expect(doc.legalBases.map((l: Row) => l.code).sort()).to.deep.equal(['A6-1-b', 'A6-1-c', 'A9-2-h', 'SE-BFL-7-2', 'SE-PDL-3-17'])
+      expect(doc.retentionRules.map((r: Row) => r.name).sort()).to.deep.equal(['Bokföring', 'Journal', 'Kunddata'])
+    })
+
+    it('exports the processor record (Art. 30(2)) with the controllers it acts for', async () => {
+      const doc = await json('record=processor&status=active')
+      expect(doc.record).to.equal('processor')
+      expect(doc.processingActivities.map((a: Row) => a.name)).to.deep.equal(['Drift av kundsystem'])
+      expect(doc.controllers.map((c: Row) => c.name).sort()).to.deep.equal(['IT-Drift i Åre AB', 'Kund Ett AB', 'Kund Två AB'])
+    })
+
+    it('publishes its JSON Schema, generated from the shared schemas (npm run openapi writes it)', () => {
+      const committed = readFileSync(join(__dirname, '..', '..', 'openapi', 'register-export.schema.json'), 'utf8')
+      expect(committed, 'openapi/register-export.schema.json is out of date: run npm run openapi').to.equal(publishedExportSchemaText())
+    })
+  })
+
+  describe('pages', () => {
+    it('walks a register larger than one page, each activity once, in id order', async () => {
+      const editor = t.auth('editor', 'paged')
+      const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Stor AB' })
+      const p = await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Ändamål' })
+      for (let i = 0; i < 205; i++) {
+        const res = await t.http.post('/api/v1/processing-activities').set('authorization', editor)
+          .send({ name: `Behandling ${i}`, role: 'controller', controllerId: c.body.id, purposes: [{ purposeId: p.body.id }] })
+        expect(res.status).to.equal(201)
+      }
+      const doc = await t.http.get('/api/v1/register/export').set('authorization', t.auth('reader', 'paged'))
+      expect(validate(doc.body)).to.equal(true)
+      const ids = doc.body.processingActivities.map((a: Row) => a.id)
+      expect(ids).to.have.length(205)
+      expect(ids).to.deep.equal([...new Set(ids)].sort())
+      const { bytes } = await raw('format=csv', 'reader', 'paged')
+      expect(parse(bytes, { bom: true })).to.have.length(206)
+    })
+  })
+
+  describe('access', () => {
+    it('lets a reader export, asks for a token, and never shows another workspace\'s data', async () => {
+      const anonymous = await t.http.get('/api/v1/register/export')
+      expect(anonymous.status).to.equal(401)
+      const { text } = await csv('')
+      const doc = await json()
+      for (const body of [text, JSON.stringify(doc)]) expect(body).not.to.contain('Hemlig')
+      const other = await t.http.get('/api/v1/register/export').set('authorization', t.auth('reader', 'other'))
+      expect(other.body.controllers.map((c: Row) => c.name)).to.deep.equal(['Hemlig AB'])
+      expect(JSON.stringify(other.body)).not.to.contain('Klinik')
+    })
+
+    it('answers 400 naming the field for a bad parameter or a controller not in the workspace', async () => {
+      const other = (await t.http.get('/api/v1/controllers').set('authorization', t.auth('reader', 'other'))).body.items[0]
+      for (const [query, field] of [['format=xlsx', 'format'], ['lang=de', 'lang'], ['delimiter=tab', 'delimiter'], ['controllerId=nope', 'controllerId'],
+        [`controllerId=${other.id}`, 'controllerId'], ['status=gone', 'status'], ['colour=red', 'colour']]) {
+        const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader'))
+        expect(res.status, query).to.equal(400)
+        expect(res.body.code).to.equal('validation_failed')
+        expect(res.body.details.map((d: Row) => d.field), query).to.include(field)
+      }
+    })
+  })
+})
