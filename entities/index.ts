@@ -1,4 +1,5 @@
 import { Controller } from './controller'
+import { HistoryEntry } from './history'
 import { Processor, ProcessorSubProcessor } from './processor'
 import {
   DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
@@ -13,11 +14,12 @@ export * from './controller'
 export * from './processor'
 export * from './catalogue'
 export * from './processing-activity'
+export * from './history'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
   Recipient, RetentionRule, SecurityMeasure, ProcessingActivity, ActivityJointController,
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
-  ActivityRetentionDataCategory, ActivitySecurityMeasure,
+  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry,
 ]

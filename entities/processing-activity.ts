@@ -60,6 +60,14 @@ export class ProcessingActivity extends RegisterRecord {
   @Column({ type: 'varchar', length: 10, nullable: true })
   lastReviewedAt!: string | null
 
+  /** Who marked the activity reviewed last (the token's subject). */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  lastReviewedBy!: string | null
+
+  /** Why personal identity numbers are needed (dataskyddslagen 3 kap. 10 §), when the activity holds them. */
+  @Column({ type: 'text', nullable: true })
+  nationalIdJustification!: string | null
+
   @Column({ type: 'varchar', length: 10, nullable: true })
   nextReviewAt!: string | null
 }
@@ -106,6 +114,10 @@ export class ActivityPurpose extends ActivityRow {
 
   @Column({ type: 'varchar', length: 500, nullable: true })
   liaReference!: string | null
+
+  /** How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent. */
+  @Column({ type: 'text', nullable: true })
+  consentWithdrawal!: string | null
 }
 
 @Entity('activity_purpose_legal_bases')

@@ -114,6 +114,7 @@ export class ActivityPurposeWrite {
   @Ids('Legal bases for this purpose (Art. 6, and Art. 9/10 conditions or national law)') legalBasisIds?: string[] | null
   @Text(10000, 'The legitimate interest pursued, when Art. 6(1)(f) applies') legitimateInterest?: string | null
   @Text(500, 'Reference to the legitimate interests assessment (LIA)') liaReference?: string | null
+  @Text(2000, 'How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent') consentWithdrawal?: string | null
 }
 
 export class TransferWrite {
@@ -146,6 +147,7 @@ export class ProcessingActivityWrite {
   @Nested(() => ActivityPurposeWrite, 'Purposes, each with its legal bases', { each: true }) purposes?: ActivityPurposeWrite[] | null
   @Ids('Categories of data subjects') dataSubjectCategoryIds?: string[] | null
   @Ids('Categories of personal data') dataCategoryIds?: string[] | null
+  @Text(10000, 'Why personal identity numbers are needed (dataskyddslagen 3 kap. 10 §), when the activity holds them') nationalIdJustification?: string | null
   @Ids('Categories of recipients') recipientIds?: string[] | null
   @Ids('Processors engaged') processorIds?: string[] | null
   @Nested(() => TransferWrite, 'Transfers to third countries or international organisations', { each: true }) transfers?: TransferWrite[] | null

@@ -346,13 +346,14 @@ const ACTIVITY_LISTS = [
   { field: 'securityMeasureIds', view: 'securityMeasures', entity: ActivitySecurityMeasure, column: 'securityMeasureId', type: 'security-measure' },
 ] as const
 
-const SCALAR_ACTIVITY_FIELDS = ['name', 'description', 'role', 'status', 'owner', 'lastReviewedAt', 'nextReviewAt'] as const
+const SCALAR_ACTIVITY_FIELDS = ['name', 'description', 'role', 'status', 'owner', 'lastReviewedAt', 'nextReviewAt', 'nationalIdJustification'] as const
 
 const purposeRows: ChildTable = {
   entity: ActivityPurpose,
   refs: [{ column: 'purposeId', type: 'purpose' }],
   rows: (b) => list(b.purposes as Row[]).map((p, position) => ({
     position, purposeId: p.purposeId, legitimateInterest: p.legitimateInterest ?? null, liaReference: p.liaReference ?? null,
+    consentWithdrawal: p.consentWithdrawal ?? null,
   })),
 }
 const purposeLegalBasisRows: ChildTable = {
@@ -491,9 +492,11 @@ export const processingActivities: ResourceDef = {
         legalBases: legalBases.filter((l) => l.parentPosition === p.position).map((l) => resolve.ref('legal-basis', l.legalBasisId)),
         legitimateInterest: p.legitimateInterest ?? null,
         liaReference: p.liaReference ?? null,
+        consentWithdrawal: p.consentWithdrawal ?? null,
       })),
       dataSubjectCategories: lists.dataSubjectCategories,
       dataCategories: lists.dataCategories,
+      nationalIdJustification: r.nationalIdJustification ?? null,
       recipients: lists.recipients,
       processors: lists.processors,
       transfers: byPosition(children.get(ActivityTransfer)).map((t) => ({
@@ -518,16 +521,17 @@ export const processingActivities: ResourceDef = {
       automatedDecisionMakingDescription: r.automatedDecisionMakingDescription ?? null,
       owner: r.owner ?? null,
       lastReviewedAt: r.lastReviewedAt ?? null,
+      lastReviewedBy: r.lastReviewedBy ?? null,
       nextReviewAt: r.nextReviewAt ?? null,
     }
   },
   toWrite: (v) => ({
-    ...pick(v, ['name', 'description', 'role', 'status', 'owner', 'lastReviewedAt', 'nextReviewAt', 'dataSources', 'systems', 'dpia', 'automatedDecisionMaking', 'automatedDecisionMakingDescription']),
+    ...pick(v, ['name', 'description', 'role', 'status', 'owner', 'lastReviewedAt', 'nextReviewAt', 'dataSources', 'systems', 'dpia', 'automatedDecisionMaking', 'automatedDecisionMakingDescription', 'nationalIdJustification']),
     controllerId: v.controller?.id,
     ...Object.fromEntries(ACTIVITY_LISTS.map((l) => [l.field, list(v[l.view] as Row[]).map((x) => x.id)])),
     purposes: list(v.purposes as Row[]).map((p) => ({
       purposeId: p.purpose.id, legalBasisIds: list(p.legalBases as Row[]).map((l) => l.id),
-      legitimateInterest: p.legitimateInterest, liaReference: p.liaReference,
+      legitimateInterest: p.legitimateInterest, liaReference: p.liaReference, consentWithdrawal: p.consentWithdrawal,
     })),
     transfers: list(v.transfers as Row[]).map((t) => ({
       country: t.country, recipientId: t.recipient?.id ?? null, processorId: t.processor?.id ?? null,

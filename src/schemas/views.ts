@@ -125,6 +125,7 @@ export function allSchemas(): JsonSchema[] {
     legalBases: refs('LegalBasisRef'),
     legitimateInterest: req.ActivityPurposeWrite.properties.legitimateInterest,
     liaReference: req.ActivityPurposeWrite.properties.liaReference,
+    consentWithdrawal: req.ActivityPurposeWrite.properties.consentWithdrawal,
   }, 'A purpose of the activity with its legal bases'))
   out.push(object('Transfer', {
     country: req.TransferWrite.properties.country,
@@ -147,6 +148,7 @@ export function allSchemas(): JsonSchema[] {
     purposes: refs('ActivityPurpose'),
     dataSubjectCategories: refs('DataSubjectCategoryRef'),
     dataCategories: refs('DataCategoryRef'),
+    nationalIdJustification: a.properties.nationalIdJustification,
     recipients: refs('RecipientRef'),
     processors: refs('ProcessorRef'),
     transfers: refs('Transfer'),
@@ -156,7 +158,9 @@ export function allSchemas(): JsonSchema[] {
     systems: { type: 'array', items: { type: 'string' } },
     dpia: a.properties.dpia,
     automatedDecisionMaking: { type: 'boolean' },
-    ...props(a, ['automatedDecisionMakingDescription', 'owner', 'lastReviewedAt', 'nextReviewAt']),
+    ...props(a, ['automatedDecisionMakingDescription', 'owner', 'lastReviewedAt']),
+    lastReviewedBy: { type: ['string', 'null'], description: 'Who marked the activity reviewed last' },
+    ...props(a, ['nextReviewAt']),
   }))
 
   for (const r of RESOURCES) {
