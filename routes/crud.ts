@@ -3,6 +3,7 @@ import { NotFound } from '../src/errors'
 import { patchSchemaName } from '../src/schemas/views'
 import { ResourceDef } from '../src/register/model'
 import { getView, ListQuery, listViews } from '../src/register/reads'
+import { listHistory } from '../src/register/history'
 import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/writes'
 
 const ERROR_MEANING: Record<number, string> = {
@@ -35,7 +36,7 @@ export const idParams = {
   required: ['id'],
 } as const
 
-const ifMatchHeader = {
+export const ifMatchHeader = {
   type: 'object',
   properties: {
     'if-match': { type: 'string', description: 'The ETag of the version you read; the write fails with 412 when the record has changed since', examples: ['"3"'] },
@@ -43,7 +44,7 @@ const ifMatchHeader = {
 } as const
 
 /** `"3"`, `W/"3"` or `*` → the version expected; any other value can never match. */
-function expectedVersion(request: FastifyRequest): number | undefined {
+export function expectedVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match']
   if (header === undefined || header.trim() === '*') return undefined
   const m = /^\s*(?:W\/)?"(\d+)"\s*$/.exec(header)
@@ -147,6 +148,26 @@ export function crudRoutes(def: ResourceDef) {
       const view = await updateRecord(app.db, request.principal, def, id, request.body, expectedVersion(request))
       etag(reply, view as { version: number })
       return view
+    })
+
+    app.get(`${base}/:id/history`, {
+      config: { auth: 'reader' },
+      schema: {
+        summary: `Change history of a ${def.title}`,
+        description: 'Every version, oldest first, with who changed it and when; also after the record was deleted.',
+        tags, security, operationId: `get${name}History`, params: idParams,
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } },
+        },
+        response: { 200: json(`The ${def.title}'s history`, 'HistoryList'), ...errorResponses(404) },
+      },
+    }, async (request) => {
+      const { id } = request.params as { id: string }
+      const { limit, offset } = request.query as { limit: number; offset: number }
+      const page = await app.db.read((m) => listHistory(m, request.principal.ws, { recordType: def.type, recordId: id, limit, offset }))
+      if (page.total === 0) throw new NotFound(def.title, id)
+      return page
     })
 
     app.delete(`${base}/:id`, {

@@ -23,6 +23,8 @@ import securityMeasures from '../routes/security-measures'
 import processingActivities from '../routes/processing-activities'
 import registerExport from '../routes/register/export'
 import registerImport from '../routes/register/import'
+import registerHistory from '../routes/register/history'
+import registerReviews from '../routes/register/reviews'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -98,6 +100,8 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   }
   await instance.register(registerExport)
   await instance.register(registerImport)
+  await instance.register(registerHistory)
+  await instance.register(registerReviews)
 }
 
 // Not encapsulated: the server and tests see its decorators (db, swagger) on the instance they create.

@@ -12,7 +12,11 @@ interface Operation {
   path: string
   operationId: string
   write: boolean
+  /** Required query parameters, with a valid value each */
+  query: string
 }
+
+const SAMPLE: Record<string, string> = { 'date-time': '2026-01-01T00:00:00Z', uuid: '00000000-0000-4000-8000-000000000002' }
 
 /** Every operation under /api, from the OpenAPI document the routes generate. */
 function apiOperations(t: TestApp): Operation[] {
@@ -21,14 +25,16 @@ function apiOperations(t: TestApp): Operation[] {
   for (const [path, item] of Object.entries<any>(doc.paths)) {
     if (!path.startsWith('/api')) continue
     for (const [method, op] of Object.entries<any>(item)) {
-      out.push({ method: method.toUpperCase(), path, operationId: op.operationId, write: method !== 'get' })
+      const required = (op.parameters ?? []).filter((p: any) => p.in === 'query' && p.required)
+      const query = required.map((p: any) => `${p.name}=${encodeURIComponent(SAMPLE[p.schema.format] ?? 'x')}`).join('&')
+      out.push({ method: method.toUpperCase(), path, operationId: op.operationId, write: method !== 'get', query })
     }
   }
   return out
 }
 
 const NOBODY = '00000000-0000-4000-8000-000000000001'
-const url = (op: Operation, id = NOBODY): string => op.path.replace('{id}', id)
+const url = (op: Operation, id = NOBODY): string => op.path.replace('{id}', id) + (op.query ? `?${op.query}` : '')
 
 function send(t: TestApp, op: Operation, authorization?: string, id?: string) {
   let req = t.http[op.method.toLowerCase() as 'get'](url(op, id))
@@ -128,13 +134,15 @@ describe('authentication and authorisation', () => {
       const res = await send(t, op, intruder, id)
       // a write body may be refused before the lookup (400), but never reaches the record
       expect(res.status, `${op.method} ${op.path}`).to.be.oneOf(op.method === 'GET' || op.method === 'DELETE' ? [404] : [400, 404])
-      expect((await t.http.get(url(op, id)).set('authorization', admin)).status, `${op.method} ${op.path} still there`).to.equal(200)
+      expect((await t.http.get(`/api/v1/${resource}/${id}`).set('authorization', admin)).status, `${op.method} ${op.path} still there`).to.equal(200)
     }
-    for (const op of ops.filter((o) => o.operationId.startsWith('list'))) {
+    for (const op of ops.filter((o) => /^\/api\/v1\/[a-z-]+$/.test(o.path) && o.method === 'GET')) {
       const res = await send(t, op, intruder)
       const own = res.body.items.filter((i: any) => Object.values(made).includes(i.id))
       expect(own, op.path).to.deep.equal([])
     }
+    const history = await t.http.get('/api/v1/history?limit=500').set('authorization', intruder)
+    expect(history.body.items.filter((h: any) => Object.values(made).includes(h.recordId))).to.deep.equal([])
   })
 })
 

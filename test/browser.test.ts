@@ -10,18 +10,18 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', 
  * A compliance officer's path through Swagger UI in a real browser (Debian's Chromium): open
  * /docs, authorise with a token, run "list processing activities", see a 200 with the data.
  */
-describe('Swagger UI in a browser', function () {
+// CI installs Debian's Chromium (.ci/run) and must run this; a machine without it leaves it out.
+const available = existsSync(CHROMIUM) || Boolean(process.env.CI)
+if (!available) console.log(`note: ${CHROMIUM} not found, the Swagger UI browser test is left out`)
+
+;(available ? describe : () => undefined)('Swagger UI in a browser', function () {
   this.timeout(120000)
   let t: TestApp
   let browser: Browser
   let base: string
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      // CI installs Chromium (.ci/run); elsewhere the suite runs without it
-      if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run should have installed Debian's chromium`)
-      this.skip()
-    }
+  before(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run should have installed Debian's chromium`)
     t = await buildTestApp()
     base = await t.app.listen({ host: '127.0.0.1', port: 0 })
     const editor = t.auth('editor')

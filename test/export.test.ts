@@ -205,7 +205,7 @@ describe('register export', () => {
     it('is the versioned, self-describing document, valid against the published schema', async () => {
       const doc = await json()
       expect(doc).to.include({ format: 'gdpr-art30-register', formatVersion: 1, workspace: 'test', record: 'controller' })
-      expect(doc.filters).to.deep.equal({ controllerId: null, status: null })
+      expect(doc.filters).to.deep.equal({ controllerId: null, status: null, asOf: null })
       expect(Date.parse(doc.generatedAt)).to.be.closeTo(Date.now(), 60_000)
       expect(doc.processingActivities).to.deep.equal(await activityViews('controller'))
       // unfiltered: every controller and catalogue entry, custom legal bases even when unused
@@ -220,7 +220,7 @@ describe('register export', () => {
 
     it('when filtered, lists only the records the exported activities refer to, sub-processors included', async () => {
       const doc = await json(`status=active&controllerId=${f.controllers.clinic.id}`)
-      expect(doc.filters).to.deep.equal({ controllerId: f.controllers.clinic.id, status: 'active' })
+      expect(doc.filters).to.deep.equal({ controllerId: f.controllers.clinic.id, status: 'active', asOf: null })
       expect(doc.processingActivities.map((a: Row) => a.name)).to.deep.equal(['Patientjournal'])
       expect(doc.controllers.map((c: Row) => c.name).sort()).to.deep.equal(['Hudateljén AB', 'Klinik Östersund AB'])
       expect(doc.processors.map((p: Row) => p.name).sort()).to.deep.equal(['Bokföringssystem AB', 'Google LLC', 'Klarna Bank AB'])

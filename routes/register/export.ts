@@ -3,6 +3,7 @@ import { ACTIVITY_STATUSES } from '../../src/register/catalogue'
 import { exportDocumentSchema } from '../../src/register/export-document'
 import { checkExportQuery, exportRegister, ExportQuery } from '../../src/register/export'
 import { errorResponses } from '../crud'
+import { registerAsOf } from '../../src/register/history'
 
 const querystring = {
   type: 'object',
@@ -14,6 +15,7 @@ const querystring = {
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV: language of the headers and catalogue labels' },
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], default: 'comma', description: 'CSV: field delimiter; semicolon for Excel with Swedish settings' },
+    asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
   },
 } as const
 
@@ -46,9 +48,20 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request, reply) => {
     const { ws } = request.principal
-    const query = request.query as ExportQuery
-    await checkExportQuery(app.db, ws, query)
-    const file = exportRegister(app.db, ws, query, new Date())
+    const query = { ...(request.query as ExportQuery) }
+    let source = app.db
+    if (query.asOf) {
+      query.asOf = new Date(query.asOf).toISOString()
+      source = await registerAsOf(app.db, ws, query.asOf)
+    }
+    try {
+      await checkExportQuery(source, ws, query)
+    } catch (err) {
+      if (source !== app.db) await source.dataSource.destroy()
+      throw err
+    }
+    const file = exportRegister(source, ws, query, new Date())
+    if (source !== app.db) file.stream.once('close', () => { void source.dataSource.destroy() })
     return reply
       .header('content-type', file.contentType)
       .header('content-disposition', `attachment; filename="${file.fileName}"`)

@@ -163,3 +163,7 @@ export class ProcessingActivityWrite {
   @DateOnly('Date of the last review') lastReviewedAt?: string | null
   @DateOnly('Date the next review is due') nextReviewAt?: string | null
 }
+
+export class ReviewWrite {
+  @DateOnly('When the next review is due; default: one year from today') nextReviewAt?: string | null
+}

@@ -36,6 +36,8 @@ export default fp(async function openapi(app: FastifyInstance) {
       },
       tags: [
         ...RESOURCES.map((r) => ({ name: r.tag, description: `The register's ${r.titlePlural}` })),
+        { name: 'Register', description: 'The register as a whole: export and import, findings, reviews' },
+        { name: 'History', description: 'Who changed what and when (append-only), and the register as it stood' },
         { name: 'Service', description: 'Health and readiness' },
       ],
     },

@@ -68,8 +68,9 @@ export function exportDocumentSchema(): JsonSchema {
         properties: {
           controllerId: { type: ['string', 'null'], format: 'uuid' },
           status: { type: ['string', 'null'], enum: [...ACTIVITY_STATUSES, null] },
+          asOf: { type: ['string', 'null'], format: 'date-time', description: 'The moment the register is shown as it stood then (rebuilt from history); null: as it is now' },
         },
-        required: ['controllerId', 'status'],
+        required: ['controllerId', 'status', 'asOf'],
         additionalProperties: false,
       },
       ...lists,

@@ -18,6 +18,8 @@ export interface ExportQuery {
   status?: string
   lang: Lang
   delimiter: 'comma' | 'semicolon'
+  /** Show the register as it stood at this moment (ISO 8601, UTC). */
+  asOf?: string
 }
 
 export interface RegisterExport {
@@ -167,7 +169,7 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
       generatedAt: at.toISOString(),
       workspace: ws,
       record: q.record,
-      filters: { controllerId: q.controllerId ?? null, status: q.status ?? null },
+      filters: { controllerId: q.controllerId ?? null, status: q.status ?? null, asOf: q.asOf ?? null },
     }
     yield JSON.stringify(head).slice(0, -1) + ',\n"processingActivities":['
     const referenced = new Map<RecordType, Set<string>>()

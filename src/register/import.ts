@@ -258,7 +258,7 @@ class Importer {
         this.error(path, `${path}: creating or changing a legal basis needs the admin role; the token has ${this.who.role}`)
         return
       }
-      await store(this.m, this.ws, def, p.id, dto, p.existing)
+      await store(this.m, this.who, def, p.id, dto, p.existing)
       if (step) return
       if (existedBefore) this.result.updated[key]++
       else this.result.created[key]++

@@ -89,6 +89,8 @@ export interface ResourceDef {
   unique?: string[]
   /** Column values set on create only. */
   insertDefaults?: Row
+  /** Stored columns that no write body carries, read back from a view (to rebuild a row from history). */
+  storedExtras?(view: Row): Row
   /** Refuses a change to an existing record (e.g. renaming a built-in catalogue entry). */
   guardReplace?(existing: Row, body: Row): FieldError[]
   /** Refuses deleting an existing record, with the reason. */
@@ -286,6 +288,7 @@ export const legalBases = catalogueResource(
     ],
     unique: ['code'],
     insertDefaults: { builtIn: false },
+    storedExtras: (v) => ({ builtIn: v.builtIn }),
     guardReplace: (existing, b) => (existing.builtIn
       ? BUILT_IN_FIXED.filter((f) => (b[f] ?? null) !== (existing[f] ?? null))
         .map((field) => ({ field, message: `${field} of a built-in catalogue entry cannot be changed; only its description can` }))
@@ -460,6 +463,7 @@ export const processingActivities: ResourceDef = {
     ...list(b.retention as Row[]).map((r, i) => ({ type: 'retention-rule' as const, id: r.retentionRuleId, field: `retention[${i}].retentionRuleId` })),
   ],
   rules: activityRules,
+  storedExtras: (v) => ({ lastReviewedBy: v.lastReviewedBy ?? null }),
   columns: (b) => ({
     ...pick(b, SCALAR_ACTIVITY_FIELDS),
     status: b.status ?? 'draft',

@@ -4,8 +4,10 @@ import { Database } from '../db/database'
 import { validateBody } from '../dto/validate'
 import { AppError, FieldError, NotFound, Reference, StillReferenced, ValidationFailed } from '../errors'
 import { BUILT_IN_LEGAL_BASES, catalogueId } from './catalogue'
-import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom, legalBases } from './model'
-import { findIn, findRow, getView, selectOf } from './reads'
+import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom, legalBases, processingActivities } from './model'
+import { ReviewWrite } from '../dto/register'
+import { findIn, findRow, getView, selectOf, toViews } from './reads'
+import { appendHistory } from './history'
 import { LegalBasis } from '../../entities'
 
 type Row = Record<string, any>
@@ -18,6 +20,9 @@ export interface Principal {
 }
 
 const now = (): string => new Date().toISOString()
+
+/** Changes the service makes itself, such as filling the catalogue, are attributed to `system`. */
+const SYSTEM = (ws: string): Principal => ({ sub: 'system', role: 'admin', ws })
 
 export class PreconditionFailed extends AppError {
   constructor(current: number) {
@@ -77,7 +82,13 @@ async function mustFind(m: EntityManager, ws: string, def: ResourceDef, id: stri
   return existing
 }
 
-export async function store(m: EntityManager, ws: string, def: ResourceDef, id: string, dto: Row, existing: Row | null): Promise<Row> {
+/**
+ * The one write path: checks, the row, its lists, and the history entry, in the caller's
+ * transaction, so there is no change without its history and no history without its change.
+ * `extra` sets stored columns no write body carries (e.g. who reviewed an activity).
+ */
+export async function store(m: EntityManager, who: Principal, def: ResourceDef, id: string, dto: Row, existing: Row | null, extra: Row = {}): Promise<Row> {
+  const ws = who.ws
   if (existing && def.guardReplace) {
     const refused = def.guardReplace(existing, dto)
     if (refused.length) throw new AppError(409, 'built_in_entry', refused[0].message, refused)
@@ -87,29 +98,31 @@ export async function store(m: EntityManager, ws: string, def: ResourceDef, id: 
   const at = now()
   if (existing) {
     const result = await m.createQueryBuilder().update(def.entity)
-      .set({ ...def.columns(dto), updatedAt: at, version: existing.version + 1 })
+      .set({ ...def.columns(dto), ...extra, updatedAt: at, version: existing.version + 1 })
       .where('workspaceId = :ws AND id = :id AND version = :version', { ws, id, version: existing.version })
       .execute()
     if (result.affected === 0) throw new PreconditionFailed(existing.version + 1)
   } else {
     await m.createQueryBuilder().insert().into(def.entity)
-      .values({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) })
+      .values({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto), ...extra })
       .execute()
   }
   await replaceChildren(m, ws, def, id, dto)
-  return (await getView(m, ws, def, id))!
+  const view = (await getView(m, ws, def, id))!
+  await appendHistory(m, who, def.type, view, existing ? 'update' : 'create', at)
+  return view
 }
 
 export async function createRecord(db: Database, who: Principal, def: ResourceDef, body: unknown): Promise<Row> {
   const id = randomUUID()
   const dto = validateWrite(def, body, id)
-  return db.write((m) => store(m, who.ws, def, id, dto, null))
+  return db.write((m) => store(m, who, def, id, dto, null))
 }
 
 /** PUT: the body replaces the record; fields left out are cleared. */
 export async function replaceRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown, expectedVersion?: number): Promise<Row> {
   const dto = validateWrite(def, body, id)
-  return db.write(async (m) => store(m, who.ws, def, id, dto, await mustFind(m, who.ws, def, id, expectedVersion)))
+  return db.write(async (m) => store(m, who, def, id, dto, await mustFind(m, who.ws, def, id, expectedVersion)))
 }
 
 /**
@@ -118,7 +131,7 @@ export async function replaceRecord(db: Database, who: Principal, def: ResourceD
  */
 export async function upsertRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown): Promise<Row> {
   const dto = validateWrite(def, body, id)
-  return db.write(async (m) => store(m, who.ws, def, id, dto, await findRow(m, who.ws, def, id)))
+  return db.write(async (m) => store(m, who, def, id, dto, await findRow(m, who.ws, def, id)))
 }
 
 /** PATCH: the fields given replace the stored ones (lists and nested objects whole); the rest stay. */
@@ -130,7 +143,7 @@ export async function updateRecord(db: Database, who: Principal, def: ResourceDe
     const existing = await mustFind(m, who.ws, def, id, expectedVersion)
     const current = def.toWrite((await getView(m, who.ws, def, id))!)
     const dto = validateWrite(def, { ...current, ...body }, id)
-    return store(m, who.ws, def, id, dto, existing)
+    return store(m, who, def, id, dto, existing)
   })
 }
 
@@ -161,8 +174,10 @@ export async function deleteRecord(db: Database, who: Principal, def: ResourceDe
     if (refused) throw new AppError(409, 'built_in_entry', refused)
     const refs = await referencesTo(m, who.ws, def.type, id)
     if (refs.length) throw new StillReferenced(def.title, refs)
+    const before = (await getView(m, who.ws, def, id))!
     await replaceChildren(m, who.ws, def, id, null)
     await m.createQueryBuilder().delete().from(def.entity).where('workspaceId = :ws AND id = :id', { ws: who.ws, id }).execute()
+    await appendHistory(m, who, def.type, before, 'delete', now())
   })
 }
 
@@ -180,5 +195,28 @@ export async function ensureCatalogue(db: Database, ws: string): Promise<void> {
     await m.createQueryBuilder().insert().into(legalBases.entity).orIgnore()
       .values(missing.map((b) => ({ ...b, workspaceId: ws, id: catalogueId(b.code), createdAt: at, updatedAt: at, version: 1, builtIn: true })))
       .execute()
+    // the catalogue is part of the register as it stood: history holds it like any other record
+    // (entries another instance added at the same moment have another timestamp, and their own history)
+    const added = await findIn(m, legalBases.entity, ws, 'id', missing.map((b) => catalogueId(b.code)))
+    for (const view of await toViews(m, ws, legalBases, added.filter((r) => r.createdAt === at))) {
+      await appendHistory(m, SYSTEM(ws), 'legal-basis', view, 'create', at)
+    }
+  })
+}
+
+const addYear = (date: string): string => `${Number(date.slice(0, 4)) + 1}${date.slice(4) === '-02-29' ? '-02-28' : date.slice(4)}`
+
+/** Marks an activity reviewed today by the caller, with the next review due (default: in a year). */
+export async function markReviewed(db: Database, who: Principal, id: string, body: unknown, expectedVersion?: number): Promise<Row> {
+  const input = validateBody(ReviewWrite, body ?? {}) as Row
+  const today = now().slice(0, 10)
+  const next = input.nextReviewAt ?? addYear(today)
+  if (next <= today) throw new ValidationFailed([{ field: 'nextReviewAt', message: 'nextReviewAt must be after today' }])
+  const def = processingActivities
+  return db.write(async (m) => {
+    const existing = await mustFind(m, who.ws, def, id, expectedVersion)
+    const current = def.toWrite((await getView(m, who.ws, def, id))!)
+    const dto = validateWrite(def, { ...current, lastReviewedAt: today, nextReviewAt: next }, id)
+    return store(m, who, def, id, dto, existing, { lastReviewedBy: who.sub })
   })
 }

@@ -1,4 +1,5 @@
 import { JsonSchema, nullable, requestSchemas } from './json-schema'
+import { accountabilitySchemas } from './accountability'
 import { RecordType, RESOURCES, SUMMARY_COLUMNS } from '../register/model'
 
 /**
@@ -173,5 +174,6 @@ export function allSchemas(): JsonSchema[] {
       offset: { type: 'integer' },
     }, `A page of ${r.titlePlural}`))
   }
+  out.push(...accountabilitySchemas())
   return out
 }

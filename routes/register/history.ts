@@ -1,0 +1,66 @@
+import { FastifyInstance } from 'fastify'
+import { activityChanges, HistoryQuery, listHistory } from '../../src/register/history'
+import { RECORD_TYPES } from '../../src/schemas/accountability'
+import { ValidationFailed } from '../../src/errors'
+import { errorResponses, json } from '../crud'
+
+const page = {
+  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  offset: { type: 'integer', minimum: 0, default: 0 },
+}
+
+/** The change history (append-only: there is no route that changes or removes it) and what changed when. */
+export default async function historyRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/v1/history', {
+    config: { auth: 'reader' },
+    schema: {
+      summary: 'List the change history',
+      description: 'Every create, update and delete, oldest first: who (the token\'s subject), when, which record and version, and the record\'s full state after the change (before it, for a delete). History cannot be changed or removed.',
+      tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'listHistory',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          recordType: { type: 'string', enum: RECORD_TYPES },
+          recordId: { type: 'string', format: 'uuid' },
+          actor: { type: 'string', maxLength: 200, description: 'The token subject who made the change' },
+          operation: { type: 'string', enum: ['create', 'update', 'delete'] },
+          from: { type: 'string', format: 'date-time', description: 'Changes at or after this moment' },
+          to: { type: 'string', format: 'date-time', description: 'Changes at or before this moment' },
+          ...page,
+        },
+      },
+      response: { 200: json('History entries', 'HistoryList'), ...errorResponses() },
+    },
+  }, async (request) => {
+    const q = { ...(request.query as HistoryQuery) }
+    if (q.from) q.from = new Date(q.from).toISOString()
+    if (q.to) q.to = new Date(q.to).toISOString()
+    return app.db.read((m) => listHistory(m, request.principal.ws, q))
+  })
+
+  app.get('/api/v1/register/changes', {
+    config: { auth: 'reader' },
+    schema: {
+      summary: 'Processing activities added, changed and removed between two moments',
+      description: 'Compares each activity as it stood at `since` with how it stood at `until` (default: now), with field-level differences.',
+      tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'listRegisterChanges',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          since: { type: 'string', format: 'date-time' },
+          until: { type: 'string', format: 'date-time', description: 'Default: now' },
+        },
+        required: ['since'],
+      },
+      response: { 200: json('What changed', 'ActivityChanges'), ...errorResponses() },
+    },
+  }, async (request) => {
+    const q = request.query as { since: string; until?: string }
+    const since = new Date(q.since).toISOString()
+    const until = q.until ? new Date(q.until).toISOString() : new Date().toISOString()
+    if (until < since) throw new ValidationFailed([{ field: 'until', message: 'until must not be before since' }])
+    return activityChanges(app.db, request.principal.ws, since, until)
+  })
+}
