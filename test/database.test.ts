@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { buildTestApp, onPostgres, TestApp } from './helper'
+import { buildTestApp, freshDatabase, onPostgres, TestApp } from './helper'
 
 describe('database', () => {
   let t: TestApp
@@ -32,6 +32,21 @@ describe('database', () => {
       refused = true
     }
     expect(refused).to.equal(true)
+  })
+
+  if (onPostgres) it('lets several instances start at once against one PostgreSQL database: one migrates, the others wait', async () => {
+    const db = await freshDatabase()
+    const apps: TestApp[] = []
+    try {
+      apps.push(...await Promise.all([1, 2, 3].map(() => buildTestApp({ DATABASE_URL: db.url }))))
+      const rows = await apps[0].app.db.dataSource.query('SELECT name FROM schema_migrations')
+      expect(rows.length).to.equal(apps[0].app.db.dataSource.migrations.length)
+      const created = await apps[1].http.post('/api/v1/purposes').set('authorization', apps[1].auth('editor')).send({ name: 'Delad' })
+      expect((await apps[2].http.get(`/api/v1/purposes/${created.body.id}`).set('authorization', apps[2].auth('reader'))).status).to.equal(200)
+    } finally {
+      for (const a of apps) await a.close()
+      await db.drop()
+    }
   })
 
   it('answers /health and /ready without authentication', async () => {

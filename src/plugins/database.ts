@@ -1,7 +1,31 @@
 import fp from 'fastify-plugin'
 import { FastifyInstance } from 'fastify'
-import { createDataSource, dialectOf } from '../db/data-source'
+import { DataSource, Migration } from 'typeorm'
+import { createDataSource, Dialect, dialectOf } from '../db/data-source'
 import { Database } from '../db/database'
+
+/** Any fixed number: instances agree on it to take turns migrating. */
+const MIGRATION_LOCK = 3030_2016
+
+/**
+ * Migrates to the latest schema. Several instances may start at once against one PostgreSQL:
+ * an advisory lock lets one migrate while the others wait, then find nothing left to do.
+ * (SQLite: the migration's write transaction already excludes other processes.)
+ */
+async function migrate(dataSource: DataSource, dialect: Dialect): Promise<Migration[]> {
+  if (dialect !== 'postgres') {
+    return dataSource.runMigrations({ transaction: 'each' })
+  }
+  const lock = dataSource.createQueryRunner()
+  await lock.connect()
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
+    return await dataSource.runMigrations({ transaction: 'each' })
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined)
+    await lock.release()
+  }
+}
 
 /**
  * The database: a TypeORM DataSource, migrated to the latest schema on start and destroyed on
@@ -12,7 +36,7 @@ export default fp(async function database(app: FastifyInstance) {
   const dataSource = createDataSource({ databaseUrl, busyTimeoutMs: dbBusyTimeoutMs })
   await dataSource.initialize()
   try {
-    const applied = await dataSource.runMigrations({ transaction: 'each' })
+    const applied = await migrate(dataSource, dialectOf(databaseUrl))
     if (applied.length) app.log.info({ migrations: applied.map((m) => m.name) }, 'database migrated')
   } catch (err) {
     await dataSource.destroy()
