@@ -23,6 +23,8 @@ import securityMeasures from '../routes/security-measures'
 import processingActivities from '../routes/processing-activities'
 import registerExport from '../routes/register/export'
 import registerImport from '../routes/register/import'
+import registerFindings from '../routes/register/findings'
+import privacyNotice from '../routes/privacy-notice'
 import registerHistory from '../routes/register/history'
 import registerReviews from '../routes/register/reviews'
 
@@ -100,6 +102,8 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   }
   await instance.register(registerExport)
   await instance.register(registerImport)
+  await instance.register(registerFindings)
+  await instance.register(privacyNotice)
   await instance.register(registerHistory)
   await instance.register(registerReviews)
 }

@@ -1,6 +1,7 @@
 import { JsonSchema, nullable, requestSchemas } from './json-schema'
 import { accountabilitySchemas } from './accountability'
 import { RecordType, RESOURCES, SUMMARY_COLUMNS } from '../register/model'
+import { findingSchemas } from '../register/findings'
 
 /**
  * Response shapes. Scalar fields are taken from the request schemas (one declaration per field);
@@ -174,6 +175,7 @@ export function allSchemas(): JsonSchema[] {
       offset: { type: 'integer' },
     }, `A page of ${r.titlePlural}`))
   }
+  out.push(...findingSchemas())
   out.push(...accountabilitySchemas())
   return out
 }

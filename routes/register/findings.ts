@@ -1,0 +1,46 @@
+import { FastifyInstance } from 'fastify'
+import { checkControllerFilter, FindingsQuery, registerFindings, RULES, RULE_IDS, SEVERITIES } from '../../src/register/findings'
+import { errorResponses, json } from '../crud'
+
+const querystring = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    controllerId: { type: 'string', format: 'uuid', description: 'Only the part of the register of this controller: the activities it keeps or is a joint controller of, and the records they use' },
+    severity: { type: 'string', enum: SEVERITIES, description: 'Only findings of this severity' },
+    rule: { type: 'string', enum: RULE_IDS, description: 'Only findings of this rule' },
+  },
+} as const
+
+const ruleTable = [
+  '| rule | severity | article | finds |',
+  '|--|--|--|--|',
+  ...RULES.map((r) => `| \`${r.id}\` | ${r.severity} | ${r.article} | ${r.summary} |`),
+].join('\n')
+
+/** Accountability: what the register lacks, rule by rule, each with the article it rests on. */
+export default async function findingsRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/v1/register/findings', {
+    config: { auth: 'reader' },
+    schema: {
+      summary: 'Check the register: findings per rule, with the article each rests on',
+      description: [
+        'Checks every processing activity that is not retired, and the controllers, joint controllers, processors and',
+        'data categories those activities use. Each finding names its rule, severity, article, the record and field concerned,',
+        'and says what is missing in English and Swedish. Most severe first; `counts` counts the findings listed.',
+        '',
+        ruleTable,
+      ].join('\n'),
+      tags: ['Register'],
+      security: [{ bearerAuth: [] }],
+      operationId: 'listFindings',
+      querystring,
+      response: { 200: json('The findings', 'FindingList'), ...errorResponses() },
+    },
+  }, async (request) => {
+    const { ws } = request.principal
+    const query = request.query as FindingsQuery
+    await checkControllerFilter(app.db, ws, query.controllerId)
+    return registerFindings(app.db, ws, query, new Date())
+  })
+}

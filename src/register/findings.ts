@@ -1,0 +1,578 @@
+import { Controller } from '../../entities'
+import { Database } from '../db/database'
+import { ValidationFailed } from '../errors'
+import { JsonSchema } from '../schemas/json-schema'
+import { controllers, processors } from './model'
+import { selectOf } from './reads'
+import { activityPages, viewsById } from './walk'
+
+type Row = Record<string, any>
+
+/**
+ * Accountability checks (Art. 5(2)): the register read back against what the regulation asks of
+ * it. Each rule is one small function over the views clients read, with a stable id, a severity
+ * and the article it rests on; it says what is missing in English and in Swedish, naming the
+ * purpose, data category or country concerned. Retired activities are not checked.
+ */
+
+export type Severity = 'high' | 'medium' | 'low'
+export const SEVERITIES: Severity[] = ['high', 'medium', 'low']
+
+export type FindingRecordType = 'processing-activity' | 'processor' | 'controller' | 'data-category'
+
+export interface Finding {
+  rule: string
+  severity: Severity
+  article: string
+  record: { type: FindingRecordType; id: string; name: string }
+  /** The field of the record (as the API shows it) that is missing or wrong. */
+  field?: string
+  message: { en: string; sv: string }
+}
+
+/** What a rule reports about one record; the rule adds its id, severity and article. */
+interface Gap {
+  field?: string
+  en: string
+  sv: string
+}
+
+interface Context {
+  /** YYYY-MM-DD, the date reviews are due against. */
+  today: string
+}
+
+/** An activity with the data categories it refers to, for rules about a shared record. */
+interface Use {
+  record: Row
+  activities: Row[]
+}
+
+interface RuleBase {
+  id: string
+  severity: Severity
+  article: string
+  /** One line, for the API documentation. */
+  summary: string
+}
+interface ActivityRule extends RuleBase {
+  about: 'processing-activity'
+  /** Art. 30(2) processor records have no purposes, legal bases or retention: some rules are the controller's only. */
+  controllerRecordsOnly: boolean
+  check(activity: Row, ctx: Context): Gap[]
+}
+interface SharedRecordRule extends RuleBase {
+  about: 'processor' | 'controller' | 'data-category'
+  check(use: Use): Gap[]
+}
+export type Rule = ActivityRule | SharedRecordRule
+
+// ---------------------------------------------------------------------------------------------
+// words
+
+/** EU member states and Iceland, Liechtenstein, Norway: transfers between them are not Chapter V transfers. */
+export const EEA_COUNTRIES = new Set([
+  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL',
+  'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+  'EL', // the EU's own code for Greece, in case a register uses it
+])
+export const isThirdCountry = (country: string | null | undefined): country is string => Boolean(country) && !EEA_COUNTRIES.has(country!)
+
+const regionNames = { en: new Intl.DisplayNames(['en'], { type: 'region' }), sv: new Intl.DisplayNames(['sv'], { type: 'region' }) }
+/** "United States" / "USA"; the code itself when it names no region. */
+export function countryLabel(code: string, lang: 'en' | 'sv'): string {
+  try {
+    return regionNames[lang].of(code) ?? code
+  } catch {
+    return code
+  }
+}
+/** "United States (US)" / "USA (US)". */
+export function countryName(code: string, lang: 'en' | 'sv'): string {
+  const name = countryLabel(code, lang)
+  return name !== code ? `${name} (${code})` : code
+}
+
+const SPECIAL_CATEGORY_WORDS: Record<string, { en: string; sv: string }> = {
+  'racial-or-ethnic-origin': { en: 'racial or ethnic origin', sv: 'ras eller etniskt ursprung' },
+  'political-opinions': { en: 'political opinions', sv: 'politiska åsikter' },
+  'religious-or-philosophical-beliefs': { en: 'religious or philosophical beliefs', sv: 'religiös eller filosofisk övertygelse' },
+  'trade-union-membership': { en: 'trade-union membership', sv: 'medlemskap i fackförening' },
+  genetic: { en: 'genetic data', sv: 'genetiska uppgifter' },
+  biometric: { en: 'biometric data for identification', sv: 'biometriska uppgifter för identifiering' },
+  health: { en: 'health', sv: 'hälsa' },
+  'sex-life-or-sexual-orientation': { en: 'sex life or sexual orientation', sv: 'sexualliv eller sexuell läggning' },
+  unspecified: { en: 'kind not stated', sv: 'sort ej angiven' },
+}
+export const specialCategoryWords = (code: string | null | undefined, lang: 'en' | 'sv'): string =>
+  SPECIAL_CATEGORY_WORDS[code ?? 'unspecified']?.[lang] ?? String(code)
+
+const q = { en: (s: string): string => `"${s}"`, sv: (s: string): string => `”${s}”` }
+const quoted = (names: string[], lang: 'en' | 'sv'): string => names.map(q[lang]).join(', ')
+const blank = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'string' && v.trim() === '')
+
+const purposesOf = (a: Row): Row[] => a.purposes ?? []
+const codesOf = (p: Row): string[] => (p.legalBases ?? []).filter(Boolean).map((l: Row) => l.code)
+const hasKind = (a: Row, kind: string): boolean => purposesOf(a).some((p) => (p.legalBases ?? []).some((l: Row) => l?.kind === kind))
+const dataOf = (a: Row, classification: string): { category: Row; index: number }[] =>
+  (a.dataCategories ?? []).map((category: Row, index: number) => ({ category, index })).filter((d: { category: Row }) => d.category?.classification === classification)
+
+// ---------------------------------------------------------------------------------------------
+// rules over one processing activity
+
+function purposeWithoutLegalBasis(a: Row): Gap[] {
+  return purposesOf(a).flatMap((p, i) => (codesOf(p).length ? [] : [{
+    field: `purposes[${i}].legalBases`,
+    en: `Purpose "${p.purpose.name}" has no legal basis.`,
+    sv: `Ändamålet ”${p.purpose.name}” saknar rättslig grund.`,
+  }]))
+}
+
+function purposeWithoutArticle6Basis(a: Row): Gap[] {
+  return purposesOf(a).flatMap((p, i) => {
+    const bases: Row[] = (p.legalBases ?? []).filter(Boolean)
+    if (!bases.length || bases.some((l) => l.kind === 'article-6')) return []
+    const codes = bases.map((l) => l.code).join(', ')
+    return [{
+      field: `purposes[${i}].legalBases`,
+      en: `Purpose "${p.purpose.name}" rests only on ${codes}; an Art. 9 or Art. 10 condition or a national law does not replace an Art. 6(1) basis.`,
+      sv: `Ändamålet ”${p.purpose.name}” stöds bara av ${codes}; ett villkor enligt art. 9 eller 10 eller en nationell lag ersätter inte en rättslig grund enligt art. 6.1.`,
+    }]
+  })
+}
+
+function specialCategoryWithoutCondition(a: Row): Gap[] {
+  if (hasKind(a, 'article-9')) return []
+  return dataOf(a, 'special').map(({ category, index }) => ({
+    field: `dataCategories[${index}]`,
+    en: `Special-category data "${category.name}" (${specialCategoryWords(category.specialCategory, 'en')}) are processed, but no purpose of the activity has an Art. 9(2) condition.`,
+    sv: `Känsliga personuppgifter ”${category.name}” (${specialCategoryWords(category.specialCategory, 'sv')}) behandlas, men inget ändamål i behandlingen har ett villkor enligt art. 9.2.`,
+  }))
+}
+
+function criminalDataWithoutBasis(a: Row): Gap[] {
+  if (hasKind(a, 'article-10')) return []
+  return dataOf(a, 'criminal').map(({ category, index }) => ({
+    field: `dataCategories[${index}]`,
+    en: `Personal data relating to criminal convictions and offences ("${category.name}") are processed, but no purpose of the activity has an Art. 10 basis.`,
+    sv: `Personuppgifter om lagöverträdelser (”${category.name}”) behandlas, men inget ändamål i behandlingen har stöd enligt art. 10.`,
+  }))
+}
+
+function nationalIdWithoutJustification(a: Row): Gap[] {
+  const held = dataOf(a, 'national-id').map((d) => d.category.name)
+  if (!held.length || !blank(a.nationalIdJustification)) return []
+  if (purposesOf(a).some((p) => codesOf(p).includes('SE-DSL-3-10'))) return []
+  return [{
+    field: 'nationalIdJustification',
+    en: `Personal identity numbers (${quoted(held, 'en')}) are processed without a stated justification: say why (nationalIdJustification) or give the legal basis SE-DSL-3-10 (dataskyddslagen 3 kap. 10 §).`,
+    sv: `Personnummer (${quoted(held, 'sv')}) behandlas utan angivet skäl: ange varför (nationalIdJustification) eller den rättsliga grunden SE-DSL-3-10 (dataskyddslagen 3 kap. 10 §).`,
+  }]
+}
+
+const receiver = (t: Row): Row | null => t.recipient ?? t.processor ?? null
+const toWhom = (t: Row, lang: 'en' | 'sv'): string => {
+  const r = receiver(t)
+  return r ? (lang === 'en' ? ` to "${r.name}"` : ` till ”${r.name}”`) : ''
+}
+
+function transferWithoutMechanism(a: Row): Gap[] {
+  return (a.transfers ?? []).flatMap((t: Row, i: number) => (!isThirdCountry(t.country) || t.mechanism ? [] : [{
+    field: `transfers[${i}].mechanism`,
+    en: `The transfer to ${countryName(t.country, 'en')}${toWhom(t, 'en')} has no transfer mechanism (adequacy decision, appropriate safeguards or derogation).`,
+    sv: `Överföringen till ${countryName(t.country, 'sv')}${toWhom(t, 'sv')} saknar överföringsmekanism (beslut om adekvat skyddsnivå, lämpliga skyddsåtgärder eller undantag).`,
+  }]))
+}
+
+function exceptionalTransferWithoutSafeguards(a: Row): Gap[] {
+  return (a.transfers ?? []).flatMap((t: Row, i: number) => {
+    if (t.mechanism?.code !== 'A49-1-second-subparagraph') return []
+    const noSafeguards = blank(t.safeguards)
+    const noDocumentation = blank(t.documentation)
+    if (!noSafeguards && !noDocumentation) return []
+    const missing = noSafeguards && noDocumentation
+      ? { en: 'neither described nor documented', sv: 'varken beskrivna eller dokumenterade' }
+      : noSafeguards ? { en: 'not described', sv: 'inte beskrivna' } : { en: 'not documented', sv: 'inte dokumenterade' }
+    return [{
+      field: `transfers[${i}].${noSafeguards ? 'safeguards' : 'documentation'}`,
+      en: `The transfer to ${countryName(t.country, 'en')}${toWhom(t, 'en')} relies on compelling legitimate interests (Art. 49(1) second subparagraph), but the suitable safeguards are ${missing.en}.`,
+      sv: `Överföringen till ${countryName(t.country, 'sv')}${toWhom(t, 'sv')} grundas på tvingande berättigade intressen (art. 49.1 andra stycket), men de lämpliga skyddsåtgärderna är ${missing.sv}.`,
+    }]
+  })
+}
+
+function retentionMissing(a: Row): Gap[] {
+  const retention: Row[] = a.retention ?? []
+  if (!retention.length) {
+    return [{
+      field: 'retention',
+      en: 'No retention period (time limit for erasure) is recorded for the activity.',
+      sv: 'Ingen lagringstid (tidsgräns för radering) är angiven för behandlingen.',
+    }]
+  }
+  // Rules for some data categories only: the categories none of them covers have no time limit.
+  if (retention.some((r) => !(r.dataCategories ?? []).length)) return []
+  const covered = new Set(retention.flatMap((r) => (r.dataCategories ?? []).map((c: Row) => c?.id)))
+  return (a.dataCategories ?? []).flatMap((c: Row, i: number) => (!c || covered.has(c.id) ? [] : [{
+    field: `dataCategories[${i}]`,
+    en: `No retention period (time limit for erasure) is recorded for the data category "${c.name}".`,
+    sv: `Ingen lagringstid (tidsgräns för radering) är angiven för personuppgiftskategorin ”${c.name}”.`,
+  }]))
+}
+
+function retentionWithoutLimit(a: Row): Gap[] {
+  return (a.retention ?? []).flatMap((r: Row, i: number) => (!r.retentionRule || r.retentionRule.period ? [] : [{
+    field: `retention[${i}].retentionRule`,
+    en: `Retention rule "${r.retentionRule.name}" sets no fixed time limit; state the period, or at least the criteria that determine it.`,
+    sv: `Lagringsregeln ”${r.retentionRule.name}” anger ingen fast tidsgräns; ange lagringstiden, eller åtminstone kriterierna som avgör den.`,
+  }]))
+}
+
+const legitimateInterestPurposes = (a: Row): { p: Row; i: number }[] =>
+  purposesOf(a).map((p, i) => ({ p, i })).filter(({ p }) => codesOf(p).includes('A6-1-f'))
+
+function legitimateInterestNotStated(a: Row): Gap[] {
+  return legitimateInterestPurposes(a).flatMap(({ p, i }) => (!blank(p.legitimateInterest) ? [] : [{
+    field: `purposes[${i}].legitimateInterest`,
+    en: `Purpose "${p.purpose.name}" rests on legitimate interests, but the interest pursued is not stated.`,
+    sv: `Ändamålet ”${p.purpose.name}” grundas på berättigat intresse, men vilket intresse som eftersträvas anges inte.`,
+  }]))
+}
+
+function legitimateInterestWithoutAssessment(a: Row): Gap[] {
+  return legitimateInterestPurposes(a).flatMap(({ p, i }) => (!blank(p.liaReference) ? [] : [{
+    field: `purposes[${i}].liaReference`,
+    en: `Purpose "${p.purpose.name}" rests on legitimate interests, but no legitimate interests assessment (balancing test) is referenced.`,
+    sv: `Ändamålet ”${p.purpose.name}” grundas på berättigat intresse, men ingen intresseavvägning hänvisas till.`,
+  }]))
+}
+
+const CONSENT = ['A6-1-a', 'A9-2-a']
+function consentWithoutWithdrawal(a: Row): Gap[] {
+  return purposesOf(a).flatMap((p, i) => {
+    const consent = codesOf(p).filter((c) => CONSENT.includes(c))
+    if (!consent.length || !blank(p.consentWithdrawal)) return []
+    return [{
+      field: `purposes[${i}].consentWithdrawal`,
+      en: `Purpose "${p.purpose.name}" rests on consent (${consent.join(', ')}), but how the data subject withdraws it is not noted.`,
+      sv: `Ändamålet ”${p.purpose.name}” grundas på samtycke (${consent.join(', ')}), men hur den registrerade återkallar samtycket anges inte.`,
+    }]
+  })
+}
+
+function dpiaDecisionMissing(a: Row): Gap[] {
+  if (a.dpia && a.dpia.required !== null && a.dpia.required !== undefined) return []
+  const special = dataOf(a, 'special').map((d) => d.category.name)
+  const reasons = { en: [] as string[], sv: [] as string[] }
+  if (special.length) {
+    reasons.en.push(`special-category data (${quoted(special, 'en')})`)
+    reasons.sv.push(`känsliga personuppgifter (${quoted(special, 'sv')})`)
+  }
+  if (a.automatedDecisionMaking) {
+    reasons.en.push('automated decision-making or profiling')
+    reasons.sv.push('automatiserat beslutsfattande eller profilering')
+  }
+  if (!reasons.en.length) return []
+  return [{
+    field: a.dpia ? 'dpia.required' : 'dpia',
+    en: `The activity involves ${reasons.en.join(' and ')}, but whether a data protection impact assessment is required has not been decided.`,
+    sv: `Behandlingen omfattar ${reasons.sv.join(' och ')}, men om en konsekvensbedömning (DPIA) krävs har inte bedömts.`,
+  }]
+}
+
+function reviewOverdue(a: Row, ctx: Context): Gap[] {
+  if (!a.nextReviewAt || a.nextReviewAt >= ctx.today) return []
+  return [{
+    field: 'nextReviewAt',
+    en: `The review was due on ${a.nextReviewAt} and is overdue.`,
+    sv: `Granskningen skulle ha gjorts senast ${a.nextReviewAt} och är försenad.`,
+  }]
+}
+
+function neverReviewed(a: Row): Gap[] {
+  return a.lastReviewedAt ? [] : [{
+    field: 'lastReviewedAt',
+    en: 'The activity has never been reviewed.',
+    sv: 'Behandlingen har aldrig granskats.',
+  }]
+}
+
+function thirdCountryRecipientWithoutTransfer(a: Row): Gap[] {
+  const transferred = new Set((a.transfers ?? []).map((t: Row) => t.country))
+  return (a.recipients ?? []).flatMap((r: Row, i: number) => (!r || !isThirdCountry(r.country) || transferred.has(r.country) ? [] : [{
+    field: `recipients[${i}]`,
+    en: `Recipient "${r.name}" is in ${countryName(r.country, 'en')}, but no transfer to that country is recorded.`,
+    sv: `Mottagaren ”${r.name}” finns i ${countryName(r.country, 'sv')}, men ingen överföring till det landet är registrerad.`,
+  }]))
+}
+
+function activityWithoutSecurityMeasures(a: Row): Gap[] {
+  return (a.securityMeasures ?? []).length ? [] : [{
+    field: 'securityMeasures',
+    en: 'No technical or organisational security measures are described for the activity.',
+    sv: 'Inga tekniska eller organisatoriska säkerhetsåtgärder är beskrivna för behandlingen.',
+  }]
+}
+
+// ---------------------------------------------------------------------------------------------
+// rules over records the activities share
+
+const activityNames = (activities: Row[], lang: 'en' | 'sv'): string => quoted(activities.map((a) => a.name), lang)
+
+function processorWithoutAgreement({ record: p, activities }: Use): Gap[] {
+  return p.dataProcessingAgreement ? [] : [{
+    field: 'dataProcessingAgreement',
+    en: `No data processing agreement is recorded with processor "${p.name}", used in ${activityNames(activities, 'en')}.`,
+    sv: `Inget personuppgiftsbiträdesavtal är registrerat med personuppgiftsbiträdet ”${p.name}”, som används i ${activityNames(activities, 'sv')}.`,
+  }]
+}
+
+function specialCategoryUnspecified({ record: c, activities }: Use): Gap[] {
+  return c.classification !== 'special' || (c.specialCategory && c.specialCategory !== 'unspecified') ? [] : [{
+    field: 'specialCategory',
+    en: `Which kind of special-category data "${c.name}" is (Art. 9(1)) is not stated, so the right Art. 9(2) condition cannot be chosen; used in ${activityNames(activities, 'en')}.`,
+    sv: `Vilken sorts känsliga personuppgifter ”${c.name}” är (art. 9.1) anges inte, så rätt villkor enligt art. 9.2 kan inte väljas; används i ${activityNames(activities, 'sv')}.`,
+  }]
+}
+
+function controllerWithoutContact({ record: c }: Use): Gap[] {
+  return [c.email, c.phone, c.address].some((v) => !blank(v)) ? [] : [{
+    field: 'email',
+    en: `No contact details (e-mail, phone or address) are recorded for controller "${c.name}".`,
+    sv: `Inga kontaktuppgifter (e-post, telefon eller adress) är registrerade för den personuppgiftsansvarige ”${c.name}”.`,
+  }]
+}
+
+function controllerWithoutDpo({ record: c }: Use): Gap[] {
+  return c.dataProtectionOfficer ? [] : [{
+    field: 'dataProtectionOfficer',
+    en: `No data protection officer is recorded for "${c.name}". Not every controller must appoint one (Art. 37(1)); if one is appointed, record the contact details.`,
+    sv: `Inget dataskyddsombud är registrerat för ”${c.name}”. Alla personuppgiftsansvariga måste inte utse ett (art. 37.1); om ett är utsett, registrera kontaktuppgifterna.`,
+  }]
+}
+
+// ---------------------------------------------------------------------------------------------
+// the rules, in the order findings are listed within a severity
+
+const onActivity = (controllerRecordsOnly: boolean) => ({ about: 'processing-activity' as const, controllerRecordsOnly })
+
+export const RULES: Rule[] = [
+  { id: 'purpose-without-legal-basis', severity: 'high', article: 'Art. 6(1); Art. 5(1)(a)', summary: 'A purpose has no legal basis', ...onActivity(true), check: purposeWithoutLegalBasis },
+  { id: 'purpose-without-article-6-basis', severity: 'medium', article: 'Art. 6(1)', summary: 'A purpose has legal bases, but none under Art. 6(1)', ...onActivity(true), check: purposeWithoutArticle6Basis },
+  { id: 'special-category-without-condition', severity: 'high', article: 'Art. 9(2)', summary: 'Special-category data without an Art. 9(2) condition on any purpose of the activity', ...onActivity(true), check: specialCategoryWithoutCondition },
+  { id: 'special-category-unspecified', severity: 'medium', article: 'Art. 9(1)', summary: 'A special data category does not say which Art. 9(1) category it is', about: 'data-category', check: specialCategoryUnspecified },
+  { id: 'criminal-data-without-basis', severity: 'high', article: 'Art. 10', summary: 'Criminal-offence data without an Art. 10 basis on any purpose', ...onActivity(true), check: criminalDataWithoutBasis },
+  { id: 'national-id-without-justification', severity: 'medium', article: 'Art. 87; dataskyddslagen (2018:218) 3 kap. 10 §', summary: 'Personnummer without nationalIdJustification or the SE-DSL-3-10 basis', ...onActivity(true), check: nationalIdWithoutJustification },
+  { id: 'transfer-without-mechanism', severity: 'high', article: 'Art. 44–49; Art. 30(1)(e)', summary: 'A transfer to a third country (outside the EEA) without a transfer mechanism', ...onActivity(false), check: transferWithoutMechanism },
+  { id: 'exceptional-transfer-without-safeguards', severity: 'high', article: 'Art. 49(1) second subparagraph; Art. 30(1)(e)', summary: 'A transfer on compelling legitimate interests without described and documented safeguards', ...onActivity(false), check: exceptionalTransferWithoutSafeguards },
+  { id: 'processor-without-agreement', severity: 'high', article: 'Art. 28(3)', summary: 'A processor used by an activity has no data processing agreement recorded', about: 'processor', check: processorWithoutAgreement },
+  { id: 'retention-missing', severity: 'medium', article: 'Art. 30(1)(f); Art. 5(1)(e)', summary: 'No retention rule for the activity, or for some of its data categories', ...onActivity(true), check: retentionMissing },
+  { id: 'retention-without-limit', severity: 'low', article: 'Art. 30(1)(f); Art. 5(1)(e)', summary: 'A retention rule with no fixed time limit (period null)', ...onActivity(true), check: retentionWithoutLimit },
+  { id: 'legitimate-interest-not-stated', severity: 'medium', article: 'Art. 6(1)(f); Art. 13(1)(d)', summary: 'Legitimate interests (A6-1-f) without the interest stated', ...onActivity(true), check: legitimateInterestNotStated },
+  { id: 'legitimate-interest-without-assessment', severity: 'low', article: 'Art. 6(1)(f); Art. 5(2)', summary: 'Legitimate interests (A6-1-f) without a reference to the balancing test (LIA)', ...onActivity(true), check: legitimateInterestWithoutAssessment },
+  { id: 'consent-without-withdrawal', severity: 'medium', article: 'Art. 7(3)', summary: 'Consent (A6-1-a, A9-2-a) without a noted way to withdraw it', ...onActivity(true), check: consentWithoutWithdrawal },
+  { id: 'dpia-decision-missing', severity: 'medium', article: 'Art. 35(1), (3)', summary: 'Special categories or automated decision-making without a decision on a DPIA', ...onActivity(true), check: dpiaDecisionMissing },
+  { id: 'controller-without-contact', severity: 'high', article: 'Art. 30(1)(a); Art. 13(1)(a)', summary: 'A controller or joint controller without e-mail, phone or address', about: 'controller', check: controllerWithoutContact },
+  { id: 'controller-without-dpo', severity: 'low', article: 'Art. 37; Art. 30(1)(a)', summary: 'A controller or joint controller without a data protection officer recorded (not every one must appoint one)', about: 'controller', check: controllerWithoutDpo },
+  { id: 'review-overdue', severity: 'medium', article: 'Art. 5(2); Art. 24(1)', summary: 'The next review date has passed', ...onActivity(false), check: reviewOverdue },
+  { id: 'never-reviewed', severity: 'low', article: 'Art. 5(2); Art. 24(1)', summary: 'The activity has never been reviewed (lastReviewedAt empty)', ...onActivity(false), check: neverReviewed },
+  { id: 'third-country-recipient-without-transfer', severity: 'medium', article: 'Art. 30(1)(d)–(e); Art. 44', summary: 'A recipient outside the EEA with no transfer recorded to its country', ...onActivity(false), check: thirdCountryRecipientWithoutTransfer },
+  { id: 'activity-without-security-measures', severity: 'medium', article: 'Art. 30(1)(g); Art. 32', summary: 'An activity without security measures', ...onActivity(false), check: activityWithoutSecurityMeasures },
+]
+
+export const RULE_IDS = RULES.map((r) => r.id)
+
+// ---------------------------------------------------------------------------------------------
+// running the rules
+
+/** Collects the records the activities share, each with the activities that use it. */
+class Uses {
+  private readonly byId = new Map<string, Use>()
+  add(record: Row | null | undefined, activity: Row): void {
+    if (!record?.id) return
+    const use = this.byId.get(record.id) ?? { record, activities: [] }
+    if (!use.activities.includes(activity)) use.activities.push(activity)
+    this.byId.set(record.id, use)
+  }
+
+  ids(): string[] {
+    return [...this.byId.keys()]
+  }
+
+  /** The uses, with the full view of each record where one was loaded. */
+  withViews(views?: Map<string, Row>): Use[] {
+    return [...this.byId.values()].map((u) => ({ ...u, record: views?.get(u.record.id) ?? u.record }))
+  }
+}
+
+const activityRef = (a: Row): Row => ({ id: a.id, name: a.name })
+
+/** Finds what the rules find in a set of activity views; `fullViews` gives controllers and processors whole. */
+export class FindingCollector {
+  readonly findings: Finding[] = []
+  private readonly uses = { controller: new Uses(), processor: new Uses(), 'data-category': new Uses() }
+
+  constructor(private readonly ctx: Context, private readonly rules: Rule[] = RULES) {}
+
+  addActivities(activities: Row[]): void {
+    for (const a of activities) {
+      if (a.status === 'retired') continue
+      for (const rule of this.rules) {
+        if (rule.about !== 'processing-activity' || (rule.controllerRecordsOnly && a.role !== 'controller')) continue
+        for (const gap of rule.check(a, this.ctx)) this.push(rule, { type: 'processing-activity', id: a.id, name: a.name }, gap)
+      }
+      // Only names and ids of the activities are kept for the shared-record rules, not whole views.
+      const ref = activityRef(a)
+      for (const c of [a.controller, ...(a.jointControllers ?? [])]) this.uses.controller.add(c, ref)
+      for (const p of a.processors ?? []) this.uses.processor.add(p, ref)
+      for (const d of a.dataCategories ?? []) this.uses['data-category'].add(d, ref)
+    }
+  }
+
+  /** Ids of the controllers and processors whose full views the shared-record rules need. */
+  sharedIds(): { controllers: string[]; processors: string[] } {
+    return { controllers: this.uses.controller.ids(), processors: this.uses.processor.ids() }
+  }
+
+  finish(fullViews: { controllers?: Map<string, Row>; processors?: Map<string, Row> } = {}): Finding[] {
+    const views = { controller: fullViews.controllers, processor: fullViews.processors, 'data-category': undefined }
+    for (const rule of this.rules) {
+      if (rule.about === 'processing-activity') continue
+      for (const use of this.uses[rule.about].withViews(views[rule.about])) {
+        for (const gap of rule.check(use)) this.push(rule, { type: rule.about, id: use.record.id, name: use.record.name }, gap)
+      }
+    }
+    return sortFindings(this.findings, this.rules)
+  }
+
+  private push(rule: Rule, record: Finding['record'], gap: Gap): void {
+    this.findings.push({
+      rule: rule.id, severity: rule.severity, article: rule.article, record,
+      ...(gap.field ? { field: gap.field } : {}),
+      message: { en: gap.en, sv: gap.sv },
+    })
+  }
+}
+
+function sortFindings(findings: Finding[], rules: Rule[]): Finding[] {
+  const rank = new Map(rules.map((r, i) => [r.id, i]))
+  const collator = new Intl.Collator('sv')
+  return findings.sort((a, b) =>
+    SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
+    || rank.get(a.rule)! - rank.get(b.rule)!
+    || collator.compare(a.record.name, b.record.name)
+    || a.record.id.localeCompare(b.record.id)
+    || (a.field ?? '').localeCompare(b.field ?? '', 'en', { numeric: true }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// the register's findings
+
+export interface FindingsQuery {
+  controllerId?: string
+  severity?: Severity
+  rule?: string
+}
+
+export interface FindingList {
+  items: Finding[]
+  total: number
+  counts: Record<Severity, number>
+}
+
+/** An unknown controllerId is a mistake in the request: 400 naming it, as the export answers. */
+export async function checkControllerFilter(db: Database, ws: string, controllerId: string | undefined): Promise<void> {
+  if (!controllerId) return
+  const found = await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id: controllerId }, select: selectOf(['id']) }))
+  if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${controllerId} in this workspace` }])
+}
+
+const today = (at: Date): string => at.toISOString().slice(0, 10)
+
+/**
+ * Checks the workspace's register (or one controller's part of it: the activities it keeps or is
+ * a joint controller of, and the records they use). Activities are read a page at a time on one
+ * snapshot where the database has them; controllers and processors once each, whole.
+ */
+export async function registerFindings(db: Database, ws: string, query: FindingsQuery, at: Date): Promise<FindingList> {
+  const rules = RULES.filter((r) => (!query.rule || r.id === query.rule) && (!query.severity || r.severity === query.severity))
+  const collector = new FindingCollector({ today: today(at) }, rules)
+  const series = await db.snapshot()
+  let items: Finding[]
+  try {
+    for await (const page of activityPages(series, ws, { controllerId: query.controllerId, statuses: ['draft', 'active'] })) {
+      collector.addActivities(page)
+    }
+    const needed = collector.sharedIds()
+    const wantsControllers = rules.some((r) => r.about === 'controller')
+    const wantsProcessors = rules.some((r) => r.about === 'processor')
+    const full = await series.read(async (m) => ({
+      controllers: wantsControllers ? await viewsById(m, ws, controllers, needed.controllers) : undefined,
+      processors: wantsProcessors ? await viewsById(m, ws, processors, needed.processors) : undefined,
+    }))
+    items = collector.finish(full)
+  } finally {
+    await series.close()
+  }
+  const counts: Record<Severity, number> = { high: 0, medium: 0, low: 0 }
+  for (const f of items) counts[f.severity]++
+  return { items, total: items.length, counts }
+}
+
+// ---------------------------------------------------------------------------------------------
+// response schemas (registered once, with the other shared schemas)
+
+export function findingSchemas(): JsonSchema[] {
+  const message = { type: 'string' }
+  return [
+    {
+      $id: 'Finding',
+      type: 'object',
+      description: 'Something the register lacks or gets wrong, with the article it rests on',
+      properties: {
+        rule: { type: 'string', enum: RULE_IDS, description: 'Stable id of the rule' },
+        severity: { type: 'string', enum: SEVERITIES },
+        article: { type: 'string', description: 'The provision the rule rests on', examples: ['Art. 6(1); Art. 5(1)(a)'] },
+        record: {
+          type: 'object',
+          description: 'The record concerned',
+          properties: {
+            type: { type: 'string', enum: ['processing-activity', 'processor', 'controller', 'data-category'] },
+            id: { type: 'string', format: 'uuid' },
+            name: { type: 'string' },
+          },
+          required: ['type', 'id', 'name'],
+          additionalProperties: false,
+        },
+        field: { type: 'string', description: 'The field of the record concerned, as the API shows it', examples: ['purposes[0].legalBases'] },
+        message: {
+          type: 'object',
+          description: 'What is missing, in English and in Swedish',
+          properties: { en: message, sv: message },
+          required: ['en', 'sv'],
+          additionalProperties: false,
+        },
+      },
+      required: ['rule', 'severity', 'article', 'record', 'message'],
+      additionalProperties: false,
+    },
+    {
+      $id: 'FindingList',
+      type: 'object',
+      description: 'The findings, most severe first',
+      properties: {
+        items: { type: 'array', items: { $ref: 'Finding#' } },
+        total: { type: 'integer', minimum: 0 },
+        counts: {
+          type: 'object',
+          description: 'Findings listed, per severity',
+          properties: Object.fromEntries(SEVERITIES.map((s) => [s, { type: 'integer', minimum: 0 }])),
+          required: SEVERITIES,
+          additionalProperties: false,
+        },
+      },
+      required: ['items', 'total', 'counts'],
+      additionalProperties: false,
+    },
+  ]
+}
