@@ -28,8 +28,12 @@ export interface RegisterExport {
   fileName: string
 }
 
-/** Activities per page: each page is one read, batch-loaded with toViews, then written out. */
-export const EXPORT_PAGE_SIZE = 200
+/**
+ * Activities per page: each page is one read, batch-loaded with toViews, then written out. 100
+ * rather than 200: the server's peak memory during a 10,000-activity export was about 25 MB lower,
+ * for a few per cent more time (bench/RESULTS.md).
+ */
+export const EXPORT_PAGE_SIZE = 100
 
 /**
  * Consistency: on PostgreSQL the whole export reads one REPEATABLE READ snapshot. On SQLite every

@@ -1,4 +1,5 @@
 import { EntityManager, EntityTarget, In, SelectQueryBuilder } from 'typeorm'
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata'
 import { Dialect } from '../db/data-source'
 import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
 
@@ -25,21 +26,119 @@ export async function findIn(m: EntityManager, entity: EntityTarget<any>, ws: st
   return out
 }
 
+/**
+ * Lean reads for the batched loads below: plain rows of chosen columns, no entity hydration (which
+ * cost more than the queries themselves: measured in bench/RESULTS.md). The SQL is built once per
+ * shape by the query builder, so it is the dialect's own, and reused with its parameters; SQLite
+ * keeps the prepared statement for a text it has seen.
+ */
+interface LeanRead {
+  sql: string
+  /** Columns whose stored value the driver converts on hydration (booleans, JSON, …). */
+  convert: ColumnMetadata[]
+}
+
+/** A map that forgets its oldest entries beyond `size`: statements are cached per row count. */
+export class BoundedCache<V> {
+  private readonly map = new Map<string, V>()
+  constructor(private readonly size: number) {}
+
+  get(key: string, make: () => V): V {
+    if (this.map.has(key)) return this.map.get(key)!
+    const value = make()
+    this.map.set(key, value)
+    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!)
+    return value
+  }
+}
+
+const leanReads = new BoundedCache<LeanRead>(500)
+
+/** Column types a driver stores and returns as they are in an entity: no conversion either way. */
+const PLAIN = new Set<unknown>(['varchar', 'character varying', 'text', 'integer', 'int', String, Number])
+export const isPlainColumn = (c: ColumnMetadata): boolean => !c.transformer && PLAIN.has(c.type)
+
+function leanRead(m: EntityManager, entity: EntityTarget<any>, columns: string[], key: string, count: number, order: string[]): LeanRead {
+  const metadata = m.connection.getMetadata(entity)
+  const cacheKey = `${m.connection.driver.options.type}|${metadata.tableName}|${columns.join(',')}|${key}|${count}|${order.join(',')}`
+  return leanReads.get(cacheKey, () => {
+    const qb = m.createQueryBuilder(entity, 'x').select([])
+    for (const c of columns) qb.addSelect(`x.${c}`, c)
+    const ws = '\u0000ws'
+    const values = Array.from({ length: count }, (_, i) => `\u0000${i}`)
+    qb.where('x.workspaceId = :ws', { ws }).andWhere(`x.${key} IN (:...values)`, { values })
+    order.forEach((o, i) => (i ? qb.addOrderBy(`x.${o}`, 'ASC') : qb.orderBy(`x.${o}`, 'ASC')))
+    const [sql, parameters] = qb.getQueryAndParameters()
+    // the statement is reused with [ws, ...values]: make sure that is the order it binds them in
+    if (parameters.length !== count + 1 || parameters.some((p, i) => p !== (i ? values[i - 1] : ws))) {
+      throw new Error(`unexpected parameter order for ${metadata.tableName}`)
+    }
+    const convert = columns.map((c) => metadata.findColumnWithPropertyPath(c)!).filter((c) => !isPlainColumn(c))
+    return { sql, convert }
+  })
+}
+
+/**
+ * Rows of `entity` in workspace `ws` whose `key` column is one of `values`, as plain objects of
+ * `columns` (property names, as an entity has them), in one query per chunk.
+ */
+export async function leanRowsIn(m: EntityManager, entity: EntityTarget<any>, ws: string, columns: string[], key: string, values: string[], order: string[] = []): Promise<Row[]> {
+  const out: Row[] = []
+  const driver = m.connection.driver
+  for (const part of chunks([...new Set(values)])) {
+    const read = leanRead(m, entity, columns, key, part.length, order)
+    const rows: Row[] = await m.query(read.sql, [ws, ...part])
+    for (const row of rows) {
+      for (const c of read.convert) row[c.propertyName] = driver.prepareHydratedValue(row[c.propertyName], c)
+      out.push(row)
+    }
+  }
+  return out
+}
+
+/** Property names of a child table's columns but the workspace (the read is scoped to it already). */
+const childColumns = new Map<EntityTarget<any>, string[]>()
+function columnsOf(m: EntityManager, entity: EntityTarget<any>): string[] {
+  let columns = childColumns.get(entity)
+  if (!columns) {
+    columns = m.connection.getMetadata(entity).columns.map((c) => c.propertyPath).filter((c) => c !== 'workspaceId')
+    childColumns.set(entity, columns)
+  }
+  return columns
+}
+
+/**
+ * Runs `fn` on one connection. A manager without a query runner takes one per query (from the
+ * pool, on PostgreSQL), which cost more than the many small queries of a view themselves.
+ */
+export async function onOneConnection<T>(m: EntityManager, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  if (m.queryRunner) return fn(m)
+  const runner = m.connection.createQueryRunner()
+  try {
+    return await fn(runner.manager)
+  } finally {
+    await runner.release()
+  }
+}
+
 /** Summaries (id, name, code, …) of referenced records, one query per kind of record. */
 export async function loadSummaries(m: EntityManager, ws: string, wanted: Map<RecordType, Set<string>>): Promise<Resolver> {
   const found = new Map<RecordType, Map<string, Row>>()
   for (const [type, idSet] of wanted) {
     const byId = new Map<string, Row>()
-    const rows = await findIn(m, ENTITY_OF[type], ws, 'id', [...idSet], { select: selectOf(SUMMARY_COLUMNS[type]) })
-    for (const row of rows) {
+    const columns = SUMMARY_COLUMNS[type]
+    for (const row of await leanRowsIn(m, ENTITY_OF[type], ws, columns, 'id', [...idSet])) {
       const summary: Row = {}
-      for (const c of SUMMARY_COLUMNS[type]) summary[c] = row[c] ?? null
+      for (const c of columns) summary[c] = row[c] ?? null
       byId.set(row.id, summary)
     }
     found.set(type, byId)
   }
   return { ref: (type, id) => (id ? found.get(type)?.get(id) ?? null : null) }
 }
+
+/** An owner's rows of each child table, in position order. */
+export type ChildRows = Map<EntityTarget<any>, Row[]>
 
 /**
  * Turns stored rows into what clients read: one query per child table for the whole batch, one
@@ -48,8 +147,26 @@ export async function loadSummaries(m: EntityManager, ws: string, wanted: Map<Re
  */
 export async function toViews(m: EntityManager, ws: string, def: ResourceDef, rows: Row[]): Promise<Row[]> {
   if (!rows.length) return []
+  if (!m.queryRunner) return onOneConnection(m, (one) => toViews(one, ws, def, rows))
   const ownerIds = rows.map((r) => r.id)
-  const childrenByOwner = new Map<string, Map<EntityTarget<any>, Row[]>>(ownerIds.map((id) => [id, new Map()]))
+  const childrenByOwner = new Map<string, ChildRows>(ownerIds.map((id) => [id, new Map()]))
+  for (const child of def.children) {
+    // in the primary key's order, so the database reads the rows already sorted for each owner
+    const order = child.nested ? ['ownerId', 'parentPosition', 'position'] : ['ownerId', 'position']
+    for (const c of await leanRowsIn(m, child.entity, ws, columnsOf(m, child.entity), 'ownerId', ownerIds, order)) {
+      const perOwner = childrenByOwner.get(c.ownerId)!
+      if (!perOwner.has(child.entity)) perOwner.set(child.entity, [])
+      perOwner.get(child.entity)!.push(c)
+    }
+  }
+  return assembleViews(m, ws, def, rows, childrenByOwner)
+}
+
+/**
+ * Views of records whose stored row and child rows are at hand (read by toViews, or just written
+ * by storeMany): the references they make resolved with one query per kind of record.
+ */
+export async function assembleViews(m: EntityManager, ws: string, def: ResourceDef, rows: Row[], childrenByOwner: Map<string, ChildRows>): Promise<Row[]> {
   const wanted = new Map<RecordType, Set<string>>()
   const want = (type: RecordType, id: string | null | undefined): void => {
     if (!id) return
@@ -58,17 +175,10 @@ export async function toViews(m: EntityManager, ws: string, def: ResourceDef, ro
   }
   for (const ref of def.refs) for (const r of rows) want(ref.type, r[ref.column])
   for (const child of def.children) {
-    const order = child.nested ? { parentPosition: 'ASC', position: 'ASC' } : { position: 'ASC' }
-    const childRows = await findIn(m, child.entity, ws, 'ownerId', ownerIds, { order })
-    for (const c of childRows) {
-      const perOwner = childrenByOwner.get(c.ownerId)!
-      if (!perOwner.has(child.entity)) perOwner.set(child.entity, [])
-      perOwner.get(child.entity)!.push(c)
-      for (const ref of child.refs) want(ref.type, c[ref.column])
-    }
+    for (const r of rows) for (const c of childrenByOwner.get(r.id)?.get(child.entity) ?? []) for (const ref of child.refs) want(ref.type, c[ref.column])
   }
   const resolver = await loadSummaries(m, ws, wanted)
-  return rows.map((r) => def.view(r, childrenByOwner.get(r.id)!, resolver))
+  return rows.map((r) => def.view(r, childrenByOwner.get(r.id) ?? new Map(), resolver))
 }
 
 export async function findRow(m: EntityManager, ws: string, def: ResourceDef, id: string): Promise<Row | null> {
@@ -76,8 +186,10 @@ export async function findRow(m: EntityManager, ws: string, def: ResourceDef, id
 }
 
 export async function getView(m: EntityManager, ws: string, def: ResourceDef, id: string): Promise<Row | null> {
-  const row = await findRow(m, ws, def, id)
-  return row ? (await toViews(m, ws, def, [row]))[0] : null
+  return onOneConnection(m, async (one) => {
+    const row = await findRow(one, ws, def, id)
+    return row ? (await toViews(one, ws, def, [row]))[0] : null
+  })
 }
 
 export interface ListQuery {
@@ -112,13 +224,18 @@ function applyFilters(qb: SelectQueryBuilder<any>, def: ResourceDef, query: List
 }
 
 export async function listViews(m: EntityManager, ws: string, def: ResourceDef, query: ListQuery, dialect: Dialect): Promise<{ items: Row[]; total: number; limit: number; offset: number }> {
-  const qb = m.getRepository(def.entity).createQueryBuilder('r').where('r.workspaceId = :ws', { ws })
-  applyFilters(qb, def, query, dialect)
-  const total = await qb.getCount()
-  const sort = query.sort ?? 'createdAt'
-  const desc = sort.startsWith('-')
-  qb.orderBy(`r.${desc ? sort.slice(1) : sort}`, desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC')
-  qb.offset(query.offset).limit(query.limit)
-  const rows = await qb.getMany()
-  return { items: await toViews(m, ws, def, rows), total, limit: query.limit, offset: query.offset }
+  return onOneConnection(m, async (one) => {
+    const qb = one.getRepository(def.entity).createQueryBuilder('r').where('r.workspaceId = :ws', { ws })
+    applyFilters(qb, def, query, dialect)
+    const total = await qb.getCount()
+    const sort = query.sort ?? 'createdAt'
+    const desc = sort.startsWith('-')
+    qb.orderBy(`r.${desc ? sort.slice(1) : sort}`, desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC')
+    qb.offset(query.offset).limit(query.limit)
+    // the page's ids first: sorting narrow rows is cheaper than sorting whole records
+    const ids: string[] = (await qb.select('r.id', 'id').getRawMany()).map((r) => r.id)
+    const byId = new Map((await findIn(one, def.entity, ws, 'id', ids)).map((r) => [r.id, r]))
+    const rows = ids.flatMap((id) => byId.get(id) ?? []) // gone since the first read: left out
+    return { items: await toViews(one, ws, def, rows), total, limit: query.limit, offset: query.offset }
+  })
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { EntityManager, In, Not } from 'typeorm'
+import { EntityManager, EntityTarget, In, Not } from 'typeorm'
 import { Database } from '../db/database'
 import { validateBody } from '../dto/validate'
 import { AppError, FieldError, NotFound, Reference, StillReferenced, ValidationFailed } from '../errors'
 import { BUILT_IN_LEGAL_BASES, catalogueId } from './catalogue'
 import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom, legalBases, processingActivities } from './model'
 import { ReviewWrite } from '../dto/register'
-import { findIn, findRow, getView, selectOf, toViews } from './reads'
-import { appendHistory } from './history'
-import { LegalBasis } from '../../entities'
+import { assembleViews, BoundedCache, ChildRows, findIn, findRow, getView, isPlainColumn, leanRowsIn, selectOf, toViews } from './reads'
+import { appendHistory, Operation } from './history'
+import { HistoryEntry, LegalBasis } from '../../entities'
 
 type Row = Record<string, any>
 
@@ -38,20 +38,27 @@ export function validateWrite(def: ResourceDef, body: unknown, id: string): Row 
   return dto
 }
 
-/** Every referenced id must exist in the writer's workspace; a 400 names each one that does not. */
-async function checkReferences(m: EntityManager, ws: string, uses: RefUse[]): Promise<void> {
+/** Which of `uses` name no record of the writer's workspace: one query per kind of record for all of them. */
+async function missingReferences(m: EntityManager, ws: string, uses: RefUse[]): Promise<Set<RefUse>> {
   const byType = new Map<RecordType, RefUse[]>()
   for (const u of uses) {
     if (!byType.has(u.type)) byType.set(u.type, [])
     byType.get(u.type)!.push(u)
   }
-  const errors: FieldError[] = []
+  const missing = new Set<RefUse>()
   for (const [type, typeUses] of byType) {
-    const found = new Set((await findIn(m, ENTITY_OF[type], ws, 'id', typeUses.map((u) => u.id), { select: selectOf(['id']) })).map((r) => r.id))
-    for (const u of typeUses) {
-      if (!found.has(u.id)) errors.push({ field: u.field, message: `no ${RESOURCE_OF[type].title} with id ${u.id} in this workspace` })
-    }
+    const found = new Set((await leanRowsIn(m, ENTITY_OF[type], ws, ['id'], 'id', typeUses.map((u) => u.id))).map((r) => r.id))
+    for (const u of typeUses) if (!found.has(u.id)) missing.add(u)
   }
+  return missing
+}
+
+const referenceErrors = (uses: RefUse[], missing: Set<RefUse>): FieldError[] => uses.filter((u) => missing.has(u))
+  .map((u) => ({ field: u.field, message: `no ${RESOURCE_OF[u.type].title} with id ${u.id} in this workspace` }))
+
+/** Every referenced id must exist in the writer's workspace; a 400 names each one that does not. */
+async function checkReferences(m: EntityManager, ws: string, uses: RefUse[]): Promise<void> {
+  const errors = referenceErrors(uses, await missingReferences(m, ws, uses))
   if (errors.length) throw new ValidationFailed(errors)
 }
 
@@ -111,6 +118,148 @@ export async function store(m: EntityManager, who: Principal, def: ResourceDef, 
   const view = (await getView(m, ws, def, id))!
   await appendHistory(m, who, def.type, view, existing ? 'update' : 'create', at)
   return view
+}
+
+/** A record for storeMany: its id, validated write body, and the stored row it replaces (null: a new record). */
+export interface StoreItem {
+  id: string
+  dto: Row
+  existing: Row | null
+}
+
+/** Rows per multi-row INSERT: well below every database's limit on parameters. */
+const rowsPerInsert = (columns: number): number => Math.max(1, Math.floor(8000 / Math.max(1, columns)))
+
+/**
+ * A multi-row INSERT built once per table, columns and row count by the query builder, and reused
+ * with each batch's values: building one per batch cost more than running it. `slots` says which
+ * row and column each parameter binds. Null when the table has columns the driver converts.
+ */
+interface LeanInsert {
+  sql: string
+  slots: [number, string][]
+}
+const leanInserts = new BoundedCache<LeanInsert | null>(200)
+
+function leanInsert(m: EntityManager, entity: EntityTarget<any>, columns: string[], count: number): LeanInsert | null {
+  const metadata = m.connection.getMetadata(entity)
+  const key = `${m.connection.driver.options.type}|${metadata.tableName}|${columns.join(',')}|${count}`
+  return leanInserts.get(key, () => {
+    if (!columns.every((c) => { const column = metadata.findColumnWithPropertyPath(c); return column && isPlainColumn(column) })) return null
+    const marker = (r: number, k: number): string => `\u0000${r}\u0000${k}`
+    const values = Array.from({ length: count }, (_, r) => Object.fromEntries(columns.map((c, k) => [c, marker(r, k)])))
+    const [sql, parameters] = m.createQueryBuilder().insert().into(entity).values(values).getQueryAndParameters()
+    const slots = parameters.map((p) => /^\u0000(\d+)\u0000(\d+)$/.exec(String(p)))
+    return slots.every(Boolean) ? { sql, slots: slots.map((s): [number, string] => [Number(s![1]), columns[Number(s![2])]]) } : null
+  })
+}
+
+async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row[]): Promise<void> {
+  if (!rows.length) return
+  const columns = Object.keys(rows[0])
+  const per = rowsPerInsert(columns.length)
+  for (let i = 0; i < rows.length; i += per) {
+    const part = rows.slice(i, i + per)
+    const lean = leanInsert(m, entity, columns, part.length)
+    if (lean) await m.query(lean.sql, lean.slots.map(([r, c]) => part[r][c] ?? null))
+    else await m.createQueryBuilder().insert().into(entity).values(part).execute()
+  }
+}
+
+/** Records that refer to records of their own kind must be written one by one, in order. */
+const batchable = (def: ResourceDef): boolean => !def.unique?.length &&
+  ![...def.refs, ...def.children.flatMap((c) => c.refs)].some((r) => r.type === def.type)
+
+/**
+ * The one write path for many records of one kind at once (an import): the same checks, rows and
+ * history entries as store, in the caller's transaction, but each query covers the whole batch,
+ * and each view is built from the rows just written (as getView would read them). Answers, per item, its
+ * view or the AppError that refused it; a refused item writes nothing. Kinds whose records must
+ * be unique or refer to each other are stored one by one through store.
+ */
+export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[]): Promise<(Row | AppError)[]> {
+  const out: (Row | AppError)[] = new Array(items.length)
+  if (!batchable(def)) {
+    for (const [i, item] of items.entries()) {
+      try {
+        out[i] = await store(m, who, def, item.id, item.dto, item.existing)
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err
+        out[i] = err
+      }
+    }
+    return out
+  }
+  const ws = who.ws
+  const ok: number[] = []
+  const uses = items.map((item) => def.refUses(item.dto))
+  const missing = await missingReferences(m, ws, uses.flat())
+  items.forEach((item, i) => {
+    const refused = item.existing && def.guardReplace ? def.guardReplace(item.existing, item.dto) : []
+    if (refused.length) {
+      out[i] = new AppError(409, 'built_in_entry', refused[0].message, refused)
+      return
+    }
+    const errors = referenceErrors(uses[i], missing)
+    if (errors.length) out[i] = new ValidationFailed(errors)
+    else ok.push(i)
+  })
+  const at = now()
+  const created: Row[] = []
+  const stored: number[] = []
+  for (const i of ok) {
+    const { id, dto, existing } = items[i]
+    if (!existing) {
+      created.push({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) })
+      stored.push(i)
+      continue
+    }
+    const result = await m.createQueryBuilder().update(def.entity)
+      .set({ ...def.columns(dto), updatedAt: at, version: existing.version + 1 })
+      .where('workspaceId = :ws AND id = :id AND version = :version', { ws, id, version: existing.version })
+      .execute()
+    if (result.affected === 0) out[i] = new PreconditionFailed(existing.version + 1)
+    else stored.push(i)
+  }
+  await insertRows(m, def.entity, created)
+  const written = stored.map((i) => items[i])
+  const replaced = written.filter((item) => item.existing).map((item) => item.id)
+  const childrenByOwner = new Map<string, ChildRows>(written.map((item) => [item.id, new Map()]))
+  for (const child of def.children) {
+    for (let i = 0; i < replaced.length; i += 500) {
+      await m.createQueryBuilder().delete().from(child.entity)
+        .where('workspaceId = :ws AND ownerId IN (:...ids)', { ws, ids: replaced.slice(i, i + 500) }).execute()
+    }
+    const rows: Row[] = []
+    for (const item of written) {
+      const own = child.rows(item.dto).map((r) => ({ workspaceId: ws, ownerId: item.id, ...r }))
+      childrenByOwner.get(item.id)!.set(child.entity, own)
+      rows.push(...own)
+    }
+    await insertRows(m, child.entity, rows)
+  }
+  // The views, from the rows just written rather than read back (which doubled an import's
+  // time): the stored row is what was inserted, or the existing row with what was set, so they
+  // are what getView returns (test/writes-batch.test.ts compares them).
+  const createdById = new Map(created.map((r) => [r.id, r]))
+  const storedRows = stored.map((i) => {
+    const { id, dto, existing } = items[i]
+    return existing
+      ? { ...existing, ...def.columns(dto), updatedAt: at, version: existing.version + 1 }
+      : { ...createdById.get(id)! }
+  })
+  const views = new Map<string, Row>()
+  for (let i = 0; i < storedRows.length; i += 500) {
+    for (const view of await assembleViews(m, ws, def, storedRows.slice(i, i + 500), childrenByOwner)) views.set(view.id, view)
+  }
+  // the history entries, as appendHistory writes them, in multi-row INSERTs
+  await insertRows(m, HistoryEntry, stored.map((i) => {
+    const view = views.get(items[i].id)!
+    const operation: Operation = items[i].existing ? 'update' : 'create'
+    return { workspaceId: ws, recordType: def.type, recordId: view.id, version: view.version, operation, actor: who.sub, at, state: JSON.stringify(view) }
+  }))
+  for (const i of stored) out[i] = views.get(items[i].id)!
+  return out
 }
 
 export async function createRecord(db: Database, who: Principal, def: ResourceDef, body: unknown): Promise<Row> {
