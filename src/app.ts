@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import { Config } from './config'
 import './plugins/types'
 import database from './plugins/database'
-import errors from './plugins/errors'
+import errors, { frameworkError } from './plugins/errors'
 import openapi from './plugins/swagger'
 import auth from './plugins/auth'
 import security from './plugins/security'
@@ -53,6 +53,11 @@ export function fastifyOptions(config: Config, logger: FastifyServerOptions['log
     logger,
     bodyLimit: config.bodyLimit,
     requestIdHeader: false,
+    frameworkErrors: frameworkError,
+    // Responses are serialised, not validated: formats would only decide between the branches of
+    // a nullable reference, and an address such as hudateljén@… (valid, taken by class-validator)
+    // fails ajv's ASCII `format: email` and turned a stored write into a 500.
+    serializerOpts: { ajv: { validateFormats: false } },
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()

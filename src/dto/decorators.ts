@@ -40,8 +40,10 @@ export const Email = (description: string): Decorator =>
 export const Phone = (description: string): Decorator =>
   compose(IsOptional(), IsString(), MaxLength(50), Matches(/^\+?[0-9 ()\-./]{3,50}$/, { message: '$property must be a phone number (digits, spaces, + ( ) - . /)' }), doc(description, '+46 63 12 34 56'))
 
+/** Upper case only, as the schema says: the ISO check alone also takes "se", which no view may hold. */
+const COUNTRY_MESSAGE = '$property must be an ISO 3166-1 alpha-2 country code such as SE or US'
 export const Country = (description: string, required = false): Decorator =>
-  compose(...optional(required), IsString(), IsISO31661Alpha2({ message: '$property must be an ISO 3166-1 alpha-2 country code such as SE or US' }), doc(description, 'SE'))
+  compose(...optional(required), IsString(), Matches(/^[A-Z]{2}$/, { message: COUNTRY_MESSAGE }), IsISO31661Alpha2({ message: COUNTRY_MESSAGE }), doc(description, 'SE'))
 
 export const Url = (description: string): Decorator =>
   compose(IsOptional(), IsString(), MaxLength(1000), IsUrl({ require_protocol: true, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL' }), doc(description))

@@ -12,13 +12,42 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = []
   for (const e of errors) {
     const field = fieldPath(parent, e.property)
-    for (const message of Object.values(e.constraints ?? {})) {
+    // (two checks of one rule, such as a country's pattern and its ISO list, say it once)
+    for (const message of new Set(Object.values(e.constraints ?? {}))) {
       // class-validator words unknown fields as "property x should not exist"
       out.push({ field, message: message.startsWith('property ') ? `${field} is not a known field` : message.replace(e.property, field) })
     }
     if (e.children?.length) out.push(...flatten(e.children, field))
   }
   return out
+}
+
+/** Deeper than any request class nests (an activity's purposes hold lists): refused before transforming. */
+const MAX_DEPTH = 16
+
+/** NUL (PostgreSQL cannot store it in text) or a lone UTF-16 surrogate (no character at all). */
+const NOT_TEXT = /\u0000|\p{Cs}/u
+
+/**
+ * What no request class can hold, found without recursion so that hostile input cannot exhaust the
+ * stack: nesting deeper than MAX_DEPTH, and strings that are not storable text. Names the first
+ * offending field.
+ */
+function unfitInput(body: object, fieldPrefix: string): FieldError | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: body, path: fieldPrefix, depth: 0 }]
+  while (stack.length) {
+    const { value, path, depth } = stack.pop()!
+    if (typeof value === 'string') {
+      if (NOT_TEXT.test(value)) return { field: path || 'body', message: `${path || 'body'} must be text without NUL characters or unpaired surrogates` }
+      continue
+    }
+    if (value === null || typeof value !== 'object') continue
+    if (depth >= MAX_DEPTH) return { field: path || 'body', message: `${path || 'body'} is nested deeper than any field allows` }
+    for (const [key, child] of Object.entries(value)) {
+      stack.push({ value: child, path: fieldPath(path, key), depth: depth + 1 })
+    }
+  }
+  return null
 }
 
 /**
@@ -29,6 +58,8 @@ export function validateBody<T extends object>(cls: new () => T, body: unknown, 
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationFailed([{ field: fieldPrefix || 'body', message: 'the body must be a JSON object' }])
   }
+  const unfit = unfitInput(body, fieldPrefix)
+  if (unfit) throw new ValidationFailed([unfit])
   const instance = plainToInstance(cls, body, { enableImplicitConversion: false, exposeDefaultValues: false })
   const errors = validateSync(instance, {
     whitelist: true,

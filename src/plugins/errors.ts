@@ -52,6 +52,18 @@ function isBusy(err: unknown): boolean {
 }
 
 /**
+ * Errors Fastify's router meets before any route or hook (a malformed percent-encoding, a path
+ * segment longer than maxParamLength): answered in the one shape too. Passed as `frameworkErrors`.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is longer than any id' : 'The URL is not valid'
+  // no hook runs for these (helmet's included): the headers a JSON error needs most, by hand
+  reply.code(400).header('x-request-id', request.id).header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+    .send(body(request, 400, 'bad_url', message))
+}
+
+/**
  * One error handler and one JSON error shape for every 4xx and 5xx. Client errors keep their
  * message; server errors say only "Internal Server Error" and are logged with the request id.
  */

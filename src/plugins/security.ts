@@ -3,8 +3,10 @@ import { FastifyInstance } from 'fastify'
 import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
-import { AppError } from '../errors'
+import { AppError, ValidationFailed } from '../errors'
 import { verifyBearer } from './auth'
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Security headers (helmet), CORS only for the origins configured, and a rate limit on failed
@@ -27,6 +29,29 @@ export default fp(async function security(app: FastifyInstance) {
       maxAge: 600,
     })
   }
+
+  // JSON bodies are decoded strictly: invalid UTF-8 is refused instead of being stored as U+FFFD.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    let text: string
+    try {
+      text = UTF8.decode(raw as Buffer)
+    } catch {
+      done(new AppError(400, 'invalid_json', 'The body is not valid UTF-8'), undefined)
+      return
+    }
+    parseJson(request, text, done)
+  })
+
+  // No text in a URL holds NUL (PostgreSQL refuses it in a query): refused before it reaches one.
+  app.addHook('preValidation', async (request) => {
+    if (!request.url.includes('%00') && !request.url.includes('\u0000')) return
+    const query = request.query as Record<string, unknown> | undefined
+    const fields = Object.entries(query ?? {}).filter(([, v]) => String(v).includes('\u0000')).map(([k]) => k)
+    const details = (fields.length ? fields : ['url']).map((field) => ({ field, message: `${field} must not contain NUL characters` }))
+    throw new ValidationFailed(details)
+  })
 
   await app.register(rateLimit, {
     global: true,
