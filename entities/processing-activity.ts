@@ -11,6 +11,9 @@ import { DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, Rete
  */
 @Entity('processing_activities')
 @Index(['workspaceId', 'controllerId'])
+// list pages sort by these (default createdAt); without an index every page sorts the whole register
+@Index(['workspaceId', 'createdAt', 'id'])
+@Index(['workspaceId', 'name', 'id'])
 export class ProcessingActivity extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string

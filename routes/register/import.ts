@@ -38,7 +38,7 @@ const importResult = {
 export default async function importRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/v1/register/import', {
     config: { auth: 'editor' },
-    bodyLimit: 50 * 1024 * 1024, // a whole register
+    bodyLimit: 100 * 1024 * 1024, // a whole register: 10,000 activities export to about 53 MB
     schema: {
       summary: 'Import a register export document',
       description: [
