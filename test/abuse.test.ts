@@ -1,3 +1,4 @@
+import { IMPORT_BODY_LIMIT } from '../routes/register/import'
 import { expect } from 'chai'
 import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import jwt from 'jsonwebtoken'
@@ -43,7 +44,7 @@ describe('abuse: hostile bodies', () => {
   const send = (method: string, url: string, payload: string | Buffer, headers: Record<string, string> = {}) =>
     t.app.inject({ method: method as 'POST', url, payload, headers: { authorization: t.auth('admin'), 'content-type': 'application/json', ...headers } }) as Promise<Answer>
 
-  it('refuses bodies over the limit with 413: 1 MiB for a record, 50 MiB for an import', async () => {
+  it('refuses bodies over the limit with 413: 1 MiB for a record, 100 MiB for an import', async () => {
     const before = await tableCounts(t)
     const record = await send('POST', '/api/v1/purposes', JSON.stringify({ name: 'x', description: 'y'.repeat(1024 * 1024) }))
     expect(expectErrorShape(record, 413).code).to.equal('body_too_large')
@@ -51,7 +52,7 @@ describe('abuse: hostile bodies', () => {
     const fits = await send('POST', '/api/v1/register/import?dryRun=true', JSON.stringify({ format: 'gdpr-art30-register', padding: ' '.repeat(2 * 1024 * 1024) }))
     expect(fits.statusCode).to.equal(200)
     expect(fits.json().errors.map((e: Row) => e.path)).to.include('padding')
-    const document = await send('POST', '/api/v1/register/import', Buffer.alloc(50 * 1024 * 1024 + 1, ' '))
+    const document = await send('POST', '/api/v1/register/import', Buffer.alloc(IMPORT_BODY_LIMIT + 1, ' '))
     expect(expectErrorShape(document, 413).code).to.equal('body_too_large')
     expect(await tableCounts(t)).to.deep.equal(before)
   })
