@@ -14,8 +14,8 @@ import { mb, Scratch, WS } from './register'
 
 /**
  * Import benchmark: the register's JSON export (every activity and what it refers to) imported
- * into an empty workspace of the same database, in one transaction through the service (the HTTP
- * route refuses bodies over 50 MB, and a 10,000-activity document is larger). Runs in a child
+ * into an empty workspace of the same database, in one transaction through the service as the
+ * route does (without the HTTP transfer of the 53 MB document). Runs in a child
  * process so that its memory is its own.
  */
 
