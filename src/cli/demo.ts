@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     console.log(`
 Read it with a token for the workspace:
   npm run token -- --role reader --ws ${ws}
-  curl -H "Authorization: Bearer <token>" http://127.0.0.1:3000/api/v1/processing-activities
+  curl -H "Authorization: Bearer <token>" http://127.0.0.1:${process.env.PORT || 3000}/api/v1/processing-activities
 What each policy says, and what it leaves out: docs/demo-register.md`)
   } finally {
     await dataSource.destroy()
