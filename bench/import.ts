@@ -10,7 +10,7 @@ import { Database } from '../src/db/database'
 import { exportRegister } from '../src/register/export'
 import { importRegister } from '../src/register/import'
 import { ensureCatalogue } from '../src/register/writes'
-import { mb, Scratch, WS } from './register'
+import { mb, runChild, Scratch, WS } from './register'
 
 /**
  * Import benchmark: the register's JSON export (every activity and what it refers to) imported
@@ -79,12 +79,4 @@ export async function benchImport(scratch: Scratch): Promise<ImportMeasurement> 
   }
 }
 
-if (require.main === module && process.argv[2] === '--child') {
-  measure(process.argv[3], process.argv[4]).then((m) => {
-    process.stdout.write(JSON.stringify(m))
-    process.exit(0)
-  }, (err) => {
-    console.error(err)
-    process.exit(1)
-  })
-}
+if (require.main === module && process.argv[2] === '--child') runChild(() => measure(process.argv[3], process.argv[4]))

@@ -232,3 +232,14 @@ export function machine(): string {
 
 export const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10
 export const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`
+
+/** A measurement run in a child process: its result as JSON on stdout, so its memory is its own. */
+export function runChild(measure: () => Promise<unknown>): void {
+  measure().then((m) => {
+    process.stdout.write(JSON.stringify(m))
+    process.exit(0)
+  }, (err) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

@@ -98,19 +98,14 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   // application
   await instance.register(auth)
   // routes
-  await instance.register(serviceRoutes)
   for (const routes of [
+    serviceRoutes,
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
+    registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews,
   ]) {
     await instance.register(routes)
   }
-  await instance.register(registerExport)
-  await instance.register(registerImport)
-  await instance.register(registerFindings)
-  await instance.register(privacyNotice)
-  await instance.register(registerHistory)
-  await instance.register(registerReviews)
 }
 
 // Not encapsulated: the server and tests see its decorators (db, swagger) on the instance they create.
