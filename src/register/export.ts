@@ -77,6 +77,9 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
     // OWASP: a cell starting with = + - @ tab or CR gets a leading apostrophe so spreadsheets show it as text
     escape_formulas: true,
     record_delimiter: 'windows', // RFC 4180
+    // RFC 4180: a field holding a line break is quoted. csv-stringify quotes by itself only a field
+    // holding the record delimiter (CRLF), so a bare LF in a description split the row in Calc.
+    quoted_match: /[\r\n]/,
   })
   const rows = Readable.from(csvRows(db, ws, q, columns.map((c) => c.cell)), { objectMode: true })
   // An error while reading destroys the response (the status line is already sent); a client that

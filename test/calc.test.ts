@@ -1,0 +1,97 @@
+import { expect } from 'chai'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import ExcelJS from 'exceljs'
+import { buildTestApp, TestApp } from './helper'
+import { loadDemo } from '../src/register/demo'
+
+const SOFFICE = '/usr/bin/soffice'
+const run = promisify(execFile)
+
+/**
+ * The CSV a supervisory authority receives, opened the way it will be opened: in LibreOffice Calc
+ * (Debian's libreoffice-calc-nogui), with the import settings a person picks for the file
+ * (separator, ", UTF-8). Calc saves what it read as a workbook, and an independent reader
+ * (exceljs) counts its rows and reads its cells. Our own CSV parser agreed with a file that Calc
+ * split into extra rows wherever a description held a line break.
+ */
+// CI installs LibreOffice (.ci/run) and must run this; a machine without it leaves it out.
+const available = existsSync(SOFFICE) || Boolean(process.env.CI)
+if (!available) console.log(`note: ${SOFFICE} not found, the LibreOffice Calc test is left out`)
+
+;(available ? describe : () => undefined)('CSV export opened in LibreOffice Calc', function () {
+  this.timeout(180000)
+  const WS = 'demo'
+  let t: TestApp
+  let dir: string
+  let activities: { name: string; description: string | null }[]
+
+  before(async () => {
+    if (!existsSync(SOFFICE)) throw new Error(`${SOFFICE} is missing: .ci/run should have installed Debian's libreoffice-calc-nogui`)
+    t = await buildTestApp()
+    await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: WS })
+    dir = mkdtempSync(join(tmpdir(), 'ropa-calc-'))
+    const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader', WS))
+    expect(doc.status).to.equal(200)
+    activities = doc.body.processingActivities
+    // the point of the test: the demo holds descriptions with line breaks
+    expect(activities.filter((a) => /\n/.test(a.description ?? '')).length).to.be.greaterThan(1)
+  })
+  after(async () => {
+    await t?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** What Calc reads from the CSV, row by row, as text. */
+  async function openInCalc(csv: Buffer, name: string, separator: ',' | ';'): Promise<string[][]> {
+    const file = join(dir, `${name}.csv`)
+    writeFileSync(file, csv)
+    // CSV import options: field separator, text delimiter ", character set UTF-8 (76), from line 1
+    await run(SOFFICE, [
+      `-env:UserInstallation=file://${join(dir, 'profile')}`, '--headless',
+      `--infilter=CSV:${separator.charCodeAt(0)},34,76,1`, '--convert-to', 'xlsx', '--outdir', dir, file,
+    ], { timeout: 120000 })
+    const workbook = new ExcelJS.Workbook()
+    await workbook.xlsx.readFile(join(dir, `${name}.xlsx`))
+    const sheet = workbook.worksheets[0]
+    const rows: string[][] = []
+    for (let r = 1; r <= sheet.rowCount; r++) {
+      const row = sheet.getRow(r)
+      const cells: string[] = []
+      for (let c = 1; c <= row.cellCount; c++) cells.push(row.getCell(c).text)
+      rows.push(cells)
+    }
+    return rows
+  }
+
+  for (const lang of ['en', 'sv'] as const) {
+    for (const delimiter of ['comma', 'semicolon'] as const) {
+      it(`opens the demo's ${lang} export (${delimiter}) as one row per activity, line breaks inside their cells`, async () => {
+        const res = await t.http.get(`/api/v1/register/export?format=csv&lang=${lang}&delimiter=${delimiter}`)
+          .set('authorization', t.auth('reader', WS))
+          .buffer(true).parse((r, cb) => {
+            const chunks: Buffer[] = []
+            r.on('data', (c: Buffer) => chunks.push(c))
+            r.on('end', () => cb(null, Buffer.concat(chunks)))
+          })
+        expect(res.status).to.equal(200)
+        const rows = await openInCalc(res.body as Buffer, `${lang}-${delimiter}`, delimiter === 'comma' ? ',' : ';')
+
+        expect(rows.length, 'rows: the header and one per activity').to.equal(1 + activities.length)
+        const header = rows[0]
+        expect(header).to.have.length(29)
+        expect(header[0]).to.equal(lang === 'sv' ? 'Personuppgiftsansvarig' : 'Controller')
+        const nameAt = header.indexOf(lang === 'sv' ? 'Behandling' : 'Processing activity')
+        const descriptionAt = header.indexOf(lang === 'sv' ? 'Beskrivning' : 'Description')
+        for (const [i, row] of rows.slice(1).entries()) {
+          expect(row.length, `row ${i + 2} has no more cells than the header`).to.be.at.most(29)
+          expect(row[nameAt], `row ${i + 2}`).to.equal(activities[i].name)
+          expect(row[descriptionAt] ?? '', `row ${i + 2}`).to.equal(activities[i].description ?? '')
+        }
+      })
+    }
+  }
+})
