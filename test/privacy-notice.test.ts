@@ -41,7 +41,7 @@ describe('privacy notice', () => {
       expectAll(text, [
         '# Information om behandling av personuppgifter – HALTEA AB',
         '## Personuppgiftsansvarig', '**E-post:** kontakt@minupplevelese.se', '**Webbplats:** Minupplevelse.se',
-        'Vi har inte utsett något dataskyddsombud.',
+        'Uppgift om dataskyddsombud anges inte i registret.',
         '**Återbetalning via Swish** – rättslig grund anges inte.',
         '**Faktura- och delbetalning samt komplettering eller uppgradering av beställning**',
         'Personnummer', 'Kortuppgifter', 'Känslig information som du själv skickar till oss (känsliga personuppgifter: sort ej angiven)',
@@ -53,6 +53,8 @@ describe('privacy notice', () => {
       ])
       // no consent is recorded, so no right to withdraw one is promised
       expect(text).to.not.contain('återkalla')
+      // the register is silent about a DPO: the notice must not claim that none was appointed
+      expect(text).to.not.match(/inte utsett|har inget dataskyddsombud/)
     })
 
     it('Smultronsites AB: address, consents with the right to withdraw, insurers and suppliers, no fixed retention', async () => {
@@ -65,7 +67,7 @@ describe('privacy notice', () => {
         'Försäkringsbolag', 'Professionella rådgivare och ombud', 'Samarbetspartner för fakturering',
         'Leverantör av kort- och kommunikationstjänster',
         'ingen fast tidsgräns (Inte längre än vad som är nödvändigt för ändamålet)',
-        'när som helst återkalla ett samtycke', 'Vi överför inte dina personuppgifter till länder utanför EU/EES.',
+        'när som helst återkalla ett samtycke', 'Registret anger ingen överföring av personuppgifter till länder utanför EU/EES.',
         ...RIGHTS_SV,
       ])
     })
@@ -127,7 +129,7 @@ describe('privacy notice', () => {
       '# Privacy notice – Håkan Berggren – 5dportalen', '**E-mail:** info@5dportalen.se',
       'legal basis: contract (Art. 6(1)(b))', 'legal basis: legitimate interests (Art. 6(1)(f))', 'legal basis: consent (Art. 6(1)(a))',
       'no fixed time limit', '## Your rights', 'withdraw consent at any time', 'Integritetsskyddsmyndigheten, IMY', 'https://www.imy.se/',
-      'We have not appointed a data protection officer.',
+      'No data protection officer is recorded in the register.',
     ])
     const haltea = await notice('haltea', '?lang=en&format=markdown')
     expectAll(haltea.text, ['United States to Google', 'safeguard not stated', '18 months', 'immediately efter slutfört ärende'])
