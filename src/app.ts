@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import { Config } from './config'
 import './plugins/types'
 import database from './plugins/database'
-import errors, { frameworkError } from './plugins/errors'
+import errors, { clientError, frameworkError } from './plugins/errors'
 import openapi from './plugins/swagger'
 import auth from './plugins/auth'
 import security from './plugins/security'
@@ -54,6 +54,7 @@ export function fastifyOptions(config: Config, logger: FastifyServerOptions['log
     bodyLimit: config.bodyLimit,
     requestIdHeader: false,
     frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
     // Responses are serialised, not validated: formats would only decide between the branches of
     // a nullable reference, and an address such as hudateljén@… (valid, taken by class-validator)
     // fails ajv's ASCII `format: email` and turned a stored write into a 500.

@@ -26,8 +26,11 @@ export class AppError extends Error {
   }
 }
 
+/** "The request is not valid: a, b": each offending field named once. */
+export const invalidFields = (details: FieldError[]): string => `The request is not valid: ${[...new Set(details.map((d) => d.field))].join(', ')}`
+
 export class ValidationFailed extends AppError {
-  constructor(details: FieldError[], message = 'The request is not valid: ' + details.map((d) => d.field).join(', ')) {
+  constructor(details: FieldError[], message = invalidFields(details)) {
     super(400, 'validation_failed', message, details)
   }
 }

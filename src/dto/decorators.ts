@@ -83,6 +83,18 @@ export function OneOf(values: readonly string[], description: string, required =
 export const Id = (description: string, required = true): Decorator =>
   compose(...optional(required), IsUUID('all', { message: '$property must be a UUID' }), doc(description))
 
+/** A legal basis by id, or by its stable code (`A6-1-b`, `SE-DSL-3-10`, or the workspace's own). */
+export const LEGAL_BASIS_REFERENCE = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)$/
+
+/** Legal bases by id or code, without repeats; codes are resolved to ids when the record is stored. */
+export const LegalBasisRefs = (description: string): Decorator =>
+  compose(
+    IsOptional(), IsArray(), ArrayMaxSize(100), ArrayUnique({ message: '$property must not repeat a legal basis' }),
+    IsString({ each: true }), MaxLength(64, { each: true }),
+    Matches(LEGAL_BASIS_REFERENCE, { each: true, message: '$property must hold legal-basis ids or codes such as A6-1-b' }),
+    doc(`${description}: ids, or the catalogue's codes (A6-1-b, A9-2-h, SE-DSL-3-10, …), which are stored as the ids they name`, ['A6-1-b']),
+  )
+
 /** A list of ids of other register records, without repeats. */
 export const Ids = (description: string): Decorator =>
   compose(IsOptional(), IsArray(), ArrayMaxSize(500), ArrayUnique({ message: '$property must not repeat an id' }), IsUUID('all', { each: true, message: '$property must hold UUIDs' }), doc(description))

@@ -4,7 +4,7 @@ import {
 } from '../register/catalogue'
 import { Matches } from 'class-validator'
 import {
-  Country, DateOnly, Duration, Email, Flag, Id, Ids, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,
+  Country, DateOnly, Duration, Email, Flag, Id, Ids, LegalBasisRefs, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,
 } from './decorators'
 
 /**
@@ -111,7 +111,7 @@ export class SecurityMeasureWrite {
 
 export class ActivityPurposeWrite {
   @Id('Id of the purpose') purposeId!: string
-  @Ids('Legal bases for this purpose (Art. 6, and Art. 9/10 conditions or national law)') legalBasisIds?: string[] | null
+  @LegalBasisRefs('Legal bases for this purpose (Art. 6, and Art. 9/10 conditions or national law)') legalBasisIds?: string[] | null
   @Text(10000, 'The legitimate interest pursued, when Art. 6(1)(f) applies') legitimateInterest?: string | null
   @Text(500, 'Reference to the legitimate interests assessment (LIA)') liaReference?: string | null
   @Text(2000, 'How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent') consentWithdrawal?: string | null

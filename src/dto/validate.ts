@@ -12,8 +12,13 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = []
   for (const e of errors) {
     const field = fieldPath(parent, e.property)
-    // (two checks of one rule, such as a country's pattern and its ISO list, say it once)
-    for (const message of new Set(Object.values(e.constraints ?? {}))) {
+    // Optional fields take null and absence, so a check failing on either is a required field:
+    // "required", not every check it fails. A value of the wrong type is reported by its type
+    // check alone; two checks of one rule (a country's pattern and its ISO list) say it once.
+    const constraints = e.constraints ?? {}
+    const missing = e.constraints && !constraints.whitelistValidation && (e.value === undefined || e.value === null) ? `${e.property} is required` : undefined
+    const decisive = missing ?? constraints.isString ?? constraints.isArray ?? constraints.isBoolean
+    for (const message of decisive ? [decisive] : new Set(Object.values(constraints))) {
       // class-validator words unknown fields as "property x should not exist"
       out.push({ field, message: message.startsWith('property ') ? `${field} is not a known field` : message.replace(e.property, field) })
     }
@@ -65,7 +70,8 @@ export function validateBody<T extends object>(cls: new () => T, body: unknown, 
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
-    validationError: { target: false, value: false },
+    // values are read by flatten (is a field missing?) and never leave it
+    validationError: { target: false, value: true },
   })
   if (errors.length) throw new ValidationFailed(flatten(errors, fieldPrefix))
   return instance

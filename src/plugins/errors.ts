@@ -1,8 +1,10 @@
 import fp from 'fastify-plugin'
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import { Duplex } from 'node:stream'
 import { QueryFailedError } from 'typeorm'
-import { AppError, FieldError } from '../errors'
+import { AppError, FieldError, invalidFields } from '../errors'
 
 interface ErrorBody {
   statusCode: number
@@ -24,7 +26,10 @@ function ajvDetails(error: FastifyError): FieldError[] {
     const params = v.params as Record<string, unknown>
     const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
     const field = (params.missingProperty ?? params.additionalProperty ?? path) || error.validationContext || 'request'
-    const message = params.additionalProperty ? `${field} is not a known parameter` : `${field} ${v.message ?? 'is not valid'}`
+    const message = params.additionalProperty ? `${field} is not a known parameter`
+      : params.missingProperty ? `${field} is required`
+        : Array.isArray(params.allowedValues) ? `${field} must be one of: ${params.allowedValues.join(', ')}`
+          : `${field} ${v.message ?? 'is not valid'}`
     return { field: String(field), message }
   })
 }
@@ -63,6 +68,30 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
     .send(body(request, 400, 'bad_url', message))
 }
 
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'timeout', 'The request took too long to arrive'],
+  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request headers are larger than the service accepts'],
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a raw non-ASCII character in the
+ * URL, a malformed header): answered in the one shape, with a request id to quote, instead of
+ * Fastify's `{"message":"Client Error"}`. Passed as `clientErrorHandler`.
+ */
+export function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [statusCode, code, message] = CLIENT_ERRORS[err.code ?? ''] ??
+    [400, 'bad_request', 'The request is not valid HTTP; characters outside ASCII in a URL must be percent-encoded (ö as %C3%B6)']
+  const requestId = randomUUID()
+  const payload = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], code, message, requestId })
+  this.log.debug({ code: err.code, requestId }, 'client error')
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(payload)}\r\nX-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${payload}`)
+  }
+  socket.destroy()
+}
+
 /**
  * One error handler and one JSON error shape for every 4xx and 5xx. Client errors keep their
  * message; server errors say only "Internal Server Error" and are logged with the request id.
@@ -78,7 +107,7 @@ export default fp(async function errors(app: FastifyInstance) {
     }
     if (error.validation) {
       const details = ajvDetails(error)
-      return reply.code(400).send(body(request, 400, 'validation_failed', `The request is not valid: ${details.map((d) => d.field).join(', ')}`, { details }))
+      return reply.code(400).send(body(request, 400, 'validation_failed', invalidFields(details), { details }))
     }
     const conflict = databaseConflict(error)
     if (conflict) {

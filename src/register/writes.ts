@@ -8,6 +8,7 @@ import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom
 import { ReviewWrite } from '../dto/register'
 import { assembleViews, BoundedCache, ChildRows, findIn, findRow, getView, isPlainColumn, leanRowsIn, selectOf, toViews } from './reads'
 import { appendHistory, Operation } from './history'
+import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { HistoryEntry, LegalBasis } from '../../entities'
 
 type Row = Record<string, any>
@@ -100,6 +101,7 @@ export async function store(m: EntityManager, who: Principal, def: ResourceDef, 
     const refused = def.guardReplace(existing, dto)
     if (refused.length) throw new AppError(409, 'built_in_entry', refused[0].message, refused)
   }
+  await resolveLegalBasisCodes(m, ws, def, dto)
   await checkReferences(m, ws, def.refUses(dto))
   await checkUnique(m, ws, def, dto, id)
   const at = now()
