@@ -5,6 +5,7 @@ import { ResourceDef } from '../src/register/model'
 import { getView, ListQuery, listViews } from '../src/register/reads'
 import { listHistory } from '../src/register/history'
 import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/writes'
+import { CREATE_EXAMPLES, RequestExample, UPDATE_EXAMPLES } from '../src/schemas/examples'
 
 const ERROR_MEANING: Record<number, string> = {
   400: 'Invalid request: every offending field is named in details',
@@ -60,6 +61,14 @@ const etag = (reply: FastifyReply, view: { version: number }): void => {
  * The six operations of a register resource: list, get, create, replace, update and delete.
  * Each route file calls this with its resource's description; handlers stay thin.
  */
+/** PATCH examples: the resource's own, or a rename. */
+function updateExamples(def: ResourceDef): Record<string, RequestExample> {
+  const own = UPDATE_EXAMPLES[def.type]
+  if (own) return own
+  const first = Object.values(CREATE_EXAMPLES[def.type])[0]
+  return { rename: { summary: `Rename the ${def.title}`, description: 'Only the fields given change.', value: { name: first.value.name } } }
+}
+
 export function crudRoutes(def: ResourceDef) {
   return async function routes(app: FastifyInstance): Promise<void> {
     const base = `/api/v1/${def.plural}`
@@ -110,7 +119,7 @@ export function crudRoutes(def: ResourceDef) {
       config: { auth: def.writeRole },
       schema: {
         summary: `Create a ${def.title}`, tags, security, operationId: `create${name}`,
-        body: { $ref: `${def.writeSchema}#` },
+        body: { allOf: [{ $ref: `${def.writeSchema}#` }], 'x-examples': CREATE_EXAMPLES[def.type] },
         response: { 201: json(`The ${def.title} created; Location names it`, `${def.viewSchema}`), ...errorResponses(409, 413, 415) },
       },
     }, async (request, reply) => {
@@ -124,7 +133,7 @@ export function crudRoutes(def: ResourceDef) {
       schema: {
         summary: `Replace a ${def.title}`, description: 'The body replaces the record whole: fields left out are cleared.',
         tags, security, operationId: `replace${name}`, params: idParams, headers: ifMatchHeader,
-        body: { $ref: `${def.writeSchema}#` },
+        body: { allOf: [{ $ref: `${def.writeSchema}#` }], 'x-examples': CREATE_EXAMPLES[def.type] },
         response: { 200: json(`The ${def.title} as stored now`, `${def.viewSchema}`), ...errorResponses(404, 409, 412, 413, 415) },
       },
     }, async (request, reply) => {
@@ -140,7 +149,7 @@ export function crudRoutes(def: ResourceDef) {
         summary: `Update part of a ${def.title}`,
         description: 'Only the fields given change; a list or nested object given replaces the stored one whole; null clears an optional field.',
         tags, security, operationId: `update${name}`, params: idParams, headers: ifMatchHeader,
-        body: { $ref: `${patchSchemaName(def.writeSchema)}#` },
+        body: { allOf: [{ $ref: `${patchSchemaName(def.writeSchema)}#` }], 'x-examples': updateExamples(def) },
         response: { 200: json(`The ${def.title} as stored now`, `${def.viewSchema}`), ...errorResponses(404, 409, 412, 413, 415) },
       },
     }, async (request, reply) => {

@@ -34,9 +34,13 @@ export default fp(async function openapi(app: FastifyInstance) {
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
+      // Swagger UI shows the groups in this order: the order a person works in
       tags: [
-        ...RESOURCES.map((r) => ({ name: r.tag, description: `The register's ${r.titlePlural}` })),
-        { name: 'Register', description: 'The register as a whole: export and import, findings, reviews' },
+        { name: 'Controllers', description: 'The organisations responsible for processing (personuppgiftsansvariga), with contact details, representative and data protection officer; and each one\'s privacy notice' },
+        { name: 'Processing activities', description: 'The register\'s entries (behandlingar): what is processed, why, on which legal basis, about whom, shared with whom, kept how long. Start here once a controller exists.' },
+        ...RESOURCES.filter((r) => !['controller', 'processing-activity'].includes(r.type))
+          .map((r) => ({ name: r.tag, description: `Catalogue: the ${r.titlePlural} that processing activities refer to` })),
+        { name: 'Register', description: 'The register as a whole: the file for a supervisory authority (export), backups (import), findings to fix, reviews due' },
         { name: 'History', description: 'Who changed what and when (append-only), and the register as it stood' },
         { name: 'Service', description: 'Health and readiness' },
       ],
@@ -48,12 +52,38 @@ export default fp(async function openapi(app: FastifyInstance) {
 
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { persistAuthorization: false, displayOperationId: true, defaultModelsExpandDepth: 0, tryItOutEnabled: true },
+    uiConfig: {
+      docExpansion: 'none', // 80 operations: open the one you need
+      filter: true,
+      // the token is kept in the browser's local storage until "Logout"; tokens expire (exp is required)
+      persistAuthorization: true,
+      displayOperationId: false,
+      defaultModelsExpandDepth: 0,
+      tryItOutEnabled: true,
+      responseInterceptor: restoreByteOrderMark,
+    },
     staticCSP: true,
   })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }, { name: 'openapi' })
+
+/**
+ * Runs in the browser, inside Swagger UI (serialised into its initializer, so it must not use
+ * anything from this module). Swagger UI reads a CSV as text, which drops the byte-order mark,
+ * and "Download file" then saved a file in which Excel breaks å, ä and ö. Putting the mark back
+ * makes the saved file the bytes the service sent.
+ */
+export function restoreByteOrderMark<T>(response: T): T {
+  // swagger-client's response: plain headers object, the body as `text` and `data`
+  const res = response as { headers?: Record<string, string>; text?: unknown; data?: unknown }
+  const type = String((res.headers && (res.headers['content-type'] || res.headers['Content-Type'])) || '')
+  if (/^text\/csv/i.test(type) && typeof res.text === 'string' && res.text.charCodeAt(0) !== 0xfeff) {
+    res.text = '\ufeff' + res.text
+    res.data = res.text
+  }
+  return response
+}
 
 /** The OpenAPI document as committed in openapi/openapi.json: stable byte for byte. */
 export function openapiText(app: FastifyInstance): string {
