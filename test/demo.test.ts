@@ -4,7 +4,7 @@ import { DEMO, demoId, DemoLoadResult, loadDemo } from '../src/register/demo'
 import { Principal } from '../src/register/writes'
 
 /**
- * The demo register holds what each of the five privacy policies in shared/seeds/ says, read back
+ * The demo register holds what each of the five privacy policies in docs/seeds/ says, read back
  * through the API. Each group quotes the sentence of the policy it checks.
  */
 describe('demo register (the five seed policies)', () => {

@@ -8,7 +8,7 @@ import { publishedExportSchemaText } from '../src/register/export-document'
 
 type Row = Record<string, any>
 
-/** The headers of shared/docs/export-columns.md, in order. */
+/** The headers of docs/export-columns.md, in order. */
 const CONTROLLER_HEADERS_EN = [
   'Controller', 'Controller contact details', 'Joint controllers', 'Representative', 'Data protection officer', 'Processing activity',
   'Description', 'Purposes', 'Categories of data subjects', 'Categories of personal data', 'Special categories and criminal-offence data',

@@ -6,7 +6,7 @@ import { Database } from '../db/database'
 import { WORKSPACE_PATTERN } from '../plugins/auth'
 import { DEMO_WORKSPACE, loadDemo } from '../register/demo'
 
-const USAGE = `Loads the demo register (the five Swedish privacy policies in shared/seeds/) into a workspace.
+const USAGE = `Loads the demo register (the five Swedish privacy policies in docs/seeds/) into a workspace.
 
   npm run demo [-- --ws demo]
 

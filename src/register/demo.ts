@@ -13,7 +13,7 @@ import { getView } from './reads'
 import { ensureCatalogue, Principal, upsertRecord } from './writes'
 
 /**
- * The demo register: what the five Swedish privacy policies in shared/seeds/ say, as register
+ * The demo register: what the five Swedish privacy policies in docs/seeds/ say, as register
  * records in the write-body shapes of src/dto/register.ts. Only what a policy states is recorded,
  * in its own words; where a policy is silent (no legal basis, no transfer mechanism, no retention
  * limit, no DPO) the field stays empty, so that the gap shows. Contradictions are quoted in the
@@ -42,12 +42,12 @@ const basis = (...codes: string[]): string[] => codes.map(catalogueId)
 
 /** The policy each controller comes from. */
 export const DEMO_SEEDS = {
-  haltea: 'shared/seeds/000_75e096bb642843fb.txt',
-  smultronsites: 'shared/seeds/001_c6d2bada78b1f775.txt',
-  allavie: 'shared/seeds/002_749356a75099b006.txt',
-  hudateljen: 'shared/seeds/002_749356a75099b006.txt',
-  wellnesskliniken: 'shared/seeds/003_e96016af1643362b.txt',
-  '5d-portalen': 'shared/seeds/004_bd9eb2b9031ee8c3.txt',
+  haltea: 'docs/seeds/000_75e096bb642843fb.txt',
+  smultronsites: 'docs/seeds/001_c6d2bada78b1f775.txt',
+  allavie: 'docs/seeds/002_749356a75099b006.txt',
+  hudateljen: 'docs/seeds/002_749356a75099b006.txt',
+  wellnesskliniken: 'docs/seeds/003_e96016af1643362b.txt',
+  '5d-portalen': 'docs/seeds/004_bd9eb2b9031ee8c3.txt',
 } as const
 
 export interface DemoEntry<T> {

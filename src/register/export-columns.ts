@@ -1,7 +1,7 @@
 import { ISO_DURATION } from '../dto/decorators'
 
 /**
- * The CSV export's columns, in the order of Article 30 (shared/docs/export-columns.md), with their
+ * The CSV export's columns, in the order of Article 30 (docs/export-columns.md), with their
  * English and Swedish headers and how each cell is written from a processing activity's view.
  */
 export type Lang = 'en' | 'sv'
