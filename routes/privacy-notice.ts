@@ -18,6 +18,8 @@ export default async function privacyNoticeRoutes(app: FastifyInstance): Promise
     schema: {
       summary: 'Write the controller\'s privacy notice (Art. 13 and 14) from the register',
       description: [
+        'A draft of the privacy notice for the controller\'s website, written from what the register holds. Try `lang=sv&format=html`',
+        'for a page to read in the browser, or `lang=en` for Markdown in English.',
         'The information to give data subjects, from the activities (active or draft) the controller keeps or is a joint',
         'controller of: identity and contact details, joint controllers, representative and DPO; purposes with their legal',
         'bases and legitimate interests; categories of data and their sources; recipients and processors; transfers to third',

@@ -26,6 +26,10 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
     schema: {
       summary: 'Export the register (JSON or CSV)',
       description: [
+        'The file to hand a supervisory authority (IMY) when it asks for the register (Art. 30(4)). Try:',
+        '`format=csv&lang=sv` for the Swedish Art. 30(1) record to open in Excel or LibreOffice Calc (the "Download file" link saves it);',
+        '`record=processor` for the Art. 30(2) record of processing done for clients; `format=json` for a full backup that import takes back.',
+        '',
         'The register of processing activities as a supervisory authority asks for it (Art. 30(4)), streamed.',
         'CSV: UTF-8 with a byte-order mark, RFC 4180 quoting, headers in English or Swedish, columns in the order of',
         'Art. 30(1)(a)–(g) (or Art. 30(2) for record=processor); cells that a spreadsheet would run as a formula start with \'.',

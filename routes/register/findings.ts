@@ -25,6 +25,9 @@ export default async function findingsRoutes(app: FastifyInstance): Promise<void
     schema: {
       summary: 'Check the register: findings per rule, with the article each rests on',
       description: [
+        'What the register still lacks before it would satisfy an authority, most serious first. Try `severity=high` for what to',
+        'fix first, or `controllerId=…` for one organisation.',
+        '',
         'Checks every processing activity that is not retired, and the controllers, joint controllers, processors and',
         'data categories those activities use. Each finding names its rule, severity, article, the record and field concerned,',
         'and says what is missing in English and Swedish. Most severe first; `counts` counts the findings listed.',
