@@ -286,6 +286,34 @@ describe('behind an identity provider (JWKS)', function () {
     })
   })
 
+  describe('one verification per request', () => {
+    let provider: Provider
+    let t: TestApp
+    const key = providerKey('every-time', 'RS256')
+
+    before(async () => {
+      provider = await Provider.start([key])
+      // a key set that is stale at once: every verification fetches it, so fetches count verifications
+      t = await buildTestApp({
+        JWT_SECRET: '', JWT_JWKS_URL: provider.url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_JWKS_REFRESH: '0s', JWT_JWKS_COOLDOWN: '0s', AUTH_FAILURES_PER_MINUTE: '5',
+      })
+    })
+    after(async () => {
+      await t.close()
+      await provider.close()
+    })
+
+    it('verifies a token once, for the rate limit and the authorisation together', async () => {
+      const before = provider.fetches
+      for (const claims of [{ role: 'reader', ws: 'test' }, { role: 'editor', ws: 'test' }, { role: 'nobody', ws: 'test' }]) {
+        await t.http.post('/api/v1/purposes').set('authorization', bearer(issue(key, claims))).send({ name: 'Lön' })
+      }
+      expect(provider.fetches - before).to.equal(3)
+      // and valid tokens are never counted as failures: far more than AUTH_FAILURES_PER_MINUTE pass
+      for (let i = 0; i < 8; i++) expect((await t.http.get('/api/v1/purposes').set('authorization', bearer(issue(key, { role: 'reader', ws: 'test' })))).status).to.equal(200)
+    })
+  })
+
   describe('in production', () => {
     let provider: Provider
     let t: TestApp
