@@ -11,6 +11,7 @@ import app, { fastifyOptions } from '../src/app'
 import { loadConfig } from '../src/config'
 import { createDataSource, Dialect, dialectOf } from '../src/db/data-source'
 import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/catalogue'
+import { openWorkspace } from '../src/register/workspaces'
 
 /**
  * What every benchmark shares: a scratch database per run (a temporary SQLite file, or a database
@@ -209,17 +210,23 @@ export interface Served {
   close(): Promise<void>
 }
 
+const BENCH_ISSUER = 'https://idp.bench.invalid'
+const BENCH_AUDIENCE = 'ropa-register'
+
 /** The app, as the server runs it, on 127.0.0.1 (port chosen by the system). */
 export async function serve(url: string): Promise<Served> {
-  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000' })
+  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: BENCH_ISSUER, JWT_AUDIENCE: BENCH_AUDIENCE, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000' })
   const instance = Fastify(fastifyOptions(config))
   await instance.register(app, { config })
+  await instance.ready()
+  // production refuses unregistered workspaces; the bench filled its own with SQL
+  await openWorkspace(instance.db, WS, true)
   await instance.listen({ host: '127.0.0.1', port: 0 })
   const { port } = instance.server.address() as AddressInfo
   return {
     app: instance,
     port,
-    token: (role = 'reader', ws = WS) => jwt.sign({ role, ws }, SECRET, { algorithm: 'HS256', subject: 'bench', expiresIn: '1h' }),
+    token: (role = 'reader', ws = WS) => jwt.sign({ role, ws }, SECRET, { algorithm: 'HS256', subject: 'bench', expiresIn: '1h', issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE }),
     close: () => instance.close(),
   }
 }

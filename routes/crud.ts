@@ -10,7 +10,7 @@ import { CREATE_EXAMPLES, RequestExample, UPDATE_EXAMPLES } from '../src/schemas
 const ERROR_MEANING: Record<number, string> = {
   400: 'Invalid request: every offending field is named in details',
   401: 'Missing, invalid or expired bearer token',
-  403: 'The token\'s role does not allow this operation',
+  403: 'The token\'s role does not allow this operation, or its workspace is not registered (code unknown_workspace)',
   404: 'No such record in your workspace',
   409: 'Conflicts with the register: still referenced (references lists by whom), a duplicate, or a built-in entry',
   412: 'If-Match does not match the record\'s current version',

@@ -1,8 +1,18 @@
-import { randomBytes } from 'node:crypto'
+import { createPublicKey, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
-export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256'
+import type { Role } from './register/model'
+
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256'
+const ASYMMETRIC: JwtAlgorithm[] = ['RS256', 'PS256', 'ES256']
+
+/** Where the keys that verify tokens come from. */
+export type JwtKeys =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'public-key'; pem: string }
+  /** The identity provider's published key set, fetched again when it is older than `refreshMs` or names no key for a token's `kid`, but never twice within `cooldownMs`. */
+  | { kind: 'jwks'; url: string; refreshMs: number; cooldownMs: number }
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test'
@@ -17,14 +27,24 @@ export interface Config {
   /** Requests without a valid token one client address may make per minute before getting 429. */
   authFailuresPerMinute: number
   jwt: {
-    algorithm: JwtAlgorithm
-    /** HS256 secret or RS256/ES256 public key (PEM). */
-    verifyKey: string
+    keys: JwtKeys
+    /** The only algorithms a token may name (so `alg: none` and HS256 signed with a public key are refused). */
+    algorithms: JwtAlgorithm[]
     issuer?: string
     audience?: string
+    /** Claim holding the role(s): a name, or a dotted path such as `realm_access.roles`. */
+    roleClaim: string
+    /** The provider's role names and the roles they give; null: the claim holds reader, editor or admin. */
+    roleMap: Record<string, Role> | null
+    /** Claim holding the workspace (a name or a dotted path). */
+    workspaceClaim: string
+    /** Longest lifetime (exp − iat) a token may have, in seconds; tokens must then carry `iat`. */
+    maxAgeSeconds?: number
     /** True when the service made up its own development secret (no JWT configuration given). */
     devSecret: boolean
   }
+  /** Production: a token naming a workspace that is not in the workspaces table gets 403. Otherwise a workspace is created on first use. */
+  knownWorkspacesOnly: boolean
 }
 
 export class ConfigError extends Error {}
@@ -57,30 +77,7 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://')
   }
-  const secret = env.JWT_SECRET || undefined
-  const publicKey = env.JWT_PUBLIC_KEY || (env.JWT_PUBLIC_KEY_FILE ? readFileSync(env.JWT_PUBLIC_KEY_FILE, 'utf8') : undefined)
-  if (secret && publicKey) throw new ConfigError('set either JWT_SECRET or JWT_PUBLIC_KEY(_FILE), not both')
-  let algorithm = (env.JWT_ALGORITHM || (publicKey ? 'RS256' : 'HS256')) as JwtAlgorithm
-  if (!['HS256', 'RS256', 'ES256'].includes(algorithm)) {
-    throw new ConfigError(`JWT_ALGORITHM must be HS256, RS256 or ES256, got "${algorithm}"`)
-  }
-  let verifyKey: string
-  let isDev = false
-  if (publicKey) {
-    if (algorithm === 'HS256') throw new ConfigError('JWT_ALGORITHM=HS256 needs JWT_SECRET, not a public key')
-    verifyKey = publicKey
-  } else if (secret) {
-    if (algorithm !== 'HS256') throw new ConfigError(`JWT_ALGORITHM=${algorithm} needs JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE`)
-    if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
-    verifyKey = secret
-  } else {
-    if (nodeEnv === 'production') {
-      throw new ConfigError('NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY(_FILE): refusing to start without one')
-    }
-    algorithm = 'HS256'
-    verifyKey = devSecret()
-    isDev = true
-  }
+  const jwt = jwtSettings(env, nodeEnv, devSecret)
   return {
     nodeEnv,
     host: env.HOST || '127.0.0.1',
@@ -91,14 +88,136 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     dbBusyTimeoutMs: int(env, 'DB_BUSY_TIMEOUT_MS', 5000, 0, 600000),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1000000),
-    jwt: {
-      algorithm,
-      verifyKey,
-      issuer: env.JWT_ISSUER || undefined,
-      audience: env.JWT_AUDIENCE || undefined,
-      devSecret: isDev,
-    },
+    jwt,
+    knownWorkspacesOnly: nodeEnv === 'production',
   }
+}
+
+const ROLE_NAMES: Role[] = ['reader', 'editor', 'admin']
+
+/**
+ * The JWT part of the configuration. Exactly one source of keys: an HS256 secret, a PEM public key,
+ * or the identity provider's JWKS. Production also needs the issuer and audience, so that a token
+ * the same provider issued for another application is refused.
+ */
+function jwtSettings(env: Env, nodeEnv: Config['nodeEnv'], devSecret: () => string): Config['jwt'] {
+  const secret = env.JWT_SECRET || undefined
+  const publicKey = env.JWT_PUBLIC_KEY || (env.JWT_PUBLIC_KEY_FILE ? readFileSync(env.JWT_PUBLIC_KEY_FILE, 'utf8') : undefined)
+  const jwksUrl = env.JWT_JWKS_URL || undefined
+  if ([secret, publicKey, jwksUrl].filter(Boolean).length > 1) {
+    throw new ConfigError('set only one of JWT_SECRET, JWT_PUBLIC_KEY(_FILE) and JWT_JWKS_URL')
+  }
+  const listed = (env.JWT_ALGORITHM || '').split(',').map((a) => a.trim()).filter(Boolean) as JwtAlgorithm[]
+  for (const a of listed) {
+    if (!['HS256', ...ASYMMETRIC].includes(a)) throw new ConfigError(`JWT_ALGORITHM must be HS256, RS256, PS256 or ES256 (or a comma-separated list of the last three), got "${a}"`)
+  }
+  let keys: JwtKeys
+  let algorithms: JwtAlgorithm[]
+  let isDev = false
+  if (jwksUrl) {
+    keys = { kind: 'jwks', url: jwksAddress(jwksUrl, nodeEnv), refreshMs: duration(env, 'JWT_JWKS_REFRESH', 600_000), cooldownMs: duration(env, 'JWT_JWKS_COOLDOWN', 30_000) }
+    if (listed.includes('HS256')) throw new ConfigError('JWT_ALGORITHM=HS256 needs JWT_SECRET; a JWKS gives RS256, PS256 or ES256 keys')
+    algorithms = listed.length ? listed : ASYMMETRIC
+  } else if (publicKey) {
+    if (listed.includes('HS256')) throw new ConfigError('JWT_ALGORITHM=HS256 needs JWT_SECRET, not a public key')
+    const type = publicKeyType(publicKey)
+    const fits: JwtAlgorithm[] = type === 'rsa' ? ['RS256', 'PS256'] : ['ES256']
+    const wrong = listed.filter((a) => !fits.includes(a))
+    if (wrong.length) throw new ConfigError(`JWT_ALGORITHM=${wrong.join(',')} does not fit the ${type === 'rsa' ? 'RSA' : 'P-256'} key in JWT_PUBLIC_KEY(_FILE)`)
+    keys = { kind: 'public-key', pem: publicKey }
+    algorithms = listed.length ? listed : [fits[0]]
+  } else if (secret) {
+    if (listed.some((a) => a !== 'HS256')) throw new ConfigError(`JWT_ALGORITHM=${listed.join(',')} needs JWT_PUBLIC_KEY(_FILE) or JWT_JWKS_URL`)
+    if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
+    keys = { kind: 'secret', secret }
+    algorithms = ['HS256']
+  } else {
+    if (nodeEnv === 'production') {
+      throw new ConfigError('NODE_ENV=production needs JWT_JWKS_URL, JWT_PUBLIC_KEY(_FILE) or JWT_SECRET: refusing to start without one')
+    }
+    keys = { kind: 'secret', secret: devSecret() }
+    algorithms = ['HS256']
+    isDev = true
+  }
+  const issuer = env.JWT_ISSUER || undefined
+  const audience = env.JWT_AUDIENCE || undefined
+  if (nodeEnv === 'production') {
+    const missing = [!issuer && 'JWT_ISSUER', !audience && 'JWT_AUDIENCE'].filter(Boolean)
+    if (missing.length) throw new ConfigError(`NODE_ENV=production needs ${missing.join(' and ')}: refusing to start without ${missing.length > 1 ? 'them' : 'it'}`)
+  }
+  const maxAge = env.JWT_MAX_AGE ? duration(env, 'JWT_MAX_AGE', 0) / 1000 : undefined
+  if (maxAge !== undefined && maxAge < 1) throw new ConfigError('JWT_MAX_AGE must be at least 1s')
+  return {
+    keys,
+    algorithms,
+    issuer,
+    audience,
+    roleClaim: claimName(env, 'JWT_ROLE_CLAIM', 'role'),
+    roleMap: roleMap(env.JWT_ROLE_MAP),
+    workspaceClaim: claimName(env, 'JWT_WORKSPACE_CLAIM', 'ws'),
+    maxAgeSeconds: maxAge,
+    devSecret: isDev,
+  }
+}
+
+/** The key set's address. Keys fetched over plain HTTP could be replaced on the way, so production takes https only (or a loopback address). */
+function jwksAddress(raw: string, nodeEnv: Config['nodeEnv']): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`JWT_JWKS_URL must be an https:// address, got "${raw}"`)
+  }
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || nodeEnv !== 'production'))) {
+    throw new ConfigError(`JWT_JWKS_URL must be an https:// address${nodeEnv === 'production' ? ' in production' : ''}, got "${raw}"`)
+  }
+  return url.href
+}
+
+function publicKeyType(pem: string): 'rsa' | 'ec' {
+  let key
+  try {
+    key = createPublicKey(pem)
+  } catch {
+    throw new ConfigError('JWT_PUBLIC_KEY(_FILE) is not a PEM public key or certificate')
+  }
+  if (key.asymmetricKeyType === 'rsa') return 'rsa'
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ec'
+  throw new ConfigError(`JWT_PUBLIC_KEY(_FILE) must be an RSA or P-256 key, got ${key.asymmetricKeyType}`)
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** A duration such as 30s, 10m, 8h or 1d (a bare number is seconds), in milliseconds. */
+function duration(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim())
+  if (!m) throw new ConfigError(`${name} must be a duration such as 30s, 10m, 8h or 1d, got "${raw}"`)
+  return Number(m[1]) * UNITS[m[2] ?? 's']
+}
+
+function claimName(env: Env, name: string, fallback: string): string {
+  const raw = (env[name] ?? '').trim() || fallback
+  if (raw.length > 200 || /\s/.test(raw) || raw.split('.').some((p) => !p)) throw new ConfigError(`${name} must be a claim name or a dotted path such as realm_access.roles, got "${raw}"`)
+  return raw
+}
+
+/** `ropa-admin=admin,ropa-editor=editor` → { 'ropa-admin': 'admin', … } */
+function roleMap(raw: string | undefined): Record<string, Role> | null {
+  if (!raw || !raw.trim()) return null
+  const map: Record<string, Role> = {}
+  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.lastIndexOf('=')
+    const name = pair.slice(0, at).trim()
+    const role = pair.slice(at + 1).trim() as Role
+    if (at < 1 || !name || !ROLE_NAMES.includes(role)) {
+      throw new ConfigError(`JWT_ROLE_MAP must list provider-role=reader|editor|admin pairs separated by commas, got "${pair}"`)
+    }
+    map[name] = role
+  }
+  return map
 }
 
 function corsOrigins(raw: string | undefined): string[] {

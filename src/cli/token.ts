@@ -1,7 +1,8 @@
+import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import jwt from 'jsonwebtoken'
-import { loadConfig, readOrCreateDevSecret } from '../config'
+import { Config, JwtAlgorithm, loadConfig, readOrCreateDevSecret } from '../config'
 import { ROLES, WORKSPACE_PATTERN } from '../plugins/auth'
 
 const USAGE = `Prints a bearer token for the register service.
@@ -11,11 +12,29 @@ const USAGE = `Prints a bearer token for the register service.
   --role        reader | editor | admin (default reader)
   --ws          workspace (default demo)
   --sub         who the token is for (default the user name)
-  --expires-in  lifetime, e.g. 30m, 8h, 7d (default 8h)
-  --key         private key file (PEM) for RS256/ES256; default: JWT_SECRET, or the development secret
+  --expires-in  lifetime, e.g. 30m, 8h, 7d (default 8h, or JWT_MAX_AGE when shorter)
+  --key         private key file (PEM) for RS256/PS256/ES256; default: JWT_SECRET, or the development secret
+  --kid         key id to put in the header (needed when the service verifies with JWT_JWKS_URL)
 
 Signs with what the service verifies with: JWT_SECRET (HS256), the private key given with --key or
-JWT_PRIVATE_KEY_FILE (RS256/ES256), or with no configuration the local development secret.`
+JWT_PRIVATE_KEY_FILE (RS256/PS256/ES256), or with no configuration the local development secret.
+The claims follow the service's settings: JWT_ROLE_CLAIM (through JWT_ROLE_MAP, the first provider
+role that maps to --role), JWT_WORKSPACE_CLAIM, JWT_ISSUER and JWT_AUDIENCE.`
+
+/** Sets a claim by name or dotted path, the way the service reads it. */
+function setClaim(claims: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.')
+  let at = claims
+  for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>
+  at[parts[parts.length - 1]] = value
+}
+
+function providerRole(settings: Config['jwt'], role: string): string {
+  if (!settings.roleMap) return role
+  const name = Object.keys(settings.roleMap).find((n) => settings.roleMap![n] === role)
+  if (!name) throw new Error(`JWT_ROLE_MAP maps no provider role to ${role}`)
+  return name
+}
 
 function main(): void {
   const { values } = parseArgs({
@@ -23,8 +42,9 @@ function main(): void {
       role: { type: 'string', default: 'reader' },
       ws: { type: 'string', default: 'demo' },
       sub: { type: 'string', default: process.env.USER || 'developer' },
-      'expires-in': { type: 'string', default: '8h' },
+      'expires-in': { type: 'string' },
       key: { type: 'string' },
+      kid: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -35,18 +55,34 @@ function main(): void {
   if (!ROLES.includes(values.role as never)) throw new Error(`--role must be one of ${ROLES.join(', ')}`)
   if (!WORKSPACE_PATTERN.test(values.ws!)) throw new Error('--ws must be letters, digits, dot, dash or underscore (at most 64)')
   const config = loadConfig(process.env, readOrCreateDevSecret)
-  const { algorithm, issuer, audience } = config.jwt
+  const settings = config.jwt
   const keyFile = values.key ?? process.env.JWT_PRIVATE_KEY_FILE
   let signingKey: string
-  if (algorithm === 'HS256') signingKey = config.jwt.verifyKey
-  else if (keyFile) signingKey = readFileSync(keyFile, 'utf8')
-  else throw new Error(`JWT_ALGORITHM is ${algorithm}: give the private key with --key or JWT_PRIVATE_KEY_FILE`)
-  const token = jwt.sign({ role: values.role, ws: values.ws }, signingKey, {
+  let algorithm: JwtAlgorithm
+  if (settings.keys.kind === 'secret') {
+    signingKey = settings.keys.secret
+    algorithm = 'HS256'
+  } else if (keyFile) {
+    signingKey = readFileSync(keyFile, 'utf8')
+    const type = createPrivateKey(signingKey).asymmetricKeyType
+    const found = settings.algorithms.find((a) => (type === 'ec' ? a === 'ES256' : a !== 'ES256'))
+    if (!found) throw new Error(`the ${type} key in ${keyFile} fits none of the algorithms ${settings.algorithms.join(', ')}`)
+    algorithm = found
+  } else {
+    throw new Error(`the service verifies ${settings.algorithms.join('/')} tokens: give the private key with --key or JWT_PRIVATE_KEY_FILE`)
+  }
+  if (settings.keys.kind === 'jwks' && !values.kid) throw new Error('the service verifies with JWT_JWKS_URL: give the key id with --kid')
+  const claims: Record<string, unknown> = {}
+  setClaim(claims, settings.roleClaim, providerRole(settings, values.role!))
+  setClaim(claims, settings.workspaceClaim, values.ws)
+  const expiresIn = values['expires-in'] ?? (settings.maxAgeSeconds && settings.maxAgeSeconds < 8 * 3600 ? settings.maxAgeSeconds : '8h')
+  const token = jwt.sign(claims, signingKey, {
     algorithm,
     subject: values.sub,
-    expiresIn: values['expires-in'] as jwt.SignOptions['expiresIn'],
-    ...(issuer ? { issuer } : {}),
-    ...(audience ? { audience } : {}),
+    expiresIn: expiresIn as jwt.SignOptions['expiresIn'],
+    ...(values.kid ? { keyid: values.kid } : {}),
+    ...(settings.issuer ? { issuer: settings.issuer } : {}),
+    ...(settings.audience ? { audience: settings.audience } : {}),
   })
   console.log(token)
 }

@@ -1,76 +1,27 @@
 import fp from 'fastify-plugin'
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto'
-import jwt, { JsonWebTokenError, TokenExpiredError } from 'jsonwebtoken'
-import { Forbidden, Unauthorized } from '../errors'
+import { AppError, Forbidden, Unauthorized } from '../errors'
 import { Role } from '../register/model'
-import { ensureCatalogue, Principal } from '../register/writes'
-import { Config } from '../config'
+import { openWorkspace, UnknownWorkspace } from '../register/workspaces'
+import { RANK, TokenVerifier } from '../auth/verify-token'
 
-export const ROLES: Role[] = ['reader', 'editor', 'admin']
-const RANK: Record<Role, number> = { reader: 0, editor: 1, admin: 2 }
-
-/** A workspace id: letters, digits, dot, dash and underscore. */
-export const WORKSPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+export { ROLES } from '../auth/verify-token'
+export { WORKSPACE_PATTERN } from '../register/workspaces'
 
 /**
- * Verifies an Authorization header: a bearer JWT checked with the one configured algorithm (so
- * `alg: none` and HS256 signed with the public key are refused), issuer and audience when
- * configured, a mandatory expiry, and the claims `sub`, `role` and `ws`.
- */
-/**
- * The verification key as a KeyObject, made once per key text the way jsonwebtoken makes it from a
- * string (a public key if it parses as one, else a secret): from a string it would do so on every
- * request, through a thrown and caught error for a secret (measured: 15% of a GET's CPU).
- */
-const keyObjects = new Map<string, KeyObject>()
-function keyObject(text: string): KeyObject {
-  let key = keyObjects.get(text)
-  if (!key) {
-    try {
-      key = createPublicKey(text)
-    } catch {
-      key = createSecretKey(Buffer.from(text))
-    }
-    keyObjects.set(text, key)
-  }
-  return key
-}
-
-export function verifyBearer(header: string | undefined, settings: Config['jwt']): Principal {
-  const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/.exec(header ?? '')
-  if (!match) throw new Unauthorized(header ? 'The Authorization header must be "Bearer <JWT>"' : 'A bearer token is required')
-  let claims: jwt.JwtPayload
-  try {
-    const decoded = jwt.verify(match[1], keyObject(settings.verifyKey), {
-      algorithms: [settings.algorithm], issuer: settings.issuer, audience: settings.audience, clockTolerance: 5,
-    })
-    if (typeof decoded === 'string') throw new JsonWebTokenError('payload is not a JSON object')
-    claims = decoded
-  } catch (err) {
-    if (err instanceof TokenExpiredError) throw new Unauthorized('The token has expired')
-    throw new Unauthorized('The token is not valid')
-  }
-  const { sub, role, ws, exp } = claims as Record<string, unknown>
-  const problems = [
-    typeof exp !== 'number' && 'exp',
-    !(typeof sub === 'string' && sub.length > 0 && sub.length <= 200) && 'sub',
-    !(typeof role === 'string' && ROLES.includes(role as Role)) && 'role',
-    !(typeof ws === 'string' && WORKSPACE_PATTERN.test(ws)) && 'ws',
-  ].filter(Boolean)
-  if (problems.length) throw new Unauthorized(`The token lacks valid claims: ${problems.join(', ')}`)
-  return { sub: sub as string, role: role as Role, ws: ws as string }
-}
-
-/**
- * Authentication on every route that declares `config.auth`: a bearer JWT, verified with the one
- * configured algorithm (so `alg: none` and HS256 signed with the public key are refused), issuer
- * and audience when configured, and a mandatory expiry. Claims: `sub`, `role`, `ws`.
+ * Authentication on every route that declares `config.auth`. The bearer token is verified once per
+ * request, on arrival (see TokenVerifier for what is checked); the rate limit's allow-list reads the
+ * outcome, so that only requests without a valid token are counted. The refusal itself waits for
+ * preParsing, after the rate limit had its say and before the body is read. Then the role, then the
+ * workspace: in production it must be registered (`npm run workspace -- add`), elsewhere it is
+ * created on first use; either way its built-in catalogue is filled in once per process.
  */
 export default fp(async function auth(app: FastifyInstance) {
-  const catalogued = new Set<string>()
+  const verifier = new TokenVerifier(app.config.jwt, app.log)
+  const opened = new Set<string>()
 
   app.decorateRequest('principal', null as never)
+  app.decorateRequest('authFailure', null)
 
   // No route under /api can be registered without saying which role it needs.
   app.addHook('onRoute', (route) => {
@@ -79,26 +30,40 @@ export default fp(async function auth(app: FastifyInstance) {
     }
   })
 
-  // After the rate limit (a route-level onRequest hook) has counted failed attempts, and before the
-  // body is parsed: an unauthenticated request costs as little as possible.
+  if (verifier.keySet) {
+    // fetched once at start, so that a wrong JWT_JWKS_URL shows in the start log (a failure is logged, not fatal)
+    app.addHook('onReady', () => verifier.keySet!.refresh())
+  }
+
+  // An application-wide hook: it runs before the rate limit's, which is route-level.
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!request.routeOptions.config.auth) return
+    try {
+      request.principal = await verifier.verify(request.headers.authorization)
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      request.authFailure = err
+    }
+  })
+
   app.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply, payload) => {
     const needed = request.routeOptions.config.auth
     if (!needed) return payload
-    let principal: Principal
-    try {
-      principal = verifyBearer(request.headers.authorization, app.config.jwt)
-    } catch (err) {
-      reply.header('www-authenticate', request.headers.authorization ? 'Bearer realm="register", error="invalid_token"' : 'Bearer realm="register"')
-      throw err
+    const failure = request.authFailure
+    if (failure) {
+      if (failure instanceof Unauthorized) {
+        reply.header('www-authenticate', request.headers.authorization ? 'Bearer realm="register", error="invalid_token"' : 'Bearer realm="register"')
+      }
+      throw failure
     }
-    request.principal = principal
-    const { role, ws } = principal
+    if (!request.principal) throw new Unauthorized()
+    const { role, ws } = request.principal
     if (RANK[role] < RANK[needed]) {
       throw new Forbidden(`This operation needs the ${needed} role; the token has ${role}`)
     }
-    if (!catalogued.has(ws)) {
-      await ensureCatalogue(app.db, ws)
-      catalogued.add(ws)
+    if (!opened.has(ws)) {
+      if (!(await openWorkspace(app.db, ws, !app.config.knownWorkspacesOnly))) throw new UnknownWorkspace(ws, app.config.jwt.workspaceClaim)
+      opened.add(ws)
     }
     return payload
   })

@@ -3,8 +3,7 @@ import { FastifyInstance } from 'fastify'
 import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
-import { AppError, ValidationFailed } from '../errors'
-import { verifyBearer } from './auth'
+import { AppError, Unauthorized, ValidationFailed } from '../errors'
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -58,15 +57,10 @@ export default fp(async function security(app: FastifyInstance) {
     max: app.config.authFailuresPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    allowList: (request) => {
-      if (!request.routeOptions.config.auth) return true
-      try {
-        verifyBearer(request.headers.authorization, app.config.jwt)
-        return true
-      } catch {
-        return false
-      }
-    },
+    // The auth plugin verified the token on arrival (its hook runs before this route-level one):
+    // counted are the requests it refused as unauthenticated, or never saw (fails closed).
+    allowList: (request) => !request.routeOptions.config.auth || request.principal !== null
+      || (request.authFailure !== null && !(request.authFailure instanceof Unauthorized)),
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'too_many_failed_authentications', `Too many requests without a valid token from this address; retry in ${Math.ceil(context.ttl / 1000)} s`),

@@ -1,5 +1,6 @@
 import { Config } from '../config'
 import { Database } from '../db/database'
+import { AppError } from '../errors'
 import { Role } from '../register/model'
 import { Principal } from '../register/writes'
 
@@ -11,6 +12,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling, from a verified token; set on every /api route. */
     principal: Principal
+    /** Why the token was refused, when it was: kept from arrival until the refusal is answered. */
+    authFailure: AppError | null
   }
   interface FastifyContextConfig {
     /** The least role a route needs; every route under /api declares one. */

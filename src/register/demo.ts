@@ -10,7 +10,8 @@ import {
   retentionRules, securityMeasures,
 } from './model'
 import { getView } from './reads'
-import { ensureCatalogue, Principal, upsertRecord } from './writes'
+import { Principal, upsertRecord } from './writes'
+import { openWorkspace } from './workspaces'
 
 /**
  * The demo register: what the five Swedish privacy policies in docs/seeds/ say, as register
@@ -917,7 +918,7 @@ const sameWrite = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(
  * so loading again changes nothing, not even versions.
  */
 export async function loadDemo(db: Database, who: Principal, register: DemoRegister = DEMO): Promise<DemoLoadResult> {
-  await ensureCatalogue(db, who.ws)
+  await openWorkspace(db, who.ws, true)
   const result: DemoLoadResult = { counts: [], controllers: [] }
   for (const [field, def] of LOAD_ORDER) {
     const count = { type: def.type, titlePlural: def.titlePlural, created: 0, replaced: 0, unchanged: 0 }

@@ -1,0 +1,125 @@
+import { createPublicKey } from 'node:crypto'
+import { errors, importJWK, JWTHeaderParameters, jwtVerify, JWTVerifyGetKey } from 'jose'
+import { Config, JwtAlgorithm } from '../config'
+import { AppError, Forbidden, Unauthorized } from '../errors'
+import { Role } from '../register/model'
+import type { Principal } from '../register/writes'
+import { WORKSPACE_PATTERN } from '../register/workspaces'
+import { KeySetLog, RemoteKeySet } from './jwks'
+
+export const ROLES: Role[] = ['reader', 'editor', 'admin']
+export const RANK: Record<Role, number> = { reader: 0, editor: 1, admin: 2 }
+
+const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/
+
+/**
+ * A claim by name, or by a dotted path into nested objects (`realm_access.roles`). A name that is
+ * itself a claim wins over the path, so namespaced claims such as `https://example.se/roles` work.
+ */
+export function claimAt(payload: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(payload, name)) return payload[name]
+  let at: unknown = payload
+  for (const part of name.split('.')) {
+    if (!at || typeof at !== 'object' || Array.isArray(at) || !Object.hasOwn(at, part)) return undefined
+    at = (at as Record<string, unknown>)[part]
+  }
+  return at
+}
+
+/** The highest role the claim's value (a string or an array of strings) maps to, if any. */
+export function mappedRole(value: unknown, map: Config['jwt']['roleMap']): Role | undefined {
+  const names = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')
+  let best: Role | undefined
+  for (const name of names) {
+    const role = map ? (Object.hasOwn(map, name) ? map[name] : undefined) : ROLES.find((r) => r === name)
+    if (role && (!best || RANK[role] > RANK[best])) best = role
+  }
+  return best
+}
+
+/**
+ * Verifies bearer tokens against the configured keys: an HS256 secret, a PEM public key, or the
+ * identity provider's JWKS (by `kid`, which is then required). Only the configured algorithms are
+ * accepted; issuer and audience are checked when configured (always in production); the token must
+ * carry `exp`, `sub` and the workspace claim, and no longer lifetime than JWT_MAX_AGE. The role
+ * comes from the role claim through the role map: a valid token without a mapped role gets 403.
+ */
+export class TokenVerifier {
+  private readonly key: JWTVerifyGetKey
+  readonly keySet: RemoteKeySet | null = null
+
+  constructor(private readonly settings: Config['jwt'], log: KeySetLog) {
+    const { keys } = settings
+    if (keys.kind === 'jwks') {
+      const keySet = new RemoteKeySet(keys.url, keys.refreshMs, keys.cooldownMs, log)
+      this.keySet = keySet
+      this.key = (header, token) => {
+        if (!header.kid) throw new Unauthorized('The token names no signing key (kid)')
+        return keySet.key(header, token)
+      }
+    } else {
+      // imported once per algorithm (WebCrypto keys are bound to theirs), not on every request
+      const imported = new Map<string, Promise<CryptoKey>>()
+      const publicJwk = keys.kind === 'public-key' ? createPublicKey(keys.pem).export({ format: 'jwk' }) : null
+      const secret = keys.kind === 'secret' ? Buffer.from(keys.secret) : null
+      this.key = (header: JWTHeaderParameters) => {
+        let key = imported.get(header.alg)
+        if (!key) {
+          key = secret
+            ? crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+            : importJWK(publicJwk!, header.alg) as Promise<CryptoKey>
+          imported.set(header.alg, key)
+        }
+        return key
+      }
+    }
+  }
+
+  async verify(authorization: string | undefined): Promise<Principal> {
+    const match = BEARER.exec(authorization ?? '')
+    if (!match) throw new Unauthorized(authorization ? 'The Authorization header must be "Bearer <JWT>"' : 'A bearer token is required')
+    const { algorithms, issuer, audience, maxAgeSeconds, roleClaim, roleMap, workspaceClaim } = this.settings
+    let claims: Record<string, unknown>
+    try {
+      claims = (await jwtVerify(match[1], this.key, {
+        algorithms: algorithms as JwtAlgorithm[], issuer, audience, clockTolerance: 5,
+        ...(maxAgeSeconds ? { maxTokenAge: maxAgeSeconds } : {}),
+      })).payload
+    } catch (err) {
+      throw refusal(err)
+    }
+    const { sub, exp, iat } = claims
+    const ws = claimAt(claims, workspaceClaim)
+    const problems = [
+      typeof exp !== 'number' && 'exp',
+      !(typeof sub === 'string' && sub.length > 0 && sub.length <= 200) && 'sub',
+      !(typeof ws === 'string' && WORKSPACE_PATTERN.test(ws)) && workspaceClaim,
+    ].filter(Boolean)
+    if (problems.length) throw new Unauthorized(`The token lacks valid claims: ${problems.join(', ')}`)
+    if (maxAgeSeconds && (exp as number) - (iat as number) > maxAgeSeconds) {
+      throw new Unauthorized(`The token lives longer than the ${maxAgeSeconds} s this service accepts (JWT_MAX_AGE)`)
+    }
+    const role = mappedRole(claimAt(claims, roleClaim), roleMap)
+    if (!role) {
+      throw new Forbidden(roleMap
+        ? `The token's ${roleClaim} claim holds none of the roles this service maps (${Object.keys(roleMap).join(', ')})`
+        : `The token's ${roleClaim} claim holds none of the roles ${ROLES.join(', ')}`)
+    }
+    return { sub: sub as string, role, ws: ws as string }
+  }
+}
+
+/** Why a token was refused, in words a caller can act on: only once its signature held do we say which claim failed. */
+function refusal(err: unknown): AppError {
+  if (err instanceof AppError) return err
+  if (err instanceof errors.JWTExpired) {
+    return new Unauthorized(err.claim === 'iat' ? 'The token was issued longer ago than this service accepts (JWT_MAX_AGE)' : 'The token has expired')
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const what: Record<string, string> = { iss: 'issuer', aud: 'audience', nbf: 'not-before time', iat: 'issue time' }
+    if (!what[err.claim]) return new Unauthorized('The token is not valid')
+    return new Unauthorized(err.reason === 'missing' ? `The token lacks the ${what[err.claim]} (${err.claim})` : `The token's ${what[err.claim]} (${err.claim}) is not accepted`)
+  }
+  if (err instanceof errors.JWKSNoMatchingKey) return new Unauthorized('The token is signed with a key the identity provider does not publish (kid)')
+  return new Unauthorized('The token is not valid')
+}
