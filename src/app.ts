@@ -55,6 +55,9 @@ export function fastifyOptions(config: Config, logger: FastifyServerOptions['log
     requestIdHeader: false,
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
+    // building the route serialisers takes seconds of CPU; on a loaded machine (several instances
+    // starting at once) Fastify's default 10 s for a plugin to load was reached
+    pluginTimeout: 60000,
     // Responses are serialised, not validated: formats would only decide between the branches of
     // a nullable reference, and an address such as hudateljén@… (valid, taken by class-validator)
     // fails ajv's ASCII `format: email` and turned a stored write into a 500.
