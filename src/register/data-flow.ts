@@ -309,13 +309,14 @@ export async function dataFlowSvg(flow: DataFlow, lang: Lang): Promise<string> {
     const y = (box.y ?? 0) + top
     out.push(`<g data-node="${xmlText(n.id)}">`)
     out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${NODE_WIDTH}" height="${(box.height ?? 0).toFixed(1)}" rx="4" fill="${style.fill}" stroke="${style.stroke}"/>`)
+    // one <text> without whitespace between its lines, each line but the last ending in a space, so that the
+    // label reads as one text (search, copy, screen readers) while drawn on several lines
     const text = lines.get(n.id)!
-    out.push(`<text x="${(x + 8).toFixed(1)}" y="${(y + 6).toFixed(1)}" fill="#111">`)
-    for (const [k, line] of text.entries()) {
+    const tspans = text.map((line, k) => {
       const sub = (n.kind === 'recipient' || n.kind === 'processor') && k === text.length - 1
-      out.push(`<tspan x="${(x + 8).toFixed(1)}" dy="${LINE_HEIGHT}"${sub ? ' font-size="9" fill="#555"' : ''}>${xmlText(line)}</tspan>`)
-    }
-    out.push('</text>', '</g>')
+      return `<tspan x="${(x + 8).toFixed(1)}" dy="${LINE_HEIGHT}"${sub ? ' font-size="9" fill="#555"' : ''}>${xmlText(line)}${k < text.length - 1 ? ' ' : ''}</tspan>`
+    })
+    out.push(`<text x="${(x + 8).toFixed(1)}" y="${(y + 6).toFixed(1)}" fill="#111">${tspans.join('')}</text>`, '</g>')
   }
   // legend
   const ly = height - LEGEND_HEIGHT + 8
