@@ -126,6 +126,13 @@ if (!available) console.log(`note: ${SOFFICE} not found, the XLSX tests are left
     expect(filters[0]).to.match(/\.A1:.*\.AC3$/) // the 29 columns: the header and the two controller activities
   })
 
+  it('shows the register as it stood at a moment (asOf), as the CSV does', async () => {
+    const moment = new Date(Date.parse(f.activities.hosting.createdAt) - 1).toISOString() // before the last activity was added
+    const { sheets } = await workbook(`lang=en&asOf=${moment}`)
+    expect(sheets.get(SHEET_NAMES.controllerRecord.en)).to.deep.equal(withoutFormulaGuard(await csv(`lang=en&asOf=${moment}`)))
+    expect(sheets.get(SHEET_NAMES.processorRecord.en)).to.have.length(1) // the header: the processing activity did not exist yet
+  })
+
   it('answers a bad filter with 400 naming it, before anything is written', async () => {
     const { res, bytes } = await download('format=xlsx&controllerId=00000000-0000-4000-8000-000000000000')
     expect(res.status).to.equal(400)
