@@ -27,6 +27,8 @@ import registerFindings from '../routes/register/findings'
 import privacyNotice from '../routes/privacy-notice'
 import registerHistory from '../routes/register/history'
 import registerReviews from '../routes/register/reviews'
+import registerDataFlow from '../routes/register/data-flow'
+import registerReport from '../routes/register/report'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -107,6 +109,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
     registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews,
+    registerDataFlow, registerReport,
   ]) {
     await instance.register(routes)
   }

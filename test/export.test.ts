@@ -276,7 +276,7 @@ describe('register export', () => {
 
     it('answers 400 naming the field for a bad parameter or a controller not in the workspace', async () => {
       const other = (await t.http.get('/api/v1/controllers').set('authorization', t.auth('reader', 'other'))).body.items[0]
-      for (const [query, field] of [['format=xlsx', 'format'], ['lang=de', 'lang'], ['delimiter=tab', 'delimiter'], ['controllerId=nope', 'controllerId'],
+      for (const [query, field] of [['format=xls', 'format'], ['lang=de', 'lang'], ['delimiter=tab', 'delimiter'], ['controllerId=nope', 'controllerId'],
         [`controllerId=${other.id}`, 'controllerId'], ['status=gone', 'status'], ['colour=red', 'colour']]) {
         const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader'))
         expect(res.status, query).to.equal(400)

@@ -4,16 +4,17 @@ import { exportDocumentSchema } from '../../src/register/export-document'
 import { checkExportQuery, exportRegister, ExportQuery } from '../../src/register/export'
 import { errorResponses } from '../crud'
 import { registerAsOf } from '../../src/register/history'
+import { XLSX_CONTENT_TYPE } from '../../src/register/xlsx'
 
 const querystring = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets' },
-    record: { type: 'string', enum: ['controller', 'processor'], default: 'controller', description: 'controller: the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller)' },
+    format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets; xlsx: an Excel workbook with both records, the controllers and the open findings' },
+    record: { type: 'string', enum: ['controller', 'processor'], default: 'controller', description: 'controller: the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller). An xlsx workbook holds both' },
     controllerId: { type: 'string', format: 'uuid', description: 'Only this controller\'s record; default: every controller in the workspace' },
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
-    lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV: language of the headers and catalogue labels' },
+    lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], default: 'comma', description: 'CSV: field delimiter; semicolon for Excel with Swedish settings' },
     asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
   },
@@ -24,7 +25,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
   app.get('/api/v1/register/export', {
     config: { auth: 'reader' },
     schema: {
-      summary: 'Export the register (JSON or CSV)',
+      summary: 'Export the register (JSON, CSV or an Excel workbook)',
       description: [
         'The file to hand a supervisory authority (IMY) when it asks for the register (Art. 30(4)). Try:',
         '`format=csv&lang=sv` for the Swedish Art. 30(1) record to open in Excel or LibreOffice Calc (the "Download file" link saves it);',
@@ -34,6 +35,10 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
         'CSV: UTF-8 with a byte-order mark, RFC 4180 quoting, headers in English or Swedish, columns in the order of',
         'Art. 30(1)(a)–(g) (or Art. 30(2) for record=processor); cells that a spreadsheet would run as a formula start with \'.',
         'JSON: the `gdpr-art30-register` document (openapi/register-export.schema.json), which POST /api/v1/register/import takes back.',
+        'xlsx: a workbook with one sheet per part: the Art. 30(1) activities and the Art. 30(2) record (exactly the CSV\'s columns and',
+        'rows, without the CSV\'s leading \' since no cell is ever a formula), the controllers with contact details, representative and',
+        'DPO (all of them, or the one of controllerId), and the open findings of the exported activities (as GET /api/v1/register/findings).',
+        'Header rows frozen with an autofilter, text wrapped, dates as dates; sheet names and headers in the chosen language.',
       ].join(' '),
       tags: ['Register'],
       security: [{ bearerAuth: [] }],
@@ -45,6 +50,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
           content: {
             'application/json': { schema: exportDocumentSchema() },
             'text/csv': { schema: { type: 'string', description: 'CSV, UTF-8 with a byte-order mark' } },
+            [XLSX_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary', description: 'Office Open XML workbook (.xlsx)' } },
           },
         },
         ...errorResponses(),

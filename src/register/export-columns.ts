@@ -23,6 +23,8 @@ export interface Column {
   en: string
   sv: string
   cell(c: CellContext): string
+  /** The cell is a date (YYYY-MM-DD) or empty: a spreadsheet shows it as a date. */
+  date?: true
 }
 
 /** Entries of a multi-valued cell. */
@@ -128,7 +130,7 @@ const orgName = (o: Row | null | undefined): string => (o ? (o.organisationNumbe
 const orgContact = (o: Row | null | undefined): string => (o ? join([o.address, o.email, o.phone, o.website]) : '')
 
 /** A representative or DPO: name, e-mail, telephone, address. */
-const person = (c: Row | null | undefined): string => (c ? [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ') : '')
+export const person = (c: Row | null | undefined): string => (c ? [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ') : '')
 
 /** A client controller with its contact details, representative and DPO (Art. 30(2)(a)). */
 function clientContact(o: Row | null | undefined, lang: Lang): string {
@@ -257,9 +259,9 @@ export const CONTROLLER_COLUMNS: Column[] = [
   },
   { en: 'Status', sv: 'Status', cell: (c) => pickLang(STATUS[c.activity.status], c.lang, c.activity.status) },
   { en: 'Owner', sv: 'Ansvarig verksamhet', cell: (c) => c.activity.owner ?? '' },
-  { en: 'Last reviewed', sv: 'Senast granskad', cell: (c) => c.activity.lastReviewedAt ?? '' },
-  { en: 'Next review', sv: 'Nästa granskning', cell: (c) => c.activity.nextReviewAt ?? '' },
-  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged },
+  { en: 'Last reviewed', sv: 'Senast granskad', cell: (c) => c.activity.lastReviewedAt ?? '', date: true },
+  { en: 'Next review', sv: 'Nästa granskning', cell: (c) => c.activity.nextReviewAt ?? '', date: true },
+  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged, date: true },
 ]
 
 // --- the processor record, Art. 30(2) ----------------------------------------------------------
@@ -282,7 +284,7 @@ export const PROCESSOR_COLUMNS: Column[] = [
   { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
   { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },
   { en: 'Technical and organisational security measures', sv: 'Tekniska och organisatoriska säkerhetsåtgärder', cell: securityMeasures },
-  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged },
+  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged, date: true },
 ]
 
 export const headers = (columns: Column[], lang: Lang): string[] => columns.map((c) => c[lang])

@@ -8,11 +8,12 @@ import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } fro
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, RegisterRecordKind, Section, SECTIONS } from './export-document'
 import { controllers, processingActivities, processors, RecordType } from './model'
 import { findIn, selectOf, toViews } from './reads'
+import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 
 type Row = Record<string, any>
 
 export interface ExportQuery {
-  format: 'json' | 'csv'
+  format: 'json' | 'csv' | 'xlsx'
   record: RegisterRecordKind
   controllerId?: string
   status?: string
@@ -70,7 +71,12 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
   if (q.format === 'json') {
     return { stream: Readable.from(jsonDocument(db, ws, q, at)), contentType: 'application/json; charset=utf-8', fileName }
   }
-  const columns = q.record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS
+  if (q.format === 'xlsx') {
+    // The workbook holds both records, each sheet exactly the CSV's columns and rows.
+    const rows = (record: RegisterRecordKind) => csvRows(db, ws, { ...q, record }, columnsOf(record).map((c) => c.cell))
+    return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at) }
+  }
+  const columns = columnsOf(q.record)
   const csv = stringify({
     bom: true, // so that Excel reads UTF-8 (å, ä, ö)
     delimiter: q.delimiter === 'semicolon' ? ';' : ',',
@@ -88,6 +94,8 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
   csv.write(headers(columns, q.lang))
   return { stream: csv, contentType: 'text/csv; charset=utf-8', fileName }
 }
+
+export const columnsOf = (record: RegisterRecordKind) => (record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS)
 
 // --- walking the activities --------------------------------------------------------------------
 

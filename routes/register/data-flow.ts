@@ -1,0 +1,54 @@
+import { FastifyInstance } from 'fastify'
+import { ACTIVITY_STATUSES } from '../../src/register/catalogue'
+import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } from '../../src/register/data-flow'
+import { checkControllerFilter } from '../../src/register/findings'
+import { errorResponses, json } from '../crud'
+
+const querystring = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    format: { type: 'string', enum: ['json', 'svg'], default: 'json', description: 'json: nodes and links; svg: the picture, drawn on the server' },
+    lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'Language of country and mechanism names and of the picture\'s headings' },
+    controllerId: { type: 'string', format: 'uuid', description: 'Only the activities this controller keeps or is a joint controller of' },
+    status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status; default: every activity that is not retired' },
+  },
+} as const
+
+/** Where personal data goes: the register as a flow, as data or as a picture. */
+export default async function dataFlowRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/v1/register/data-flow', {
+    config: { auth: 'reader' },
+    schema: {
+      summary: 'The register as a data flow (JSON or SVG)',
+      description: [
+        'Categories of data subjects → processing activities → recipients and processors → third countries. A transfer link carries',
+        'its Chapter V mechanism; a transfer without one is marked (`missingMechanism`), and a recipient or processor located in a',
+        'third country whose transfer no activity records gets a link with `recorded: false`. SVG: a layered layout (ELK) sized for',
+        `an A4 page, register text escaped; refused with 422 above ${MAX_SVG_NODES} nodes (filter by controllerId or status).`,
+      ].join(' '),
+      tags: ['Register'],
+      security: [{ bearerAuth: [] }],
+      operationId: 'getDataFlow',
+      querystring,
+      response: {
+        200: {
+          description: 'The flow',
+          content: {
+            'application/json': { schema: dataFlowSchema() },
+            'image/svg+xml': { schema: { type: 'string', description: 'A standalone SVG image, UTF-8' } },
+          },
+        },
+        ...errorResponses(),
+        422: json(`format=svg: the flow has more than ${MAX_SVG_NODES} nodes`, 'Error'),
+      },
+    },
+  }, async (request, reply) => {
+    const { ws } = request.principal
+    const query = request.query as DataFlowQuery & { format: 'json' | 'svg' }
+    await checkControllerFilter(app.db, ws, query.controllerId)
+    const flow = await dataFlow(app.db, ws, query)
+    if (query.format === 'json') return flow
+    return reply.header('content-type', 'image/svg+xml; charset=utf-8').send(await dataFlowSvg(flow, query.lang))
+  })
+}

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto'
+import { Database } from '../db/database'
+import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
+import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, countryLabel, Lang, person } from './export-columns'
+import { Finding, FindingCollector } from './findings'
+import { controllers, processors } from './model'
+import { htmlText, legalBasisWords, retentionWords } from './privacy-notice'
+import { activityPages, viewsById } from './walk'
+
+type Row = Record<string, any>
+
+/**
+ * The register as a printable report (HTML for A4): a cover with the controllers and their
+ * contacts, representative and DPO; a table of contents; the data-flow picture; one section per
+ * processing activity with every Art. 30(1)(a)–(g) item in words; the open findings.
+ *
+ * Self-contained: no script, no external fetch, no style attribute (the picture uses SVG
+ * presentation attributes). Its one stylesheet is constant, so the route's Content-Security-Policy
+ * allows exactly that stylesheet by its hash (REPORT_CSP) and nothing else.
+ */
+
+export interface ReportQuery {
+  lang: Lang
+  controllerId?: string
+}
+
+const CSS = [
+  '@page{size:A4;margin:18mm 16mm 20mm;@bottom-center{content:counter(page) " / " counter(pages);font:9pt sans-serif;color:#555}}',
+  'html{font:10.5pt/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#111}',
+  'body{margin:0 auto;max-width:190mm;padding:0 4mm}',
+  'h1{font-size:20pt;margin:30mm 0 4mm}h2{font-size:14pt;margin:0 0 3mm;border-bottom:1px solid #999}h3{font-size:11pt;margin:4mm 0 1mm}',
+  '.cover .generated{color:#444;margin-bottom:10mm}',
+  '.controller{margin:0 0 6mm;break-inside:avoid}',
+  '.toc,.flow,.activity,.findings{break-before:page}',
+  'table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:1.5mm 2mm;border-bottom:1px solid #ddd}',
+  '.items th{width:34%;font-weight:600}.items .art{display:block;font-weight:400;color:#555;font-size:8.5pt}',
+  'ul{margin:0;padding-left:5mm}li{margin:0 0 1mm}',
+  '.missing{color:#b3261e;font-weight:600}.none{color:#555;font-style:italic}',
+  '.flow svg{width:100%;height:auto;max-height:235mm}',
+  'tr,li{break-inside:avoid}thead{display:table-header-group}',
+  'a{color:inherit}',
+].join('\n')
+
+/** The route's policy: only the stylesheet above (by its hash); nothing to load, no script, no frames. */
+export const REPORT_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ')
+
+const WORDS = {
+  en: {
+    title: 'Register of processing activities', subtitle: 'Article 30 of the General Data Protection Regulation (EU) 2016/679',
+    generated: 'Generated', contents: 'Contents', flow: 'Flow of personal data', findings: 'Open findings', activities: 'Processing activities',
+    organisationNumber: 'Organisation number', address: 'Address', email: 'E-mail', phone: 'Telephone', website: 'Website', country: 'Country',
+    representative: 'Representative (Art. 27)', dpo: 'Data protection officer (Art. 37–39)', notRecorded: 'not recorded', none: 'none recorded',
+    controller: 'Controller', jointControllers: 'Joint controllers', onBehalfOf: 'Controllers on whose behalf the processing is carried out',
+    processorRecord: 'Processing as a processor (Art. 30(2))', description: 'Description', purposes: 'Purposes and legal bases',
+    noLegalBasis: 'no legal basis recorded', legitimateInterest: 'legitimate interest', lia: 'balancing test (LIA)',
+    subjects: 'Categories of data subjects', data: 'Categories of personal data', recipients: 'Categories of recipients', processors: 'Processors and data processing agreements',
+    transfers: 'Transfers to third countries or international organisations', noTransfers: 'no transfers to third countries recorded',
+    noMechanism: 'no transfer mechanism recorded', safeguards: 'safeguards', documentation: 'documentation',
+    retention: 'Time limits for erasure', noRetention: 'no time limit recorded', security: 'Technical and organisational security measures',
+    status: 'Status', other: 'Also recorded', severity: 'Severity', article: 'Article', record: 'Record', finding: 'Finding', noFindings: 'No open findings.',
+    noActivities: 'No processing activities in this selection.', flowTooLarge: `The flow has more nodes than a page can show (${MAX_SVG_NODES}); print the report per controller.`,
+    severities: { high: 'High', medium: 'Medium', low: 'Low' },
+  },
+  sv: {
+    title: 'Registerförteckning', subtitle: 'Artikel 30 i dataskyddsförordningen (EU) 2016/679',
+    generated: 'Skapad', contents: 'Innehåll', flow: 'Flöde av personuppgifter', findings: 'Öppna avvikelser', activities: 'Behandlingar',
+    organisationNumber: 'Organisationsnummer', address: 'Adress', email: 'E-post', phone: 'Telefon', website: 'Webbplats', country: 'Land',
+    representative: 'Företrädare (art. 27)', dpo: 'Dataskyddsombud (art. 37–39)', notRecorded: 'ej angivet', none: 'inga angivna',
+    controller: 'Personuppgiftsansvarig', jointControllers: 'Gemensamt personuppgiftsansvariga', onBehalfOf: 'Personuppgiftsansvariga för vars räkning behandlingen utförs',
+    processorRecord: 'Behandling som personuppgiftsbiträde (art. 30.2)', description: 'Beskrivning', purposes: 'Ändamål och rättslig grund',
+    noLegalBasis: 'ingen rättslig grund angiven', legitimateInterest: 'berättigat intresse', lia: 'intresseavvägning',
+    subjects: 'Kategorier av registrerade', data: 'Kategorier av personuppgifter', recipients: 'Kategorier av mottagare', processors: 'Personuppgiftsbiträden och biträdesavtal',
+    transfers: 'Överföring till tredjeland eller internationell organisation', noTransfers: 'inga överföringar till tredjeland angivna',
+    noMechanism: 'ingen överföringsmekanism angiven', safeguards: 'skyddsåtgärder', documentation: 'dokumentation',
+    retention: 'Tidsfrister för radering (gallring)', noRetention: 'ingen tidsfrist angiven', security: 'Tekniska och organisatoriska säkerhetsåtgärder',
+    status: 'Status', other: 'Även angivet', severity: 'Allvarlighet', article: 'Artikel', record: 'Post', finding: 'Avvikelse', noFindings: 'Inga öppna avvikelser.',
+    noActivities: 'Inga behandlingar i detta urval.', flowTooLarge: `Flödet har fler noder än en sida kan visa (${MAX_SVG_NODES}); skriv ut rapporten per personuppgiftsansvarig.`,
+    severities: { high: 'Hög', medium: 'Medel', low: 'Låg' },
+  },
+}
+type Words = typeof WORDS.en
+
+const h = htmlText
+const column = (en: string) => CONTROLLER_COLUMNS.find((c) => c.en === en)!
+const OTHER_COLUMNS = ['Sources of the data', 'Systems', 'Data protection impact assessment', 'Automated decision-making and profiling', 'Owner', 'Last reviewed', 'Next review', 'Last changed'].map(column)
+
+const none = (w: Words, text = w.none): string => `<span class="none">${h(text)}</span>`
+const list = (items: string[], w: Words, empty = w.none): string => (items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>` : none(w, empty))
+
+function item(label: string, article: string | null, body: string): string {
+  return `<tr><th scope="row">${h(label)}${article ? `<span class="art">${h(article)}</span>` : ''}</th><td>${body}</td></tr>`
+}
+
+function controllerBlock(c: Row, w: Words, lang: Lang): string {
+  const rows: [string, string | null | undefined][] = [
+    [w.organisationNumber, c.organisationNumber], [w.address, c.address], [w.email, c.email], [w.phone, c.phone], [w.website, c.website],
+    [w.country, c.country ? countryLabel(c.country, lang) : null],
+  ]
+  return [
+    `<div class="controller"><h3>${h(c.name)}</h3><table class="items">`,
+    ...rows.filter(([, v]) => v).map(([k, v]) => item(k, null, h(v!))),
+    item(w.representative, null, c.representative ? h(person(c.representative)) : none(w, w.notRecorded)),
+    item(w.dpo, null, c.dataProtectionOfficer ? h(person(c.dataProtectionOfficer)) : none(w, w.notRecorded)),
+    '</table></div>',
+  ].join('\n')
+}
+
+const article = (lang: Lang, point: string): string => (lang === 'sv' ? `art. 30.1 ${point}` : `Art. 30(1)(${point})`)
+
+function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string {
+  const names = (xs: Row[] | undefined) => (xs ?? []).map((x) => h(x.name))
+  const purposes = (a.purposes ?? []).map((p: Row) => {
+    const bases = (p.legalBases ?? []).map((b: Row) => h(legalBasisWords(b, lang)))
+    const parts = [
+      `<strong>${h(p.purpose.name)}</strong>: ${bases.length ? bases.join(', ') : `<span class="missing">${h(w.noLegalBasis)}</span>`}`,
+      p.legitimateInterest ? `${h(w.legitimateInterest)}: ${h(p.legitimateInterest)}` : null,
+      p.liaReference ? `${h(w.lia)}: ${h(p.liaReference)}` : null,
+    ]
+    return parts.filter(Boolean).join('; ')
+  })
+  const special = column('Special categories and criminal-offence data').cell(ctx)
+  const data = (a.dataCategories ?? []).map((d: Row) => h(d.name))
+  const transfers = (a.transfers ?? []).map((t: Row) => {
+    const to = t.recipient?.name ?? t.processor?.name
+    const mechanism = t.mechanism ? h(catalogueLabel(t.mechanism, lang)) : `<span class="missing">${h(w.noMechanism)}</span>`
+    return [
+      `<strong>${h(countryLabel(t.country, lang))}</strong>${to ? `: ${h(to)}` : ''}`, mechanism,
+      t.safeguards ? `${h(w.safeguards)}: ${h(t.safeguards)}` : null, t.documentation ? `${h(w.documentation)}: ${h(t.documentation)}` : null,
+    ].filter(Boolean).join(' — ')
+  })
+  const retention = (a.retention ?? []).map((r: Row) => h(retentionWords(r, lang)))
+  const controller = ctx.controller(a.controller?.id) ?? a.controller
+  const rows = [
+    item(a.role === 'processor' ? w.processorRecord : w.controller, article(lang, 'a'), h(controller?.name ?? '')),
+    a.role === 'processor'
+      ? item(w.onBehalfOf, lang === 'sv' ? 'art. 30.2 a' : 'Art. 30(2)(a)', list(names(a.onBehalfOfControllers), w))
+      : item(w.jointControllers, article(lang, 'a'), list(names(a.jointControllers), w)),
+    a.description ? item(w.description, null, h(a.description)) : '',
+    item(w.purposes, `${article(lang, 'b')}; ${lang === 'sv' ? 'art. 6, 9, 10' : 'Art. 6, 9, 10'}`, list(purposes, w)),
+    item(w.subjects, article(lang, 'c'), list(names(a.dataSubjectCategories), w)),
+    item(w.data, article(lang, 'c'), list(data, w) + (special ? `<p>${h(special)}</p>` : '')),
+    item(w.recipients, article(lang, 'd'), list((a.recipients ?? []).map((r: Row) => h(r.country ? `${r.name} (${countryLabel(r.country, lang)})` : r.name)), w)),
+    item(w.processors, lang === 'sv' ? 'art. 28' : 'Art. 28', h(column('Processors and data processing agreements').cell(ctx)) || none(w)),
+    item(w.transfers, `${article(lang, 'e')}; ${lang === 'sv' ? 'art. 44–49' : 'Art. 44–49'}`, list(transfers, w, w.noTransfers)),
+    item(w.retention, article(lang, 'f'), list(retention, w, w.noRetention)),
+    item(w.security, `${article(lang, 'g')}; ${lang === 'sv' ? 'art. 32' : 'Art. 32'}`, list(names(a.securityMeasures), w)),
+    item(w.status, null, h(column('Status').cell(ctx))),
+    ...OTHER_COLUMNS.map((c) => {
+      const value = c.cell(ctx)
+      return value ? item(c[lang], null, h(value)) : ''
+    }),
+  ]
+  return [`<section class="activity" id="activity-${h(a.id)}">`, `<h2>${h(a.name)}</h2>`, '<table class="items">', ...rows.filter(Boolean), '</table>', '</section>'].join('\n')
+}
+
+function findingsSection(findings: Finding[], w: Words, lang: Lang): string {
+  const body = findings.length
+    ? ['<table><thead><tr>', `<th>${h(w.severity)}</th><th>${h(w.article)}</th><th>${h(w.record)}</th><th>${h(w.finding)}</th>`, '</tr></thead><tbody>',
+      ...findings.map((f) => `<tr><td>${h(w.severities[f.severity])}</td><td>${h(f.article)}</td><td>${h(f.record.name)}</td><td>${h(f.message[lang])}</td></tr>`),
+      '</tbody></table>'].join('\n')
+    : `<p>${h(w.noFindings)}</p>`
+  return `<section class="findings" id="findings"><h2>${h(w.findings)} (${findings.length})</h2>\n${body}\n</section>`
+}
+
+interface ReportRegister {
+  activities: Row[]
+  controllers: Map<string, Row>
+  processors: Map<string, Row>
+  flow: DataFlow
+  findings: Finding[]
+}
+
+/** One walk of the activities in scope (not retired; a controller's kept or joint ones), with what the report shows of them. */
+async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): Promise<ReportRegister> {
+  const flow = new FlowBuilder(q.lang)
+  const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
+  const activities: Row[] = []
+  const series = await db.snapshot()
+  try {
+    for await (const page of activityPages(series, ws, { controllerId: q.controllerId, statuses: ['draft', 'active'] })) {
+      activities.push(...page)
+      flow.addActivities(page)
+      collector.addActivities(page)
+    }
+    const controllerIds = new Set([...(q.controllerId ? [q.controllerId] : []), ...collector.sharedIds().controllers,
+      ...activities.flatMap((a) => (a.onBehalfOfControllers ?? []).map((c: Row) => c.id))])
+    const full = await series.read(async (m) => ({
+      controllers: await viewsById(m, ws, controllers, controllerIds),
+      processors: await viewsById(m, ws, processors, collector.sharedIds().processors),
+    }))
+    return { activities, ...full, flow: flow.finish(), findings: collector.finish(full) }
+  } finally {
+    await series.close()
+  }
+}
+
+/** The report as one HTML document. */
+export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date): Promise<string> {
+  const { lang } = q
+  const w = WORDS[lang]
+  const reg = await loadReport(db, ws, q, at)
+  const collator = new Intl.Collator(lang)
+  const activities = reg.activities.sort((a, b) => collator.compare(a.controller?.name ?? '', b.controller?.name ?? '') || collator.compare(a.name, b.name))
+  // the cover: the controller asked for first, then every controller and joint controller the activities name
+  const cover = [...reg.controllers.values()].sort((a, b) => (a.id === q.controllerId ? -1 : b.id === q.controllerId ? 1 : collator.compare(a.name, b.name)))
+  const ctx = (activity: Row): CellContext => ({
+    lang, activity, controller: (id) => reg.controllers.get(id) ?? null, processor: (id) => reg.processors.get(id) ?? null,
+  })
+  const picture = reg.flow.nodes.length > MAX_SVG_NODES ? `<p>${h(w.flowTooLarge)}</p>` : await dataFlowSvg(reg.flow, lang)
+  const title = q.controllerId && cover[0] ? `${w.title}: ${cover[0].name}` : w.title
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${lang}">`,
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${h(title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    '<header class="cover">',
+    `<h1>${h(title)}</h1>`,
+    `<p>${h(w.subtitle)}</p>`,
+    `<p class="generated">${h(w.generated)}: ${h(at.toISOString().slice(0, 10))}</p>`,
+    ...cover.map((c) => controllerBlock(c, w, lang)),
+    '</header>',
+    `<nav class="toc"><h2>${h(w.contents)}</h2><ol>`,
+    `<li><a href="#flow">${h(w.flow)}</a></li>`,
+    `<li>${h(w.activities)} (${activities.length})<ol>`,
+    ...activities.map((a) => `<li><a href="#activity-${h(a.id)}">${h(a.name)}</a> — ${h(a.controller?.name ?? '')}</li>`),
+    '</ol></li>',
+    `<li><a href="#findings">${h(w.findings)} (${reg.findings.length})</a></li>`,
+    '</ol></nav>',
+    `<section class="flow" id="flow"><h2>${h(w.flow)}</h2>`,
+    picture,
+    '</section>',
+    ...(activities.length ? activities.map((a) => activitySection(a, ctx(a), w, lang)) : [`<p>${h(w.noActivities)}</p>`]),
+    findingsSection(reg.findings, w, lang),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n')
+}

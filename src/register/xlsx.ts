@@ -1,0 +1,256 @@
+import { once } from 'node:events'
+import { PassThrough, Readable } from 'node:stream'
+import ExcelJS from 'exceljs'
+import { Database } from '../db/database'
+import { Column, countryLabel, headers, Lang, person } from './export-columns'
+import { RegisterRecordKind } from './export-document'
+import type { ExportQuery } from './export'
+import { Finding, FindingCollector, Severity, SEVERITIES } from './findings'
+import { controllers, processors } from './model'
+import { listViews } from './reads'
+import { activityPages, viewsById } from './walk'
+
+type Row = Record<string, any>
+
+export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
+/**
+ * The register as an Excel workbook, streamed with exceljs's WorkbookWriter: each row is written
+ * to the zip as it is read, strings inline (no shared-strings table, which would grow with the
+ * register), so memory stays flat in the register's size like the CSV's. One sheet per part: the
+ * Art. 30(1) record and the Art. 30(2) record (exactly the CSV's columns and rows), the
+ * controllers with their contact details, representative and DPO, and the open findings.
+ *
+ * Every cell is a value: text is written as an inline string, never as a formula, so a name such
+ * as `=HYPERLINK(…)` stays text in Excel and LibreOffice (the CSV needs a leading apostrophe for
+ * that; the workbook does not, so its cells are the CSV's without it).
+ */
+
+export interface SheetColumn {
+  header: string
+  date?: boolean
+}
+
+export interface Sheet {
+  name: string
+  columns: SheetColumn[]
+  rows: AsyncIterable<string[]>
+}
+
+/** Rows read before the columns are sized (the column widths precede the rows in the file). */
+const SAMPLE_ROWS = 50
+const MIN_WIDTH = 10
+const MAX_WIDTH = 60
+const DATE_WIDTH = 12
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/** Wide enough for the longest word of the header and the typical line of the sampled cells, within bounds. */
+function columnWidth(column: SheetColumn, sample: string[][], index: number): number {
+  if (column.date) return Math.max(DATE_WIDTH, ...column.header.split(/\s+/).map((w) => w.length + 2))
+  const longestWord = Math.max(...column.header.split(/\s+/).map((w) => w.length)) + 2
+  const longestLine = Math.max(0, ...sample.map((r) => Math.max(0, ...(r[index] ?? '').split('\n').map((l) => l.length))))
+  return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, longestWord, longestLine + 2))
+}
+
+/** A cell's value: a date as a date, text as an inline string (rich text, so never a formula), empty as no cell. */
+function cellValue(text: string, column: SheetColumn): ExcelJS.CellValue {
+  if (text === '') return null
+  const date = column.date ? ISO_DATE.exec(text) : null
+  if (date) return new Date(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])))
+  return { richText: [{ text }] }
+}
+
+/** `'Sheet name'!$A$1:$C$9` */
+const sheetRange = (sheet: string, columns: number, rows: number): string =>
+  `'${sheet.replace(/'/g, "''")}'!$A$1:$${columnLetters(columns)}$${rows}`
+
+function columnLetters(n: number): string {
+  let s = ''
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s
+  return s
+}
+
+/** Writes the sheets one after another (a zip holds one entry at a time), waiting for a slow reader. */
+async function writeSheets(out: PassThrough, sheets: Sheet[]): Promise<void> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
+  workbook.creator = 'ropa-register'
+  const filterNames: { name: string; localSheetId: number; ranges: string[] }[] = []
+  for (const [index, sheet] of sheets.entries()) {
+    const rows = sheet.rows[Symbol.asyncIterator]()
+    const sample: string[][] = []
+    let done = false
+    while (sample.length < SAMPLE_ROWS) {
+      const next = await rows.next()
+      if (next.done) { done = true; break }
+      sample.push(next.value)
+    }
+    const worksheet = workbook.addWorksheet(sheet.name, {
+      views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
+      // printed on A4, the header row repeated on every page
+      pageSetup: { paperSize: 9, orientation: 'landscape', printTitlesRow: '1:1' },
+    })
+    worksheet.columns = sheet.columns.map((c, i) => ({
+      header: c.header,
+      key: String(i),
+      width: columnWidth(c, sample, i),
+      style: { alignment: { wrapText: true, vertical: 'top' }, ...(c.date ? { numFmt: 'yyyy-mm-dd' } : {}) },
+    }))
+    worksheet.getRow(1).font = { bold: true }
+    worksheet.getRow(1).commit()
+    let lastRow = 1
+    const write = (cells: string[]): void => {
+      worksheet.addRow(sheet.columns.map((c, i) => cellValue(cells[i] ?? '', c))).commit()
+      lastRow++
+    }
+    for (const cells of sample) write(cells)
+    if (!done) {
+      for (let next = await rows.next(); !next.done; next = await rows.next()) {
+        write(next.value)
+        if (out.destroyed) { await rows.return?.(undefined); return }
+        // Back-pressure: a client that reads slowly holds the walk, not a growing buffer.
+        if (lastRow % 100 === 0 && out.writableNeedDrain) await Promise.race([once(out, 'drain'), once(out, 'close')])
+      }
+    }
+    // The autofilter is written after the rows, so it can span them all.
+    worksheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: lastRow, column: sheet.columns.length } }
+    filterNames.push({ name: '_xlnm._FilterDatabase', localSheetId: index, ranges: [sheetRange(sheet.name, sheet.columns.length, lastRow)] })
+    worksheet.commit()
+  }
+  // Excel writes each sheet's filter range as the hidden sheet-scoped name _xlnm._FilterDatabase, and
+  // LibreOffice shows an autofilter only with it; exceljs's streaming writer has no API for a
+  // sheet-scoped name, so its list of names is given here.
+  ;(workbook as unknown as { _definedNames: { model: typeof filterNames } })._definedNames = { model: filterNames }
+  await workbook.commit()
+}
+
+/** A stream of the workbook; an error while reading destroys it (the status line is already sent). */
+export function workbookStream(sheets: Sheet[]): Readable {
+  const out = new PassThrough()
+  writeSheets(out, sheets).catch((err) => out.destroy(err))
+  return out
+}
+
+// --- the register's sheets ---------------------------------------------------------------------
+
+const SEVERITY_WORDS: Record<Severity, [string, string]> = { high: ['High', 'Hög'], medium: ['Medium', 'Medel'], low: ['Low', 'Låg'] }
+const RECORD_TYPE_WORDS: Record<Finding['record']['type'], [string, string]> = {
+  'processing-activity': ['Processing activity', 'Behandling'],
+  processor: ['Processor', 'Personuppgiftsbiträde'],
+  controller: ['Controller', 'Personuppgiftsansvarig'],
+  'data-category': ['Category of personal data', 'Kategori av personuppgifter'],
+}
+const pick = (pair: [string, string], lang: Lang): string => pair[lang === 'sv' ? 1 : 0]
+
+/** The controllers in the export: every controller of the workspace, or the one asked for. */
+async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncGenerator<string[]> {
+  const series = await db.snapshot()
+  try {
+    const pages = async function* (): AsyncGenerator<Row[]> {
+      if (q.controllerId) {
+        yield [...(await series.read((m) => viewsById(m, ws, controllers, [q.controllerId!]))).values()]
+        return
+      }
+      const limit = 500
+      for (let offset = 0; ; offset += limit) {
+        const page = await series.read((m) => listViews(m, ws, controllers, { limit, offset, sort: 'name' }, db.dialect))
+        yield page.items
+        if (page.items.length < limit) return
+      }
+    }
+    for await (const page of pages()) {
+      for (const c of page) {
+        yield [
+          c.name, c.organisationNumber ?? '', c.address ?? '', c.email ?? '', c.phone ?? '', c.website ?? '',
+          countryLabel(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), String(c.updatedAt ?? '').slice(0, 10),
+        ]
+      }
+    }
+  } finally {
+    await series.close()
+  }
+}
+
+const CONTROLLER_SHEET_COLUMNS: { en: string; sv: string; date?: true }[] = [
+  { en: 'Controller', sv: 'Personuppgiftsansvarig' },
+  { en: 'Organisation number', sv: 'Organisationsnummer' },
+  { en: 'Address', sv: 'Adress' },
+  { en: 'E-mail', sv: 'E-post' },
+  { en: 'Telephone', sv: 'Telefon' },
+  { en: 'Website', sv: 'Webbplats' },
+  { en: 'Country', sv: 'Land' },
+  { en: 'Representative', sv: 'Företrädare' },
+  { en: 'Data protection officer', sv: 'Dataskyddsombud' },
+  { en: 'Last changed', sv: 'Senast ändrad', date: true },
+]
+
+/**
+ * The open findings of the exported activities (retired ones are never checked), as
+ * GET /register/findings finds them. Written a page at a time: each page's activity findings are
+ * taken out of the collector as they are found (most severe first within the page), so memory does
+ * not grow with the register; the findings about shared records (controllers, processors, data
+ * categories) come last.
+ */
+async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string[]> {
+  const row = (f: Finding): string[] => [
+    pick(SEVERITY_WORDS[f.severity], q.lang), f.article, pick(RECORD_TYPE_WORDS[f.record.type], q.lang), f.record.name,
+    f.field ?? '', f.message[q.lang], f.rule,
+  ]
+  const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
+  const series = await db.snapshot()
+  try {
+    const statuses = q.status ? [q.status] : ['draft', 'active']
+    for await (const page of activityPages(series, ws, { controllerId: q.controllerId, statuses })) {
+      collector.addActivities(page)
+      const found = collector.findings.splice(0).sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity))
+      for (const f of found) yield row(f)
+    }
+    const needed = collector.sharedIds()
+    const full = await series.read(async (m) => ({
+      controllers: await viewsById(m, ws, controllers, needed.controllers),
+      processors: await viewsById(m, ws, processors, needed.processors),
+    }))
+    for (const f of collector.finish(full)) yield row(f)
+  } finally {
+    await series.close()
+  }
+}
+
+const FINDING_SHEET_COLUMNS: { en: string; sv: string }[] = [
+  { en: 'Severity', sv: 'Allvarlighet' },
+  { en: 'Article', sv: 'Artikel' },
+  { en: 'Record type', sv: 'Typ av post' },
+  { en: 'Record', sv: 'Post' },
+  { en: 'Field', sv: 'Fält' },
+  { en: 'Finding', sv: 'Avvikelse' },
+  { en: 'Rule', sv: 'Regel' },
+]
+
+export const SHEET_NAMES: Record<'controllerRecord' | 'processorRecord' | 'controllers' | 'findings', { en: string; sv: string }> = {
+  controllerRecord: { en: 'Art. 30(1) activities', sv: 'Art. 30.1 behandlingar' },
+  processorRecord: { en: 'Art. 30(2) processor', sv: 'Art. 30.2 biträde' },
+  controllers: { en: 'Controllers', sv: 'Personuppgiftsansvariga' },
+  findings: { en: 'Open findings', sv: 'Öppna avvikelser' },
+}
+
+const sheetColumns = (columns: { en: string; sv: string; date?: true }[], lang: Lang): SheetColumn[] =>
+  columns.map((c) => ({ header: c[lang], date: Boolean(c.date) }))
+
+/**
+ * The register's workbook for an export query (its filters and language). `recordRows` gives the
+ * CSV's rows of a record, so the two record sheets are the CSV cell for cell.
+ */
+export function registerWorkbook(
+  db: Database, ws: string, q: ExportQuery, recordRows: (record: RegisterRecordKind) => AsyncIterable<string[]>,
+  columnsOf: (record: RegisterRecordKind) => Column[], at: Date,
+): Readable {
+  const record = (record: RegisterRecordKind): SheetColumn[] => {
+    const columns = columnsOf(record)
+    return headers(columns, q.lang).map((header, i) => ({ header, date: Boolean(columns[i].date) }))
+  }
+  return workbookStream([
+    { name: SHEET_NAMES.controllerRecord[q.lang], columns: record('controller'), rows: recordRows('controller') },
+    { name: SHEET_NAMES.processorRecord[q.lang], columns: record('processor'), rows: recordRows('processor') },
+    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(db, ws, q) },
+    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(db, ws, q, at) },
+  ])
+}

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parse } from 'csv-parse/sync'
+
+const run = promisify(execFile)
+
+/** Debian's libreoffice-calc-nogui (.ci/run installs it): the spreadsheet reader our users have. */
+export const SOFFICE = '/usr/bin/soffice'
+export const sofficeAvailable = (): boolean => existsSync(SOFFICE)
+
+/**
+ * LibreOffice in a profile of its own (so that runs in parallel do not share one lock), converting
+ * a file with one of its filters. Returns the directory with what it wrote.
+ */
+async function convert(bytes: Buffer, name: string, filter: string): Promise<{ dir: string; cleanup(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ropa-lo-'))
+  const input = join(dir, name)
+  writeFileSync(input, bytes)
+  const out = join(dir, 'out')
+  await run(SOFFICE, [
+    '--headless', '--norestore', `-env:UserInstallation=file://${join(dir, 'profile')}`,
+    '--convert-to', filter, '--outdir', out, input,
+  ], { timeout: 120_000 })
+  return { dir: out, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * Every sheet of a workbook as LibreOffice shows it, by sheet name: LibreOffice's CSV filter
+ * (UTF-8, comma, cells as shown, every sheet to a file of its own), parsed.
+ */
+export async function sheetsAsCsv(xlsx: Buffer): Promise<Map<string, string[][]>> {
+  const { dir, cleanup } = await convert(xlsx, 'book.xlsx', 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1')
+  try {
+    const sheets = new Map<string, string[][]>()
+    for (const file of readdirSync(dir)) {
+      const sheet = file.replace(/^book-/, '').replace(/\.csv$/, '')
+      sheets.set(sheet, parse(readFileSync(join(dir, file)), { bom: true, relax_column_count: true }) as string[][])
+    }
+    return sheets
+  } finally {
+    cleanup()
+  }
+}
+
+/** The workbook as LibreOffice reads it, saved as a flat OpenDocument spreadsheet (XML). */
+export async function asFlatOds(xlsx: Buffer): Promise<string> {
+  const { dir, cleanup } = await convert(xlsx, 'book.xlsx', 'fods')
+  try {
+    return readFileSync(join(dir, 'book.fods'), 'utf8')
+  } finally {
+    cleanup()
+  }
+}

@@ -1,0 +1,142 @@
+import { expect } from 'chai'
+import { parse } from 'csv-parse/sync'
+import { buildTestApp, TestApp } from './helper'
+import { buildRegister, Fixture } from './export-fixture'
+import { asFlatOds, sheetsAsCsv, SOFFICE, sofficeAvailable } from './libreoffice'
+import { loadDemo } from '../src/register/demo'
+import { SHEET_NAMES, XLSX_CONTENT_TYPE } from '../src/register/xlsx'
+
+type Row = Record<string, any>
+
+/**
+ * The XLSX workbook read back by LibreOffice (the spreadsheet our users open it in), against the
+ * CSV export of the same register, cell for cell, in both languages and with filters.
+ */
+// CI installs Debian's libreoffice-calc-nogui (.ci/run) and must run this; a machine without it leaves it out.
+const available = sofficeAvailable() || Boolean(process.env.CI)
+if (!available) console.log(`note: ${SOFFICE} not found, the XLSX tests are left out`)
+
+;(available ? describe : () => undefined)('register export as an XLSX workbook', function () {
+  this.timeout(180_000)
+  let t: TestApp
+  let f: Fixture
+
+  before(async () => {
+    if (!sofficeAvailable()) throw new Error(`${SOFFICE} is missing: .ci/run should have installed libreoffice-calc-nogui`)
+    t = await buildTestApp()
+    f = await buildRegister(t)
+    await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: 'demo' })
+  })
+  after(async () => t?.close())
+
+  async function download(query: string, ws = 'test'): Promise<{ res: any; bytes: Buffer }> {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader', ws))
+      .buffer(true).parse((r, cb) => {
+        const chunks: Buffer[] = []
+        r.on('data', (c: Buffer) => chunks.push(c))
+        r.on('end', () => cb(null, Buffer.concat(chunks)))
+      })
+    return { res, bytes: res.body as Buffer }
+  }
+
+  async function csv(query: string, ws = 'test'): Promise<string[][]> {
+    const { res, bytes } = await download(`format=csv&${query}`, ws)
+    expect(res.status, bytes.toString()).to.equal(200)
+    return parse(bytes, { bom: true }) as string[][]
+  }
+
+  /** The CSV's guard against formulas (a leading ' before = + - @ tab or CR) is the one difference: no workbook cell is a formula. */
+  const withoutFormulaGuard = (rows: string[][]): string[][] => rows.map((r) => r.map((cell) => cell.replace(/^'(?=[=+\-@\t\r])/, '')))
+
+  async function workbook(query: string, ws = 'test'): Promise<{ bytes: Buffer; sheets: Map<string, string[][]>; res: any }> {
+    const { res, bytes } = await download(`format=xlsx&${query}`, ws)
+    expect(res.status, bytes.toString()).to.equal(200)
+    return { res, bytes, sheets: await sheetsAsCsv(bytes) }
+  }
+
+  for (const lang of ['en', 'sv'] as const) {
+    it(`holds the CSV's Art. 30(1) and 30(2) records cell for cell, sheets named in ${lang}`, async () => {
+      for (const ws of ['test', 'demo']) {
+        const { res, sheets } = await workbook(`lang=${lang}`, ws)
+        expect(res.headers['content-type']).to.equal(XLSX_CONTENT_TYPE)
+        const base = lang === 'sv' ? 'registerforteckning' : 'register-of-processing-activities'
+        expect(res.headers['content-disposition']).to.match(new RegExp(`^attachment; filename="${base}-\\d{4}-\\d{2}-\\d{2}\\.xlsx"$`))
+        expect([...sheets.keys()]).to.deep.equal(Object.values(SHEET_NAMES).map((n) => n[lang]))
+        const controllerRecord = withoutFormulaGuard(await csv(`lang=${lang}`, ws))
+        const processorRecord = withoutFormulaGuard(await csv(`lang=${lang}&record=processor`, ws))
+        expect(sheets.get(SHEET_NAMES.controllerRecord[lang]), `${ws} Art. 30(1)`).to.deep.equal(controllerRecord)
+        expect(sheets.get(SHEET_NAMES.processorRecord[lang]), `${ws} Art. 30(2)`).to.deep.equal(processorRecord)
+        expect(controllerRecord.length, ws).to.be.greaterThan(2)
+        if (ws === 'test') expect(processorRecord).to.have.length(3) // one row per client controller
+      }
+    })
+  }
+
+  it('applies the CSV\'s filters (controllerId, status) to the records and scopes the other sheets with them', async () => {
+    const query = `lang=sv&controllerId=${f.controllers.clinic.id}&status=active`
+    const { sheets } = await workbook(query)
+    const controllerRecord = withoutFormulaGuard(await csv(query))
+    expect(controllerRecord.map((r) => r[5])).to.deep.equal(['Behandling', 'Patientjournal'])
+    expect(sheets.get(SHEET_NAMES.controllerRecord.sv)).to.deep.equal(controllerRecord)
+    expect(sheets.get(SHEET_NAMES.processorRecord.sv)).to.deep.equal(withoutFormulaGuard(await csv(`${query}&record=processor`)))
+    const controllers = sheets.get(SHEET_NAMES.controllers.sv)!
+    expect(controllers.slice(1).map((r) => r[0])).to.deep.equal(['Klinik Östersund AB'])
+    const findings = sheets.get(SHEET_NAMES.findings.sv)!.slice(1)
+    expect(findings.length).to.be.greaterThan(0)
+    expect(findings.map((r) => r[3])).to.not.include('Nyhetsbrev') // a draft: left out by status=active
+  })
+
+  it('lists every controller with contact details, representative and DPO, in the chosen language', async () => {
+    const { sheets } = await workbook('lang=sv')
+    const [header, ...rows] = sheets.get(SHEET_NAMES.controllers.sv)!
+    expect(header).to.deep.equal(['Personuppgiftsansvarig', 'Organisationsnummer', 'Adress', 'E-post', 'Telefon', 'Webbplats', 'Land', 'Företrädare', 'Dataskyddsombud', 'Senast ändrad'])
+    const listed = (await t.http.get('/api/v1/controllers?limit=500').set('authorization', t.auth('reader'))).body.items as Row[]
+    expect(rows.map((r) => r[0]).sort()).to.deep.equal(listed.map((c) => c.name).sort())
+    const clinic = rows.find((r) => r[0] === 'Klinik Östersund AB')!
+    expect(clinic.slice(0, 9)).to.deep.equal([
+      'Klinik Östersund AB', '556000-0001', 'Storgatan 1, 831 30 Östersund', 'info@klinik.se', '+46 63 12 34 56', 'https://klinik.se',
+      'SE Sverige', 'Rep Ltd, rep@example.eu', 'Åsa Öberg, dso@klinik.se',
+    ])
+    expect(clinic[9]).to.equal(f.controllers.clinic.updatedAt.slice(0, 10))
+  })
+
+  it('lists the open findings as GET /register/findings finds them, messages in the chosen language', async () => {
+    for (const lang of ['en', 'sv'] as const) {
+      const { sheets } = await workbook(`lang=${lang}`, 'demo')
+      const [, ...rows] = sheets.get(SHEET_NAMES.findings[lang])!
+      const api = (await t.http.get('/api/v1/register/findings').set('authorization', t.auth('reader', 'demo'))).body
+      expect(api.total).to.be.greaterThan(10)
+      const key = (rule: string, record: string, field: string, message: string): string => JSON.stringify([rule, record, field, message])
+      expect(rows.map((r) => key(r[6], r[3], r[4], r[5])).sort())
+        .to.deep.equal(api.items.map((i: Row) => key(i.rule, i.record.name, i.field ?? '', i.message[lang])).sort())
+      expect(new Set(rows.map((r) => r[0]))).to.deep.equal(new Set(lang === 'sv' ? ['Hög', 'Medel', 'Låg'] : ['High', 'Medium', 'Low']))
+    }
+  })
+
+  it('writes no formula: a name such as =HYPERLINK(…) stays text; dates are dates; every sheet has an autofilter', async () => {
+    const { bytes } = await download('format=xlsx&lang=en')
+    const ods = await asFlatOds(bytes)
+    expect(ods).to.not.match(/table:formula=/)
+    expect(ods).to.contain('=HYPERLINK(&quot;http://example.com&quot;,&quot;klicka&quot;)').and.to.contain('@SUM(1+1)')
+    // Patientjournal's last and next review, as dates (not text) in LibreOffice
+    expect(ods).to.match(/office:value-type="date" office:date-value="2026-01-15"/)
+    expect(ods).to.match(/office:value-type="date" office:date-value="2027-01-15"/)
+    const filters = [...ods.matchAll(/<table:database-range [^>]*table:target-range-address="([^"]+)"[^>]*table:display-filter-buttons="true"/g)].map((m) => m[1])
+    expect(filters).to.have.length(4)
+    expect(filters[0]).to.match(/\.A1:.*\.AC3$/) // the 29 columns: the header and the two controller activities
+  })
+
+  it('shows the register as it stood at a moment (asOf), as the CSV does', async () => {
+    const moment = new Date(Date.parse(f.activities.hosting.createdAt) - 1).toISOString() // before the last activity was added
+    const { sheets } = await workbook(`lang=en&asOf=${moment}`)
+    expect(sheets.get(SHEET_NAMES.controllerRecord.en)).to.deep.equal(withoutFormulaGuard(await csv(`lang=en&asOf=${moment}`)))
+    expect(sheets.get(SHEET_NAMES.processorRecord.en)).to.have.length(1) // the header: the processing activity did not exist yet
+  })
+
+  it('answers a bad filter with 400 naming it, before anything is written', async () => {
+    const { res, bytes } = await download('format=xlsx&controllerId=00000000-0000-4000-8000-000000000000')
+    expect(res.status).to.equal(400)
+    const body = JSON.parse(bytes.toString())
+    expect(body.details).to.deep.equal([{ field: 'controllerId', message: 'no controller with id 00000000-0000-4000-8000-000000000000 in this workspace' }])
+  })
+})
