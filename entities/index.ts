@@ -1,5 +1,6 @@
 import { Controller } from './controller'
 import { HistoryEntry } from './history'
+import { RegisterVersion } from './register-version'
 import { Processor, ProcessorSubProcessor } from './processor'
 import {
   DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
@@ -15,11 +16,12 @@ export * from './processor'
 export * from './catalogue'
 export * from './processing-activity'
 export * from './history'
+export * from './register-version'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
   Recipient, RetentionRule, SecurityMeasure, ProcessingActivity, ActivityJointController,
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
-  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry,
+  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, RegisterVersion,
 ]

@@ -27,6 +27,7 @@ import registerFindings from '../routes/register/findings'
 import privacyNotice from '../routes/privacy-notice'
 import registerHistory from '../routes/register/history'
 import registerReviews from '../routes/register/reviews'
+import registerVersions from '../routes/register/versions'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -102,7 +103,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     serviceRoutes,
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
-    registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews,
+    registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews, registerVersions,
   ]) {
     await instance.register(routes)
   }
