@@ -51,7 +51,7 @@ describe('history hash chain', () => {
     expect(entries.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).to.equal(true)
     expect(new Set(entries.map((e) => e.hash)).size).to.equal(entries.length)
     const result = await verify()
-    expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null })
+    expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null, versionsWithoutHead: [] })
     // another workspace has a chain of its own
     await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor', 'other')).send({ name: 'Annat' }).expect(201)
     const other = await verify(t, 'other')
@@ -60,7 +60,8 @@ describe('history hash chain', () => {
     expect((await verify()).entries).to.equal(entries.length)
   })
 
-  it('stays one valid chain when two instances write to one database at once, an import among them', async () => {
+  it('stays one valid chain when two instances write to one database at once, an import among them', async function () {
+    this.timeout(120_000) // two apps and fifty writes; slow on a loaded machine
     const shared = await freshDatabase()
     const [one, two] = [await buildTestApp({ DATABASE_URL: shared.url }), await buildTestApp({ DATABASE_URL: shared.url })]
     try {
@@ -108,18 +109,27 @@ describe('history hash chain', () => {
     expect((await verify()).firstBroken.seq).to.equal(victim.seq)
   })
 
-  it('shows an entry removed directly from the database at the entry after it', async () => {
+  it('shows an entry removed directly from the database at the entry after it, and the latest entries removed by the version that recorded them', async () => {
     const fresh = await buildTestApp()
     try {
       const editor = fresh.auth('editor')
       for (const name of ['Ett', 'Två', 'Tre']) await fresh.http.post('/api/v1/purposes').set('authorization', editor).send({ name }).expect(201)
+      const version = await fresh.http.post('/api/v1/register/versions').set('authorization', editor).send({})
+      expect(version.status).to.equal(201)
+      await fresh.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Fyra' }).expect(201)
       const entries: Row[] = (await fresh.http.get('/api/v1/history?limit=500').set('authorization', fresh.auth('reader'))).body.items
-      const removed = entries[entries.length - 2]
+      expect(entries[entries.length - 2].hash).to.equal(version.body.historyHead)
+      const removed = entries[entries.length - 3]
       await directly(fresh.config.databaseUrl, [...liftTriggers(fresh.config.databaseUrl), `DELETE FROM history WHERE seq = ${removed.seq}`])
       const result = await verify(fresh)
       expect(result.valid).to.equal(false)
       expect(result.entries).to.equal(entries.length - 1)
-      expect(result.firstBroken.seq).to.equal(entries[entries.length - 1].seq)
+      expect(result.firstBroken.seq).to.equal(entries[entries.length - 2].seq)
+      expect(result.versionsWithoutHead).to.deep.equal([])
+      // the latest entries removed leave no break, but version 1 recorded the head they led to
+      await directly(fresh.config.databaseUrl, [`DELETE FROM history WHERE seq >= ${entries[entries.length - 2].seq}`])
+      const truncated = await verify(fresh)
+      expect(truncated).to.deep.include({ valid: false, entries: entries.length - 3, firstBroken: null, versionsWithoutHead: [1] })
     } finally {
       await fresh.close()
     }

@@ -183,6 +183,14 @@ describe('register versions', () => {
       expect(previous.against).to.equal(3)
       expect(previous.changed).to.deep.equal([])
       expect((await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=77`).set('authorization', t.auth('reader'))).status).to.equal(404)
+      const odd = await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=${encodeURIComponent("1' OR '1'='1")}`).set('authorization', t.auth('reader'))
+      expect(odd.status).to.equal(400)
+      expect(JSON.stringify(odd.body.details)).to.contain('against')
+      for (const bad of ['abc', '0', '-1', '1.5', '99999999999']) {
+        const res = await t.http.get(`/api/v1/register/versions/${bad}`).set('authorization', t.auth('reader'))
+        expect(res.status, bad).to.equal(400)
+        expect(res.body.code, bad).to.equal('validation_failed')
+      }
     })
 
     it('keeps workspaces apart', async () => {

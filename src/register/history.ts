@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { EntityManager } from 'typeorm'
-import { HistoryEntry } from '../../entities'
+import { HistoryEntry, RegisterVersion } from '../../entities'
 import { createDataSource } from '../db/data-source'
 import { Database } from '../db/database'
 import { RecordType, RESOURCE_OF } from './model'
@@ -92,6 +92,8 @@ export interface ChainVerification {
   head: string | null
   /** The first entry whose hash does not follow from the one before and its own content. */
   firstBroken: BrokenEntry | null
+  /** Register versions whose historyHead is no longer in the chain: entries up to it were removed. */
+  versionsWithoutHead: number[]
 }
 
 const VERIFY_PAGE = 1000
@@ -100,11 +102,17 @@ const VERIFY_PAGE = 1000
  * Recomputes the workspace's chain from its first entry (on one snapshot where the database has
  * one). An entry changed, removed or inserted breaks the chain at it or at the entry after it;
  * entries after a break are checked against their own predecessors, so only the first is named.
+ * The latest entries removed leave no break behind them, but a version frozen after them still
+ * records its historyHead, which is then missing from the chain.
  */
 export async function verifyHistory(db: Database, ws: string): Promise<ChainVerification> {
   const series = await db.snapshot()
-  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null }
+  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [] }
   try {
+    const heads = new Map<string, number[]>()
+    for (const v of await series.read((m) => m.getRepository(RegisterVersion).find({ where: { workspaceId: ws }, select: { number: true, historyHead: true }, order: { number: 'ASC' } }))) {
+      if (v.historyHead) heads.set(v.historyHead, [...(heads.get(v.historyHead) ?? []), v.number])
+    }
     let after = 0
     let previous: string | null = null
     for (;;) {
@@ -119,6 +127,7 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
             reason: h.hash === null ? 'the entry has no hash' : 'the hash does not match the previous entry\'s hash and this entry\'s content',
           }
         }
+        if (h.hash) heads.delete(h.hash)
         previous = h.hash
         result.entries++
       }
@@ -126,6 +135,8 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
       after = rows[rows.length - 1].seq
     }
     result.head = previous
+    result.versionsWithoutHead = [...heads.values()].flat().sort((a, b) => a - b)
+    if (result.versionsWithoutHead.length) result.valid = false
   } finally {
     await series.close()
   }
