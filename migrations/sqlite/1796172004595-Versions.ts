@@ -3,8 +3,8 @@ import { chainExistingHistory } from '../chain-history'
 
 /**
  * Established register versions, and the hash chain over history. Written by hand: the generator
- * rebuilds the history table to add a column (DROP TABLE and copy), which the append-only
- * triggers refuse and which would renumber nothing but lose the triggers; ADD COLUMN keeps it.
+ * rebuilds the history table to add a column (DROP TABLE and copy), which would drop its
+ * append-only triggers with it; ADD COLUMN keeps the table, its rows and its triggers.
  */
 export class Versions1796172004595 implements MigrationInterface {
   name = 'Versions1796172004595'
