@@ -1,6 +1,7 @@
 import { Controller } from './controller'
 import { HistoryEntry } from './history'
 import { Workspace } from './workspace'
+import { RegisterVersion } from './register-version'
 import { Processor, ProcessorSubProcessor } from './processor'
 import {
   DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
@@ -17,11 +18,12 @@ export * from './catalogue'
 export * from './processing-activity'
 export * from './history'
 export * from './workspace'
+export * from './register-version'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
   Recipient, RetentionRule, SecurityMeasure, ProcessingActivity, ActivityJointController,
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
-  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace,
+  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace, RegisterVersion,
 ]

@@ -29,6 +29,7 @@ import registerHistory from '../routes/register/history'
 import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
+import registerVersions from '../routes/register/versions'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -108,7 +109,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     serviceRoutes,
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
-    registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews,
+    registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews, registerVersions,
     registerDataFlow, registerReport,
   ]) {
     await instance.register(routes)

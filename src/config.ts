@@ -26,6 +26,8 @@ export interface Config {
   corsOrigins: string[]
   /** Requests without a valid token one client address may make per minute before getting 429. */
   authFailuresPerMinute: number
+  /** A register version must be approved by an admin other than its proposer (four eyes). */
+  versionsFourEyes: boolean
   jwt: {
     keys: JwtKeys
     /** The only algorithms a token may name (so `alg: none` and HS256 signed with a public key are refused). */
@@ -63,6 +65,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return Number(raw)
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+  return raw === 'true'
+}
+
 /**
  * Reads the environment into a typed config, failing with a message naming the variable.
  * `devSecret` reads (or creates) the local development secret; it is only consulted when no JWT
@@ -88,6 +97,7 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     dbBusyTimeoutMs: int(env, 'DB_BUSY_TIMEOUT_MS', 5000, 0, 600000),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1000000),
+    versionsFourEyes: flag(env, 'VERSIONS_FOUR_EYES', true),
     jwt,
     knownWorkspacesOnly: nodeEnv === 'production',
   }

@@ -150,7 +150,7 @@ describe('abuse: hostile query strings and paths', () => {
   it('answers SQL metacharacters in every filter and sort parameter with 400 or a correctly filtered page, never 500; the tables stay', async () => {
     const before = await tableCounts(t)
     let tried = 0
-    for (const op of operations.filter((o) => o.method === 'GET' && !o.path.includes('{id}'))) {
+    for (const op of operations.filter((o) => o.method === 'GET' && !/\{\w+\}/.test(o.path))) {
       const required = op.params.filter((p) => (p as Row).required).map((p) => `${p.name}=${encodeURIComponent(SAMPLE[p.schema.format] ?? 'x')}`)
       for (const param of op.params) {
         for (const value of SQL_TEXT) {

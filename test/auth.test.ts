@@ -112,7 +112,8 @@ describe('authentication and authorisation', () => {
   })
 
   it('lets a reader read every resource, an editor write register records, and an admin the catalogue', async () => {
-    for (const op of ops.filter((o) => !o.write && !o.path.includes('{id}'))) {
+    // operations on one record by its id or number answer 404 here; they are covered below and in their own suites
+    for (const op of ops.filter((o) => !o.write && !/\{\w+\}/.test(o.path))) {
       const res = await send(t, op, t.auth('reader'))
       expect(res.status, `${op.method} ${op.path}`).to.be.oneOf([200])
     }

@@ -5,6 +5,8 @@ import { checkExportQuery, exportRegister, ExportQuery } from '../../src/registe
 import { errorResponses } from '../crud'
 import { registerAsOf } from '../../src/register/history'
 import { XLSX_CONTENT_TYPE } from '../../src/register/xlsx'
+import { exportVersion } from '../../src/register/versions'
+import { ValidationFailed } from '../../src/errors'
 
 const querystring = {
   type: 'object',
@@ -12,11 +14,17 @@ const querystring = {
   properties: {
     format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets; xlsx: an Excel workbook with both records, the controllers and the open findings' },
     record: { type: 'string', enum: ['controller', 'processor'], default: 'controller', description: 'controller: the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller). An xlsx workbook holds both' },
+    format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets' },
+    record: { type: 'string', enum: ['controller', 'processor'], description: 'controller (the default): the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller)' },
     controllerId: { type: 'string', format: 'uuid', description: 'Only this controller\'s record; default: every controller in the workspace' },
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], default: 'comma', description: 'CSV: field delimiter; semicolon for Excel with Swedish settings' },
     asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
+    version: {
+      type: 'string', pattern: '^([1-9][0-9]{0,8}|approved)$', examples: ['approved', '3'],
+      description: 'A frozen register version (its number, or `approved`: the latest approved one), the same bytes on every download. JSON: the version\'s document of the whole register, whose SHA-256 is its contentHash (record, controllerId and status apply to CSV only)',
+    },
   },
 } as const
 
@@ -53,12 +61,24 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
             [XLSX_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary', description: 'Office Open XML workbook (.xlsx)' } },
           },
         },
-        ...errorResponses(),
+        ...errorResponses(404),
       },
     },
   }, async (request, reply) => {
     const { ws } = request.principal
-    const query = { ...(request.query as ExportQuery) }
+    const given = request.query as Partial<ExportQuery> & { version?: string }
+    const query = { ...given, record: given.record ?? 'controller' } as ExportQuery
+    if (given.version !== undefined) {
+      if (given.asOf) throw new ValidationFailed([{ field: 'query.asOf', message: 'asOf and version exclude each other: a version is already a fixed moment' }])
+      const which = given.version === 'approved' ? 'approved' : Number(given.version)
+      const file = await exportVersion(app.db, ws, which, { ...query, recordGiven: given.record !== undefined })
+      reply
+        .header('content-type', file.contentType)
+        .header('content-disposition', `attachment; filename="${file.fileName}"`)
+        .header('x-register-version', String(file.version.number))
+      if (query.format === 'json') reply.header('etag', `"${file.version.contentHash}"`) // the file's SHA-256
+      return reply.send(file.stream)
+    }
     let source = app.db
     if (query.asOf) {
       query.asOf = new Date(query.asOf).toISOString()

@@ -1,5 +1,5 @@
 import { FastifyInstance } from 'fastify'
-import { activityChanges, HistoryQuery, listHistory } from '../../src/register/history'
+import { activityChanges, HistoryQuery, listHistory, verifyHistory } from '../../src/register/history'
 import { RECORD_TYPES } from '../../src/schemas/accountability'
 import { ValidationFailed } from '../../src/errors'
 import { errorResponses, json } from '../crud'
@@ -38,6 +38,22 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
     if (q.to) q.to = new Date(q.to).toISOString()
     return app.db.read((m) => listHistory(m, request.principal.ws, q))
   })
+
+  app.get('/api/v1/history/verify', {
+    config: { auth: 'reader' },
+    schema: {
+      summary: 'Verify the history\'s hash chain',
+      description: [
+        'Each history entry carries a SHA-256 over the previous entry\'s hash and its own content, one chain per workspace.',
+        'This recomputes the chain from the first entry: `valid` is false when an entry was changed, removed or inserted outside',
+        'the service (for instance by someone with the database file), and `firstBroken` names the first entry that fails.',
+        '`head` is the latest hash, which register versions record as their historyHead; a version whose historyHead is no longer',
+        'in the chain (the latest entries were removed) is listed in `versionsWithoutHead`.',
+      ].join(' '),
+      tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'verifyHistory',
+      response: { 200: json('The chain, checked', 'HistoryVerification'), ...errorResponses() },
+    },
+  }, async (request) => verifyHistory(app.db, request.principal.ws))
 
   app.get('/api/v1/register/changes', {
     config: { auth: 'reader' },

@@ -167,3 +167,18 @@ export class ProcessingActivityWrite {
 export class ReviewWrite {
   @DateOnly('When the next review is due; default: one year from today') nextReviewAt?: string | null
 }
+
+/** Proposing a version of the register: freezes it as it is now. */
+export class VersionProposal {
+  @Text(2000, 'Why this version, for whoever approves it', { example: 'Årlig genomgång 2026; nya kliniken i Östersund tillagd' }) note?: string | null
+}
+
+/** Approving a proposed version (an admin other than its proposer). */
+export class VersionApproval {
+  @Text(2000, 'The approver\'s note, e.g. the board decision it rests on', { example: 'Fastställd av styrelsen 2026-12-01, § 12' }) note?: string | null
+}
+
+/** Rejecting a proposed version. */
+export class VersionRejection {
+  @Text(2000, 'Why the version is not approved', { required: true, example: 'Lagringstiden för journaler saknas' }) reason!: string
+}

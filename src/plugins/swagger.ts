@@ -42,6 +42,17 @@ export default fp(async function openapi(app: FastifyInstance) {
           .map((r) => ({ name: r.tag, description: `Catalogue: the ${r.titlePlural} that processing activities refer to` })),
         { name: 'Register', description: 'The register as a whole: the file for a supervisory authority (export), backups (import), findings to fix, reviews due' },
         { name: 'History', description: 'Who changed what and when (append-only), and the register as it stood' },
+        {
+          name: 'Register versions',
+          description: [
+            'Established versions of the register (fastställd registerförteckning), in four steps:',
+            '1. an editor proposes a version: the whole register is frozen (POST /api/v1/register/versions);',
+            '2. an admin other than the proposer approves it (four eyes), or rejects it; the version approved before is superseded;',
+            '3. compare versions (…/versions/{number}/changes?against=);',
+            '4. download it: GET /api/v1/register/export?version={number}|approved in JSON or CSV, the same bytes on every download;',
+            'the JSON file\'s SHA-256 is the version\'s contentHash (`sha256sum` checks a file an authority received).',
+          ].join('\n'),
+        },
         { name: 'Service', description: 'Health and readiness' },
       ],
     },

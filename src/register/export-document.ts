@@ -61,7 +61,20 @@ export function exportDocumentSchema(): JsonSchema {
       formatVersion: { type: 'integer', enum: [EXPORT_FORMAT_VERSION] },
       generatedAt: { type: 'string', format: 'date-time' },
       workspace: { type: 'string', description: 'The workspace exported' },
-      record: { type: 'string', enum: ['controller', 'processor'], description: 'controller: the Art. 30(1) record; processor: the Art. 30(2) record' },
+      record: { type: 'string', enum: ['controller', 'processor', 'all'], description: 'controller: the Art. 30(1) record; processor: the Art. 30(2) record; all: both, as a register version freezes them' },
+      registerVersion: {
+        type: 'object',
+        description: 'Only in the document of a register version: which version it is, frozen when it was proposed',
+        properties: {
+          number: { type: 'integer', minimum: 1 },
+          proposedBy: { type: 'string' },
+          proposedAt: { type: 'string', format: 'date-time' },
+          note: { type: ['string', 'null'] },
+          historyHead: { type: ['string', 'null'], description: 'The history chain\'s head at freezing' },
+        },
+        required: ['number', 'proposedBy', 'proposedAt', 'note', 'historyHead'],
+        additionalProperties: false,
+      },
       filters: {
         type: 'object',
         description: 'The filters the export was made with; null where not used',

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { EntityManager } from 'typeorm'
-import { HistoryEntry } from '../../entities'
+import { HistoryEntry, RegisterVersion } from '../../entities'
 import { createDataSource } from '../db/data-source'
 import { Database } from '../db/database'
 import { RecordType, RESOURCE_OF } from './model'
@@ -9,13 +10,140 @@ type Row = Record<string, any>
 
 export type Operation = 'create' | 'update' | 'delete'
 
+// --- the hash chain ----------------------------------------------------------------------------
+
+/** What an entry's hash covers: everything it says, in the form it is stored (state as its JSON text). */
+export interface ChainedContent {
+  recordType: string
+  recordId: string
+  version: number
+  operation: string
+  actor: string
+  at: string
+  state: string
+}
+
+/**
+ * SHA-256 (hex) over the previous entry's hash ('' for a workspace's first entry) and the entry's
+ * content, as one JSON array in a fixed order. Neither seq nor workspace is covered: an entry's
+ * place is fixed by the previous hash, and a workspace's chain can be copied into another.
+ */
+export function entryHash(previous: string | null, e: ChainedContent): string {
+  const content = [previous ?? '', e.recordType, e.recordId, e.version, e.operation, e.actor, e.at, e.state]
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex')
+}
+
+/** Any fixed number, beside the migration lock: the class of the per-workspace chain locks. */
+const CHAIN_LOCK_CLASS = 3030_2017
+
+/**
+ * Makes this transaction the only one that may append to the workspace's history until it ends,
+ * so that the chain stays one chain when several instances write at once. PostgreSQL: a
+ * transaction-level advisory lock per workspace, taken by the write path before it locks any row
+ * (so writers never wait for each other in a cycle). SQLite: every write transaction already
+ * holds the database's write lock (BEGIN IMMEDIATE), across processes too.
+ */
+export async function holdHistoryChain(m: EntityManager, ws: string): Promise<void> {
+  if (m.connection.driver.options.type !== 'postgres') return
+  await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHAIN_LOCK_CLASS, ws])
+}
+
+/** The workspace's latest entry: its seq and hash (the chain's head), or null before the first change. */
+export async function historyHead(m: EntityManager, ws: string): Promise<{ seq: number; hash: string | null } | null> {
+  const row = await m.getRepository(HistoryEntry).createQueryBuilder('h').select(['h.seq', 'h.hash'])
+    .where('h.workspaceId = :ws', { ws }).orderBy('h.seq', 'DESC').limit(1).getOne()
+  return row ? { seq: row.seq, hash: row.hash } : null
+}
+
+/** History rows to insert, in order, each with its hash linked to the one before, starting at the current head. */
+export async function chainEntries<T extends ChainedContent>(m: EntityManager, ws: string, rows: T[]): Promise<(T & { hash: string })[]> {
+  if (!rows.length) return []
+  await holdHistoryChain(m, ws)
+  let previous = (await historyHead(m, ws))?.hash ?? null
+  return rows.map((r) => {
+    previous = entryHash(previous, r)
+    return { ...r, hash: previous }
+  })
+}
+
 /** Appends one entry: who, when, which record and version, and its state (before it, for a delete). */
 export async function appendHistory(m: EntityManager, who: Principal, type: RecordType, view: Row, operation: Operation, at: string): Promise<void> {
-  await m.createQueryBuilder().insert().into(HistoryEntry).values({
+  const [entry] = await chainEntries(m, who.ws, [{
     workspaceId: who.ws, recordType: type, recordId: view.id, version: view.version, operation, actor: who.sub, at,
     state: JSON.stringify(view),
-  }).execute()
+  }])
+  await m.createQueryBuilder().insert().into(HistoryEntry).values(entry).execute()
 }
+
+export interface BrokenEntry {
+  seq: number
+  recordType: string
+  recordId: string
+  version: number
+  at: string
+  reason: string
+}
+
+export interface ChainVerification {
+  valid: boolean
+  /** Entries checked: the workspace's whole history. */
+  entries: number
+  /** The latest entry's hash: what a version records as its historyHead. */
+  head: string | null
+  /** The first entry whose hash does not follow from the one before and its own content. */
+  firstBroken: BrokenEntry | null
+  /** Register versions whose historyHead is no longer in the chain: entries up to it were removed. */
+  versionsWithoutHead: number[]
+}
+
+const VERIFY_PAGE = 1000
+
+/**
+ * Recomputes the workspace's chain from its first entry (on one snapshot where the database has
+ * one). An entry changed, removed or inserted breaks the chain at it or at the entry after it;
+ * entries after a break are checked against their own predecessors, so only the first is named.
+ * The latest entries removed leave no break behind them, but a version frozen after them still
+ * records its historyHead, which is then missing from the chain.
+ */
+export async function verifyHistory(db: Database, ws: string): Promise<ChainVerification> {
+  const series = await db.snapshot()
+  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [] }
+  try {
+    const heads = new Map<string, number[]>()
+    for (const v of await series.read((m) => m.getRepository(RegisterVersion).find({ where: { workspaceId: ws }, select: { number: true, historyHead: true }, order: { number: 'ASC' } }))) {
+      if (v.historyHead) heads.set(v.historyHead, [...(heads.get(v.historyHead) ?? []), v.number])
+    }
+    let after = 0
+    let previous: string | null = null
+    for (;;) {
+      const rows = await series.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h')
+        .where('h.workspaceId = :ws AND h.seq > :after', { ws, after }).orderBy('h.seq', 'ASC').limit(VERIFY_PAGE).getMany())
+      for (const h of rows) {
+        const expected = entryHash(previous, h)
+        if (h.hash !== expected && result.valid) {
+          result.valid = false
+          result.firstBroken = {
+            seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at,
+            reason: h.hash === null ? 'the entry has no hash' : 'the hash does not match the previous entry\'s hash and this entry\'s content',
+          }
+        }
+        if (h.hash) heads.delete(h.hash)
+        previous = h.hash
+        result.entries++
+      }
+      if (rows.length < VERIFY_PAGE) break
+      after = rows[rows.length - 1].seq
+    }
+    result.head = previous
+    result.versionsWithoutHead = [...heads.values()].flat().sort((a, b) => a - b)
+    if (result.versionsWithoutHead.length) result.valid = false
+  } finally {
+    await series.close()
+  }
+  return result
+}
+
+// --- reading history ---------------------------------------------------------------------------
 
 export interface HistoryQuery {
   recordType?: RecordType
@@ -37,11 +165,12 @@ export interface HistoryItem {
   actor: string
   at: string
   state: Row
+  hash: string | null
 }
 
 const item = (h: HistoryEntry): HistoryItem => ({
   seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at,
-  state: JSON.parse(h.state),
+  state: JSON.parse(h.state), hash: h.hash,
 })
 
 /** History entries of a workspace, oldest first, filtered by record, actor, operation and time (inclusive). */
@@ -81,6 +210,14 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
  */
 export async function registerAsOf(db: Database, ws: string, at: string): Promise<Database> {
   const states = await db.read((m) => statesAt(m, ws, at))
+  return scratchRegister(ws, [...states.values()].filter((s) => s.operation !== 'delete'))
+}
+
+/**
+ * A throwaway in-memory SQLite register holding exactly the given records (each as a client
+ * reads it), on which every read and export works unchanged. The caller closes it.
+ */
+export async function scratchRegister(ws: string, records: Iterable<{ recordType: string; state: Row }>): Promise<Database> {
   const scratch = createDataSource({ databaseUrl: 'sqlite::memory:' })
   await scratch.initialize()
   try {
@@ -88,8 +225,7 @@ export async function registerAsOf(db: Database, ws: string, at: string): Promis
     // rows go in kind by kind; references between them are whole again once all are in
     await scratch.query('PRAGMA foreign_keys = OFF')
     const m = scratch.manager
-    for (const { recordType, state, operation } of states.values()) {
-      if (operation === 'delete') continue
+    for (const { recordType, state } of records) {
       const def = RESOURCE_OF[recordType as RecordType]
       const write = def.toWrite(state)
       await m.createQueryBuilder().insert().into(def.entity).values({

@@ -7,7 +7,7 @@ import { BUILT_IN_LEGAL_BASES, catalogueId } from './catalogue'
 import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom, legalBases, processingActivities } from './model'
 import { ReviewWrite } from '../dto/register'
 import { assembleViews, BoundedCache, ChildRows, findIn, findRow, getView, isPlainColumn, leanRowsIn, selectOf, toViews } from './reads'
-import { appendHistory, Operation } from './history'
+import { appendHistory, chainEntries, holdHistoryChain, Operation } from './history'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { HistoryEntry, LegalBasis } from '../../entities'
 
@@ -97,6 +97,7 @@ async function mustFind(m: EntityManager, ws: string, def: ResourceDef, id: stri
  */
 export async function store(m: EntityManager, who: Principal, def: ResourceDef, id: string, dto: Row, existing: Row | null, extra: Row = {}): Promise<Row> {
   const ws = who.ws
+  await holdHistoryChain(m, ws)
   if (existing && def.guardReplace) {
     const refused = def.guardReplace(existing, dto)
     if (refused.length) throw new AppError(409, 'built_in_entry', refused[0].message, refused)
@@ -193,6 +194,7 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
     return out
   }
   const ws = who.ws
+  await holdHistoryChain(m, ws)
   const ok: number[] = []
   const uses = items.map((item) => def.refUses(item.dto))
   const missing = await missingReferences(m, ws, uses.flat())
@@ -255,11 +257,11 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
     for (const view of await assembleViews(m, ws, def, storedRows.slice(i, i + 500), childrenByOwner)) views.set(view.id, view)
   }
   // the history entries, as appendHistory writes them, in multi-row INSERTs
-  await insertRows(m, HistoryEntry, stored.map((i) => {
+  await insertRows(m, HistoryEntry, await chainEntries(m, ws, stored.map((i) => {
     const view = views.get(items[i].id)!
     const operation: Operation = items[i].existing ? 'update' : 'create'
     return { workspaceId: ws, recordType: def.type, recordId: view.id, version: view.version, operation, actor: who.sub, at, state: JSON.stringify(view) }
-  }))
+  })))
   for (const i of stored) out[i] = views.get(items[i].id)!
   return out
 }
@@ -320,6 +322,7 @@ export async function referencesTo(m: EntityManager, ws: string, type: RecordTyp
 /** Deletes a record that nothing refers to; its own lists go with it, nothing else does. */
 export async function deleteRecord(db: Database, who: Principal, def: ResourceDef, id: string, expectedVersion?: number): Promise<void> {
   await db.write(async (m) => {
+    await holdHistoryChain(m, who.ws)
     const existing = await mustFind(m, who.ws, def, id, expectedVersion)
     const refused = def.guardDelete?.(existing)
     if (refused) throw new AppError(409, 'built_in_entry', refused)
@@ -342,6 +345,7 @@ export async function ensureCatalogue(db: Database, ws: string): Promise<void> {
     const present = new Set((await m.getRepository(LegalBasis).find({ where: { workspaceId: ws, code: In(BUILT_IN_LEGAL_BASES.map((b) => b.code)) }, select: { code: true } })).map((r) => r.code))
     const missing = BUILT_IN_LEGAL_BASES.filter((b) => !present.has(b.code))
     if (!missing.length) return
+    await holdHistoryChain(m, ws)
     const at = now()
     await m.createQueryBuilder().insert().into(legalBases.entity).orIgnore()
       .values(missing.map((b) => ({ ...b, workspaceId: ws, id: catalogueId(b.code), createdAt: at, updatedAt: at, version: 1, builtIn: true })))

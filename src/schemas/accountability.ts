@@ -10,8 +10,117 @@ export const RECORD_TYPES = [
   'security-measure', 'processing-activity',
 ]
 
+const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+const HEAD = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
+
+const versionExample = {
+  number: 3, status: 'approved', note: 'Årlig genomgång 2026', proposedBy: 'alice', proposedAt: '2026-11-30T09:12:03.441Z',
+  approvedBy: 'bertil', approvedAt: '2026-12-01T14:02:51.007Z', approvalNote: 'Fastställd av styrelsen 2026-12-01, § 12',
+  rejectedBy: null, rejectedAt: null, rejectionReason: null, supersededAt: null, supersededBy: null,
+  contentHash: HASH, historyHead: HEAD,
+  counts: { controllerActivities: 14, processorActivities: 2, processingActivities: 16, controllers: 3, processors: 5, purposes: 11, legalBases: 7, dataSubjectCategories: 6, dataCategories: 12, recipients: 4, retentionRules: 6, securityMeasures: 5 },
+  findings: { total: 4, bySeverity: { high: 1, medium: 2, low: 1 }, byRule: { 'processor-without-dpa': 1, 'retention-missing': 2, 'review-overdue': 1 } },
+}
+
+/** Shapes of the register versions and of the history chain's verification. */
+function versionSchemas(): JsonSchema[] {
+  const nullableAt = (description: string): JsonSchema => ({ type: ['string', 'null'], format: 'date-time', description })
+  return [
+    {
+      $id: 'RegisterVersion',
+      type: 'object',
+      description: 'An established version of the register: frozen when proposed, then approved by another admin (four eyes) or rejected',
+      properties: {
+        number: { type: 'integer', minimum: 1, description: '1, 2, 3 … per workspace' },
+        status: { type: 'string', enum: ['proposed', 'approved', 'rejected', 'superseded'], description: 'proposed → approved → superseded (by the next approval), or proposed → rejected' },
+        note: nullableString('The proposer\'s note'),
+        proposedBy: { type: 'string', description: 'Who proposed it (the token\'s subject)' },
+        proposedAt: { type: 'string', format: 'date-time', description: 'When the register was frozen' },
+        approvedBy: nullableString('The admin who approved it'),
+        approvedAt: nullableAt('When it was approved'),
+        approvalNote: nullableString('The approver\'s note'),
+        rejectedBy: nullableString('The admin who rejected it'),
+        rejectedAt: nullableAt('When it was rejected'),
+        rejectionReason: nullableString('Why it was rejected'),
+        supersededAt: nullableAt('When a later approval superseded it'),
+        supersededBy: { type: ['integer', 'null'], description: 'The version whose approval superseded it' },
+        contentHash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the version\'s JSON export: `sha256sum` of the downloaded file gives the same' },
+        historyHead: { type: ['string', 'null'], description: 'The history chain\'s head (hash of the latest entry) when the register was frozen' },
+        counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Records per kind; controllerActivities are the Art. 30(1) record, processorActivities the Art. 30(2) record' },
+        findings: {
+          type: 'object',
+          description: 'The open findings (GET /api/v1/register/findings) when the register was frozen',
+          properties: {
+            total: { type: 'integer' },
+            bySeverity: { type: 'object', additionalProperties: { type: 'integer' } },
+            byRule: { type: 'object', additionalProperties: { type: 'integer' } },
+          },
+          required: ['total', 'bySeverity', 'byRule'],
+          additionalProperties: false,
+        },
+      },
+      required: ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy', 'contentHash', 'historyHead', 'counts', 'findings'],
+      additionalProperties: false,
+      examples: [versionExample],
+    },
+    {
+      $id: 'RegisterVersionList',
+      type: 'object',
+      properties: { items: { type: 'array', items: ref('RegisterVersion') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
+      required: ['items', 'total', 'limit', 'offset'],
+      additionalProperties: false,
+    },
+    {
+      $id: 'VersionChanges',
+      type: 'object',
+      description: 'Processing activities added, changed and removed from version `against` to version `version`, as /register/changes shows them',
+      properties: {
+        version: { type: 'integer' },
+        against: { type: 'integer' },
+        since: { type: 'string', format: 'date-time', description: 'When `against` was frozen' },
+        until: { type: 'string', format: 'date-time', description: 'When `version` was frozen' },
+        added: { type: 'array', items: ref('ActivityChange') },
+        changed: { type: 'array', items: ref('ActivityChange') },
+        removed: { type: 'array', items: ref('ActivityChange') },
+      },
+      required: ['version', 'against', 'since', 'until', 'added', 'changed', 'removed'],
+      additionalProperties: false,
+    },
+    {
+      $id: 'HistoryVerification',
+      type: 'object',
+      description: 'The history chain recomputed from the first entry',
+      properties: {
+        valid: { type: 'boolean', description: 'Every entry\'s hash follows from the previous hash and its own content' },
+        entries: { type: 'integer', description: 'Entries checked: the workspace\'s whole history' },
+        head: { type: ['string', 'null'], description: 'The latest entry\'s hash (what a version records as historyHead)' },
+        firstBroken: {
+          description: 'Where the chain breaks: the first entry changed, or the entry after one removed or inserted; null when valid',
+          anyOf: [{
+            type: 'object',
+            properties: {
+              seq: { type: 'integer' }, recordType: { type: 'string' }, recordId: { type: 'string' }, version: { type: 'integer' },
+              at: { type: 'string', format: 'date-time' }, reason: { type: 'string' },
+            },
+            required: ['seq', 'recordType', 'recordId', 'version', 'at', 'reason'],
+            additionalProperties: false,
+          }, { type: 'null' }],
+        },
+        versionsWithoutHead: {
+          type: 'array', items: { type: 'integer' },
+          description: 'Register versions whose historyHead is no longer in the chain: the entries up to it were removed (which leaves no break behind)',
+        },
+      },
+      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead'],
+      additionalProperties: false,
+      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [] }],
+    },
+  ]
+}
+
 export function accountabilitySchemas(): JsonSchema[] {
   return [
+    ...versionSchemas(),
     {
       $id: 'HistoryEntry',
       type: 'object',
@@ -25,8 +134,9 @@ export function accountabilitySchemas(): JsonSchema[] {
         actor: { type: 'string', description: 'The token\'s subject; `system` for changes the service makes itself' },
         at: { type: 'string', format: 'date-time' },
         state: { type: 'object', additionalProperties: true, description: 'The record as a client reads it' },
+        hash: { type: ['string', 'null'], description: 'SHA-256 (hex) over the previous entry\'s hash and this entry\'s content: the workspace\'s history is one hash chain (GET /api/v1/history/verify)' },
       },
-      required: ['seq', 'recordType', 'recordId', 'version', 'operation', 'actor', 'at', 'state'],
+      required: ['seq', 'recordType', 'recordId', 'version', 'operation', 'actor', 'at', 'state', 'hash'],
       additionalProperties: false,
     },
     {

@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { EntityManager } from 'typeorm'
+import { Database, ReadSeries } from '../db/database'
+import { validateBody } from '../dto/validate'
+import { VersionApproval, VersionProposal, VersionRejection } from '../dto/register'
+import { AppError, Conflict, Forbidden, ValidationFailed } from '../errors'
+import { HistoryEntry, RegisterVersion } from '../../entities'
+import { checkExportQuery, exportFileName, exportRegister, ExportQuery, RegisterExport } from './export'
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from './export-document'
+import { registerFindings } from './findings'
+import { ActivityChanges, differences, historyHead, holdHistoryChain, scratchRegister } from './history'
+import type { Principal } from './writes'
+
+type Row = Record<string, any>
+
+/**
+ * Established versions of a workspace's register (fastställd registerförteckning). Proposing
+ * freezes the whole register (Art. 30(1) and 30(2) records) as one JSON export document, kept
+ * byte for byte; an admin other than the proposer approves it (four eyes) or rejects it, and an
+ * approval supersedes the version approved before. Every export of a version is made from the
+ * frozen document, so it is the same on every download whatever happens to the register since.
+ */
+
+export type VersionStatus = 'proposed' | 'approved' | 'rejected' | 'superseded'
+
+export class VersionNotFound extends AppError {
+  constructor(which: number | 'approved') {
+    super(404, 'not_found', which === 'approved' ? 'No version of the register has been approved yet' : `No register version ${which}`)
+  }
+}
+
+export interface VersionCounts {
+  /** Art. 30(1) record: activities with the role controller. */
+  controllerActivities: number
+  /** Art. 30(2) record: activities with the role processor. */
+  processorActivities: number
+  [section: string]: number
+}
+
+export interface VersionFindings {
+  total: number
+  bySeverity: Record<string, number>
+  byRule: Record<string, number>
+}
+
+export interface VersionView {
+  number: number
+  status: VersionStatus
+  note: string | null
+  proposedBy: string
+  proposedAt: string
+  approvedBy: string | null
+  approvedAt: string | null
+  approvalNote: string | null
+  rejectedBy: string | null
+  rejectedAt: string | null
+  rejectionReason: string | null
+  supersededAt: string | null
+  supersededBy: number | null
+  contentHash: string
+  historyHead: string | null
+  counts: VersionCounts
+  findings: VersionFindings
+}
+
+const view = (v: RegisterVersion): VersionView => ({
+  number: v.number, status: v.status as VersionStatus, note: v.note, proposedBy: v.proposedBy, proposedAt: v.proposedAt,
+  approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote,
+  rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt, rejectionReason: v.rejectionReason,
+  supersededAt: v.supersededAt, supersededBy: v.supersededBy,
+  contentHash: v.contentHash, historyHead: v.historyHead, counts: JSON.parse(v.counts), findings: JSON.parse(v.findings),
+})
+
+export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
+
+/**
+ * The register services, reading inside the caller's transaction: so that the frozen document,
+ * its findings and the history head are one consistent moment. The write transaction holds the
+ * workspace's history chain (PostgreSQL) or the database's write lock (SQLite), so no change to
+ * the workspace can commit in between.
+ */
+function within(m: EntityManager, dialect: Database['dialect']): Database {
+  const series: ReadSeries = { read: (fn) => fn(m), close: async () => undefined }
+  const bound = { dialect, dataSource: m.connection, read: series.read, snapshot: async () => series, write: series.read }
+  return bound as unknown as Database
+}
+
+async function text(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+const byId = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/**
+ * The whole register as one export document (`record: "all"`): the Art. 30(1) and the Art. 30(2)
+ * exports taken on the same transaction, their activities and records merged by id, written in
+ * the export's own layout (one record a line). The import takes it back like any export.
+ */
+async function frozenDocument(register: Database, ws: string, at: Date, version: Row): Promise<{ document: string; counts: VersionCounts }> {
+  const parts: Row[] = []
+  for (const record of ['controller', 'processor'] as const) {
+    const q: ExportQuery = { format: 'json', record, lang: 'en', delimiter: 'comma' }
+    parts.push(JSON.parse(await text(exportRegister(register, ws, q, at).stream)))
+  }
+  const lists = SECTIONS.map((s) => {
+    const byKey = new Map<string, Row>()
+    for (const part of parts) for (const r of part[s.key] as Row[]) byKey.set(r.id, r)
+    return [s.key, [...byKey.values()].sort(byId)] as const
+  })
+  const head = {
+    format: EXPORT_FORMAT, formatVersion: EXPORT_FORMAT_VERSION, generatedAt: at.toISOString(), workspace: ws, record: 'all',
+    filters: { controllerId: null, status: null, asOf: null }, registerVersion: version,
+  }
+  // the activities first, as in every export
+  const ordered = [...lists.filter(([k]) => k === 'processingActivities'), ...lists.filter(([k]) => k !== 'processingActivities')]
+  let document = JSON.stringify(head).slice(0, -1)
+  for (const [key, records] of ordered) {
+    document += `,\n${JSON.stringify(key)}:[` + (records.length ? '\n' + records.map((r) => JSON.stringify(r)).join(',\n') : '') + '\n]'
+  }
+  document += '}\n'
+  const activities = lists.find(([k]) => k === 'processingActivities')![1]
+  const counts: VersionCounts = {
+    controllerActivities: activities.filter((a) => a.role === 'controller').length,
+    processorActivities: activities.filter((a) => a.role === 'processor').length,
+    ...Object.fromEntries(lists.map(([k, records]) => [k, records.length])),
+  }
+  return { document, counts }
+}
+
+const versions = (m: EntityManager) => m.getRepository(RegisterVersion)
+
+/** Freezes the register as it is now as the workspace's next version, proposed by the caller. */
+export async function proposeVersion(db: Database, who: Principal, body: unknown): Promise<VersionView> {
+  const input = validateBody(VersionProposal, body ?? {})
+  const ws = who.ws
+  return db.write(async (m) => {
+    await holdHistoryChain(m, ws)
+    const last = await versions(m).createQueryBuilder('v').select('MAX(v.number)', 'n').where('v.workspaceId = :ws', { ws }).getRawOne()
+    const number = Number(last?.n ?? 0) + 1
+    const at = new Date()
+    const head = (await historyHead(m, ws))?.hash ?? null
+    const note = input.note ?? null
+    const register = within(m, db.dialect)
+    const { document, counts } = await frozenDocument(register, ws, at, { number, proposedBy: who.sub, proposedAt: at.toISOString(), note, historyHead: head })
+    const found = await registerFindings(register, ws, {}, at)
+    const byRule: Record<string, number> = {}
+    for (const f of found.items) byRule[f.rule] = (byRule[f.rule] ?? 0) + 1
+    const findings: VersionFindings = { total: found.total, bySeverity: found.counts, byRule: Object.fromEntries(Object.entries(byRule).sort()) }
+    const row: RegisterVersion = {
+      workspaceId: ws, number, status: 'proposed', note, proposedBy: who.sub, proposedAt: at.toISOString(),
+      approvedBy: null, approvedAt: null, approvalNote: null, rejectedBy: null, rejectedAt: null, rejectionReason: null,
+      supersededAt: null, supersededBy: null, contentHash: sha256(document), historyHead: head,
+      counts: JSON.stringify(counts), findings: JSON.stringify(findings), document,
+    }
+    await m.createQueryBuilder().insert().into(RegisterVersion).values(row).execute()
+    return view(row)
+  })
+}
+
+async function mustFindVersion(m: EntityManager, ws: string, which: number | 'approved'): Promise<RegisterVersion> {
+  const found = await versions(m).findOne({ where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which } })
+  if (!found) throw new VersionNotFound(which)
+  return found
+}
+
+function mustBeProposed(v: RegisterVersion, action: string): void {
+  if (v.status !== 'proposed') throw new Conflict('version_not_proposed', `Version ${v.number} is ${v.status}: only a proposed version can be ${action}`)
+}
+
+/**
+ * Approves a proposed version (admin; with four eyes, not its proposer). The version approved
+ * before it becomes superseded, so there is at most one approved version at a time.
+ */
+export async function approveVersion(db: Database, who: Principal, number: number, body: unknown, fourEyes: boolean): Promise<VersionView> {
+  const input = validateBody(VersionApproval, body ?? {})
+  return db.write(async (m) => {
+    await holdHistoryChain(m, who.ws)
+    const v = await mustFindVersion(m, who.ws, number)
+    mustBeProposed(v, 'approved')
+    if (fourEyes && v.proposedBy === who.sub) {
+      throw new Forbidden(`Version ${number} was proposed by ${who.sub}: another admin must approve it (four eyes)`)
+    }
+    const at = new Date().toISOString()
+    await versions(m).createQueryBuilder().update().set({ status: 'superseded', supersededAt: at, supersededBy: number })
+      .where('workspaceId = :ws AND status = :approved', { ws: who.ws, approved: 'approved' }).execute()
+    await versions(m).createQueryBuilder().update().set({ status: 'approved', approvedBy: who.sub, approvedAt: at, approvalNote: input.note ?? null })
+      .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
+    return view(await mustFindVersion(m, who.ws, number))
+  })
+}
+
+/** Rejects a proposed version (admin), with the reason. */
+export async function rejectVersion(db: Database, who: Principal, number: number, body: unknown): Promise<VersionView> {
+  const input = validateBody(VersionRejection, body)
+  return db.write(async (m) => {
+    await holdHistoryChain(m, who.ws)
+    const v = await mustFindVersion(m, who.ws, number)
+    mustBeProposed(v, 'rejected')
+    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: new Date().toISOString(), rejectionReason: input.reason })
+      .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
+    return view(await mustFindVersion(m, who.ws, number))
+  })
+}
+
+/** The workspace's versions, newest first. */
+export async function listVersions(db: Database, ws: string, q: { status?: VersionStatus; limit: number; offset: number }): Promise<{ items: VersionView[]; total: number; limit: number; offset: number }> {
+  return db.read(async (m) => {
+    const [rows, total] = await versions(m).findAndCount({
+      where: { workspaceId: ws, ...(q.status ? { status: q.status } : {}) }, order: { number: 'DESC' }, skip: q.offset, take: q.limit,
+    })
+    return { items: rows.map(view), total, limit: q.limit, offset: q.offset }
+  })
+}
+
+export async function getVersion(db: Database, ws: string, which: number | 'approved'): Promise<VersionView> {
+  return view(await db.read((m) => mustFindVersion(m, ws, which)))
+}
+
+/** A version with its frozen document. */
+async function frozen(db: Database, ws: string, which: number | 'approved'): Promise<{ version: RegisterVersion; document: string }> {
+  return db.read(async (m) => {
+    const version = await mustFindVersion(m, ws, which)
+    const row = await versions(m).createQueryBuilder('v').addSelect('v.document')
+      .where('v.workspaceId = :ws AND v.number = :number', { ws, number: version.number }).getOne()
+    return { version, document: row!.document }
+  })
+}
+
+/** A register holding exactly what the frozen document holds, for exports other than the document itself. */
+async function scratchOf(ws: string, document: string): Promise<Database> {
+  const doc = JSON.parse(document) as Row
+  const records: { recordType: string; state: Row }[] = []
+  for (const section of SECTIONS) for (const state of doc[section.key] as Row[]) records.push({ recordType: section.def.type, state })
+  return scratchRegister(ws, records)
+}
+
+const versionFileName = (q: ExportQuery, v: RegisterVersion): string =>
+  exportFileName(q, new Date(v.proposedAt)).replace(/-(\d{4}-\d{2}-\d{2})\.(\w+)$/, `-version-${v.number}-$1.$2`)
+
+/**
+ * An export of a version. JSON: the frozen document itself, byte for byte (SHA-256 = contentHash);
+ * it is the whole register, so record, controllerId and status do not apply to it. CSV: made from
+ * the frozen document in a scratch register, with every option of the export; the same bytes on
+ * every download.
+ */
+export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }): Promise<RegisterExport & { version: RegisterVersion }> {
+  if (q.format === 'json') {
+    const misplaced = [q.recordGiven && 'record', q.controllerId && 'controllerId', q.status && 'status'].filter(Boolean) as string[]
+    if (misplaced.length) {
+      throw new ValidationFailed(misplaced.map((field) => ({ field: `query.${field}`, message: `the JSON of a version is its frozen document of the whole register; ${field} applies to format=csv` })))
+    }
+  }
+  const { version, document } = await frozen(db, ws, which)
+  if (q.format === 'json') {
+    return { version, stream: Readable.from([Buffer.from(document, 'utf8')]), contentType: 'application/json; charset=utf-8', fileName: versionFileName(q, version) }
+  }
+  const scratch = await scratchOf(ws, document)
+  try {
+    await checkExportQuery(scratch, ws, q)
+  } catch (err) {
+    await scratch.dataSource.destroy()
+    throw err
+  }
+  const file = exportRegister(scratch, ws, q, new Date(version.proposedAt))
+  file.stream.once('close', () => { void scratch.dataSource.destroy() })
+  return { ...file, version, fileName: versionFileName(q, version) }
+}
+
+export interface VersionChanges extends ActivityChanges {
+  /** The version compared. */
+  version: number
+  /** The version it is compared against (the earlier state). */
+  against: number
+}
+
+/**
+ * Processing activities added, changed (field by field) and removed from version `against` to
+ * version `number`, in the shape of /register/changes: `at` and `actor` are the last change
+ * (from history) to the activity as the later version shows it, or for a removed one, as the
+ * earlier version showed it.
+ */
+export async function versionChanges(db: Database, ws: string, number: number, against: number): Promise<VersionChanges> {
+  const [to, from] = [await frozen(db, ws, number), await frozen(db, ws, against)]
+  const activities = (document: string): Map<string, Row> => new Map((JSON.parse(document).processingActivities as Row[]).map((a) => [a.id, a]))
+  const [before, after] = [activities(from.document), activities(to.document)]
+  const shown: Row[] = []
+  const result: VersionChanges = { version: number, against, since: from.version.proposedAt, until: to.version.proposedAt, added: [], changed: [], removed: [] }
+  const kinds: [Row, 'added' | 'changed' | 'removed', Row[] | undefined][] = []
+  for (const [id, now] of after) {
+    const then = before.get(id)
+    if (!then) kinds.push([now, 'added', undefined])
+    else {
+      const fields = differences(then, now)
+      if (fields.length) kinds.push([now, 'changed', fields as unknown as Row[]])
+    }
+  }
+  for (const [id, then] of before) if (!after.has(id)) kinds.push([then, 'removed', undefined])
+  for (const [state] of kinds) shown.push(state)
+  const actors = await lastEditors(db, ws, shown)
+  for (const [state, kind, fields] of kinds) {
+    const who = { id: state.id, name: state.name, at: state.updatedAt, actor: actors.get(`${state.id}:${state.version}`) ?? 'unknown' }
+    if (kind === 'changed') result.changed.push({ ...who, fields: fields as any })
+    else result[kind].push(who)
+  }
+  return result
+}
+
+/** Who wrote each given version of an activity, from history: `id:version` → actor. */
+async function lastEditors(db: Database, ws: string, states: Row[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  const ids = [...new Set(states.map((s) => s.id))]
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h').select(['h.recordId', 'h.version', 'h.actor', 'h.operation'])
+      .where('h.workspaceId = :ws AND h.recordType = :type AND h.recordId IN (:...ids)', { ws, type: SECTION_OF_TYPE['processing-activity'].def.type, ids: ids.slice(i, i + 500) })
+      .orderBy('h.seq', 'ASC').getMany())
+    for (const h of rows) if (h.operation !== 'delete') out.set(`${h.recordId}:${h.version}`, h.actor)
+  }
+  return out
+}
