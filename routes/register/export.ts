@@ -13,9 +13,7 @@ const querystring = {
   additionalProperties: false,
   properties: {
     format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets; xlsx: an Excel workbook with both records, the controllers and the open findings' },
-    record: { type: 'string', enum: ['controller', 'processor'], default: 'controller', description: 'controller: the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller). An xlsx workbook holds both' },
-    format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: 'json: the versioned export document (import takes it back); csv: one row per processing activity, for people and spreadsheets' },
-    record: { type: 'string', enum: ['controller', 'processor'], description: 'controller (the default): the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller)' },
+    record: { type: 'string', enum: ['controller', 'processor'], description: 'controller (the default): the Art. 30(1) record (activities with role controller); processor: the Art. 30(2) record (role processor, one CSV row per client controller). An xlsx workbook holds both' },
     controllerId: { type: 'string', format: 'uuid', description: 'Only this controller\'s record; default: every controller in the workspace' },
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
