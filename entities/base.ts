@@ -21,6 +21,14 @@ export abstract class RegisterRecord {
 
   @Column({ type: 'integer' })
   version!: number
+
+  /**
+   * What GET answers for the record, as the bytes it sends: written with every change of the
+   * record and of the records its view shows (src/register/stored-views.ts). Not loaded by
+   * default: only reads that answer with it ask for it.
+   */
+  @Column({ type: 'text', nullable: true, select: false })
+  resolvedView!: string | null
 }
 
 /** A row of an activity's (or processor's) ordered list: owned by its parent, keyed by position. */

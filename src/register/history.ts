@@ -3,6 +3,7 @@ import { HistoryEntry } from '../../entities'
 import { createDataSource } from '../db/data-source'
 import { Database } from '../db/database'
 import { RecordType, RESOURCE_OF } from './model'
+import { rebuildAllViews } from './stored-views'
 import type { Principal } from './writes'
 
 type Row = Record<string, any>
@@ -102,6 +103,7 @@ export async function registerAsOf(db: Database, ws: string, at: string): Promis
       }
     }
     await scratch.query('PRAGMA foreign_keys = ON')
+    await rebuildAllViews(m, ws)
   } catch (err) {
     await scratch.destroy()
     throw err
