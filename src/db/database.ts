@@ -7,43 +7,70 @@ export interface ReadSeries {
   close(): Promise<void>
 }
 
-/** Read-only connections kept open between reads; more are opened while they are all busy. */
-const IDLE_READERS = 4
+/** Read-only connections for reads that hold a transaction; more wait for one to be free. */
+const READERS = 4
 
 /**
- * Read-only connections to a SQLite file in WAL mode. Each read holds one connection for itself
- * (its transaction is its snapshot), so reads neither wait for the write connection nor see each
- * other's transactions. better-sqlite3 gives one connection per DataSource, hence a DataSource each.
+ * Read-only connections to a SQLite file in WAL mode (better-sqlite3 gives one connection per
+ * DataSource, hence a DataSource each). One statement on its own needs no transaction: those
+ * share one connection (better-sqlite3 runs each statement whole). A read of several statements
+ * holds a connection for its transaction (its snapshot): READERS of them, taken in turn. A long
+ * series (an export downloaded slowly) gets a connection of its own, so it holds up no one.
  */
 class SqliteReaders {
   private readonly idle: DataSource[] = []
+  private readonly waiting: ((reader: DataSource) => void)[] = []
   private readonly open = new Set<DataSource>()
+  private pooled = 0
+  private shared: Promise<DataSource> | null = null
   private closed = false
 
   constructor(private readonly writer: DataSource) {}
 
-  async acquire(): Promise<DataSource> {
+  private async connect(): Promise<DataSource> {
     if (this.closed) throw new Error('the database is closed')
-    const idle = this.idle.pop()
-    if (idle) return idle
     const reader = new DataSource({ ...this.writer.options, readonly: true, enableWAL: false, migrations: [], synchronize: false } as never)
     await reader.initialize()
     this.open.add(reader)
     return reader
   }
 
-  async release(reader: DataSource): Promise<void> {
-    if (!this.closed && this.idle.length < IDLE_READERS) {
-      this.idle.push(reader)
-      return
+  /** The connection for single statements. */
+  statements(): Promise<DataSource> {
+    this.shared ??= this.connect()
+    return this.shared
+  }
+
+  /** A connection for a transaction: a free one, a new one while fewer than READERS, or the next released. */
+  async acquire(): Promise<DataSource> {
+    const idle = this.idle.pop()
+    if (idle) return idle
+    if (this.pooled < READERS) {
+      this.pooled++
+      try {
+        return await this.connect()
+      } catch (err) {
+        this.pooled--
+        throw err
+      }
     }
-    this.open.delete(reader)
-    await reader.destroy()
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  release(reader: DataSource): void {
+    const next = this.waiting.shift()
+    if (next) next(reader)
+    else this.idle.push(reader)
+  }
+
+  /** A connection of its own, for a long series of reads; closed after it. */
+  async dedicated(): Promise<{ reader: DataSource; done: () => Promise<void> }> {
+    const reader = await this.connect()
+    return { reader, done: async () => { this.open.delete(reader); await reader.destroy() } }
   }
 
   async close(): Promise<void> {
     this.closed = true
-    this.idle.length = 0
     await Promise.all([...this.open].map((r) => r.destroy()))
     this.open.clear()
   }
@@ -80,18 +107,13 @@ export class Database {
   async query<T = Record<string, unknown>>(sql: string, parameters: unknown[]): Promise<T[]> {
     if (this.dialect === 'postgres') return this.dataSource.query(sql, parameters)
     if (!this.readers) return this.exclusive(() => this.dataSource.query(sql, parameters))
-    const reader = await this.readers.acquire()
-    try {
-      return await reader.query(sql, parameters)
-    } finally {
-      await this.readers.release(reader)
-    }
+    return (await this.readers.statements()).query(sql, parameters)
   }
 
   /** Reads that belong together (a page and its count), on one snapshot. */
   async read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.dialect === 'sqlite' && !this.readers) return this.exclusive(() => fn(this.dataSource.manager))
-    const series = await this.snapshot()
+    const series = await this.begin(false)
     try {
       return await series.read(fn)
     } finally {
@@ -103,24 +125,36 @@ export class Database {
    * A series of reads on one snapshot, held until close, such as an export downloaded page by
    * page: every page sees the register as it was when the series began, and nobody waits for it.
    */
-  async snapshot(): Promise<ReadSeries> {
+  snapshot(): Promise<ReadSeries> {
+    return this.begin(true)
+  }
+
+  /** A read transaction; `long`: on a SQLite connection of its own rather than one of the pool. */
+  private async begin(long: boolean): Promise<ReadSeries> {
     if (this.dialect === 'sqlite' && !this.readers) return { read: (fn) => this.exclusive(() => fn(this.dataSource.manager)), close: async () => undefined }
-    const reader = this.readers ? await this.readers.acquire() : this.dataSource
+    let reader = this.dataSource
+    let giveBack = async (): Promise<void> => undefined
+    if (this.readers && long) {
+      const own = await this.readers.dedicated()
+      reader = own.reader
+      giveBack = own.done
+    } else if (this.readers) {
+      const readers = this.readers
+      const pooled = await readers.acquire()
+      reader = pooled
+      giveBack = async () => readers.release(pooled)
+    }
     let runner: QueryRunner | null = null
     const release = async (): Promise<void> => {
       await runner?.release()
-      if (this.readers) await this.readers.release(reader)
+      await giveBack()
     }
     try {
       runner = reader.createQueryRunner()
       await runner.connect()
-      if (this.dialect === 'postgres') {
-        await runner.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      } else {
-        // a deferred transaction takes its snapshot at its first read: take it now
-        await runner.query('BEGIN')
-        await runner.query('SELECT 1 FROM sqlite_master LIMIT 1')
-      }
+      await runner.query(this.dialect === 'postgres' ? 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
+      // both take the snapshot at the transaction's first read, not at BEGIN: a series takes it now
+      if (long) await runner.query(this.dialect === 'postgres' ? 'SELECT 1' : 'SELECT 1 FROM sqlite_master LIMIT 1')
     } catch (err) {
       await release()
       throw err
@@ -141,7 +175,7 @@ export class Database {
   }
 
   write<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect !== 'sqlite') return this.dataSource.transaction(fn)
+    if (this.dialect !== 'sqlite') return this.againIfDeadlocked(() => this.dataSource.transaction(fn))
     return this.exclusive(async () => {
       const runner = this.dataSource.createQueryRunner()
       await runner.query('BEGIN IMMEDIATE')
@@ -154,6 +188,22 @@ export class Database {
         throw err
       }
     })
+  }
+
+  /**
+   * PostgreSQL: a write locks the row it changes, then the rows of the records whose views show it;
+   * two writes can come to wait for each other (a rename and an edit of an activity that uses the
+   * renamed record). The server then aborts one of them; it starts again, on the other's result.
+   */
+  private async againIfDeadlocked<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn()
+      } catch (err) {
+        const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err
+      }
+    }
   }
 
   /** Closes the read connections (the caller destroys the DataSource). */
