@@ -113,12 +113,12 @@ function report(runs: Run[], command: string): string {
     'before the export (start-up and a warm-up export) and its maxRSS over its whole life.',
     '',
     '| database | format | app (s) | baseline (s) | app / baseline | target (JSON ≤ 1.0x, CSV ≤ 2.0x) | size (MB) | RSS before (MB) | maxRSS before the export (MB) | peak RSS during export (MB) | maxRSS of process (MB) | RSS added by the export (MB) | target ≤ 64 MB |',
-    '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|',
+    '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
   )
   for (const run of runs) {
     for (const e of run.exports) {
       const r = e.ms / run.cli.ms
-      const added = e.peakRssMb - e.baselineRssMb
+      const added = Math.round((e.peakRssMb - e.baselineRssMb) * 10) / 10
       lines.push(`| ${run.dialect} | ${e.format} | ${s(e.ms)} | ${s(run.cli.ms)} | ${r.toFixed(2)}x | ${met(r <= (e.format === 'json' ? 1 : 2))} | ${(e.bytes / 1048576).toFixed(1)} | ${e.baselineRssMb} | ${e.startupMaxRssMb} | ${e.peakRssMb} | ${e.maxRssMb} | ${added} | ${met(added <= 64)} |`)
     }
   }
