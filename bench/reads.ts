@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import Fastify from 'fastify'
 import jwt from 'jsonwebtoken'
+import { randomUUID } from 'node:crypto'
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTIONS } from '../src/register/export-document'
 import { Scratch, SECRET, serve, WS } from './register'
 
 /**
@@ -18,9 +20,10 @@ import { Scratch, SECRET, serve, WS } from './register'
  */
 
 // autocannon ships no types; what is used of it here
-const autocannon: (options: Record<string, unknown>) => Promise<{
-  requests: { average: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number
-}> = require('autocannon')
+interface CannonResult {
+  requests: { average: number; total: number }; latency: { p50: number; p99: number; max: number }; errors: number; timeouts: number; non2xx: number
+}
+const autocannon: (options: Record<string, unknown>) => Promise<CannonResult> & { stop(): void } = require('autocannon')
 
 export const CONNECTIONS = 50
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10)
@@ -65,7 +68,47 @@ async function cannon(port: number, path: string, token: string): Promise<ReadMe
   return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
 }
 
-export async function benchReads(scratch: Scratch): Promise<ReadMeasurement[]> {
+/** GET one activity while a 3,000-activity import runs in the same server. */
+export interface DuringImportMeasurement {
+  activities: number
+  importMs: number
+  requests: number
+  p50: number
+  p99: number
+  max: number
+  failed: number
+}
+
+export const IMPORTED_DURING_READS = 3000
+
+/**
+ * Reads during an import: autocannon on GET one activity for as long as an import of 3,000 new
+ * activities (clones of a list page's activities, under new ids, referring to the records already
+ * in the workspace) runs through POST /api/v1/register/import.
+ */
+async function readsDuringImport(port: number, path: string, token: string, page: { items: Record<string, unknown>[] }): Promise<DuringImportMeasurement> {
+  const editor = jwt.sign({ role: 'editor', ws: WS }, SECRET, { algorithm: 'HS256', subject: 'bench-import', expiresIn: '1h' })
+  const doc = {
+    format: EXPORT_FORMAT, formatVersion: EXPORT_FORMAT_VERSION, generatedAt: new Date().toISOString(), workspace: WS, record: 'controller',
+    filters: { controllerId: null, status: null, asOf: null },
+    ...Object.fromEntries(SECTIONS.map((section) => [section.key, []])),
+    processingActivities: Array.from({ length: IMPORTED_DURING_READS }, (_, i) => ({ ...page.items[i % page.items.length], id: randomUUID(), name: `Importerad behandling ${i}` })),
+  }
+  const body = JSON.stringify(doc)
+  const started = Date.now()
+  const reads = autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, duration: 600 })
+  const importMs = await fetch(`http://127.0.0.1:${port}/api/v1/register/import`, {
+    method: 'POST', headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json' }, body,
+  }).then(async (res) => {
+    if (!res.ok) throw new Error(`import answered ${res.status}: ${(await res.text()).slice(0, 500)}`)
+    return Date.now() - started
+  })
+  reads.stop()
+  const r = await reads
+  return { activities: IMPORTED_DURING_READS, importMs, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, failed: r.errors + r.timeouts + r.non2xx }
+}
+
+export async function benchReads(scratch: Scratch): Promise<{ reads: ReadMeasurement[]; duringImport: DuringImportMeasurement }> {
   const token = jwt.sign({ role: 'reader', ws: WS }, SECRET, { algorithm: 'HS256', subject: 'bench', expiresIn: '1h' })
   const dir = mkdtempSync(join(tmpdir(), 'ropa-bench-reads-'))
   try {
@@ -73,6 +116,7 @@ export async function benchReads(scratch: Scratch): Promise<ReadMeasurement[]> {
     let paths: { name: string; path: string }[]
     const payloads: Record<string, string> = {}
     const results: ReadMeasurement[] = []
+    let duringImport: DuringImportMeasurement
     try {
       const page = JSON.parse(await get(app.port, '/api/v1/processing-activities?limit=50', token))
       paths = [
@@ -83,6 +127,8 @@ export async function benchReads(scratch: Scratch): Promise<ReadMeasurement[]> {
       for (const { name, path } of paths) {
         results.push({ name, path, bytes: Buffer.byteLength(payloads[path]), app: await cannon(app.port, path, token), bare: null as never })
       }
+      // last: it adds activities to the register the other benchmarks read
+      duringImport = await readsDuringImport(app.port, paths[0].path, token, page)
     } finally {
       await stopChild(app.child)
     }
@@ -94,7 +140,7 @@ export async function benchReads(scratch: Scratch): Promise<ReadMeasurement[]> {
     } finally {
       await stopChild(bare.child)
     }
-    return results
+    return { reads: results, duringImport }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

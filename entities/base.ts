@@ -1,4 +1,4 @@
-import { Column, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm'
+import { Column, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm'
 
 /**
  * Columns every register record has. The primary key is (workspace, id): a record's id is unique
@@ -21,6 +21,14 @@ export abstract class RegisterRecord {
 
   @Column({ type: 'integer' })
   version!: number
+
+  /**
+   * What GET answers for the record, as the bytes it sends: written with every change of the
+   * record and of the records its view shows (src/register/stored-views.ts). Not loaded by
+   * default: only reads that answer with it ask for it.
+   */
+  @Column({ type: 'text', nullable: true, select: false })
+  resolvedView!: string | null
 }
 
 /** A row of an activity's (or processor's) ordered list: owned by its parent, keyed by position. */
@@ -47,5 +55,17 @@ export function References(target: () => Function, column: string, onDelete: 'CA
       { name: 'workspace_id', referencedColumnName: 'workspaceId' },
       { name: column, referencedColumnName: 'id' },
     ])(proto, property)
+  }
+}
+
+const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
+
+/**
+ * Indexes (workspace, column, id) for the list sorts of a record table: a page in any sort order
+ * is read from an index, in order, instead of sorting the workspace's rows.
+ */
+export function SortIndexes(table: string, ...properties: string[]): ClassDecorator {
+  return (target) => {
+    for (const p of properties) Index(`IDX_${table}_sort_${snake(p)}`, ['workspaceId', p, 'id'])(target)
   }
 }

@@ -1,9 +1,10 @@
 import { Column, Entity } from 'typeorm'
-import { RegisterRecord } from './base'
+import { RegisterRecord, SortIndexes } from './base'
 import { ContactColumns } from './contact'
 
 /** An organisation responsible for processing (personuppgiftsansvarig), Art. 4(7). */
 @Entity('controllers')
+@SortIndexes('controllers', 'name', 'createdAt', 'updatedAt')
 export class Controller extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm'
-import { OwnedRow, References, RegisterRecord } from './base'
+import { OwnedRow, References, RegisterRecord, SortIndexes } from './base'
 import { Controller } from './controller'
 import { Processor } from './processor'
 import { DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure } from './catalogue'
@@ -10,6 +10,7 @@ import { DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, Rete
  * client controllers (Art. 30(2)).
  */
 @Entity('processing_activities')
+@SortIndexes('processing_activities', 'status', 'role', 'nextReviewAt', 'lastReviewedAt', 'updatedAt')
 @Index(['workspaceId', 'controllerId'])
 // list pages sort by these (default createdAt); without an index every page sorts the whole register
 @Index(['workspaceId', 'createdAt', 'id'])

@@ -1,9 +1,10 @@
 import { Column, Entity, Index } from 'typeorm'
-import { OwnedRow, References, RegisterRecord } from './base'
+import { OwnedRow, References, RegisterRecord, SortIndexes } from './base'
 import { ContactColumns } from './contact'
 
 /** An organisation processing on a controller's behalf (personuppgiftsbiträde), Art. 4(8) and 28. */
 @Entity('processors')
+@SortIndexes('processors', 'name', 'createdAt', 'updatedAt')
 export class Processor extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string

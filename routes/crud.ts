@@ -2,7 +2,8 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound } from '../src/errors'
 import { patchSchemaName } from '../src/schemas/views'
 import { ResourceDef } from '../src/register/model'
-import { getView, ListQuery, listViews } from '../src/register/reads'
+import { ListQuery, listPage } from '../src/register/reads'
+import { readStoredView } from '../src/register/stored-views'
 import { listHistory } from '../src/register/history'
 import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/writes'
 import { CREATE_EXAMPLES, RequestExample, UPDATE_EXAMPLES } from '../src/schemas/examples'
@@ -96,9 +97,9 @@ export function crudRoutes(def: ResourceDef) {
         summary: `List ${def.titlePlural}`, tags, security, operationId: `list${plural}`, querystring,
         response: { 200: json(`A page of ${def.titlePlural}`, `${def.viewSchema}List`), ...errorResponses() },
       },
-    }, async (request) => {
-      const { ws } = request.principal
-      return app.db.read((m) => listViews(m, ws, def, request.query as ListQuery, app.db.dialect))
+    }, async (request, reply) => {
+      const page = await listPage(app.db, request.principal.ws, def, request.query as ListQuery)
+      return reply.header('content-type', 'application/json; charset=utf-8').send(page)
     })
 
     app.get(`${base}/:id`, {
@@ -109,10 +110,11 @@ export function crudRoutes(def: ResourceDef) {
       },
     }, async (request, reply) => {
       const { id } = request.params as { id: string }
-      const view = await app.db.read((m) => getView(m, request.principal.ws, def, id))
-      if (!view) throw new NotFound(def.title, id)
-      etag(reply, view as { version: number })
-      return view
+      // the stored view is sent as it is: the bytes Fastify's serialiser made of it when it was written
+      const stored = await readStoredView(app.db, request.principal.ws, def, id)
+      if (!stored) throw new NotFound(def.title, id)
+      etag(reply, stored)
+      return reply.header('content-type', 'application/json; charset=utf-8').send(stored.json)
     })
 
     app.post(base, {

@@ -30,6 +30,7 @@ import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
+import { SERIALIZER_OPTIONS } from './register/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -64,7 +65,7 @@ export function fastifyOptions(config: Config, logger: FastifyServerOptions['log
     // Responses are serialised, not validated: formats would only decide between the branches of
     // a nullable reference, and an address such as hudateljén@… (valid, taken by class-validator)
     // fails ajv's ASCII `format: email` and turned a stored write into a 500.
-    serializerOpts: { ajv: { validateFormats: false } },
+    serializerOpts: SERIALIZER_OPTIONS,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()

@@ -1,23 +1,101 @@
-import { DataSource, EntityManager } from 'typeorm'
+import { DataSource, EntityManager, QueryRunner } from 'typeorm'
 import { Dialect } from './data-source'
 
-/**
- * Units of work on the database. PostgreSQL gets a transaction per write from the pool.
- * SQLite (better-sqlite3) has a single connection that TypeORM shares between all callers, so
- * concurrent transactions would interleave on it: here every unit of work takes its turn, and a
- * write starts with BEGIN IMMEDIATE so that another process's writer makes us wait (busy timeout)
- * instead of failing half-way.
- */
-/** Reads on one snapshot where the database offers one; see Database.snapshot. */
+/** Reads on one snapshot; see Database.snapshot. */
 export interface ReadSeries {
   read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
+/** Read-only connections for reads that hold a transaction; more wait for one to be free. */
+const READERS = 4
+
+/**
+ * Read-only connections to a SQLite file in WAL mode (better-sqlite3 gives one connection per
+ * DataSource, hence a DataSource each). One statement on its own needs no transaction: those
+ * share one connection (better-sqlite3 runs each statement whole). A read of several statements
+ * holds a connection for its transaction (its snapshot): READERS of them, taken in turn. A long
+ * series (an export downloaded slowly) gets a connection of its own, so it holds up no one.
+ */
+class SqliteReaders {
+  private readonly idle: DataSource[] = []
+  private readonly waiting: ((reader: DataSource) => void)[] = []
+  private readonly open = new Set<DataSource>()
+  private pooled = 0
+  private shared: Promise<DataSource> | null = null
+  private closed = false
+
+  constructor(private readonly writer: DataSource) {}
+
+  private async connect(): Promise<DataSource> {
+    if (this.closed) throw new Error('the database is closed')
+    const reader = new DataSource({ ...this.writer.options, readonly: true, enableWAL: false, migrations: [], synchronize: false } as never)
+    await reader.initialize()
+    this.open.add(reader)
+    return reader
+  }
+
+  /** The connection for single statements. */
+  statements(): Promise<DataSource> {
+    this.shared ??= this.connect()
+    return this.shared
+  }
+
+  /** A connection for a transaction: a free one, a new one while fewer than READERS, or the next released. */
+  async acquire(): Promise<DataSource> {
+    const idle = this.idle.pop()
+    if (idle) return idle
+    if (this.pooled < READERS) {
+      this.pooled++
+      try {
+        return await this.connect()
+      } catch (err) {
+        this.pooled--
+        throw err
+      }
+    }
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  release(reader: DataSource): void {
+    const next = this.waiting.shift()
+    if (next) next(reader)
+    else this.idle.push(reader)
+  }
+
+  /** A connection of its own, for a long series of reads; closed after it. */
+  async dedicated(): Promise<{ reader: DataSource; done: () => Promise<void> }> {
+    const reader = await this.connect()
+    return { reader, done: async () => { this.open.delete(reader); await reader.destroy() } }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all([...this.open].map((r) => r.destroy()))
+    this.open.clear()
+  }
+}
+
+/**
+ * Units of work on the database.
+ *
+ * Writes: PostgreSQL gets a transaction per write from the pool. SQLite has one write connection
+ * that TypeORM shares between all callers, so writes take turns on it, each starting with BEGIN
+ * IMMEDIATE so that another process's writer makes us wait (busy timeout) instead of failing.
+ *
+ * Reads: each read is one snapshot. PostgreSQL: a REPEATABLE READ, READ ONLY transaction.
+ * SQLite: a transaction on a read-only connection of its own (WAL lets it read while a write
+ * goes on), so reads never wait in the write queue. An in-memory SQLite database (the register
+ * as of a past moment) has no second connection: its reads take turns with its writes.
+ */
 export class Database {
   private queue: Promise<unknown> = Promise.resolve()
+  private readers: SqliteReaders | null
 
-  constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {}
+  constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {
+    const file = dialect === 'sqlite' ? String((dataSource.options as { database?: unknown }).database ?? '') : ''
+    this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource) : null
+  }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn)
@@ -25,45 +103,79 @@ export class Database {
     return run
   }
 
-  read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect !== 'sqlite') return fn(this.dataSource.manager)
-    return this.exclusive(() => fn(this.dataSource.manager))
+  /** One statement, outside any transaction (it is its own snapshot). */
+  async query<T = Record<string, unknown>>(sql: string, parameters: unknown[]): Promise<T[]> {
+    if (this.dialect === 'postgres') return this.dataSource.query(sql, parameters)
+    if (!this.readers) return this.exclusive(() => this.dataSource.query(sql, parameters))
+    return (await this.readers.statements()).query(sql, parameters)
+  }
+
+  /** Reads that belong together (a page and its count), on one snapshot. */
+  async read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite' && !this.readers) return this.exclusive(() => fn(this.dataSource.manager))
+    const series = await this.begin(false)
+    try {
+      return await series.read(fn)
+    } finally {
+      await series.close()
+    }
   }
 
   /**
-   * A series of reads that belong together, such as an export walking the register page by page.
-   * PostgreSQL: one REPEATABLE READ, READ ONLY transaction on a connection of its own, so every
-   * page sees the same snapshot and nobody else waits. SQLite: each read takes its own turn in the
-   * queue, so that a long export (or a slow client) never holds up other requests; pages taken
-   * later may then see changes made in between.
+   * A series of reads on one snapshot, held until close, such as an export downloaded page by
+   * page: every page sees the register as it was when the series began, and nobody waits for it.
    */
-  async snapshot(): Promise<ReadSeries> {
-    if (this.dialect === 'sqlite') return { read: (fn) => this.read(fn), close: async () => undefined }
-    const runner = this.dataSource.createQueryRunner()
-    await runner.connect()
+  snapshot(): Promise<ReadSeries> {
+    return this.begin(true)
+  }
+
+  /** A read transaction; `long`: on a SQLite connection of its own rather than one of the pool. */
+  private async begin(long: boolean): Promise<ReadSeries> {
+    if (this.dialect === 'sqlite' && !this.readers) return { read: (fn) => this.exclusive(() => fn(this.dataSource.manager)), close: async () => undefined }
+    let reader = this.dataSource
+    let giveBack = async (): Promise<void> => undefined
+    if (this.readers && long) {
+      const own = await this.readers.dedicated()
+      reader = own.reader
+      giveBack = own.done
+    } else if (this.readers) {
+      const readers = this.readers
+      const pooled = await readers.acquire()
+      reader = pooled
+      giveBack = async () => readers.release(pooled)
+    }
+    let runner: QueryRunner | null = null
+    const release = async (): Promise<void> => {
+      await runner?.release()
+      await giveBack()
+    }
     try {
-      await runner.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      runner = reader.createQueryRunner()
+      await runner.connect()
+      await runner.query(this.dialect === 'postgres' ? 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
+      // both take the snapshot at the transaction's first read, not at BEGIN: a series takes it now
+      if (long) await runner.query(this.dialect === 'postgres' ? 'SELECT 1' : 'SELECT 1 FROM sqlite_master LIMIT 1')
     } catch (err) {
-      await runner.release()
+      await release()
       throw err
     }
     let closed = false
     return {
-      read: (fn) => fn(runner.manager),
+      read: (fn) => fn(runner!.manager),
       close: async () => {
         if (closed) return
         closed = true
         try {
-          await runner.query('COMMIT')
+          await runner!.query('COMMIT')
         } finally {
-          await runner.release()
+          await release()
         }
       },
     }
   }
 
   write<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect !== 'sqlite') return this.dataSource.transaction(fn)
+    if (this.dialect !== 'sqlite') return this.againIfDeadlocked(() => this.dataSource.transaction(fn))
     return this.exclusive(async () => {
       const runner = this.dataSource.createQueryRunner()
       await runner.query('BEGIN IMMEDIATE')
@@ -76,5 +188,26 @@ export class Database {
         throw err
       }
     })
+  }
+
+  /**
+   * PostgreSQL: a write locks the row it changes, then the rows of the records whose views show it;
+   * two writes can come to wait for each other (a rename and an edit of an activity that uses the
+   * renamed record). The server then aborts one of them; it starts again, on the other's result.
+   */
+  private async againIfDeadlocked<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn()
+      } catch (err) {
+        const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err
+      }
+    }
+  }
+
+  /** Closes the read connections (the caller destroys the DataSource). */
+  async close(): Promise<void> {
+    await this.readers?.close()
   }
 }

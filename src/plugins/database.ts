@@ -42,8 +42,10 @@ export default fp(async function database(app: FastifyInstance) {
     await dataSource.destroy()
     throw err
   }
-  app.decorate('db', new Database(dataSource, dialectOf(databaseUrl)))
+  const db = new Database(dataSource, dialectOf(databaseUrl))
+  app.decorate('db', db)
   app.addHook('onClose', async () => {
+    await db.close()
     await dataSource.destroy()
   })
 }, { name: 'database' })

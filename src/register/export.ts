@@ -3,11 +3,12 @@ import { stringify } from 'csv-stringify'
 import { EntityManager } from 'typeorm'
 import { Database, ReadSeries } from '../db/database'
 import { ValidationFailed } from '../errors'
-import { Controller, ProcessingActivity, ProcessorSubProcessor } from '../../entities'
+import { Controller, ProcessorSubProcessor } from '../../entities'
 import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } from './export-columns'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, RegisterRecordKind, Section, SECTIONS } from './export-document'
 import { controllers, processingActivities, processors, RecordType } from './model'
-import { findIn, selectOf, toViews } from './reads'
+import { findIn, selectOf } from './reads'
+import { Condition, storedViewPage, storedViewsIn } from './stored-views'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 
 type Row = Record<string, any>
@@ -29,23 +30,15 @@ export interface RegisterExport {
   fileName: string
 }
 
-/**
- * Activities per page: each page is one read, batch-loaded with toViews, then written out. 100
- * rather than 200: the server's peak memory during a 10,000-activity export was about 25 MB lower,
- * for a few per cent more time (bench/RESULTS.md).
- */
-export const EXPORT_PAGE_SIZE = 100
+/** Activities per page: each page is one read of stored views, then written out. */
+export const EXPORT_PAGE_SIZE = 200
 
 /**
- * Consistency: on PostgreSQL the whole export reads one REPEATABLE READ snapshot. On SQLite every
- * read takes the process-wide queue, so each page is its own read and other requests run between
- * pages: holding the queue for a whole export would stall every other request for as long as the
- * slowest client takes to download it (measured in bench/RESULTS-export.md: seconds at 10,000
- * activities). Pages walk the activities by id (keyset), so none is skipped or repeated; one
- * changed during the export is written as it was when its page was read. The JSON document lists
- * the referenced records after the activities, from the references the written activities
- * actually make, so the document stays self-contained (a record cannot be deleted while an
- * activity still refers to it).
+ * Consistency: the whole export reads one snapshot (Database.snapshot: a read transaction on a
+ * read-only connection of its own on SQLite, REPEATABLE READ READ ONLY on PostgreSQL), held for
+ * the whole download however slowly the client reads, while writers go on. Pages walk the stored
+ * views by id (keyset). The JSON document lists the referenced records after the activities, from
+ * the references the written activities make, so it is self-contained.
  */
 
 const isFiltered = (q: ExportQuery): boolean => q.controllerId !== undefined || q.status !== undefined
@@ -99,31 +92,18 @@ export const columnsOf = (record: RegisterRecordKind) => (record === 'processor'
 
 // --- walking the activities --------------------------------------------------------------------
 
-interface Page {
-  views: Row[]
-}
-
-/** The exported activities, a page at a time, each page in its own read (see above). */
-async function* activityPages<P extends Page>(
-  series: ReadSeries, ws: string, q: ExportQuery, extra: (m: EntityManager, views: Row[]) => Promise<Omit<P, 'views'>>,
-): AsyncGenerator<P> {
+/** The exported activities' stored views, a page at a time, in id order. */
+async function* activityPages(series: ReadSeries, ws: string, q: ExportQuery): AsyncGenerator<{ id: string; json: string }[]> {
+  const conditions: Condition[] = [{ sql: 'role = ?', params: [q.record] }]
+  if (q.controllerId) conditions.push({ sql: 'controller_id = ?', params: [q.controllerId] })
+  if (q.status) conditions.push({ sql: 'status = ?', params: [q.status] })
   let after = ''
   for (;;) {
-    const page = await series.read(async (m) => {
-      const qb = m.getRepository(ProcessingActivity).createQueryBuilder('a')
-        .where('a.workspaceId = :ws', { ws })
-        .andWhere('a.role = :role', { role: q.record })
-        .andWhere('a.id > :after', { after })
-      if (q.controllerId) qb.andWhere('a.controllerId = :controllerId', { controllerId: q.controllerId })
-      if (q.status) qb.andWhere('a.status = :status', { status: q.status })
-      const rows = await qb.orderBy('a.id', 'ASC').limit(EXPORT_PAGE_SIZE).getMany()
-      const views = await toViews(m, ws, processingActivities, rows)
-      return { views, ...(await extra(m, views)) } as P
-    })
-    if (!page.views.length) return
+    const page = await series.read((m) => storedViewPage(m, ws, processingActivities, after, EXPORT_PAGE_SIZE, conditions))
+    if (!page.length) return
     yield page
-    if (page.views.length < EXPORT_PAGE_SIZE) return
-    after = page.views[page.views.length - 1].id
+    if (page.length < EXPORT_PAGE_SIZE) return
+    after = page[page.length - 1].id
   }
 }
 
@@ -137,8 +117,10 @@ class ViewCache {
   async load(m: EntityManager, ids: string[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.views.has(id))
     if (!missing.length) return
-    const rows = await findIn(m, this.def.entity, this.ws, 'id', missing)
-    for (const v of await toViews(m, this.ws, this.def, rows)) this.views.set(v.id, v)
+    for (const json of await storedViewsIn(m, this.ws, this.def, missing)) {
+      const v = JSON.parse(json)
+      this.views.set(v.id, v)
+    }
     for (const id of missing) if (!this.views.has(id)) this.views.set(id, null)
   }
 
@@ -152,13 +134,13 @@ async function* csvRows(db: Database, ws: string, q: ExportQuery, cells: ((c: Ce
   const processorViews = new ViewCache(ws, processors)
   const series = await db.snapshot()
   try {
-    const pages = activityPages<Page>(series, ws, q, async (m, views) => {
-      await controllerViews.load(m, views.flatMap((a) => [a.controller?.id, ...a.jointControllers.map((c: Row) => c.id), ...a.onBehalfOfControllers.map((c: Row) => c.id)]))
-      await processorViews.load(m, views.flatMap((a) => a.processors.map((p: Row) => p.id)))
-      return {}
-    })
-    for await (const page of pages) {
-      for (const activity of page.views) {
+    for await (const page of activityPages(series, ws, q)) {
+      const views: Row[] = page.map((p) => JSON.parse(p.json))
+      await series.read(async (m) => {
+        await controllerViews.load(m, views.flatMap((a) => [a.controller?.id, ...a.jointControllers.map((c: Row) => c.id), ...a.onBehalfOfControllers.map((c: Row) => c.id)]))
+        await processorViews.load(m, views.flatMap((a) => a.processors.map((p: Row) => p.id)))
+      })
+      for (const activity of views) {
         const context: CellContext = {
           lang: q.lang, activity, controller: (id) => controllerViews.get(id), processor: (id) => processorViews.get(id),
         }
@@ -189,14 +171,15 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
     yield JSON.stringify(head).slice(0, -1) + ',\n"processingActivities":['
     const referenced = new Map<RecordType, Set<string>>()
     let first = true
-    for await (const { views } of activityPages<Page>(series, ws, q, async () => ({}))) {
-      for (const v of views) {
-        for (const use of processingActivities.refUses(processingActivities.toWrite(v))) {
+    for await (const page of activityPages(series, ws, q)) {
+      for (const { json } of page) {
+        for (const use of processingActivities.refUses(processingActivities.toWrite(JSON.parse(json)))) {
           if (!referenced.has(use.type)) referenced.set(use.type, new Set())
           referenced.get(use.type)!.add(use.id)
         }
       }
-      yield (first ? '\n' : ',\n') + views.map((v) => JSON.stringify(v)).join(',\n')
+      // the stored views as they are: the bytes GET answers with
+      yield (first ? '\n' : ',\n') + page.map((p) => p.json).join(',\n')
       first = false
     }
     yield '\n]'
@@ -205,7 +188,7 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
       yield `,\n${JSON.stringify(section.key)}:[`
       let firstEntry = true
       for await (const views of sectionPages(series, ws, section, referenced.get(section.def.type) ?? new Set(), isFiltered(q))) {
-        yield (firstEntry ? '\n' : ',\n') + views.map((v) => JSON.stringify(v)).join(',\n')
+        yield (firstEntry ? '\n' : ',\n') + views.join(',\n')
         firstEntry = false
       }
       yield '\n]'
@@ -233,29 +216,25 @@ async function withSubProcessors(m: EntityManager, ws: string, ids: Set<string>)
  * refer to; unfiltered ones list every record, except built-in legal bases that nothing uses
  * (every workspace has them).
  */
-async function* sectionPages(series: ReadSeries, ws: string, section: Section, referenced: Set<string>, filtered: boolean): AsyncGenerator<Row[]> {
+async function* sectionPages(series: ReadSeries, ws: string, section: Section, referenced: Set<string>, filtered: boolean): AsyncGenerator<string[]> {
   const { def } = section
   if (filtered) {
     const wanted = def === processors ? await series.read((m) => withSubProcessors(m, ws, referenced)) : referenced
     const ids = [...wanted].sort()
     for (let i = 0; i < ids.length; i += EXPORT_PAGE_SIZE) {
       const chunk = ids.slice(i, i + EXPORT_PAGE_SIZE)
-      const views = await series.read(async (m) => toViews(m, ws, def, (await findIn(m, def.entity, ws, 'id', chunk)).sort(byId)))
+      const views = await series.read((m) => storedViewsIn(m, ws, def, chunk))
       if (views.length) yield views
     }
     return
   }
   let after = ''
   for (;;) {
-    const rows = await series.read((m) => m.getRepository(def.entity).createQueryBuilder('r')
-      .where('r.workspaceId = :ws', { ws }).andWhere('r.id > :after', { after })
-      .orderBy('r.id', 'ASC').limit(EXPORT_PAGE_SIZE).getMany())
-    if (!rows.length) return
-    after = rows[rows.length - 1].id
-    const kept = section.key === 'legalBases' ? rows.filter((r) => !r.builtIn || referenced.has(r.id)) : rows
-    if (kept.length) yield await series.read((m) => toViews(m, ws, def, kept))
-    if (rows.length < EXPORT_PAGE_SIZE) return
+    const page = await series.read((m) => storedViewPage(m, ws, def, after, EXPORT_PAGE_SIZE))
+    if (!page.length) return
+    after = page[page.length - 1].id
+    const kept = section.key === 'legalBases' ? page.filter((p) => referenced.has(p.id) || !JSON.parse(p.json).builtIn) : page
+    if (kept.length) yield kept.map((p) => p.json)
+    if (page.length < EXPORT_PAGE_SIZE) return
   }
 }
-
-const byId = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -4,6 +4,7 @@ import { HistoryEntry, RegisterVersion } from '../../entities'
 import { createDataSource } from '../db/data-source'
 import { Database } from '../db/database'
 import { RecordType, RESOURCE_OF } from './model'
+import { rebuildAllViews } from './stored-views'
 import type { Principal } from './writes'
 
 type Row = Record<string, any>
@@ -238,6 +239,7 @@ export async function scratchRegister(ws: string, records: Iterable<{ recordType
       }
     }
     await scratch.query('PRAGMA foreign_keys = ON')
+    await rebuildAllViews(m, ws)
   } catch (err) {
     await scratch.destroy()
     throw err

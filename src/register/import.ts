@@ -38,6 +38,14 @@ const MAX_ERRORS = 500
 /** Records written per storeMany call: bounds the memory a batch holds (its bodies and views). */
 const WRITE_BATCH = 500
 
+/**
+ * Between batches the import lets the event loop serve other requests: better-sqlite3 answers
+ * synchronously, so a transaction of awaited statements would otherwise run to its end before
+ * any other request is even read. Reads go on meanwhile on their own snapshots (they see the
+ * register before the import until it commits); other writes wait for it.
+ */
+const letOthersThrough = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 let documentValidator: ValidateFunction | null = null
 function validateDocument(doc: unknown): ImportError[] {
   if (!documentValidator) {
@@ -197,6 +205,7 @@ class Importer {
         })
       }
       for (const e of errors.flat()) this.error(e.path, e.message)
+      await letOthersThrough()
     }
   }
 
@@ -210,6 +219,7 @@ class Importer {
     const rows = [...existingRows.values()]
     for (let i = 0; i < rows.length; i += 200) {
       for (const v of await toViews(this.m, this.ws, def, rows.slice(i, i + 200))) current.set(v.id, canonical(def.toWrite(v)))
+      await letOthersThrough()
     }
     const out: Pending[] = []
     views.forEach((view, index) => {
@@ -268,6 +278,7 @@ class Importer {
         for (const p of ready) {
           await this.write(p)
           done.add(p.id)
+          if (done.size % 100 === 0) await letOthersThrough()
         }
         pending = pending.filter((p) => !done.has(p.id))
         continue

@@ -1,12 +1,11 @@
 import { EntityManager } from 'typeorm'
-import { ActivityJointController, ProcessingActivity } from '../../entities'
 import { ReadSeries } from '../db/database'
 import { processingActivities, ResourceDef } from './model'
-import { findIn, toViews } from './reads'
+import { Condition, storedViewPage, storedViewsIn } from './stored-views'
 
 type Row = Record<string, any>
 
-/** Activities per read: each page is batch-loaded with toViews (a query per child table, not per record). */
+/** Activities per read of stored views. */
 export const WALK_PAGE_SIZE = 200
 
 export interface ActivityScope {
@@ -18,36 +17,34 @@ export interface ActivityScope {
 }
 
 /**
- * The activities in scope as views, a page at a time, each page in its own read of the series.
- * Pages walk the activities by id (keyset), so none is skipped or repeated.
+ * The activities in scope as their stored views, a page at a time, each page in its own read of
+ * the series. Pages walk the activities by id (keyset), so none is skipped or repeated.
  */
 export async function* activityPages(series: ReadSeries, ws: string, scope: ActivityScope): AsyncGenerator<Row[]> {
+  const conditions: Condition[] = []
+  if (scope.statuses) {
+    if (!scope.statuses.length) return
+    conditions.push({ sql: `status IN (${scope.statuses.map(() => '?').join(', ')})`, params: [...scope.statuses] })
+  }
+  if (scope.role) conditions.push({ sql: 'role = ?', params: [scope.role] })
+  if (scope.controllerId) {
+    conditions.push({
+      sql: '(controller_id = ? OR id IN (SELECT owner_id FROM activity_joint_controllers WHERE workspace_id = ? AND controller_id = ?))',
+      params: [scope.controllerId, ws, scope.controllerId],
+    })
+  }
   let after = ''
   for (;;) {
-    const views = await series.read(async (m) => {
-      const qb = m.getRepository(ProcessingActivity).createQueryBuilder('a')
-        .where('a.workspaceId = :ws', { ws })
-        .andWhere('a.id > :after', { after })
-      if (scope.statuses) qb.andWhere('a.status IN (:...statuses)', { statuses: [...scope.statuses] })
-      if (scope.role) qb.andWhere('a.role = :role', { role: scope.role })
-      if (scope.controllerId) {
-        const joint = qb.subQuery().select('j.ownerId').from(ActivityJointController, 'j')
-          .where('j.workspaceId = :ws').andWhere('j.controllerId = :controllerId').getQuery()
-        qb.andWhere(`(a.controllerId = :controllerId OR a.id IN ${joint})`, { controllerId: scope.controllerId })
-      }
-      const rows = await qb.orderBy('a.id', 'ASC').limit(WALK_PAGE_SIZE).getMany()
-      return toViews(m, ws, processingActivities, rows)
-    })
-    if (views.length) yield views
-    if (views.length < WALK_PAGE_SIZE) return
-    after = views[views.length - 1].id
+    const page = await series.read((m) => storedViewPage(m, ws, processingActivities, after, WALK_PAGE_SIZE, conditions))
+    if (page.length) yield page.map((p) => JSON.parse(p.json))
+    if (page.length < WALK_PAGE_SIZE) return
+    after = page[page.length - 1].id
   }
 }
 
-/** Full views of records by id (controllers, processors): a query per chunk of ids, not per record. */
+/** Stored views of records by id (controllers, processors): a query per chunk of ids, not per record. */
 export async function viewsById(m: EntityManager, ws: string, def: ResourceDef, ids: Iterable<string>): Promise<Map<string, Row>> {
   const wanted = [...new Set(ids)]
   if (!wanted.length) return new Map()
-  const rows = await findIn(m, def.entity, ws, 'id', wanted)
-  return new Map((await toViews(m, ws, def, rows)).map((v) => [v.id, v]))
+  return new Map((await storedViewsIn(m, ws, def, wanted)).map((json) => { const v = JSON.parse(json); return [v.id, v] }))
 }

@@ -9,6 +9,7 @@ import { ReviewWrite } from '../dto/register'
 import { assembleViews, BoundedCache, ChildRows, findIn, findRow, getView, isPlainColumn, leanRowsIn, selectOf, toViews } from './reads'
 import { appendHistory, chainEntries, holdHistoryChain, Operation } from './history'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
+import { rewriteDependents, storeViews, summaryOf, viewJson } from './stored-views'
 import { HistoryEntry, LegalBasis } from '../../entities'
 
 type Row = Record<string, any>
@@ -83,8 +84,35 @@ async function replaceChildren(m: EntityManager, ws: string, def: ResourceDef, i
   }
 }
 
+/**
+ * A write's UPDATE or DELETE found the record at another version than it read: another write
+ * came first. With If-Match the client hears 412; without, the write starts again (see retried).
+ */
+class LostRace extends PreconditionFailed {
+  constructor(readonly current: number) {
+    super(current)
+  }
+}
+
+/** Writes without If-Match are never answered 412: a write that lost a race reads again and reapplies. */
+async function retried<T>(expectedVersion: number | undefined, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (!(err instanceof LostRace) || expectedVersion !== undefined || attempt >= 5) throw err
+    }
+  }
+}
+
+/**
+ * The stored row a write starts from. On PostgreSQL it is locked until the transaction ends, so
+ * that writes of one record take turns and a rewrite of its dependents' views sees it whole.
+ */
 async function mustFind(m: EntityManager, ws: string, def: ResourceDef, id: string, expectedVersion?: number): Promise<Row> {
-  const existing = await findRow(m, ws, def, id)
+  const existing = m.connection.driver.options.type === 'postgres'
+    ? await m.getRepository(def.entity).findOne({ where: { workspaceId: ws, id } as any, lock: { mode: 'pessimistic_write' } })
+    : await findRow(m, ws, def, id)
   if (!existing) throw new NotFound(def.title, id)
   if (expectedVersion !== undefined && existing.version !== expectedVersion) throw new PreconditionFailed(existing.version)
   return existing
@@ -111,7 +139,7 @@ export async function store(m: EntityManager, who: Principal, def: ResourceDef, 
       .set({ ...def.columns(dto), ...extra, updatedAt: at, version: existing.version + 1 })
       .where('workspaceId = :ws AND id = :id AND version = :version', { ws, id, version: existing.version })
       .execute()
-    if (result.affected === 0) throw new PreconditionFailed(existing.version + 1)
+    if (result.affected === 0) throw new LostRace(existing.version + 1)
   } else {
     await m.createQueryBuilder().insert().into(def.entity)
       .values({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto), ...extra })
@@ -119,6 +147,8 @@ export async function store(m: EntityManager, who: Principal, def: ResourceDef, 
   }
   await replaceChildren(m, ws, def, id, dto)
   const view = (await getView(m, ws, def, id))!
+  await storeViews(m, ws, def, [view])
+  if (existing && summaryOf(def.type, existing) !== summaryOf(def.type, view)) await rewriteDependents(m, ws, def.type, id)
   await appendHistory(m, who, def.type, view, existing ? 'update' : 'create', at)
   return view
 }
@@ -209,53 +239,57 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
     else ok.push(i)
   })
   const at = now()
+  // The views first, from the rows about to be written rather than read back (which doubled an
+  // import's time): the stored row is what is inserted, or the existing row with what is set, so
+  // they are what getView returns (test/writes-batch.test.ts compares them). Each row is then
+  // written with its stored view.
+  const childrenByOwner = new Map<string, ChildRows>(ok.map((i) => [items[i].id, new Map()]))
+  for (const child of def.children) {
+    for (const i of ok) childrenByOwner.get(items[i].id)!.set(child.entity, child.rows(items[i].dto).map((r) => ({ workspaceId: ws, ownerId: items[i].id, ...r })))
+  }
+  const plannedRows = ok.map((i) => {
+    const { id, dto, existing } = items[i]
+    return existing
+      ? { ...existing, ...def.columns(dto), updatedAt: at, version: existing.version + 1 }
+      : { workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) }
+  })
+  const views = new Map<string, Row>()
+  for (let i = 0; i < plannedRows.length; i += 500) {
+    for (const view of await assembleViews(m, ws, def, plannedRows.slice(i, i + 500), childrenByOwner)) views.set(view.id, view)
+  }
   const created: Row[] = []
   const stored: number[] = []
+  const renamed: string[] = []
   for (const i of ok) {
     const { id, dto, existing } = items[i]
+    const resolvedView = viewJson(def, views.get(id)!)
     if (!existing) {
-      created.push({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) })
+      created.push({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto), resolvedView })
       stored.push(i)
       continue
     }
     const result = await m.createQueryBuilder().update(def.entity)
-      .set({ ...def.columns(dto), updatedAt: at, version: existing.version + 1 })
+      .set({ ...def.columns(dto), updatedAt: at, version: existing.version + 1, resolvedView })
       .where('workspaceId = :ws AND id = :id AND version = :version', { ws, id, version: existing.version })
       .execute()
-    if (result.affected === 0) out[i] = new PreconditionFailed(existing.version + 1)
-    else stored.push(i)
+    if (result.affected === 0) {
+      out[i] = new PreconditionFailed(existing.version + 1)
+      continue
+    }
+    stored.push(i)
+    if (summaryOf(def.type, existing) !== summaryOf(def.type, views.get(id)!)) renamed.push(id)
   }
   await insertRows(m, def.entity, created)
   const written = stored.map((i) => items[i])
   const replaced = written.filter((item) => item.existing).map((item) => item.id)
-  const childrenByOwner = new Map<string, ChildRows>(written.map((item) => [item.id, new Map()]))
   for (const child of def.children) {
     for (let i = 0; i < replaced.length; i += 500) {
       await m.createQueryBuilder().delete().from(child.entity)
         .where('workspaceId = :ws AND ownerId IN (:...ids)', { ws, ids: replaced.slice(i, i + 500) }).execute()
     }
-    const rows: Row[] = []
-    for (const item of written) {
-      const own = child.rows(item.dto).map((r) => ({ workspaceId: ws, ownerId: item.id, ...r }))
-      childrenByOwner.get(item.id)!.set(child.entity, own)
-      rows.push(...own)
-    }
-    await insertRows(m, child.entity, rows)
+    await insertRows(m, child.entity, written.flatMap((item) => childrenByOwner.get(item.id)!.get(child.entity)!))
   }
-  // The views, from the rows just written rather than read back (which doubled an import's
-  // time): the stored row is what was inserted, or the existing row with what was set, so they
-  // are what getView returns (test/writes-batch.test.ts compares them).
-  const createdById = new Map(created.map((r) => [r.id, r]))
-  const storedRows = stored.map((i) => {
-    const { id, dto, existing } = items[i]
-    return existing
-      ? { ...existing, ...def.columns(dto), updatedAt: at, version: existing.version + 1 }
-      : { ...createdById.get(id)! }
-  })
-  const views = new Map<string, Row>()
-  for (let i = 0; i < storedRows.length; i += 500) {
-    for (const view of await assembleViews(m, ws, def, storedRows.slice(i, i + 500), childrenByOwner)) views.set(view.id, view)
-  }
+  for (const id of renamed) await rewriteDependents(m, ws, def.type, id)
   // the history entries, as appendHistory writes them, in multi-row INSERTs
   await insertRows(m, HistoryEntry, await chainEntries(m, ws, stored.map((i) => {
     const view = views.get(items[i].id)!
@@ -275,7 +309,7 @@ export async function createRecord(db: Database, who: Principal, def: ResourceDe
 /** PUT: the body replaces the record; fields left out are cleared. */
 export async function replaceRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown, expectedVersion?: number): Promise<Row> {
   const dto = validateWrite(def, body, id)
-  return db.write(async (m) => store(m, who, def, id, dto, await mustFind(m, who.ws, def, id, expectedVersion)))
+  return retried(expectedVersion, () => db.write(async (m) => store(m, who, def, id, dto, await mustFind(m, who.ws, def, id, expectedVersion))))
 }
 
 /**
@@ -292,12 +326,12 @@ export async function updateRecord(db: Database, who: Principal, def: ResourceDe
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationFailed([{ field: 'body', message: 'the body must be a JSON object' }])
   }
-  return db.write(async (m) => {
+  return retried(expectedVersion, () => db.write(async (m) => {
     const existing = await mustFind(m, who.ws, def, id, expectedVersion)
     const current = def.toWrite((await getView(m, who.ws, def, id))!)
     const dto = validateWrite(def, { ...current, ...body }, id)
     return store(m, who, def, id, dto, existing)
-  })
+  }))
 }
 
 /** The records that refer to record `id` of kind `type`, by name. */
@@ -321,7 +355,7 @@ export async function referencesTo(m: EntityManager, ws: string, type: RecordTyp
 
 /** Deletes a record that nothing refers to; its own lists go with it, nothing else does. */
 export async function deleteRecord(db: Database, who: Principal, def: ResourceDef, id: string, expectedVersion?: number): Promise<void> {
-  await db.write(async (m) => {
+  await retried(expectedVersion, () => db.write(async (m) => {
     await holdHistoryChain(m, who.ws)
     const existing = await mustFind(m, who.ws, def, id, expectedVersion)
     const refused = def.guardDelete?.(existing)
@@ -329,10 +363,13 @@ export async function deleteRecord(db: Database, who: Principal, def: ResourceDe
     const refs = await referencesTo(m, who.ws, def.type, id)
     if (refs.length) throw new StillReferenced(def.title, refs)
     const before = (await getView(m, who.ws, def, id))!
+    // the row first, at the version read: a write that came in between makes this one start again
+    const result = await m.createQueryBuilder().delete().from(def.entity)
+      .where('workspaceId = :ws AND id = :id AND version = :version', { ws: who.ws, id, version: existing.version }).execute()
+    if (result.affected === 0) throw new LostRace(existing.version + 1)
     await replaceChildren(m, who.ws, def, id, null)
-    await m.createQueryBuilder().delete().from(def.entity).where('workspaceId = :ws AND id = :id', { ws: who.ws, id }).execute()
     await appendHistory(m, who, def.type, before, 'delete', now())
-  })
+  }))
 }
 
 /**
@@ -354,6 +391,7 @@ export async function ensureCatalogue(db: Database, ws: string): Promise<void> {
     // (entries another instance added at the same moment have another timestamp, and their own history)
     const added = await findIn(m, legalBases.entity, ws, 'id', missing.map((b) => catalogueId(b.code)))
     for (const view of await toViews(m, ws, legalBases, added.filter((r) => r.createdAt === at))) {
+      await storeViews(m, ws, legalBases, [view])
       await appendHistory(m, SYSTEM(ws), 'legal-basis', view, 'create', at)
     }
   })
@@ -368,10 +406,10 @@ export async function markReviewed(db: Database, who: Principal, id: string, bod
   const next = input.nextReviewAt ?? addYear(today)
   if (next <= today) throw new ValidationFailed([{ field: 'nextReviewAt', message: 'nextReviewAt must be after today' }])
   const def = processingActivities
-  return db.write(async (m) => {
+  return retried(expectedVersion, () => db.write(async (m) => {
     const existing = await mustFind(m, who.ws, def, id, expectedVersion)
     const current = def.toWrite((await getView(m, who.ws, def, id))!)
     const dto = validateWrite(def, { ...current, lastReviewedAt: today, nextReviewAt: next }, id)
     return store(m, who, def, id, dto, existing, { lastReviewedBy: who.sub })
-  })
+  }))
 }

@@ -7,7 +7,7 @@ import { RegisterRecordKind } from './export-document'
 import type { ExportQuery } from './export'
 import { Finding, FindingCollector, Severity, SEVERITIES } from './findings'
 import { controllers, processors } from './model'
-import { listViews } from './reads'
+import { storedViewPage } from './stored-views'
 import { activityPages, viewsById } from './walk'
 
 type Row = Record<string, any>
@@ -150,12 +150,15 @@ async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncG
         yield [...(await series.read((m) => viewsById(m, ws, controllers, [q.controllerId!]))).values()]
         return
       }
-      const limit = 500
-      for (let offset = 0; ; offset += limit) {
-        const page = await series.read((m) => listViews(m, ws, controllers, { limit, offset, sort: 'name' }, db.dialect))
-        yield page.items
-        if (page.items.length < limit) return
+      // every controller's stored view (an organisation keeps few), then by name
+      const all: Row[] = []
+      for (let after = ''; ;) {
+        const page = await series.read((m) => storedViewPage(m, ws, controllers, after, 500))
+        all.push(...page.map((p) => JSON.parse(p.json) as Row))
+        if (page.length < 500) break
+        after = page[page.length - 1].id
       }
+      yield all.sort((a, b) => String(a.name).localeCompare(String(b.name)) || (a.id < b.id ? -1 : 1))
     }
     for await (const page of pages()) {
       for (const c of page) {
