@@ -450,7 +450,9 @@ describe('workspaces', function () {
   it('holding rows before the upgrade are registered by the migration, so production keeps serving them', async () => {
     const dir = migrationsDir(dialectOf(db.url))
     const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
-    const mine = files.findIndex((f) => f.endsWith('-Workspaces.js'))
+    // a database from before this release: before the workspaces and before the stored views (rows
+    // inserted by hand after StoredViews would lack the view it builds for the rows it finds)
+    const mine = Math.min(...['-Workspaces.js', '-StoredViews.js'].map((name) => files.findIndex((f) => f.endsWith(name))))
     expect(mine).to.be.greaterThan(0)
     const before = new DataSource({ ...dataSourceOptions({ databaseUrl: db.url }), migrations: files.slice(0, mine).map((f) => join(dir, f)) } as any)
     await before.initialize()
