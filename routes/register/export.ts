@@ -14,7 +14,7 @@ const querystring = {
     controllerId: { type: 'string', format: 'uuid', description: 'Only this controller\'s record; default: every controller in the workspace' },
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV: language of the headers and catalogue labels' },
-    delimiter: { type: 'string', enum: ['comma', 'semicolon'], default: 'comma', description: 'CSV: field delimiter; semicolon for Excel with Swedish settings' },
+    delimiter: { type: 'string', enum: ['comma', 'semicolon'], description: 'CSV: field delimiter; default: semicolon for lang=sv (as Excel with Swedish settings expects), comma for lang=en' },
     asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
   },
 } as const

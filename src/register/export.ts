@@ -17,7 +17,8 @@ export interface ExportQuery {
   controllerId?: string
   status?: string
   lang: Lang
-  delimiter: 'comma' | 'semicolon'
+  /** CSV field delimiter; when not given, the language's (see csvDelimiter). */
+  delimiter?: 'comma' | 'semicolon'
   /** Show the register as it stood at this moment (ISO 8601, UTC). */
   asOf?: string
 }
@@ -64,6 +65,15 @@ export function exportFileName(q: ExportQuery, at: Date): string {
   return `${base}-${date}.${q.format}`
 }
 
+/**
+ * The CSV field delimiter: the one asked for, else the one the language's spreadsheets expect
+ * (Excel with Swedish settings splits on `;`, since `,` is the decimal sign there).
+ */
+export function csvDelimiter(q: Pick<ExportQuery, 'lang' | 'delimiter'>): ';' | ',' {
+  const delimiter = q.delimiter ?? (q.lang === 'sv' ? 'semicolon' : 'comma')
+  return delimiter === 'semicolon' ? ';' : ','
+}
+
 /** The export as a stream for the response; nothing is read until the stream is consumed. */
 export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Date): RegisterExport {
   const fileName = exportFileName(q, at)
@@ -73,7 +83,7 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
   const columns = q.record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS
   const csv = stringify({
     bom: true, // so that Excel reads UTF-8 (å, ä, ö)
-    delimiter: q.delimiter === 'semicolon' ? ';' : ',',
+    delimiter: csvDelimiter(q),
     // OWASP: a cell starting with = + - @ tab or CR gets a leading apostrophe so spreadsheets show it as text
     escape_formulas: true,
     record_delimiter: 'windows', // RFC 4180
