@@ -33,7 +33,9 @@ const PROCESSOR_HEADERS_EN = [
   'Technical and organisational security measures', 'Last changed',
 ]
 
-const today = (): string => new Date().toISOString().slice(0, 10)
+/** A date in the register's time zone (REGISTER_TIMEZONE, default Europe/Stockholm); sv-SE writes YYYY-MM-DD. */
+const stockholmDate = (at: Date | string = new Date()): string => new Date(at).toLocaleDateString('sv-SE', { timeZone: 'Europe/Stockholm' })
+const today = (): string => stockholmDate()
 const svCountry = (code: string): string => new Intl.DisplayNames(['sv'], { type: 'region' }).of(code)!
 
 
@@ -96,7 +98,7 @@ describe('register export', () => {
         expect(row['Categories of data subjects']).to.equal(a.dataSubjectCategories.map((c: Row) => c.name).join('; '))
         expect(row['Categories of personal data']).to.equal(a.dataCategories.map((c: Row) => c.name).join('; '))
         expect(row['Technical and organisational security measures'].replace(/^'/, '')).to.equal(a.securityMeasures.map((c: Row) => c.name).join('; '))
-        expect(row['Last changed']).to.equal(a.updatedAt.slice(0, 10))
+        expect(row['Last changed']).to.equal(stockholmDate(a.updatedAt))
       })
     })
 
@@ -205,7 +207,7 @@ describe('register export', () => {
           'Transfers to third countries or international organisations': 'US United States: Google LLC',
           'Transfer safeguards and documentation': 'US: A45-3 Adequacy decision',
           'Technical and organisational security measures': 'Behörighetsstyrning',
-          'Last changed': f.activities.hosting.updatedAt.slice(0, 10),
+          'Last changed': stockholmDate(f.activities.hosting.updatedAt),
         })
       }
       expect(rows[0]['Controller contact details']).to.equal('ett@kund.se; Data protection officer: Ulla Ek, dpo@kund.se')

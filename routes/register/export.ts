@@ -64,7 +64,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
       if (source !== app.db) await source.dataSource.destroy()
       throw err
     }
-    const file = exportRegister(source, ws, query, new Date())
+    const file = exportRegister(source, ws, query, new Date(), app.config.registerTimeZone)
     if (source !== app.db) file.stream.once('close', () => { void source.dataSource.destroy() })
     return reply
       .header('content-type', file.contentType)
