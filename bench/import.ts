@@ -42,7 +42,7 @@ async function withDatabase<T>(url: string, fn: (db: Database) => Promise<T>): P
 /** The JSON export of the bench workspace, written to a file. */
 async function writeDocument(url: string, file: string): Promise<void> {
   await withDatabase(url, async (db) => {
-    const { stream } = exportRegister(db, WS, { format: 'json', record: 'controller', lang: 'en', delimiter: 'comma' }, new Date())
+    const { stream } = exportRegister(db, WS, { format: 'json', record: 'controller', lang: 'en', delimiter: 'comma' }, new Date(), 'Europe/Stockholm')
     await pipeline(stream, createWriteStream(file))
   })
 }

@@ -45,7 +45,7 @@ export default async function privacyNoticeRoutes(app: FastifyInstance): Promise
   }, async (request, reply) => {
     const { id } = request.params as { id: string }
     const { lang, format } = request.query as { lang: NoticeLang; format: NoticeFormat }
-    const notice = await privacyNotice(app.db, request.principal.ws, id, lang, format, new Date())
+    const notice = await privacyNotice(app.db, request.principal.ws, id, lang, format, new Date(), app.config.registerTimeZone)
     return reply.header('content-type', notice.contentType).send(notice.body)
   })
 }

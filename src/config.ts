@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import type { Role } from './register/model'
+import { isTimeZone } from './register/dates'
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256'
 const ASYMMETRIC: JwtAlgorithm[] = ['RS256', 'PS256', 'ES256']
@@ -47,6 +48,8 @@ export interface Config {
   }
   /** Production: a token naming a workspace that is not in the workspaces table gets 403. Otherwise a workspace is created on first use. */
   knownWorkspacesOnly: boolean
+  /** IANA time zone of date-only values (review dates, file names, the notice's date). */
+  registerTimeZone: string
 }
 
 export class ConfigError extends Error {}
@@ -100,7 +103,13 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     versionsFourEyes: flag(env, 'VERSIONS_FOUR_EYES', true),
     jwt,
     knownWorkspacesOnly: nodeEnv === 'production',
+    registerTimeZone: timeZone(env.REGISTER_TIMEZONE || 'Europe/Stockholm'),
   }
+}
+
+function timeZone(name: string): string {
+  if (!isTimeZone(name)) throw new ConfigError(`REGISTER_TIMEZONE must be an IANA time zone such as Europe/Stockholm, got "${name}"`)
+  return name
 }
 
 const ROLE_NAMES: Role[] = ['reader', 'editor', 'admin']

@@ -1,6 +1,7 @@
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import app, { fastifyOptions, loggerOptions } from './app'
+import { loggableError } from './plugins/errors'
 import { ConfigError, loadConfig } from './config'
 
 /** The process: configuration, logger, listener and graceful close. */
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   await server.register(app, { config })
 
   closeWithGrace({ delay: 10000 }, async ({ signal, err }) => {
-    if (err) server.log.error({ err }, 'closing after an error')
+    if (err) server.log.error({ err: loggableError(err) }, 'closing after an error')
     else server.log.info({ signal }, 'closing')
     await server.close()
   })

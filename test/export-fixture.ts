@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Ajv2020 from 'ajv/dist/2020'
 import addFormats from 'ajv-formats'
 import { TestApp } from './helper'
+import { addIdnEmailFormat } from '../src/schemas/json-schema'
 
 type Row = Record<string, any>
 
@@ -111,5 +112,6 @@ export function withoutTimestamps(doc: unknown): unknown {
 export function exportValidator() {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictTuples: false })
   addFormats(ajv)
+  addIdnEmailFormat(ajv)
   return ajv.compile(JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'register-export.schema.json'), 'utf8')))
 }

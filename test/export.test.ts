@@ -33,7 +33,9 @@ const PROCESSOR_HEADERS_EN = [
   'Technical and organisational security measures', 'Last changed',
 ]
 
-const today = (): string => new Date().toISOString().slice(0, 10)
+/** A date in the register's time zone (REGISTER_TIMEZONE, default Europe/Stockholm); sv-SE writes YYYY-MM-DD. */
+const stockholmDate = (at: Date | string = new Date()): string => new Date(at).toLocaleDateString('sv-SE', { timeZone: 'Europe/Stockholm' })
+const today = (): string => stockholmDate()
 const svCountry = (code: string): string => new Intl.DisplayNames(['sv'], { type: 'region' }).of(code)!
 
 
@@ -96,7 +98,7 @@ describe('register export', () => {
         expect(row['Categories of data subjects']).to.equal(a.dataSubjectCategories.map((c: Row) => c.name).join('; '))
         expect(row['Categories of personal data']).to.equal(a.dataCategories.map((c: Row) => c.name).join('; '))
         expect(row['Technical and organisational security measures'].replace(/^'/, '')).to.equal(a.securityMeasures.map((c: Row) => c.name).join('; '))
-        expect(row['Last changed']).to.equal(a.updatedAt.slice(0, 10))
+        expect(row['Last changed']).to.equal(stockholmDate(a.updatedAt))
       })
     })
 
@@ -133,7 +135,7 @@ describe('register export', () => {
       const { bytes, res } = await raw('format=csv&lang=sv')
       expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf])
       expect(res.headers['content-disposition']).to.equal(`attachment; filename="registerforteckning-${today()}.csv"`)
-      const { header, rows } = await csv('lang=sv')
+      const { header, rows } = await csv('lang=sv', ';')
       expect(header).to.deep.equal(CONTROLLER_HEADERS_SV)
       const row = rows.find((r) => r.Behandling === 'Patientjournal')!
       expect(row.Personuppgiftsansvarig).to.equal('Klinik Östersund AB (556000-0001)')
@@ -148,12 +150,26 @@ describe('register export', () => {
       expect(news['Tidsfrister för radering (gallring)']).to.equal('Ingen fast tidsgräns')
     })
 
-    it('separates fields with semicolons on request, for Excel with Swedish settings', async () => {
-      const { text, rows } = await csv('lang=sv&delimiter=semicolon', ';')
+    it('separates fields with semicolons for lang=sv, as Excel with Swedish settings expects', async () => {
+      const { text, rows } = await csv('lang=sv', ';')
       const firstLine = text.slice(1, text.indexOf('\r\n'))
       expect(firstLine.split(';')).to.deep.equal(CONTROLLER_HEADERS_SV)
       expect(rows).to.have.length(2)
       expect(rows.find((r) => r.Behandling === 'Patientjournal')!['Ändamål']).to.equal('Vård och behandling; Fakturering')
+      expect((await csv('lang=sv&delimiter=semicolon', ';')).text).to.equal(text)
+    })
+
+    it('separates fields with commas for lang=en, and takes the delimiter asked for in either language', async () => {
+      const firstLine = (text: string) => text.slice(1, text.indexOf('\r\n'))
+      const en = await csv('lang=en', ',')
+      expect(en.header).to.deep.equal(CONTROLLER_HEADERS_EN)
+      expect(en.rows).to.have.length(2)
+      expect((await csv('', ',')).text, 'lang=en is the default').to.equal(en.text)
+      const svComma = await csv('lang=sv&delimiter=comma', ',')
+      expect(svComma.header).to.deep.equal(CONTROLLER_HEADERS_SV)
+      expect(svComma.rows.find((r) => r.Behandling === 'Patientjournal')!['Ändamål']).to.equal('Vård och behandling; Fakturering')
+      const enSemicolon = await csv('lang=en&delimiter=semicolon', ';')
+      expect(firstLine(enSemicolon.text).split(';')).to.deep.equal(CONTROLLER_HEADERS_EN)
     })
 
     it('neutralises cells a spreadsheet would run as formulas with a leading apostrophe', async () => {
@@ -191,11 +207,11 @@ describe('register export', () => {
           'Transfers to third countries or international organisations': 'US United States: Google LLC',
           'Transfer safeguards and documentation': 'US: A45-3 Adequacy decision',
           'Technical and organisational security measures': 'Behörighetsstyrning',
-          'Last changed': f.activities.hosting.updatedAt.slice(0, 10),
+          'Last changed': stockholmDate(f.activities.hosting.updatedAt),
         })
       }
       expect(rows[0]['Controller contact details']).to.equal('ett@kund.se; Data protection officer: Ulla Ek, dpo@kund.se')
-      const sv = await csv('record=processor&lang=sv')
+      const sv = await csv('record=processor&lang=sv', ';')
       expect(sv.header.slice(0, 2)).to.deep.equal(['Personuppgiftsbiträde', 'Kontaktuppgifter till personuppgiftsbiträdet'])
       expect(sv.res.headers['content-disposition']).to.contain('registerforteckning-personuppgiftsbitrade-')
     })

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { buildTestApp, TestApp } from './helper'
+import { buildTestApp, onPostgres, TestApp } from './helper'
 
 describe('logs', () => {
   let t: TestApp
@@ -19,5 +19,30 @@ describe('logs', () => {
     expect(text).to.not.contain('anna.andersson')
     expect(text).to.not.contain('privat.person')
     expect(text).to.not.contain('Hudatelj')
+  })
+
+  it('of a database error hold neither the SQL, nor its parameters, nor the refused values', async () => {
+    const failing = await buildTestApp()
+    try {
+      if (onPostgres) {
+        // PostgreSQL quotes a refused value in its message: invalid input syntax for type integer: "…"
+        await failing.app.db.dataSource.query('ALTER TABLE controllers ALTER COLUMN phone TYPE integer USING NULL')
+      } else {
+        await failing.app.db.dataSource.query("CREATE TRIGGER refuse_controllers BEFORE INSERT ON controllers BEGIN SELECT RAISE(ABORT, 'refused by a test'); END")
+      }
+      const res = await failing.http.post('/api/v1/controllers').set('authorization', failing.auth('editor'))
+        .send({ name: 'Åsa Öberg', email: 'asa.oberg@hudateljen.se', phone: '070-123 45 67', address: 'Storgatan 1, Östersund' })
+      expect(res.status).to.equal(500)
+      const line = failing.logs.find((l) => l.reqId === res.body.requestId && l.level >= 50)
+      expect(line, 'an error log line with the request id').to.not.equal(undefined)
+      expect(line!.err.type).to.match(/QueryFailedError/)
+      expect(line!.err.code, 'the driver\'s code, to find the cause').to.be.a('string').and.not.equal('')
+      expect(line!.err).to.not.have.any.keys('query', 'parameters', 'driverError')
+      const text = JSON.stringify(failing.logs)
+      for (const value of ['Åsa', 'Öberg', 'asa.oberg', 'hudateljen', '070-123', 'Storgatan', 'Östersund']) expect(text).to.not.contain(value)
+      expect(text).to.not.match(/INSERT INTO|SELECT /)
+    } finally {
+      await failing.close()
+    }
   })
 })

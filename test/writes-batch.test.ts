@@ -4,6 +4,7 @@ import { Database } from '../src/db/database'
 import { listHistory } from '../src/register/history'
 import { controllers, processingActivities, ResourceDef } from '../src/register/model'
 import { findRow, getView } from '../src/register/reads'
+import { registerToday } from '../src/register/dates'
 import { markReviewed, Principal, StoreItem, storeMany, validateWrite } from '../src/register/writes'
 import { ValidationFailed } from '../src/errors'
 import { buildRegister, Fixture } from './export-fixture'
@@ -59,7 +60,7 @@ describe('batch writes (storeMany)', () => {
 
   it('updates records, keeping stored columns no body carries (who reviewed)', async () => {
     const activities = Object.values(f.activities)
-    await markReviewed(db, { ...who, sub: 'reviewer' }, activities[0].id, {})
+    await markReviewed(db, { ...who, sub: 'reviewer' }, activities[0].id, {}, registerToday('Europe/Stockholm'))
     const items: StoreItem[] = []
     for (const a of activities) {
       const current = (await db.read((m) => getView(m, 'test', processingActivities, a.id)))!

@@ -17,10 +17,10 @@ const querystring = {
     controllerId: { type: 'string', format: 'uuid', description: 'Only this controller\'s record; default: every controller in the workspace' },
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
-    delimiter: { type: 'string', enum: ['comma', 'semicolon'], default: 'comma', description: 'CSV: field delimiter; semicolon for Excel with Swedish settings' },
+    delimiter: { type: 'string', enum: ['comma', 'semicolon'], description: 'CSV: field delimiter; default: semicolon for lang=sv (as Excel with Swedish settings expects), comma for lang=en' },
     asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
     version: {
-      type: 'string', pattern: '^([1-9][0-9]{0,8}|approved)$', examples: ['approved', '3'],
+      type: 'string', pattern: '^([1-9][0-9]{0,8}|approved)$',
       description: 'A frozen register version (its number, or `approved`: the latest approved one), the same bytes on every download. JSON: the version\'s document of the whole register, whose SHA-256 is its contentHash (record, controllerId and status apply to CSV only)',
     },
   },
@@ -69,7 +69,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
     if (given.version !== undefined) {
       if (given.asOf) throw new ValidationFailed([{ field: 'query.asOf', message: 'asOf and version exclude each other: a version is already a fixed moment' }])
       const which = given.version === 'approved' ? 'approved' : Number(given.version)
-      const file = await exportVersion(app.db, ws, which, { ...query, recordGiven: given.record !== undefined })
+      const file = await exportVersion(app.db, ws, which, { ...query, recordGiven: given.record !== undefined }, app.config.registerTimeZone)
       reply
         .header('content-type', file.contentType)
         .header('content-disposition', `attachment; filename="${file.fileName}"`)
@@ -88,7 +88,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
       if (source !== app.db) await source.dataSource.destroy()
       throw err
     }
-    const file = exportRegister(source, ws, query, new Date())
+    const file = exportRegister(source, ws, query, new Date(), app.config.registerTimeZone)
     if (source !== app.db) file.stream.once('close', () => { void source.dataSource.destroy() })
     return reply
       .header('content-type', file.contentType)

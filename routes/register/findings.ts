@@ -44,6 +44,6 @@ export default async function findingsRoutes(app: FastifyInstance): Promise<void
     const { ws } = request.principal
     const query = request.query as FindingsQuery
     await checkControllerFilter(app.db, ws, query.controllerId)
-    return registerFindings(app.db, ws, query, new Date())
+    return registerFindings(app.db, ws, query, new Date(), app.config.registerTimeZone)
   })
 }

@@ -38,7 +38,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     const { ws } = request.principal
     const query = request.query as ReportQuery
     await checkControllerFilter(app.db, ws, query.controllerId)
-    const html = await registerReport(app.db, ws, query, new Date())
+    const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone)
     // Replaces helmet's API policy (default-src 'none') for this page: its one inline stylesheet is allowed by hash.
     return reply.header('content-security-policy', REPORT_CSP).header('content-type', 'text/html; charset=utf-8').send(html)
   })

@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify'
 import { reviewsDue } from '../../src/register/reviews'
 import { markReviewed } from '../../src/register/writes'
+import { registerToday } from '../../src/register/dates'
 import { errorResponses, expectedVersion, idParams, ifMatchHeader, json } from '../crud'
 
 /** Periodic review of the register: what is due, and marking an activity reviewed. */
@@ -22,7 +23,7 @@ export default async function reviewRoutes(app: FastifyInstance): Promise<void> 
       },
       response: { 200: json('Activities due for review', 'ReviewDueList'), ...errorResponses() },
     },
-  }, async (request) => reviewsDue(app.db, request.principal.ws, request.query as { controllerId?: string; limit: number; offset: number }))
+  }, async (request) => reviewsDue(app.db, request.principal.ws, request.query as { controllerId?: string; limit: number; offset: number }, registerToday(app.config.registerTimeZone)))
 
   app.post('/api/v1/processing-activities/:id/review', {
     config: { auth: 'editor' },
@@ -35,7 +36,7 @@ export default async function reviewRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request, reply) => {
     const { id } = request.params as { id: string }
-    const view = await markReviewed(app.db, request.principal, id, request.body ?? {}, expectedVersion(request))
+    const view = await markReviewed(app.db, request.principal, id, request.body ?? {}, registerToday(app.config.registerTimeZone), expectedVersion(request))
     reply.header('etag', `"${view.version}"`)
     return view
   })

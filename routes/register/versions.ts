@@ -31,7 +31,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       response: { 201: json('The version, frozen and proposed', 'RegisterVersion'), ...errorResponses(413, 415) },
     },
   }, async (request, reply) => {
-    const version = await proposeVersion(app.db, request.principal, request.body)
+    const version = await proposeVersion(app.db, request.principal, request.body, app.config.registerTimeZone)
     reply.code(201).header('location', `/api/v1/register/versions/${version.number}`)
     return version
   })

@@ -51,6 +51,34 @@ function databaseConflict(err: unknown): string | null {
   return null
 }
 
+/** Words after which a quoted name in a database message is a table, column or type, not a value. */
+const NAMED = /\b(relation|table|column|constraint|type|index|schema|function|database|sequence|role|trigger)\s*$/i
+
+/**
+ * A database error as it may be logged: TypeORM's QueryFailedError carries the SQL `query`, its
+ * `parameters` and the driver's error (PostgreSQL's `detail` says "Failing row contains (…)"),
+ * and PostgreSQL quotes the refused value in some messages (`invalid input syntax for type
+ * integer: "070-123 45 67"`). All of these may be a person's name, e-mail or phone number, so
+ * only the error's name, the driver's code and its message with quoted values blanked are kept;
+ * quoted table, column and type names stay, to find the cause.
+ */
+/** What is logged of a QueryFailedError (pino names the class as the error's `type`). */
+class RedactedQueryFailedError extends Error {
+  code?: string
+}
+
+export function loggableError(err: unknown): unknown {
+  if (!(err instanceof QueryFailedError)) return err
+  const message = err.message.replace(/"(?:[^"]|"")*"|'(?:[^']|'')*'/g, (quoted, offset: number, whole: string) =>
+    NAMED.test(whole.slice(0, offset)) ? quoted : '"…"')
+  const safe = new RedactedQueryFailedError(message)
+  const code = (err as any).driverError?.code ?? (err as any).code
+  if (code !== undefined) safe.code = String(code)
+  // the original stack starts with the unredacted message: keep only its frames
+  safe.stack = `RedactedQueryFailedError: ${message}\n${(err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).join('\n')}`
+  return safe
+}
+
 function isBusy(err: unknown): boolean {
   const code = String((err as any)?.driverError?.code ?? (err as any)?.code ?? '')
   return code.startsWith('SQLITE_BUSY') || code === '40001' || code === '40P01'
@@ -99,7 +127,7 @@ export function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, s
 export default fp(async function errors(app: FastifyInstance) {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+      if (error.statusCode >= 500) request.log.error({ err: loggableError(error) }, 'request failed')
       return reply.code(error.statusCode).send(body(request, error.statusCode, error.code, error.message, {
         ...(error.details ? { details: error.details } : {}),
         ...(error.references ? { references: error.references } : {}),
@@ -123,7 +151,7 @@ export default fp(async function errors(app: FastifyInstance) {
       const code = FASTIFY_CODES[error.code] ?? (error instanceof SyntaxError ? 'invalid_json' : 'bad_request')
       return reply.code(status).send(body(request, status, code, error.message))
     }
-    request.log.error({ err: error }, 'request failed')
+    request.log.error({ err: loggableError(error) }, 'request failed')
     return reply.code(500).send(body(request, 500, 'internal_error', 'Internal Server Error'))
   })
 

@@ -1,3 +1,4 @@
+import { registerDate } from './dates'
 import { ISO_DURATION } from '../dto/decorators'
 
 /**
@@ -10,6 +11,8 @@ type Row = Record<string, any>
 /** What a cell is written from: the activity's view and full views of the organisations it names. */
 export interface CellContext {
   lang: Lang
+  /** The register's time zone, for date-only cells. */
+  timeZone: string
   activity: Row
   /** Full Controller view by id (the summaries in an activity lack contact details). */
   controller(id: string): Row | null
@@ -162,7 +165,7 @@ function transferSafeguards(c: CellContext): string {
 const names = (items: Row[] | null | undefined): string => join(list(items).map((i) => i.name))
 const list = (v: Row[] | null | undefined): Row[] => v ?? []
 const securityMeasures = (c: CellContext): string => names(c.activity.securityMeasures)
-const lastChanged = (c: CellContext): string => String(c.activity.updatedAt ?? '').slice(0, 10)
+const lastChanged = (c: CellContext): string => (c.activity.updatedAt ? registerDate(new Date(c.activity.updatedAt), c.timeZone) : '')
 
 /** Per purpose: `Purpose: A6-1-b Contract, SE-BFL-7-2 …` for the bases that `keep` selects. */
 function basesPerPurpose(c: CellContext, keep: (kind: string) => boolean, whenNone: string | null): string {

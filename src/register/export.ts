@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm'
 import { Database, ReadSeries } from '../db/database'
 import { ValidationFailed } from '../errors'
 import { Controller, ProcessorSubProcessor } from '../../entities'
+import { registerDate } from './dates'
 import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } from './export-columns'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, RegisterRecordKind, Section, SECTIONS } from './export-document'
 import { controllers, processingActivities, processors, RecordType } from './model'
@@ -19,7 +20,8 @@ export interface ExportQuery {
   controllerId?: string
   status?: string
   lang: Lang
-  delimiter: 'comma' | 'semicolon'
+  /** CSV field delimiter; when not given, the language's (see csvDelimiter). */
+  delimiter?: 'comma' | 'semicolon'
   /** Show the register as it stood at this moment (ISO 8601, UTC). */
   asOf?: string
 }
@@ -50,29 +52,38 @@ export async function checkExportQuery(db: Database, ws: string, q: ExportQuery)
   if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${q.controllerId} in this workspace` }])
 }
 
-export function exportFileName(q: ExportQuery, at: Date): string {
-  const date = at.toISOString().slice(0, 10)
+export function exportFileName(q: ExportQuery, at: Date, timeZone: string): string {
+  const date = registerDate(at, timeZone)
   const base = q.lang === 'sv'
     ? (q.record === 'processor' ? 'registerforteckning-personuppgiftsbitrade' : 'registerforteckning')
     : (q.record === 'processor' ? 'register-of-processing-activities-processor' : 'register-of-processing-activities')
   return `${base}-${date}.${q.format}`
 }
 
+/**
+ * The CSV field delimiter: the one asked for, else the one the language's spreadsheets expect
+ * (Excel with Swedish settings splits on `;`, since `,` is the decimal sign there).
+ */
+export function csvDelimiter(q: Pick<ExportQuery, 'lang' | 'delimiter'>): ';' | ',' {
+  const delimiter = q.delimiter ?? (q.lang === 'sv' ? 'semicolon' : 'comma')
+  return delimiter === 'semicolon' ? ';' : ','
+}
+
 /** The export as a stream for the response; nothing is read until the stream is consumed. */
-export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Date): RegisterExport {
-  const fileName = exportFileName(q, at)
+export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Date, timeZone: string): RegisterExport {
+  const fileName = exportFileName(q, at, timeZone)
   if (q.format === 'json') {
     return { stream: Readable.from(jsonDocument(db, ws, q, at)), contentType: 'application/json; charset=utf-8', fileName }
   }
   if (q.format === 'xlsx') {
     // The workbook holds both records, each sheet exactly the CSV's columns and rows.
-    const rows = (record: RegisterRecordKind) => csvRows(db, ws, { ...q, record }, columnsOf(record).map((c) => c.cell))
-    return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at) }
+    const rows = (record: RegisterRecordKind) => csvRows(db, ws, { ...q, record }, timeZone, columnsOf(record).map((c) => c.cell))
+    return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
   }
   const columns = columnsOf(q.record)
   const csv = stringify({
     bom: true, // so that Excel reads UTF-8 (å, ä, ö)
-    delimiter: q.delimiter === 'semicolon' ? ';' : ',',
+    delimiter: csvDelimiter(q),
     // OWASP: a cell starting with = + - @ tab or CR gets a leading apostrophe so spreadsheets show it as text
     escape_formulas: true,
     record_delimiter: 'windows', // RFC 4180
@@ -80,7 +91,7 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
     // holding the record delimiter (CRLF), so a bare LF in a description split the row in Calc.
     quoted_match: /[\r\n]/,
   })
-  const rows = Readable.from(csvRows(db, ws, q, columns.map((c) => c.cell)), { objectMode: true })
+  const rows = Readable.from(csvRows(db, ws, q, timeZone, columns.map((c) => c.cell)), { objectMode: true })
   // An error while reading destroys the response (the status line is already sent); a client that
   // goes away destroys the reads, which releases the snapshot.
   pipeline(rows, csv, () => undefined)
@@ -129,7 +140,7 @@ class ViewCache {
   }
 }
 
-async function* csvRows(db: Database, ws: string, q: ExportQuery, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
+async function* csvRows(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
   const controllerViews = new ViewCache(ws, controllers)
   const processorViews = new ViewCache(ws, processors)
   const series = await db.snapshot()
@@ -142,7 +153,7 @@ async function* csvRows(db: Database, ws: string, q: ExportQuery, cells: ((c: Ce
       })
       for (const activity of views) {
         const context: CellContext = {
-          lang: q.lang, activity, controller: (id) => controllerViews.get(id), processor: (id) => processorViews.get(id),
+          lang: q.lang, timeZone, activity, controller: (id) => controllerViews.get(id), processor: (id) => processorViews.get(id),
         }
         // Art. 30(2): one row per category of processing and controller on whose behalf it is carried out
         const clients: (Row | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c: Row) => controllerViews.get(c.id) ?? c) : [null]

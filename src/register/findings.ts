@@ -1,3 +1,4 @@
+import { registerDate } from './dates'
 import { Controller } from '../../entities'
 import { Database } from '../db/database'
 import { ValidationFailed } from '../errors'
@@ -487,16 +488,14 @@ export async function checkControllerFilter(db: Database, ws: string, controller
   if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${controllerId} in this workspace` }])
 }
 
-const today = (at: Date): string => at.toISOString().slice(0, 10)
-
 /**
  * Checks the workspace's register (or one controller's part of it: the activities it keeps or is
  * a joint controller of, and the records they use). Activities are read a page at a time on one
  * snapshot where the database has them; controllers and processors once each, whole.
  */
-export async function registerFindings(db: Database, ws: string, query: FindingsQuery, at: Date): Promise<FindingList> {
+export async function registerFindings(db: Database, ws: string, query: FindingsQuery, at: Date, timeZone: string): Promise<FindingList> {
   const rules = RULES.filter((r) => (!query.rule || r.id === query.rule) && (!query.severity || r.severity === query.severity))
-  const collector = new FindingCollector({ today: today(at) }, rules)
+  const collector = new FindingCollector({ today: registerDate(at, timeZone) }, rules)
   const series = await db.snapshot()
   let items: Finding[]
   try {

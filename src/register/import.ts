@@ -6,6 +6,7 @@ import { AppError, FieldError } from '../errors'
 import { publishedExportSchema, Section, SECTIONS } from './export-document'
 import { legalBases, processors } from './model'
 import { findIn, toViews } from './reads'
+import { addIdnEmailFormat } from '../schemas/json-schema'
 import { Principal, store, StoreItem, storeMany, validateWrite } from './writes'
 
 type Row = Record<string, any>
@@ -51,6 +52,7 @@ function validateDocument(doc: unknown): ImportError[] {
   if (!documentValidator) {
     const ajv = new Ajv2020({ allErrors: true, strict: false })
     addFormats(ajv)
+    addIdnEmailFormat(ajv)
     documentValidator = ajv.compile(publishedExportSchema())
   }
   if (documentValidator(doc)) return []

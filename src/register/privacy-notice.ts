@@ -1,3 +1,4 @@
+import { registerDate } from './dates'
 import { Database } from '../db/database'
 import { NotFound } from '../errors'
 import { countryLabel, isThirdCountry, specialCategoryWords } from './findings'
@@ -327,7 +328,7 @@ function rightsSection(reg: NoticeRegister, w: Words): Block[] {
   return blocks
 }
 
-export function noticeDocument(reg: NoticeRegister, lang: NoticeLang, at: Date): Block[] {
+export function noticeDocument(reg: NoticeRegister, lang: NoticeLang, at: Date, timeZone: string): Block[] {
   const w = WORDS[lang]
   const activities = [...reg.activities].sort((a, b) => a.name.localeCompare(b.name, 'sv'))
   const sorted = { ...reg, activities }
@@ -339,7 +340,7 @@ export function noticeDocument(reg: NoticeRegister, lang: NoticeLang, at: Date):
     ...(activities.length ? activities.flatMap((a) => activitySection(a, sorted, lang, w)) : [paragraph(w.noActivities)]),
     ...transferSection(sorted, lang, w),
     ...rightsSection(sorted, w),
-    paragraph(w.generated(at.toISOString().slice(0, 10))),
+    paragraph(w.generated(registerDate(at, timeZone))),
   ]
 }
 
@@ -440,8 +441,8 @@ export interface PrivacyNotice {
   contentType: string
 }
 
-export async function privacyNotice(db: Database, ws: string, controllerId: string, lang: NoticeLang, format: NoticeFormat, at: Date): Promise<PrivacyNotice> {
-  const doc = noticeDocument(await loadNoticeRegister(db, ws, controllerId), lang, at)
+export async function privacyNotice(db: Database, ws: string, controllerId: string, lang: NoticeLang, format: NoticeFormat, at: Date, timeZone: string): Promise<PrivacyNotice> {
+  const doc = noticeDocument(await loadNoticeRegister(db, ws, controllerId), lang, at, timeZone)
   return format === 'html'
     ? { body: renderHtml(doc, lang), contentType: 'text/html; charset=utf-8' }
     : { body: renderMarkdown(doc), contentType: 'text/markdown; charset=utf-8' }

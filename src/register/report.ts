@@ -201,7 +201,7 @@ async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): P
 }
 
 /** The report as one HTML document. */
-export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date): Promise<string> {
+export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string): Promise<string> {
   const { lang } = q
   const w = WORDS[lang]
   const reg = await loadReport(db, ws, q, at)
@@ -210,7 +210,7 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
   // the cover: the controller asked for first, then every controller and joint controller the activities name
   const cover = [...reg.controllers.values()].sort((a, b) => (a.id === q.controllerId ? -1 : b.id === q.controllerId ? 1 : collator.compare(a.name, b.name)))
   const ctx = (activity: Row): CellContext => ({
-    lang, activity, controller: (id) => reg.controllers.get(id) ?? null, processor: (id) => reg.processors.get(id) ?? null,
+    lang, timeZone, activity, controller: (id) => reg.controllers.get(id) ?? null, processor: (id) => reg.processors.get(id) ?? null,
   })
   const picture = reg.flow.nodes.length > MAX_SVG_NODES ? `<p>${h(w.flowTooLarge)}</p>` : await dataFlowSvg(reg.flow, lang)
   const title = q.controllerId && cover[0] ? `${w.title}: ${cover[0].name}` : w.title

@@ -12,7 +12,7 @@ export type ReviewReason = 'never-reviewed' | 'overdue' | 'no-next-review'
  * Activities (not retired) that need a review: never reviewed, past their next review date, or
  * with no next review planned. Most overdue first.
  */
-export async function reviewsDue(db: Database, ws: string, q: { controllerId?: string; limit: number; offset: number }, today = new Date().toISOString().slice(0, 10)) {
+export async function reviewsDue(db: Database, ws: string, q: { controllerId?: string; limit: number; offset: number }, today: string) {
   return db.read(async (m) => {
     const qb = m.getRepository(ProcessingActivity).createQueryBuilder('r')
       .where('r.workspaceId = :ws', { ws })

@@ -99,11 +99,11 @@ const byId = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0
  * exports taken on the same transaction, their activities and records merged by id, written in
  * the export's own layout (one record a line). The import takes it back like any export.
  */
-async function frozenDocument(register: Database, ws: string, at: Date, version: Row): Promise<{ document: string; counts: VersionCounts }> {
+async function frozenDocument(register: Database, ws: string, at: Date, version: Row, timeZone: string): Promise<{ document: string; counts: VersionCounts }> {
   const parts: Row[] = []
   for (const record of ['controller', 'processor'] as const) {
     const q: ExportQuery = { format: 'json', record, lang: 'en', delimiter: 'comma' }
-    parts.push(JSON.parse(await text(exportRegister(register, ws, q, at).stream)))
+    parts.push(JSON.parse(await text(exportRegister(register, ws, q, at, timeZone).stream)))
   }
   const lists = SECTIONS.map((s) => {
     const byKey = new Map<string, Row>()
@@ -133,7 +133,7 @@ async function frozenDocument(register: Database, ws: string, at: Date, version:
 const versions = (m: EntityManager) => m.getRepository(RegisterVersion)
 
 /** Freezes the register as it is now as the workspace's next version, proposed by the caller. */
-export async function proposeVersion(db: Database, who: Principal, body: unknown): Promise<VersionView> {
+export async function proposeVersion(db: Database, who: Principal, body: unknown, timeZone: string): Promise<VersionView> {
   const input = validateBody(VersionProposal, body ?? {})
   const ws = who.ws
   return db.write(async (m) => {
@@ -144,8 +144,8 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
     const head = (await historyHead(m, ws))?.hash ?? null
     const note = input.note ?? null
     const register = within(m, db.dialect)
-    const { document, counts } = await frozenDocument(register, ws, at, { number, proposedBy: who.sub, proposedAt: at.toISOString(), note, historyHead: head })
-    const found = await registerFindings(register, ws, {}, at)
+    const { document, counts } = await frozenDocument(register, ws, at, { number, proposedBy: who.sub, proposedAt: at.toISOString(), note, historyHead: head }, timeZone)
+    const found = await registerFindings(register, ws, {}, at, timeZone)
     const byRule: Record<string, number> = {}
     for (const f of found.items) byRule[f.rule] = (byRule[f.rule] ?? 0) + 1
     const findings: VersionFindings = { total: found.total, bySeverity: found.counts, byRule: Object.fromEntries(Object.entries(byRule).sort()) }
@@ -237,8 +237,8 @@ async function scratchOf(ws: string, document: string): Promise<Database> {
   return scratchRegister(ws, records)
 }
 
-const versionFileName = (q: ExportQuery, v: RegisterVersion): string =>
-  exportFileName(q, new Date(v.proposedAt)).replace(/-(\d{4}-\d{2}-\d{2})\.(\w+)$/, `-version-${v.number}-$1.$2`)
+const versionFileName = (q: ExportQuery, v: RegisterVersion, timeZone: string): string =>
+  exportFileName(q, new Date(v.proposedAt), timeZone).replace(/-(\d{4}-\d{2}-\d{2})\.(\w+)$/, `-version-${v.number}-$1.$2`)
 
 /**
  * An export of a version. JSON: the frozen document itself, byte for byte (SHA-256 = contentHash);
@@ -246,7 +246,7 @@ const versionFileName = (q: ExportQuery, v: RegisterVersion): string =>
  * the frozen document in a scratch register, with every option of the export; the same bytes on
  * every download.
  */
-export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }): Promise<RegisterExport & { version: RegisterVersion }> {
+export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }, timeZone: string): Promise<RegisterExport & { version: RegisterVersion }> {
   if (q.format === 'json') {
     const misplaced = [q.recordGiven && 'record', q.controllerId && 'controllerId', q.status && 'status'].filter(Boolean) as string[]
     if (misplaced.length) {
@@ -255,7 +255,7 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
   }
   const { version, document } = await frozen(db, ws, which)
   if (q.format === 'json') {
-    return { version, stream: Readable.from([Buffer.from(document, 'utf8')]), contentType: 'application/json; charset=utf-8', fileName: versionFileName(q, version) }
+    return { version, stream: Readable.from([Buffer.from(document, 'utf8')]), contentType: 'application/json; charset=utf-8', fileName: versionFileName(q, version, timeZone) }
   }
   const scratch = await scratchOf(ws, document)
   try {
@@ -264,9 +264,9 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     await scratch.dataSource.destroy()
     throw err
   }
-  const file = exportRegister(scratch, ws, q, new Date(version.proposedAt))
+  const file = exportRegister(scratch, ws, q, new Date(version.proposedAt), timeZone)
   file.stream.once('close', () => { void scratch.dataSource.destroy() })
-  return { ...file, version, fileName: versionFileName(q, version) }
+  return { ...file, version, fileName: versionFileName(q, version, timeZone) }
 }
 
 export interface VersionChanges extends ActivityChanges {

@@ -399,10 +399,9 @@ export async function ensureCatalogue(db: Database, ws: string): Promise<void> {
 
 const addYear = (date: string): string => `${Number(date.slice(0, 4)) + 1}${date.slice(4) === '-02-29' ? '-02-28' : date.slice(4)}`
 
-/** Marks an activity reviewed today by the caller, with the next review due (default: in a year). */
-export async function markReviewed(db: Database, who: Principal, id: string, body: unknown, expectedVersion?: number): Promise<Row> {
+/** Marks an activity reviewed `today` (registerToday: the register's time zone) by the caller, with the next review due (default: in a year). */
+export async function markReviewed(db: Database, who: Principal, id: string, body: unknown, today: string, expectedVersion?: number): Promise<Row> {
   const input = validateBody(ReviewWrite, body ?? {}) as Row
-  const today = now().slice(0, 10)
   const next = input.nextReviewAt ?? addYear(today)
   if (next <= today) throw new ValidationFailed([{ field: 'nextReviewAt', message: 'nextReviewAt must be after today' }])
   const def = processingActivities

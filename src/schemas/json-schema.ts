@@ -1,5 +1,5 @@
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema'
-import { getMetadataStorage, IS_ISO31661_ALPHA_2, IS_ISO8601 } from 'class-validator'
+import { getMetadataStorage, isEmail, IS_EMAIL, IS_ISO31661_ALPHA_2, IS_ISO8601 } from 'class-validator'
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage'
 
 export type JsonSchema = Record<string, any>
@@ -19,6 +19,9 @@ export function requestSchemas(): Record<string, JsonSchema> {
     additionalConverters: {
       [IS_ISO31661_ALPHA_2]: { type: 'string', pattern: '^[A-Z]{2}$' },
       [IS_ISO8601]: { type: 'string', format: 'date' },
+      // class-validator's IsEmail takes addresses outside ASCII (hudateljén@…): RFC 6531, which
+      // JSON Schema calls idn-email; `email` would be ASCII only
+      [IS_EMAIL]: { type: 'string', format: 'idn-email' },
     },
   } as any) as Record<string, JsonSchema>
   const out: Record<string, JsonSchema> = {}
@@ -32,6 +35,14 @@ export function requestSchemas(): Record<string, JsonSchema> {
     if (!required.length) delete out[name].required
   }
   return out
+}
+
+/**
+ * JSON Schema's `idn-email` as the service checks it (class-validator's IsEmail): ajv-formats
+ * knows only the ASCII `email`, so every Ajv that reads our schemas adds this one.
+ */
+export function addIdnEmailFormat(ajv: { addFormat(name: string, format: { type: 'string'; validate: (value: string) => boolean }): unknown }): void {
+  ajv.addFormat('idn-email', { type: 'string', validate: (value: string) => isEmail(value) })
 }
 
 function fixRefs(s: JsonSchema): JsonSchema {
