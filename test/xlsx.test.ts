@@ -40,7 +40,8 @@ if (!available) console.log(`note: ${SOFFICE} not found, the XLSX tests are left
   }
 
   async function csv(query: string, ws = 'test'): Promise<string[][]> {
-    const { res, bytes } = await download(`format=csv&${query}`, ws)
+    // comma whatever the language (lang=sv defaults to semicolons), to compare with what Calc made of the sheets
+    const { res, bytes } = await download(`format=csv&delimiter=comma&${query}`, ws)
     expect(res.status, bytes.toString()).to.equal(200)
     return parse(bytes, { bom: true }) as string[][]
   }
