@@ -55,6 +55,18 @@ describe('first hour: error messages a person can act on', () => {
     expect(format.body.details[0].message).to.match(/^format must be one of: json, csv/)
   })
 
+  it('answers 400, not 500, to an import whose e-mail address holds a lone surrogate', async () => {
+    const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader'))).body
+    doc.controllers = [{ ...(doc.controllers[0] ?? {}), id: '0b6f7c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e', name: 'Ytterby AB', email: '\ud800' }]
+    const send = (query: string) => t.http.post(`/api/v1/register/import${query}`).set('authorization', t.auth('admin'))
+      .set('content-type', 'application/json').send(JSON.stringify(doc))
+    const dry = await send('?dryRun=true')
+    expect(dry.status, JSON.stringify(dry.body)).to.equal(200)
+    expect(dry.body.errors.map((e: any) => e.path)).to.deep.equal(['controllers[0].email'])
+    const res = await send('')
+    expect(res.status, JSON.stringify(res.body)).to.equal(400)
+  })
+
   it('answers a raw (not percent-encoded) ö in the URL in the one error shape, with a request id', async () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 })
     const port = (t.app.server.address() as { port: number }).port

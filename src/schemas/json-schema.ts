@@ -42,7 +42,8 @@ export function requestSchemas(): Record<string, JsonSchema> {
  * knows only the ASCII `email`, so every Ajv that reads our schemas adds this one.
  */
 export function addIdnEmailFormat(ajv: { addFormat(name: string, format: { type: 'string'; validate: (value: string) => boolean }): unknown }): void {
-  ajv.addFormat('idn-email', { type: 'string', validate: (value: string) => isEmail(value) })
+  // validator's isEmail throws (encodeURI) on a lone surrogate: such a string is no address
+  ajv.addFormat('idn-email', { type: 'string', validate: (value: string) => { try { return isEmail(value) } catch { return false } } })
 }
 
 function fixRefs(s: JsonSchema): JsonSchema {
