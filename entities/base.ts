@@ -29,6 +29,17 @@ export abstract class RegisterRecord {
    */
   @Column({ type: 'text', nullable: true, select: false })
   resolvedView!: string | null
+
+  /**
+   * What a list search compares: the searched fields (ResourceDef.searchColumns) NFC-normalised and
+   * case folded (src/register/collation.ts), written with the row. Not loaded by default.
+   */
+  @Column({ type: 'text', nullable: true, select: false })
+  searchText!: string | null
+
+  /** The name's key in the register's collation (src/register/collation.ts): `sort=name` orders by it, then id. */
+  @Column({ type: 'text', nullable: true, select: false })
+  sortKey!: string | null
 }
 
 /** A row of an activity's (or processor's) ordered list: owned by its parent, keyed by position. */

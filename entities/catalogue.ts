@@ -2,7 +2,7 @@ import { Column, Entity, Index } from 'typeorm'
 import { RegisterRecord, SortIndexes } from './base'
 
 @Entity('purposes')
-@SortIndexes('purposes', 'name', 'createdAt', 'updatedAt')
+@SortIndexes('purposes', 'name', 'sortKey', 'createdAt', 'updatedAt')
 export class Purpose extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string
@@ -13,7 +13,7 @@ export class Purpose extends RegisterRecord {
 
 /** Art. 6(1) bases, Art. 9(2) conditions, Art. 10 and national law. Built-in entries are per workspace copies. */
 @Entity('legal_bases')
-@SortIndexes('legal_bases', 'name', 'kind', 'createdAt', 'updatedAt')
+@SortIndexes('legal_bases', 'name', 'sortKey', 'kind', 'createdAt', 'updatedAt')
 @Index(['workspaceId', 'code'], { unique: true })
 export class LegalBasis extends RegisterRecord {
   @Column({ type: 'varchar', length: 64 })
@@ -42,7 +42,7 @@ export class LegalBasis extends RegisterRecord {
 }
 
 @Entity('data_subject_categories')
-@SortIndexes('data_subject_categories', 'name', 'createdAt', 'updatedAt')
+@SortIndexes('data_subject_categories', 'name', 'sortKey', 'createdAt', 'updatedAt')
 export class DataSubjectCategory extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string
@@ -52,7 +52,7 @@ export class DataSubjectCategory extends RegisterRecord {
 }
 
 @Entity('data_categories')
-@SortIndexes('data_categories', 'name', 'classification', 'createdAt', 'updatedAt')
+@SortIndexes('data_categories', 'name', 'sortKey', 'classification', 'createdAt', 'updatedAt')
 export class DataCategory extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string
@@ -70,7 +70,7 @@ export class DataCategory extends RegisterRecord {
 }
 
 @Entity('recipients')
-@SortIndexes('recipients', 'name', 'createdAt', 'updatedAt')
+@SortIndexes('recipients', 'name', 'sortKey', 'createdAt', 'updatedAt')
 export class Recipient extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string
@@ -83,7 +83,7 @@ export class Recipient extends RegisterRecord {
 }
 
 @Entity('retention_rules')
-@SortIndexes('retention_rules', 'name', 'createdAt', 'updatedAt')
+@SortIndexes('retention_rules', 'name', 'sortKey', 'createdAt', 'updatedAt')
 export class RetentionRule extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string
@@ -104,7 +104,7 @@ export class RetentionRule extends RegisterRecord {
 }
 
 @Entity('security_measures')
-@SortIndexes('security_measures', 'name', 'type', 'category', 'createdAt', 'updatedAt')
+@SortIndexes('security_measures', 'name', 'sortKey', 'type', 'category', 'createdAt', 'updatedAt')
 export class SecurityMeasure extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string

@@ -4,7 +4,7 @@ import { ContactColumns } from './contact'
 
 /** An organisation responsible for processing (personuppgiftsansvarig), Art. 4(7). */
 @Entity('controllers')
-@SortIndexes('controllers', 'name', 'createdAt', 'updatedAt')
+@SortIndexes('controllers', 'name', 'sortKey', 'createdAt', 'updatedAt')
 export class Controller extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string

@@ -10,7 +10,7 @@ import { DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, Rete
  * client controllers (Art. 30(2)).
  */
 @Entity('processing_activities')
-@SortIndexes('processing_activities', 'status', 'role', 'nextReviewAt', 'lastReviewedAt', 'updatedAt')
+@SortIndexes('processing_activities', 'sortKey', 'status', 'role', 'nextReviewAt', 'lastReviewedAt', 'updatedAt')
 @Index(['workspaceId', 'controllerId'])
 // list pages sort by these (default createdAt); without an index every page sorts the whole register
 @Index(['workspaceId', 'createdAt', 'id'])

@@ -4,7 +4,7 @@ import { ContactColumns } from './contact'
 
 /** An organisation processing on a controller's behalf (personuppgiftsbiträde), Art. 4(8) and 28. */
 @Entity('processors')
-@SortIndexes('processors', 'name', 'createdAt', 'updatedAt')
+@SortIndexes('processors', 'name', 'sortKey', 'createdAt', 'updatedAt')
 export class Processor extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string

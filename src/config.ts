@@ -4,6 +4,7 @@ import { dirname } from 'node:path'
 
 import type { Role } from './register/model'
 import { isTimeZone } from './register/dates'
+import { isSupportedLocale, registerLocale } from './register/collation'
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256'
 const ASYMMETRIC: JwtAlgorithm[] = ['RS256', 'PS256', 'ES256']
@@ -50,6 +51,8 @@ export interface Config {
   knownWorkspacesOnly: boolean
   /** IANA time zone of date-only values (review dates, file names, the notice's date). */
   registerTimeZone: string
+  /** BCP 47 locale whose collation orders names everywhere (lists, exports, notice, findings): src/register/collation.ts. */
+  registerLocale: string
 }
 
 export class ConfigError extends Error {}
@@ -104,11 +107,22 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     jwt,
     knownWorkspacesOnly: nodeEnv === 'production',
     registerTimeZone: timeZone(env.REGISTER_TIMEZONE || 'Europe/Stockholm'),
+    registerLocale: locale(env),
   }
 }
 
 function timeZone(name: string): string {
   if (!isTimeZone(name)) throw new ConfigError(`REGISTER_TIMEZONE must be an IANA time zone such as Europe/Stockholm, got "${name}"`)
+  return name
+}
+
+/**
+ * The collation's locale. The stored sort keys are computed in it (src/register/collation.ts reads
+ * the same variable): records written after a change of it sort by the new locale, the others by the old one until rewritten.
+ */
+function locale(env: Env): string {
+  const name = registerLocale(env)
+  if (!isSupportedLocale(name)) throw new ConfigError(`REGISTER_LOCALE must be a locale such as sv or en-GB, got "${name}"`)
   return name
 }
 

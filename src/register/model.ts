@@ -11,6 +11,7 @@ import {
 } from '../dto/register'
 import { FieldError } from '../errors'
 import { TRANSFER_MECHANISMS } from './catalogue'
+import { withLookupColumns } from './collation'
 
 /**
  * The register's resources described once: tables, the lists they own, the references they make,
@@ -210,7 +211,7 @@ export const controllers: ResourceDef = {
   ...named,
   type: 'controller', plural: 'controllers', title: 'controller', titlePlural: 'controllers', tag: 'Controllers',
   entity: Controller, writeClass: ControllerWrite, writeSchema: 'ControllerWrite', viewSchema: 'Controller', writeRole: 'editor',
-  searchColumns: ['name', 'organisationNumber', 'email'],
+  searchColumns: ['name', 'organisationNumber', 'address', 'email', 'representative.name', 'representative.email', 'representative.address', 'dataProtectionOfficer.name', 'dataProtectionOfficer.email', 'dataProtectionOfficer.address', 'notes'],
   filters: [{ param: 'country', column: 'country', schema: { type: 'string', pattern: '^[A-Z]{2}$' } }],
   columns: (b) => ({
     ...pick(b, ['name', 'organisationNumber', 'address', 'email', 'phone', 'country', 'website', 'notes']),
@@ -231,7 +232,7 @@ export const processors: ResourceDef = {
   ...named,
   type: 'processor', plural: 'processors', title: 'processor', titlePlural: 'processors', tag: 'Processors',
   entity: Processor, writeClass: ProcessorWrite, writeSchema: 'ProcessorWrite', viewSchema: 'Processor', writeRole: 'editor',
-  searchColumns: ['name', 'organisationNumber', 'service'],
+  searchColumns: ['name', 'organisationNumber', 'address', 'email', 'service', 'contact.name', 'contact.email', 'contact.address', 'representative.name', 'representative.email', 'representative.address', 'dataProtectionOfficer.name', 'dataProtectionOfficer.email', 'dataProtectionOfficer.address', 'notes'],
   filters: [
     { param: 'country', column: 'country', schema: { type: 'string', pattern: '^[A-Z]{2}$' } },
     { param: 'subProcessorId', child: { entity: ProcessorSubProcessor, column: 'subProcessorId' }, schema: uuidFilter },
@@ -551,6 +552,16 @@ export const RESOURCES: ResourceDef[] = [
   controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
   securityMeasures, processingActivities,
 ]
+
+/**
+ * Every write stores, with the row, what list searches and name sorts compare (searchText,
+ * sortKey: src/register/collation.ts), from the columns the write sets: so each write path
+ * (store, storeMany, history's rebuilds) keeps them in step with the record, in its transaction.
+ */
+for (const def of RESOURCES) {
+  const columnsOfBody = def.columns
+  def.columns = (body) => withLookupColumns(def.searchColumns, columnsOfBody(body))
+}
 
 export const RESOURCE_OF = Object.fromEntries(RESOURCES.map((r) => [r.type, r])) as Record<RecordType, ResourceDef>
 

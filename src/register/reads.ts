@@ -2,6 +2,7 @@ import { EntityManager, EntityTarget, In, SelectQueryBuilder } from 'typeorm'
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata'
 import { Dialect } from '../db/data-source'
 import { Database } from '../db/database'
+import { searchFold } from './collation'
 import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
 
 type Row = Record<string, any>
@@ -201,8 +202,11 @@ export interface ListQuery {
   [filter: string]: unknown
 }
 
-/** `%`, `_` and `\` in a search text match themselves. */
-const likePattern = (q: string): string => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`
+/**
+ * The pattern for a search text: folded as the stored search text is (NFC, case folded: any
+ * script, any normalisation form the client typed), `%`, `_` and `\` matching themselves.
+ */
+const likePattern = (q: string): string => `%${searchFold(q).replace(/[\\%_]/g, (c) => '\\' + c)}%`
 
 function applyFilters(qb: SelectQueryBuilder<any>, def: ResourceDef, query: ListQuery, dialect: Dialect): void {
   for (const f of def.filters) {
@@ -219,8 +223,7 @@ function applyFilters(qb: SelectQueryBuilder<any>, def: ResourceDef, query: List
     }
   }
   if (query.q) {
-    const ors = def.searchColumns.map((c) => `LOWER(r.${c}) LIKE :q ESCAPE '\\'`).join(' OR ')
-    qb.andWhere(`(${ors})`, { q: likePattern(query.q) })
+    qb.andWhere(`r.searchText LIKE :q ESCAPE '\\'`, { q: likePattern(query.q) })
   }
 }
 
@@ -235,7 +238,9 @@ export async function listPage(db: Database, ws: string, def: ResourceDef, query
     const total = await qb.getCount()
     const sort = query.sort ?? 'createdAt'
     const desc = sort.startsWith('-')
-    qb.orderBy(`r.${desc ? sort.slice(1) : sort}`, desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC')
+    const field = desc ? sort.slice(1) : sort
+    // names in the register's collation (src/register/collation.ts), through their stored key
+    qb.orderBy(`r.${field === 'name' ? 'sortKey' : field}`, desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC')
     qb.offset(query.offset).limit(query.limit)
     const views: string[] = (await qb.select('r.resolvedView', 'view').getRawMany()).map((r) => r.view)
     return `{"items":[${views.join(',')}],"total":${Number(total)},"limit":${Number(query.limit)},"offset":${Number(query.offset)}}`

@@ -385,7 +385,7 @@ export async function ensureCatalogue(db: Database, ws: string): Promise<void> {
     await holdHistoryChain(m, ws)
     const at = now()
     await m.createQueryBuilder().insert().into(legalBases.entity).orIgnore()
-      .values(missing.map((b) => ({ ...b, workspaceId: ws, id: catalogueId(b.code), createdAt: at, updatedAt: at, version: 1, builtIn: true })))
+      .values(missing.map((b) => ({ ...legalBases.columns(b), workspaceId: ws, id: catalogueId(b.code), createdAt: at, updatedAt: at, version: 1, builtIn: true })))
       .execute()
     // the catalogue is part of the register as it stood: history holds it like any other record
     // (entries another instance added at the same moment have another timestamp, and their own history)
