@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { fillLookupColumns } from '../migrations/lookup-columns'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { AddressInfo } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
@@ -212,7 +213,11 @@ export async function buildViews(url: string, ws = WS): Promise<void> {
   const views = createDataSource({ databaseUrl: url })
   await views.initialize()
   try {
-    await views.transaction((m) => rebuildAllViews(m, ws))
+    await views.transaction(async (m) => {
+      await rebuildAllViews(m, ws)
+      // and what searches and name sorts compare, as the SearchAndSortKeys migration fills them
+      await fillLookupColumns(m, views.options.type === 'postgres' ? (n) => `$${n}` : () => '?', ws)
+    })
   } finally {
     await views.destroy()
   }

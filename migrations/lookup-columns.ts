@@ -21,26 +21,34 @@ export async function addLookupColumns(runner: QueryRunner, placeholder: (n: num
     await runner.query(`ALTER TABLE "${table}" ADD COLUMN "search_text" text`)
     await runner.query(`ALTER TABLE "${table}" ADD COLUMN "sort_key" text`)
   }
+  await fillLookupColumns(runner, placeholder)
+  for (const table of LOOKUP_TABLES) {
+    await runner.query(`CREATE INDEX "IDX_${table}_sort_sort_key" ON "${table}" ("workspace_id", "sort_key", "id")`)
+  }
+}
+
+/** Computes search_text and sort_key of every record from its stored view (all workspaces, or `ws`). */
+export async function fillLookupColumns(runner: Pick<QueryRunner, 'query'>, placeholder: (n: number) => string, ws?: string): Promise<void> {
   for (const def of RESOURCES) {
     const table = TABLE_OF[def.type]
-    const workspaces: Record<string, any>[] = await runner.query(`SELECT DISTINCT "workspace_id" FROM "${table}"`)
-    for (const { workspace_id: ws } of workspaces) {
+    const workspaces: Record<string, any>[] = ws !== undefined ? [{ workspace_id: ws }]
+      : await runner.query(`SELECT DISTINCT "workspace_id" FROM "${table}"`)
+    for (const { workspace_id: w } of workspaces) {
       let after = ''
       for (;;) {
         const rows: Record<string, any>[] = await runner.query(
           `SELECT "id", "resolved_view" FROM "${table}" WHERE "workspace_id" = ${placeholder(1)} AND "id" > ${placeholder(2)} ORDER BY "id" LIMIT 500`,
-          [ws, after],
+          [w, after],
         )
         for (const r of rows) {
           const lookup = withLookupColumns(def.searchColumns, r.resolved_view ? JSON.parse(r.resolved_view) : {})
           await runner.query(`UPDATE "${table}" SET "search_text" = ${placeholder(1)}, "sort_key" = ${placeholder(2)} WHERE "workspace_id" = ${placeholder(3)} AND "id" = ${placeholder(4)}`,
-            [lookup.searchText, lookup.sortKey, ws, r.id])
+            [lookup.searchText, lookup.sortKey, w, r.id])
         }
         if (rows.length < 500) break
         after = rows[rows.length - 1].id
       }
     }
-    await runner.query(`CREATE INDEX "IDX_${table}_sort_sort_key" ON "${table}" ("workspace_id", "sort_key", "id")`)
   }
 }
 
