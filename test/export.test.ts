@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { compareNames } from '../src/register/collation'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
@@ -185,9 +186,18 @@ describe('register export', () => {
     it('exports one controller\'s record, or only activities with a status', async () => {
       const one = await csv(`controllerId=${f.controllers.clinic.id}&status=active`)
       expect(one.rows.map((r) => r['Processing activity'])).to.deep.equal(['Patientjournal'])
-      const none = await csv(`controllerId=${f.controllers.joint.id}`)
+      const none = await csv(`controllerId=${f.controllers.itDrift.id}`)
       expect(none.rows).to.have.length(0)
       expect(none.header).to.have.length(29)
+    })
+
+    it('holds, for a joint controller, the activities it controls jointly (Art. 26, Art. 30(1)(a)), as findings and the notice do', async () => {
+      const joint = await csv(`controllerId=${f.controllers.joint.id}`)
+      expect(joint.rows.map((r) => r['Processing activity'])).to.deep.equal(['Patientjournal'])
+      expect(joint.rows[0].Controller).to.contain('Klinik Östersund AB')
+      const doc = await t.http.get(`/api/v1/register/export?format=json&controllerId=${f.controllers.joint.id}`).set('authorization', t.auth('reader'))
+      expect(doc.body.processingActivities.map((a: Row) => a.name)).to.deep.equal(['Patientjournal'])
+      expect(doc.body.controllers.map((c: Row) => c.name)).to.include.members(['Klinik Östersund AB', 'Hudateljén AB'])
     })
   })
 
@@ -259,22 +269,28 @@ describe('register export', () => {
   })
 
   describe('pages', () => {
-    it('walks a register larger than one page, each activity once, in id order', async () => {
+    it('walks a register larger than one page, each activity once, in the register\'s collation by name, ties by id', async () => {
       const editor = t.auth('editor', 'paged')
       const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Stor AB' })
       const p = await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Ändamål' })
       for (let i = 0; i < 205; i++) {
         const res = await t.http.post('/api/v1/processing-activities').set('authorization', editor)
-          .send({ name: `Behandling ${i}`, role: 'controller', controllerId: c.body.id, purposes: [{ purposeId: p.body.id }] })
+          .send({ name: [`Behandling ${i % 60}`, `Ärende ${i % 7}`, `öppen vård ${i % 3}`, `Zon ${i}`][i % 4], role: 'controller', controllerId: c.body.id, purposes: [{ purposeId: p.body.id }] })
         expect(res.status).to.equal(201)
       }
       const doc = await t.http.get('/api/v1/register/export').set('authorization', t.auth('reader', 'paged'))
       expect(validate(doc.body)).to.equal(true)
       const ids = doc.body.processingActivities.map((a: Row) => a.id)
       expect(ids).to.have.length(205)
-      expect(ids).to.deep.equal([...new Set(ids)].sort())
+      expect(new Set(ids).size).to.equal(205)
+      const expected = [...doc.body.processingActivities].sort(compareNames).map((a: Row) => a.id)
+      expect(ids).to.deep.equal(expected)
+      const list = await t.http.get('/api/v1/processing-activities?sort=name&limit=500').set('authorization', t.auth('reader', 'paged'))
+      expect(list.body.items.map((a: Row) => a.id)).to.deep.equal(expected)
       const { bytes } = await raw('format=csv', 'reader', 'paged')
-      expect(parse(bytes, { bom: true })).to.have.length(206)
+      const rows = parse(bytes, { bom: true })
+      expect(rows).to.have.length(206)
+      expect(rows.slice(1).map((r: string[]) => r[5])).to.deep.equal(expected.map((id: string) => doc.body.processingActivities.find((a: Row) => a.id === id).name))
     })
   })
 

@@ -9,8 +9,9 @@ import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } fro
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, RegisterRecordKind, Section, SECTIONS } from './export-document'
 import { controllers, processingActivities, processors, RecordType } from './model'
 import { findIn, selectOf } from './reads'
-import { Condition, storedViewPage, storedViewsIn } from './stored-views'
+import { storedViewPage, storedViewsIn } from './stored-views'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
+import { StoredActivity, storedActivityPages } from './walk'
 
 type Row = Record<string, any>
 
@@ -103,19 +104,13 @@ export const columnsOf = (record: RegisterRecordKind) => (record === 'processor'
 
 // --- walking the activities --------------------------------------------------------------------
 
-/** The exported activities' stored views, a page at a time, in id order. */
-async function* activityPages(series: ReadSeries, ws: string, q: ExportQuery): AsyncGenerator<{ id: string; json: string }[]> {
-  const conditions: Condition[] = [{ sql: 'role = ?', params: [q.record] }]
-  if (q.controllerId) conditions.push({ sql: 'controller_id = ?', params: [q.controllerId] })
-  if (q.status) conditions.push({ sql: 'status = ?', params: [q.status] })
-  let after = ''
-  for (;;) {
-    const page = await series.read((m) => storedViewPage(m, ws, processingActivities, after, EXPORT_PAGE_SIZE, conditions))
-    if (!page.length) return
-    yield page
-    if (page.length < EXPORT_PAGE_SIZE) return
-    after = page[page.length - 1].id
-  }
+/**
+ * The exported activities' stored views, a page at a time, through the register's one walk
+ * (src/register/walk.ts): in name order, and for a controller the activities it keeps and those
+ * it controls jointly, as its record must hold them (Art. 26, Art. 30(1)(a)).
+ */
+function activityPages(series: ReadSeries, ws: string, q: ExportQuery): AsyncGenerator<StoredActivity[]> {
+  return storedActivityPages(series, ws, { role: q.record, controllerId: q.controllerId, statuses: q.status ? [q.status] : undefined }, EXPORT_PAGE_SIZE)
 }
 
 // --- CSV ---------------------------------------------------------------------------------------

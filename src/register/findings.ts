@@ -1,4 +1,5 @@
 import { registerDate } from './dates'
+import { compareNames } from './collation'
 import { Controller } from '../../entities'
 import { Database } from '../db/database'
 import { ValidationFailed } from '../errors'
@@ -457,12 +458,10 @@ export class FindingCollector {
 
 function sortFindings(findings: Finding[], rules: Rule[]): Finding[] {
   const rank = new Map(rules.map((r, i) => [r.id, i]))
-  const collator = new Intl.Collator('sv')
   return findings.sort((a, b) =>
     SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
     || rank.get(a.rule)! - rank.get(b.rule)!
-    || collator.compare(a.record.name, b.record.name)
-    || a.record.id.localeCompare(b.record.id)
+    || compareNames(a.record, b.record)
     || (a.field ?? '').localeCompare(b.field ?? '', 'en', { numeric: true }))
 }
 

@@ -1,4 +1,5 @@
 import { registerDate } from './dates'
+import { compareNames } from './collation'
 import { Database } from '../db/database'
 import { NotFound } from '../errors'
 import { countryLabel, isThirdCountry, specialCategoryWords } from './findings'
@@ -330,7 +331,7 @@ function rightsSection(reg: NoticeRegister, w: Words): Block[] {
 
 export function noticeDocument(reg: NoticeRegister, lang: NoticeLang, at: Date, timeZone: string): Block[] {
   const w = WORDS[lang]
-  const activities = [...reg.activities].sort((a, b) => a.name.localeCompare(b.name, 'sv'))
+  const activities = [...reg.activities].sort(compareNames)
   const sorted = { ...reg, activities }
   return [
     heading(1, w.title(reg.controller.name)),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { compareNames, compareText } from './collation'
 import { Database } from '../db/database'
 import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
 import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, countryLabel, Lang, person } from './export-columns'
@@ -205,10 +206,10 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
   const { lang } = q
   const w = WORDS[lang]
   const reg = await loadReport(db, ws, q, at)
-  const collator = new Intl.Collator(lang)
-  const activities = reg.activities.sort((a, b) => collator.compare(a.controller?.name ?? '', b.controller?.name ?? '') || collator.compare(a.name, b.name))
+  // the register's collation (src/register/collation.ts), as lists, exports and the notice
+  const activities = reg.activities.sort((a, b) => compareText(a.controller?.name, b.controller?.name) || compareNames(a, b))
   // the cover: the controller asked for first, then every controller and joint controller the activities name
-  const cover = [...reg.controllers.values()].sort((a, b) => (a.id === q.controllerId ? -1 : b.id === q.controllerId ? 1 : collator.compare(a.name, b.name)))
+  const cover = [...reg.controllers.values()].sort((a, b) => (a.id === q.controllerId ? -1 : b.id === q.controllerId ? 1 : compareNames(a, b)))
   const ctx = (activity: Row): CellContext => ({
     lang, timeZone, activity, controller: (id) => reg.controllers.get(id) ?? null, processor: (id) => reg.processors.get(id) ?? null,
   })

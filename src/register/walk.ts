@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm'
 import { ReadSeries } from '../db/database'
 import { processingActivities, ResourceDef } from './model'
-import { Condition, storedViewPage, storedViewsIn } from './stored-views'
+import { Condition, storedViewsIn } from './stored-views'
 
 type Row = Record<string, any>
 
@@ -16,11 +16,21 @@ export interface ActivityScope {
   role?: 'controller' | 'processor'
 }
 
+/** A stored view as the walk reads it: the record's id and the bytes GET answers with. */
+export interface StoredActivity {
+  id: string
+  json: string
+}
+
 /**
- * The activities in scope as their stored views, a page at a time, each page in its own read of
- * the series. Pages walk the activities by id (keyset), so none is skipped or repeated.
+ * The one walk over the register's activities, shared by every per-controller view of it (export,
+ * workbook, report, notice, findings, data flow): the activities in scope as their stored views,
+ * a page at a time, each page in its own read of the series, in the register's collation by name
+ * (the stored sort_key: src/register/collation.ts), ties by id. Pages are read by keyset on
+ * (sort_key, id), so none is skipped or repeated. A controller's scope holds the activities it
+ * keeps and those it controls jointly (Art. 26, Art. 30(1)(a)).
  */
-export async function* activityPages(series: ReadSeries, ws: string, scope: ActivityScope): AsyncGenerator<Row[]> {
+export async function* storedActivityPages(series: ReadSeries, ws: string, scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
   const conditions: Condition[] = []
   if (scope.statuses) {
     if (!scope.statuses.length) return
@@ -33,13 +43,32 @@ export async function* activityPages(series: ReadSeries, ws: string, scope: Acti
       params: [scope.controllerId, ws, scope.controllerId],
     })
   }
-  let after = ''
+  let after: { key: string; id: string } | null = null
   for (;;) {
-    const page = await series.read((m) => storedViewPage(m, ws, processingActivities, after, WALK_PAGE_SIZE, conditions))
-    if (page.length) yield page.map((p) => JSON.parse(p.json))
-    if (page.length < WALK_PAGE_SIZE) return
-    after = page[page.length - 1].id
+    const from: { key: string; id: string } | null = after
+    const page: Row[] = await series.read((m) => pageByName(m, ws, from, pageSize, conditions))
+    if (page.length) yield page.map((p) => ({ id: p.id, json: p.resolved_view }))
+    if (page.length < pageSize) return
+    const last: Row = page[page.length - 1]
+    after = { key: last.sort_key ?? '', id: last.id }
   }
+}
+
+/** The activities in scope as parsed views, in the walk's order (storedActivityPages). */
+export async function* activityPages(series: ReadSeries, ws: string, scope: ActivityScope): AsyncGenerator<Row[]> {
+  for await (const page of storedActivityPages(series, ws, scope)) yield page.map((p) => JSON.parse(p.json))
+}
+
+/** A page of activities after (key, id) in (sort_key, id) order; the (workspace_id, sort_key, id) index serves it. */
+async function pageByName(m: EntityManager, ws: string, after: { key: string; id: string } | null, limit: number, conditions: Condition[]): Promise<Row[]> {
+  const keyset: Condition[] = after ? [{ sql: '(sort_key, id) > (?, ?)', params: [after.key, after.id] }] : []
+  const where = ['workspace_id = ?', ...keyset.map((c) => c.sql), ...conditions.map((c) => c.sql)].join(' AND ')
+  let sql = `SELECT id, sort_key, resolved_view FROM "processing_activities" WHERE ${where} ORDER BY sort_key, id LIMIT ${Number(limit)}`
+  if (m.connection.driver.options.type === 'postgres') {
+    let i = 0
+    sql = sql.replace(/\?/g, () => `$${++i}`)
+  }
+  return m.query(sql, [ws, ...keyset.flatMap((c) => c.params), ...conditions.flatMap((c) => c.params)])
 }
 
 /** Stored views of records by id (controllers, processors): a query per chunk of ids, not per record. */

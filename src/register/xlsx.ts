@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { compareNames } from './collation'
 import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { Database } from '../db/database'
@@ -158,7 +159,7 @@ async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncG
         if (page.length < 500) break
         after = page[page.length - 1].id
       }
-      yield all.sort((a, b) => String(a.name).localeCompare(String(b.name)) || (a.id < b.id ? -1 : 1))
+      yield all.sort(compareNames)
     }
     for await (const page of pages()) {
       for (const c of page) {
