@@ -94,7 +94,7 @@ describe('register data flow (JSON and SVG)', function () {
     const transfer = flow.links.find((l) => l.kind === 'transfer')!
     expect(transfer).to.include({ source: google.id, target: 'third-country:US', missingMechanism: true, recorded: true })
     expect(transfer.mechanism).to.equal(null)
-    expect(flow.nodes.find((n) => n.id === 'third-country:US')!.label).to.equal('US USA')
+    expect(flow.nodes.find((n) => n.id === 'third-country:US')!.label).to.equal('USA (US)')
     const svg = await svgOf(`controllerId=${haltea.id}&lang=sv`)
     expect(svg).to.contain('stroke-dasharray').and.to.contain('>ingen överföringsmekanism</text>')
   })
@@ -109,7 +109,7 @@ describe('register data flow (JSON and SVG)', function () {
     expect(transfers.find((l) => l.source === google && l.mechanism?.code === 'A45-3')!.activityIds).to.deep.equal([f.activities.hosting.id])
     const analytics = transfers.find((l) => l.source === `recipient:${flow.nodes.find((n) => n.label === 'Google Analytics')!.recordId}`)!
     expect(analytics).to.deep.include({ target: 'third-country:US', mechanism: null, missingMechanism: true, recorded: false })
-    expect(flow.nodes.find((n) => n.id === 'third-country:US')!.label).to.equal('US United States')
+    expect(flow.nodes.find((n) => n.id === 'third-country:US')!.label).to.equal('United States of America (US)')
     // status filters the activities; retired ones are left out unless asked for
     const drafts = (await get('register/data-flow?status=draft', 'test').expect(200)).body as DataFlow
     expect(drafts.nodes.filter((n) => n.kind === 'processing-activity').map((n) => n.label)).to.deep.equal(['Nyhetsbrev'])

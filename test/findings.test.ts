@@ -181,7 +181,7 @@ describe('register findings', () => {
     const found = await broken({ activity: (a) => { a.transfers[0].mechanism = null } })
     expect(rulesOf(found)).to.deep.equal(['transfer-without-mechanism'])
     expect(found.items[0]).to.deep.include({ severity: 'high', article: 'Art. 44–49; Art. 30(1)(e)', field: 'transfers[0].mechanism' })
-    expect(found.items[0].message.en).to.contain('United States (US)').and.contain('"Molnleverantör"')
+    expect(found.items[0].message.en).to.contain('United States of America (US)').and.contain('"Molnleverantör"')
     expect(found.items[0].message.sv).to.contain('USA (US)')
 
     const inEea = await broken({ activity: (a, ids) => a.transfers.push({ country: 'NO', recipientId: ids.de, mechanism: null }, { country: 'DE', mechanism: null }) })
@@ -430,7 +430,7 @@ describe('register findings', () => {
       const [transfer, ...rest] = where('transfer-without-mechanism')
       expect(rest).to.deep.equal([])
       expect(transfer.record.name).to.equal(activityName('haltea.activity.cookies'))
-      expect(transfer.message.en).to.contain('United States (US) to "Google"')
+      expect(transfer.message.en).to.contain('United States of America (US) to "Google"')
     })
 
     it('HALTEA: "Känslig information" does not say which kind, and has no Art. 9(2) condition', () => {

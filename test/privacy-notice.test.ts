@@ -45,8 +45,8 @@ describe('privacy notice', () => {
         '**Återbetalning via Swish** – rättslig grund anges inte.',
         '**Faktura- och delbetalning samt komplettering eller uppgradering av beställning**',
         'Personnummer', 'Kortuppgifter', 'Känslig information som du själv skickar till oss (känsliga personuppgifter: sort ej angiven)',
-        '**Mottagare:** Arrangörer av evenemang', 'Google (USA)', 'Klarna (Betalpartner)',
-        '## Överföring till tredjeland', '**USA till Google (i behandlingen ”Kakor och besöksstatistik”)** – skyddsåtgärd anges inte.',
+        '**Mottagare:** Arrangörer av evenemang', 'Google (USA (US))', 'Klarna (Betalpartner)',
+        '## Överföring till tredjeland', '**USA (US) till Google (i behandlingen ”Kakor och besöksstatistik”)** – skyddsåtgärd anges inte.',
         '18 månader (Raderas som standard efter 18 månader)', 'omedelbart efter slutfört ärende',
         '**Varifrån uppgifterna kommer:** Samlas in automatiskt',
         ...RIGHTS_SV,
@@ -132,7 +132,7 @@ describe('privacy notice', () => {
       'No data protection officer is recorded in the register.',
     ])
     const haltea = await notice('haltea', '?lang=en&format=markdown')
-    expectAll(haltea.text, ['United States to Google', 'safeguard not stated', '18 months', 'immediately efter slutfört ärende'])
+    expectAll(haltea.text, ['United States of America (US) to Google', 'safeguard not stated', '18 months', 'immediately efter slutfört ärende'])
   })
 
   it('as a standalone HTML page in the notice\'s language', async () => {
@@ -206,7 +206,7 @@ describe('privacy notice', () => {
         '**Organisationsnummer:** 556677-8899', '**Webbplats:** https://kliniken.se', 'Dataskyddsombudet, e-post dso@kliniken.se',
         'rättslig grund: avtal (art. 6.1 b) och förebyggande hälso- och sjukvård, diagnos, vård och behandling (art. 9.2 h)',
         '**Varifrån uppgifterna kommer:** Remisser från vårdcentralen',
-        '**USA till Molntjänst (i behandlingen ”Patientvård”)** – skyddsåtgärd: Standardavtalsklausuler (kommissionen). Skyddsåtgärder: Standardavtalsklausuler med kryptering. Skyddsåtgärderna finns dokumenterade här: Avtalsbilaga 3, finns hos dataskyddsombudet.',
+        '**USA (US) till Molntjänst (i behandlingen ”Patientvård”)** – skyddsåtgärd: Standardavtalsklausuler (kommissionen). Skyddsåtgärder: Standardavtalsklausuler med kryptering. Skyddsåtgärderna finns dokumenterade här: Avtalsbilaga 3, finns hos dataskyddsombudet.',
         '10 år efter sista anteckningen (Patientjournal) – Patientdatalagen (2008:355) 3 kap. 17 §',
         '### Planerad behandling',
       ])

@@ -76,7 +76,7 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
     expect(text).to.contain('Ändamål och rättslig grund').and.to.contain('Tidsfrister för radering (gallring)')
     // HALTEA: "18 månader", and Google in the US without a transfer mechanism
     expect(text).to.contain('18 månader')
-    expect(text).to.contain('US USA: Google — ingen överföringsmekanism angiven')
+    expect(text).to.contain('USA (US): Google — ingen överföringsmekanism angiven')
     // the stylesheet applies (the CSP allows it by hash): a missing mechanism is shown in red
     expect(await page.locator('.missing').first().evaluate((e) => getComputedStyle(e).color)).to.equal('rgb(179, 38, 30)')
     // the data-flow picture, inline, with the register's names in it
@@ -84,7 +84,7 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
     expect(await svg.count()).to.equal(1)
     const box = await svg.boundingBox()
     expect(box!.width).to.be.greaterThan(500)
-    expect(await svg.locator('text').allTextContents()).to.include.members(['Google Mottagare, US', 'US USA', 'ingen överföringsmekanism'])
+    expect(await svg.locator('text').allTextContents()).to.include.members(['Google Mottagare, US', 'USA (US)', 'ingen överföringsmekanism'])
     const pdf = await page.pdf({ format: 'A4', printBackground: true })
     expect(pdf.subarray(0, 5).toString()).to.equal('%PDF-')
     const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page\b(?!s)/g) ?? []).length
@@ -107,7 +107,7 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
     const records = await page.locator(`section[id="activity-${f.activities.records.id}"]`).innerText()
     expect(records).to.contain('legal obligation (Art. 6(1)(c))').and.to.contain('Art. 30(1)(b)')
     expect(records).to.contain('10 years efter senaste anteckning').and.to.contain('Patientdatalagen (2008:355) 3 kap. 17 §')
-    expect(records).to.contain('US United States: Google LLC — A46-2-c').and.to.contain('Kryptering').and.to.contain('SCC 2021')
+    expect(records).to.contain('United States of America (US): Google LLC — A46-2-c').and.to.contain('Kryptering').and.to.contain('SCC 2021')
     expect(records).to.contain('Hudateljén AB') // joint controller
     const newsletter = await page.locator(`section[id="activity-${f.activities.marketing.id}"]`).innerText()
     expect(newsletter).to.contain('=HYPERLINK("http://example.com","klicka")') // shown as the text it is
@@ -119,7 +119,7 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
   it('serves the data-flow SVG as a standalone image the browser parses', async () => {
     const { page, problems } = await open('/api/v1/register/data-flow?format=svg&lang=en', 'test')
     expect(await page.evaluate(() => document.documentElement.namespaceURI + ' ' + document.documentElement.tagName)).to.equal('http://www.w3.org/2000/svg svg')
-    expect(await page.locator('text').allTextContents()).to.include.members(['A46-2-c', 'US United States', 'Google LLC Processor, US'])
+    expect(await page.locator('text').allTextContents()).to.include.members(['A46-2-c', 'United States of America (US)', 'Google LLC Processor, US'])
     expect(problems).to.deep.equal([])
   })
 

@@ -96,7 +96,7 @@ if (!available) console.log(`note: ${SOFFICE} not found, the XLSX tests are left
     const clinic = rows.find((r) => r[0] === 'Klinik Östersund AB')!
     expect(clinic.slice(0, 9)).to.deep.equal([
       'Klinik Östersund AB', '556000-0001', 'Storgatan 1, 831 30 Östersund', 'info@klinik.se', '+46 63 12 34 56', 'https://klinik.se',
-      'SE Sverige', 'Rep Ltd, rep@example.eu', 'Åsa Öberg, dso@klinik.se',
+      'Sverige (SE)', 'Rep Ltd, rep@example.eu', 'Åsa Öberg, dso@klinik.se',
     ])
     expect(clinic[9]).to.equal(f.controllers.clinic.updatedAt.slice(0, 10))
   })

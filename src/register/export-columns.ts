@@ -1,11 +1,12 @@
 import { registerDate } from './dates'
-import { ISO_DURATION } from '../dto/decorators'
+import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords } from './wording'
 
 /**
  * The CSV export's columns, in the order of Article 30 (docs/export-columns.md), with their
  * English and Swedish headers and how each cell is written from a processing activity's view.
  */
-export type Lang = 'en' | 'sv'
+export type { Lang } from './wording'
+import type { Lang } from './wording'
 type Row = Record<string, any>
 
 /** What a cell is written from: the activity's view and full views of the organisations it names. */
@@ -37,22 +38,8 @@ const words = (lang: Lang, en: string, sv: string): string => (lang === 'sv' ? s
 
 // --- labels ------------------------------------------------------------------------------------
 
-const regionNames: Record<Lang, Intl.DisplayNames> = {
-  en: new Intl.DisplayNames(['en'], { type: 'region' }),
-  sv: new Intl.DisplayNames(['sv'], { type: 'region' }),
-}
-
-/** `US United States` / `US USA` (CLDR's names, from Node's ICU). */
-export function countryLabel(code: string | null | undefined, lang: Lang): string {
-  if (!code) return ''
-  let name: string | undefined
-  try {
-    name = regionNames[lang].of(code)
-  } catch {
-    name = undefined
-  }
-  return name && name !== code ? `${code} ${name}` : code
-}
+/** A country as every document writes it: "USA (US)" (src/register/wording.ts). */
+export const countryLabel = (code: string | null | undefined, lang: Lang): string => countryName(code, lang)
 
 /** `A6-1-b Contract` / `A6-1-b Avtal`: a catalogue entry's code and name. */
 export function catalogueLabel(entry: Row | null | undefined, lang: Lang): string {
@@ -60,69 +47,18 @@ export function catalogueLabel(entry: Row | null | undefined, lang: Lang): strin
   return `${entry.code} ${lang === 'sv' ? entry.nameSv || entry.name : entry.name}`
 }
 
-const UNITS: Record<string, { en: [string, string]; sv: [string, string] }> = {
-  Y: { en: ['year', 'years'], sv: ['år', 'år'] },
-  M: { en: ['month', 'months'], sv: ['månad', 'månader'] },
-  W: { en: ['week', 'weeks'], sv: ['vecka', 'veckor'] },
-  D: { en: ['day', 'days'], sv: ['dag', 'dagar'] },
-  H: { en: ['hour', 'hours'], sv: ['timme', 'timmar'] },
-  TM: { en: ['minute', 'minutes'], sv: ['minut', 'minuter'] },
-  S: { en: ['second', 'seconds'], sv: ['sekund', 'sekunder'] },
-}
-
-/** `P1Y6M` → `1 year 6 months` / `1 år 6 månader`; a zero period reads "immediately". */
-export function periodInWords(period: string, lang: Lang): string {
-  const m = ISO_DURATION.exec(period)
-  if (!m) return period
-  const [, y, mo, w, d, , h, mi, s] = m
-  const parts: [string | undefined, string][] = [[y, 'Y'], [mo, 'M'], [w, 'W'], [d, 'D'], [h, 'H'], [mi, 'TM'], [s, 'S']]
-  const out = parts.filter(([v]) => v !== undefined && parseInt(v, 10) > 0).map(([v, unit]) => {
-    const n = parseInt(v!, 10)
-    return `${n} ${UNITS[unit][lang][n === 1 ? 0 : 1]}`
-  })
-  return out.length ? out.join(' ') : words(lang, 'immediately', 'omedelbart')
-}
+/** `P1Y6M` → `1 year and 6 months` / `1 år och 6 månader` (src/register/wording.ts). */
+export const periodInWords = durationWords
 
 /** `36 månader efter senaste besök (P36M), Bokföringslagen 7 kap. 2 §`, or "No fixed limit". */
 export function retentionText(rule: Row, lang: Lang): string {
   const when = rule.period
     ? [periodInWords(rule.period, lang), rule.trigger].filter(Boolean).join(' ') + ` (${rule.period})`
-    : words(lang, 'No fixed limit', 'Ingen fast tidsgräns')
+    : NO_FIXED_LIMIT[lang]
   return rule.legalReference ? `${when}, ${rule.legalReference}` : when
 }
 
-const SPECIAL_CATEGORY: Record<string, [string, string]> = {
-  'racial-or-ethnic-origin': ['racial or ethnic origin', 'ras eller etniskt ursprung'],
-  'political-opinions': ['political opinions', 'politiska åsikter'],
-  'religious-or-philosophical-beliefs': ['religious or philosophical beliefs', 'religiös eller filosofisk övertygelse'],
-  'trade-union-membership': ['trade union membership', 'medlemskap i fackförening'],
-  genetic: ['genetic data', 'genetiska uppgifter'],
-  biometric: ['biometric data for identification', 'biometriska uppgifter för identifiering'],
-  health: ['health', 'hälsa'],
-  'sex-life-or-sexual-orientation': ['sex life or sexual orientation', 'sexualliv eller sexuell läggning'],
-}
-
-function classificationText(category: Row, lang: Lang): string {
-  switch (category.classification) {
-    case 'special': {
-      const which = SPECIAL_CATEGORY[category.specialCategory]
-      return words(lang, 'Art. 9', 'art. 9') + (which ? `: ${which[lang === 'sv' ? 1 : 0]}` : '')
-    }
-    case 'criminal': return words(lang, 'Art. 10', 'art. 10')
-    case 'national-id': return words(lang, 'personal identity number', 'personnummer')
-    default: return ''
-  }
-}
-
-const STATUS: Record<string, [string, string]> = { draft: ['Draft', 'Utkast'], active: ['Active', 'Aktiv'], retired: ['Retired', 'Avslutad'] }
-const DPIA_STATUS: Record<string, [string, string]> = {
-  'not-assessed': ['not assessed', 'ej bedömd'],
-  'not-required': ['not required', 'krävs inte'],
-  planned: ['planned', 'planerad'],
-  'in-progress': ['in progress', 'pågår'],
-  completed: ['completed', 'genomförd'],
-}
-const pickLang = (pair: [string, string] | undefined, lang: Lang, fallback: string): string => (pair ? pair[lang === 'sv' ? 1 : 0] : fallback)
+const classificationText = (category: Row, lang: Lang): string => classificationWords(category, lang)
 
 // --- organisations -----------------------------------------------------------------------------
 
@@ -251,7 +187,7 @@ export const CONTROLLER_COLUMNS: Column[] = [
       if (!d) return ''
       const required = d.required === true ? words(c.lang, 'Required', 'Krävs')
         : d.required === false ? words(c.lang, 'Not required', 'Krävs inte') : words(c.lang, 'Not decided', 'Ej bedömt')
-      return join([required, d.status ? pickLang(DPIA_STATUS[d.status], c.lang, d.status) : null, d.reference])
+      return join([required, d.status ? dpiaStatusWords(d.status, c.lang) : null, d.reference])
     },
   },
   {
@@ -260,7 +196,7 @@ export const CONTROLLER_COLUMNS: Column[] = [
       ? `${words(c.lang, 'Yes', 'Ja')}: ${c.activity.automatedDecisionMakingDescription ?? ''}`
       : words(c.lang, 'No', 'Nej')),
   },
-  { en: 'Status', sv: 'Status', cell: (c) => pickLang(STATUS[c.activity.status], c.lang, c.activity.status) },
+  { en: 'Status', sv: 'Status', cell: (c) => statusWords(c.activity.status, c.lang) },
   { en: 'Owner', sv: 'Ansvarig verksamhet', cell: (c) => c.activity.owner ?? '' },
   { en: 'Last reviewed', sv: 'Senast granskad', cell: (c) => c.activity.lastReviewedAt ?? '', date: true },
   { en: 'Next review', sv: 'Nästa granskning', cell: (c) => c.activity.nextReviewAt ?? '', date: true },

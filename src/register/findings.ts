@@ -1,5 +1,6 @@
 import { registerDate } from './dates'
 import { compareNames } from './collation'
+import { countryName, specialCategoryWords } from './wording'
 import { Controller } from '../../entities'
 import { Database } from '../db/database'
 import { ValidationFailed } from '../errors'
@@ -80,34 +81,9 @@ export const EEA_COUNTRIES = new Set([
 ])
 export const isThirdCountry = (country: string | null | undefined): country is string => Boolean(country) && !EEA_COUNTRIES.has(country!)
 
-const regionNames = { en: new Intl.DisplayNames(['en'], { type: 'region' }), sv: new Intl.DisplayNames(['sv'], { type: 'region' }) }
-/** "United States" / "USA"; the code itself when it names no region. */
-export function countryLabel(code: string, lang: 'en' | 'sv'): string {
-  try {
-    return regionNames[lang].of(code) ?? code
-  } catch {
-    return code
-  }
-}
-/** "United States (US)" / "USA (US)". */
-export function countryName(code: string, lang: 'en' | 'sv'): string {
-  const name = countryLabel(code, lang)
-  return name !== code ? `${name} (${code})` : code
-}
-
-const SPECIAL_CATEGORY_WORDS: Record<string, { en: string; sv: string }> = {
-  'racial-or-ethnic-origin': { en: 'racial or ethnic origin', sv: 'ras eller etniskt ursprung' },
-  'political-opinions': { en: 'political opinions', sv: 'politiska åsikter' },
-  'religious-or-philosophical-beliefs': { en: 'religious or philosophical beliefs', sv: 'religiös eller filosofisk övertygelse' },
-  'trade-union-membership': { en: 'trade-union membership', sv: 'medlemskap i fackförening' },
-  genetic: { en: 'genetic data', sv: 'genetiska uppgifter' },
-  biometric: { en: 'biometric data for identification', sv: 'biometriska uppgifter för identifiering' },
-  health: { en: 'health', sv: 'hälsa' },
-  'sex-life-or-sexual-orientation': { en: 'sex life or sexual orientation', sv: 'sexualliv eller sexuell läggning' },
-  unspecified: { en: 'kind not stated', sv: 'sort ej angiven' },
-}
-export const specialCategoryWords = (code: string | null | undefined, lang: 'en' | 'sv'): string =>
-  SPECIAL_CATEGORY_WORDS[code ?? 'unspecified']?.[lang] ?? String(code)
+/** A country as every document writes it: "USA (US)" (src/register/wording.ts). */
+export const countryLabel = (code: string, lang: 'en' | 'sv'): string => countryName(code, lang)
+export { countryName, specialCategoryWords }
 
 const q = { en: (s: string): string => `"${s}"`, sv: (s: string): string => `”${s}”` }
 const quoted = (names: string[], lang: 'en' | 'sv'): string => names.map(q[lang]).join(', ')

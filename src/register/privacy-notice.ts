@@ -1,5 +1,6 @@
 import { registerDate } from './dates'
 import { compareNames } from './collation'
+import { durationWords as wordsForDuration } from './wording'
 import { Database } from '../db/database'
 import { NotFound } from '../errors'
 import { countryLabel, isThirdCountry, specialCategoryWords } from './findings'
@@ -70,7 +71,6 @@ const WORDS = {
     retention: 'Lagringstid',
     noRetention: 'anges inte',
     noLimit: 'ingen fast tidsgräns',
-    immediately: 'omedelbart',
     appliesTo: 'gäller',
     adm: 'Automatiserat beslutsfattande och profilering',
     transfers: 'Överföring till tredjeland',
@@ -100,7 +100,6 @@ const WORDS = {
     complaintText: 'Om du anser att vi behandlar dina personuppgifter felaktigt har du rätt att lämna klagomål till Integritetsskyddsmyndigheten (IMY):',
     generated: (date: string) => `Informationen är sammanställd ur vår registerförteckning ${date}.`,
     and: 'och',
-    units: { Y: ['år', 'år'], M: ['månad', 'månader'], W: ['vecka', 'veckor'], D: ['dag', 'dagar'], H: ['timme', 'timmar'], MIN: ['minut', 'minuter'], S: ['sekund', 'sekunder'] },
   },
   en: {
     title: (name: string) => `Privacy notice – ${name}`,
@@ -132,7 +131,6 @@ const WORDS = {
     retention: 'Retention',
     noRetention: 'not stated',
     noLimit: 'no fixed time limit',
-    immediately: 'immediately',
     appliesTo: 'applies to',
     adm: 'Automated decision-making and profiling',
     transfers: 'Transfers to third countries',
@@ -162,7 +160,6 @@ const WORDS = {
     complaintText: 'If you think we process your personal data wrongly, you have the right to lodge a complaint with the Swedish Authority for Privacy Protection (Integritetsskyddsmyndigheten, IMY):',
     generated: (date: string) => `Compiled from our register of processing activities on ${date}.`,
     and: 'and',
-    units: { Y: ['year', 'years'], M: ['month', 'months'], W: ['week', 'weeks'], D: ['day', 'days'], H: ['hour', 'hours'], MIN: ['minute', 'minutes'], S: ['second', 'seconds'] },
   },
 }
 type Words = typeof WORDS.sv
@@ -186,20 +183,8 @@ export function legalBasisWords(basis: Row, lang: NoticeLang): string {
   return basis.kind === 'national-law' ? `${name} (${basis.articleReference})` : `${lowerFirst(name)} (${basis.articleReference})`
 }
 
-const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/
-
-/** An ISO 8601 duration in words: P36M → "36 månader", P1Y6M → "1 år och 6 månader", P0D → "omedelbart". */
-export function durationWords(period: string, lang: NoticeLang): string {
-  const m = DURATION.exec(period)
-  if (!m) return period
-  const w = WORDS[lang]
-  const units = ['Y', 'M', 'W', 'D', 'H', 'MIN', 'S'] as const
-  const parts = units.flatMap((u, i) => {
-    const n = Number(m[i + 1] ?? 0)
-    return n ? [`${n} ${w.units[u][n === 1 ? 0 : 1]}`] : []
-  })
-  return parts.length ? joinWords(parts, w.and) : w.immediately
-}
+/** An ISO 8601 duration in words, as every document writes it (src/register/wording.ts). */
+export const durationWords = (period: string, lang: NoticeLang): string => wordsForDuration(period, lang)
 
 /** "36 månader efter senaste besök", "ingen fast tidsgräns (Inte längre än …)", with reason and scope. */
 export function retentionWords(entry: Row, lang: NoticeLang): string {

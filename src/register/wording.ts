@@ -1,0 +1,122 @@
+import countries from 'i18n-iso-countries'
+import en from 'i18n-iso-countries/langs/en.json'
+import sv from 'i18n-iso-countries/langs/sv.json'
+import { ISO_DURATION } from '../dto/decorators'
+
+/**
+ * Every English and Swedish word the service writes about a register's values, once: countries,
+ * durations, special categories, classifications, statuses and roles. The CSV, the workbook, the
+ * notice, the findings and the report all take them from here, so each value reads the same
+ * everywhere in a language.
+ */
+export type Lang = 'en' | 'sv'
+
+countries.registerLocale(en)
+countries.registerLocale(sv)
+
+const pick = <T>(lang: Lang, pair: { en: T; sv: T }): T => pair[lang]
+
+// --- countries -----------------------------------------------------------------------------------
+
+/**
+ * A country's name, the official one of the maintained ISO 3166-1 table of i18n-iso-countries
+ * (not the ICU build Node happens to have): "United States of America" / "USA". The code itself
+ * when it names no country.
+ */
+export function countryShortName(code: string, lang: Lang): string {
+  return countries.getName(code, lang) ?? code
+}
+
+/** The one form a country takes in every document: "United States of America (US)" / "USA (US)", or the bare code. */
+export function countryName(code: string | null | undefined, lang: Lang): string {
+  if (!code) return ''
+  const name = countryShortName(code, lang)
+  return name !== code ? `${name} (${code})` : code
+}
+
+// --- durations -----------------------------------------------------------------------------------
+
+const UNITS: Record<string, { en: [string, string]; sv: [string, string] }> = {
+  Y: { en: ['year', 'years'], sv: ['år', 'år'] },
+  M: { en: ['month', 'months'], sv: ['månad', 'månader'] },
+  W: { en: ['week', 'weeks'], sv: ['vecka', 'veckor'] },
+  D: { en: ['day', 'days'], sv: ['dag', 'dagar'] },
+  H: { en: ['hour', 'hours'], sv: ['timme', 'timmar'] },
+  TM: { en: ['minute', 'minutes'], sv: ['minut', 'minuter'] },
+  S: { en: ['second', 'seconds'], sv: ['sekund', 'sekunder'] },
+}
+
+const AND = { en: 'and', sv: 'och' }
+
+/** "a, b and c" / "a, b och c". */
+export function joinWords(items: string[], lang: Lang): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} ${AND[lang]} ${items[items.length - 1]}`
+}
+
+/** An ISO 8601 duration in words: P36M → "36 months" / "36 månader", P1Y6M → "1 år och 6 månader", P0D → "omedelbart". */
+export function durationWords(period: string, lang: Lang): string {
+  const m = ISO_DURATION.exec(period)
+  if (!m) return period
+  const [, y, mo, w, d, , h, mi, s] = m
+  const parts: [string | undefined, string][] = [[y, 'Y'], [mo, 'M'], [w, 'W'], [d, 'D'], [h, 'H'], [mi, 'TM'], [s, 'S']]
+  const out = parts.filter(([v]) => v !== undefined && parseInt(v, 10) > 0).map(([v, unit]) => {
+    const n = parseInt(v!, 10)
+    return `${n} ${UNITS[unit][lang][n === 1 ? 0 : 1]}`
+  })
+  return out.length ? joinWords(out, lang) : pick(lang, { en: 'immediately', sv: 'omedelbart' })
+}
+
+export const NO_FIXED_LIMIT = { en: 'No fixed limit', sv: 'Ingen fast tidsgräns' }
+
+// --- classifications -----------------------------------------------------------------------------
+
+const SPECIAL_CATEGORY: Record<string, { en: string; sv: string }> = {
+  'racial-or-ethnic-origin': { en: 'racial or ethnic origin', sv: 'ras eller etniskt ursprung' },
+  'political-opinions': { en: 'political opinions', sv: 'politiska åsikter' },
+  'religious-or-philosophical-beliefs': { en: 'religious or philosophical beliefs', sv: 'religiös eller filosofisk övertygelse' },
+  'trade-union-membership': { en: 'trade union membership', sv: 'medlemskap i fackförening' },
+  genetic: { en: 'genetic data', sv: 'genetiska uppgifter' },
+  biometric: { en: 'biometric data for identification', sv: 'biometriska uppgifter för identifiering' },
+  health: { en: 'health', sv: 'hälsa' },
+  'sex-life-or-sexual-orientation': { en: 'sex life or sexual orientation', sv: 'sexualliv eller sexuell läggning' },
+}
+
+/** An Art. 9(1) category in words; "kind not stated" when none is recorded. */
+export function specialCategoryWords(code: string | null | undefined, lang: Lang): string {
+  if (!code || code === 'unspecified') return pick(lang, { en: 'kind not stated', sv: 'sort ej angiven' })
+  return SPECIAL_CATEGORY[code]?.[lang] ?? code
+}
+
+/** A data category's classification: "Art. 9: health" / "art. 9: hälsa", "Art. 10", "personal identity number"; ordinary data: empty. */
+export function classificationWords(category: { classification?: string | null; specialCategory?: string | null }, lang: Lang): string {
+  switch (category.classification) {
+    case 'special': return pick(lang, { en: 'Art. 9', sv: 'art. 9' }) + (category.specialCategory && SPECIAL_CATEGORY[category.specialCategory] ? `: ${specialCategoryWords(category.specialCategory, lang)}` : '')
+    case 'criminal': return pick(lang, { en: 'Art. 10', sv: 'art. 10' })
+    case 'national-id': return pick(lang, { en: 'personal identity number', sv: 'personnummer' })
+    default: return ''
+  }
+}
+
+// --- statuses and roles --------------------------------------------------------------------------
+
+const STATUS: Record<string, { en: string; sv: string }> = {
+  draft: { en: 'Draft', sv: 'Utkast' }, active: { en: 'Active', sv: 'Aktiv' }, retired: { en: 'Retired', sv: 'Avslutad' },
+}
+const DPIA_STATUS: Record<string, { en: string; sv: string }> = {
+  'not-assessed': { en: 'not assessed', sv: 'ej bedömd' },
+  'not-required': { en: 'not required', sv: 'krävs inte' },
+  planned: { en: 'planned', sv: 'planerad' },
+  'in-progress': { en: 'in progress', sv: 'pågår' },
+  completed: { en: 'completed', sv: 'genomförd' },
+}
+const ROLE: Record<string, { en: string; sv: string }> = {
+  controller: { en: 'Controller', sv: 'Personuppgiftsansvarig' },
+  processor: { en: 'Processor', sv: 'Personuppgiftsbiträde' },
+}
+
+/** An activity's status in words (the code itself if unknown). */
+export const statusWords = (status: string, lang: Lang): string => STATUS[status]?.[lang] ?? status
+/** A DPIA's progress in words. */
+export const dpiaStatusWords = (status: string, lang: Lang): string => DPIA_STATUS[status]?.[lang] ?? status
+/** The role in which an activity is recorded (Art. 30(1) controller, Art. 30(2) processor). */
+export const roleWords = (role: string, lang: Lang): string => ROLE[role]?.[lang] ?? role
