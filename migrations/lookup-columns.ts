@@ -3,7 +3,7 @@ import { withLookupColumns } from '../src/register/collation'
 import { RESOURCES } from '../src/register/model'
 
 /** Table of each kind of register record (as entities name them). */
-const TABLE_OF: Record<string, string> = {
+export const TABLE_OF: Record<string, string> = {
   controller: 'controllers', processor: 'processors', purpose: 'purposes', 'legal-basis': 'legal_bases',
   'data-subject-category': 'data_subject_categories', 'data-category': 'data_categories', recipient: 'recipients',
   'retention-rule': 'retention_rules', 'security-measure': 'security_measures', 'processing-activity': 'processing_activities',

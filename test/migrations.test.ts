@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
 import { DataSource } from 'typeorm'
 import { searchFold } from '../src/register/collation'
+import { entryHash } from '../src/register/history'
 import { freshDatabase, TestDatabase } from './helper'
 
 /** Upgrading must never lose a register: each migration keeps the rows written before it. */
@@ -36,6 +37,31 @@ describe('migrations', () => {
       VALUES ('${ws}', '${a}', '${at}', '${at}', 1, 'Records', 'controller', '${c}', '[]', '[]', false, 'active')`)
     await first.query(`INSERT INTO activity_purposes (workspace_id, owner_id, position, purpose_id) VALUES ('${ws}', '${a}', 0, '${p}')`)
     await first.query(`INSERT INTO activity_joint_controllers (workspace_id, owner_id, position, controller_id) VALUES ('${ws}', '${a}', 0, '${c}')`)
+    // a row in every other table of the first schema
+    const id = (n: number): string => `00000000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`
+    const rec = `workspace_id, id, created_at, updated_at, version`
+    const at2 = '2026-02-01T00:00:00.000Z'
+    const vals = (n: number, version = 1): string => `'${ws}', '${id(n)}', '${at}', '${version === 1 ? at : at2}', ${version}`
+    await first.query(`INSERT INTO processors (${rec}, name, country, service) VALUES (${vals(1)}, 'Molnet i Umeå AB', 'SE', 'Drift')`)
+    await first.query(`INSERT INTO processors (${rec}, name) VALUES (${vals(2, 3)}, 'Underbiträde AB')`)
+    await first.query(`INSERT INTO processor_sub_processors (workspace_id, owner_id, position, sub_processor_id) VALUES ('${ws}', '${id(1)}', 0, '${id(2)}')`)
+    await first.query(`INSERT INTO legal_bases (${rec}, code, kind, article_reference, name, built_in) VALUES (${vals(3)}, 'SE-X', 'national-law', 'Lag (2000:1) 1 §', 'Lokal lag', false)`)
+    await first.query(`INSERT INTO data_subject_categories (${rec}, name) VALUES (${vals(4)}, 'Patienter')`)
+    await first.query(`INSERT INTO data_categories (${rec}, name, classification, special_category) VALUES (${vals(5)}, 'Hälsouppgifter', 'special', 'health')`)
+    await first.query(`INSERT INTO recipients (${rec}, name, country) VALUES (${vals(6)}, 'Försäkringskassan', 'SE')`)
+    await first.query(`INSERT INTO retention_rules (${rec}, name, period) VALUES (${vals(7)}, 'Journal', 'P10Y')`)
+    await first.query(`INSERT INTO security_measures (${rec}, name, type, category) VALUES (${vals(8)}, 'Behörighet', 'technical', 'access-control')`)
+    await first.query(`INSERT INTO activity_on_behalf_of_controllers (workspace_id, owner_id, position, controller_id) VALUES ('${ws}', '${a}', 0, '${c3}')`)
+    await first.query(`INSERT INTO activity_purpose_legal_bases (workspace_id, owner_id, position, parent_position, legal_basis_id) VALUES ('${ws}', '${a}', 0, 0, '${id(3)}')`)
+    await first.query(`INSERT INTO activity_data_subject_categories (workspace_id, owner_id, position, data_subject_category_id) VALUES ('${ws}', '${a}', 0, '${id(4)}')`)
+    await first.query(`INSERT INTO activity_data_categories (workspace_id, owner_id, position, data_category_id) VALUES ('${ws}', '${a}', 0, '${id(5)}')`)
+    await first.query(`INSERT INTO activity_recipients (workspace_id, owner_id, position, recipient_id) VALUES ('${ws}', '${a}', 0, '${id(6)}')`)
+    await first.query(`INSERT INTO activity_processors (workspace_id, owner_id, position, processor_id) VALUES ('${ws}', '${a}', 0, '${id(1)}')`)
+    await first.query(`INSERT INTO activity_transfers (workspace_id, owner_id, position, country, processor_id, mechanism) VALUES ('${ws}', '${a}', 0, 'US', '${id(1)}', 'A46-2-c')`)
+    await first.query(`INSERT INTO activity_retention (workspace_id, owner_id, position, retention_rule_id) VALUES ('${ws}', '${a}', 0, '${id(7)}')`)
+    await first.query(`INSERT INTO activity_retention_data_categories (workspace_id, owner_id, position, parent_position, data_category_id) VALUES ('${ws}', '${a}', 0, 0, '${id(5)}')`)
+    await first.query(`INSERT INTO activity_security_measures (workspace_id, owner_id, position, security_measure_id) VALUES ('${ws}', '${a}', 0, '${id(8)}')`)
+    const records = 3 + 1 + 8 + 1 // controllers, purpose, the eight above, the activity
     await first.destroy()
 
     const all = createDataSource({ databaseUrl: db.url })
@@ -51,6 +77,24 @@ describe('migrations', () => {
       expect(found.map((r: any) => r.id)).to.deep.equal([c2])
       const sorted = await all.query(`SELECT id FROM controllers WHERE workspace_id = '${ws}' ORDER BY sort_key, id`)
       expect(sorted.map((r: any) => r.id)).to.deep.equal([c, c3, c2])
+      // every record got a first history entry: its state at the upgrade, by system, chained
+      const history: Record<string, any>[] = await all.query(`SELECT * FROM history WHERE workspace_id = '${ws}' ORDER BY seq`)
+      expect(history).to.have.length(records)
+      expect(new Set(history.map((h) => `${h.record_type}:${h.record_id}`)).size).to.equal(records)
+      expect(history.every((h) => h.actor === 'system')).to.equal(true)
+      let previous: string | null = null
+      for (const h of history) {
+        const expected = entryHash(previous, { recordType: h.record_type, recordId: h.record_id, version: Number(h.version), operation: h.operation, actor: h.actor, at: h.at, state: h.state })
+        expect(h.hash).to.equal(expected)
+        previous = h.hash
+      }
+      const sub = history.find((h) => h.record_id === id(2))!
+      expect(sub).to.include({ operation: 'update', at: at2 })
+      expect(Number(sub.version)).to.equal(3)
+      const activity = JSON.parse(history.find((h) => h.record_id === a)!.state)
+      expect(activity.name).to.equal('Records')
+      expect(activity.jointControllers.map((j: any) => j.id)).to.deep.equal([c])
+      expect(activity.transfers[0].country).to.equal('US')
       const log = await all.driver.createSchemaBuilder().log()
       expect(log.upQueries.map((q) => q.query)).to.deep.equal([])
     } finally {
