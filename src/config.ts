@@ -118,7 +118,7 @@ function timeZone(name: string): string {
 
 /**
  * The collation's locale. The stored sort keys are computed in it (src/register/collation.ts reads
- * the same variable): records written after a change of it sort by the new locale, the others by the old one until rewritten.
+ * the same variable): after changing it, `npm run sort-keys` recomputes the stored keys.
  */
 function locale(env: Env): string {
   const name = registerLocale(env)

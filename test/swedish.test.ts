@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { compareNames, searchFold, sortKey } from '../src/register/collation'
 import { buildTestApp, TestApp } from './helper'
+import { fillLookupColumns } from '../migrations/lookup-columns'
 import { classificationWords, countryName, dpiaStatusWords, durationWords, roleWords, specialCategoryWords, statusWords } from '../src/register/wording'
 import { countryLabel, periodInWords } from '../src/register/export-columns'
 import { countryLabel as findingsCountry } from '../src/register/findings'
@@ -130,6 +131,26 @@ describe('Swedish search and sort', () => {
       }
       const res = await t.http.get('/api/v1/purposes?sort=name&q=kersberga').set('authorization', t.auth('reader'))
       expect(res.body.items.map((i: Row) => i.id)).to.deep.equal([...made].sort())
+    })
+
+    it('after a change of REGISTER_LOCALE, recomputing the keys (npm run sort-keys) sorts in the new collation', async () => {
+      const made: Row[] = []
+      for (const name of ['Äpfel', 'Zucker', 'Apfelsaft']) made.push((await t.http.post('/api/v1/recipients').set('authorization', t.auth('editor')).send({ name })).body)
+      const names = async (): Promise<string[]> => (await t.http.get('/api/v1/recipients?sort=name').set('authorization', t.auth('reader'))).body.items.map((i: Row) => i.name)
+      expect(await names()).to.deep.equal(['Apfelsaft', 'Zucker', 'Äpfel'])
+      const before = process.env.REGISTER_LOCALE
+      process.env.REGISTER_LOCALE = 'de'
+      try {
+        const ds = t.app.db.dataSource
+        await ds.transaction((m) => fillLookupColumns(m, ds.options.type === 'postgres' ? (n) => `$${n}` : () => '?'))
+      } finally {
+        if (before === undefined) delete process.env.REGISTER_LOCALE
+        else process.env.REGISTER_LOCALE = before
+      }
+      expect(await names()).to.deep.equal(['Äpfel', 'Apfelsaft', 'Zucker'])
+      const ds = t.app.db.dataSource
+      await ds.transaction((m) => fillLookupColumns(m, ds.options.type === 'postgres' ? (n) => `$${n}` : () => '?'))
+      expect(await names()).to.deep.equal(['Apfelsaft', 'Zucker', 'Äpfel'])
     })
 
     it('an import (many records in one batch) is searched and sorted the same', async () => {

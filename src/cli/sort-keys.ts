@@ -1,0 +1,39 @@
+import 'reflect-metadata'
+import { fillLookupColumns } from '../../migrations/lookup-columns'
+import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
+import { createDataSource } from '../db/data-source'
+import { isSupportedLocale, registerLocale } from '../register/collation'
+
+const USAGE = `Recomputes every record's search text and sort key (src/register/collation.ts) in the
+collation of REGISTER_LOCALE (default sv): run it after changing REGISTER_LOCALE, so that records
+written before the change sort with the others.
+
+  REGISTER_LOCALE=en-GB npm run sort-keys
+
+Opens DATABASE_URL (default ${DEFAULT_DATABASE_URL}) and migrates it to the latest schema first.`
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE)
+    return
+  }
+  const locale = registerLocale()
+  if (!isSupportedLocale(locale)) throw new ConfigError(`REGISTER_LOCALE must be a locale such as sv or en-GB, got "${locale}"`)
+  const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://')
+  const dataSource = createDataSource({ databaseUrl })
+  await dataSource.initialize()
+  try {
+    await dataSource.runMigrations({ transaction: 'each' })
+    const placeholder = dataSource.options.type === 'postgres' ? (n: number) => `$${n}` : () => '?'
+    await dataSource.transaction((m) => fillLookupColumns(m, placeholder))
+    console.log(`Search texts and sort keys recomputed in the collation of ${locale}.`)
+  } finally {
+    await dataSource.destroy()
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err)
+  process.exit(1)
+})
