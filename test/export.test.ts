@@ -199,6 +199,23 @@ describe('register export', () => {
       expect(doc.body.processingActivities.map((a: Row) => a.name)).to.deep.equal(['Patientjournal'])
       expect(doc.body.controllers.map((c: Row) => c.name)).to.include.members(['Klinik Östersund AB', 'Hudateljén AB'])
     })
+
+    it('lists, for a joint controller, the reviews due of the activities it controls jointly', async () => {
+      const editor = t.auth('editor', 'joint-reviews')
+      const lead = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Region Jämtland Härjedalen' })).body
+      const joint = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Östersunds kommun' })).body
+      const other = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Åre kommun' })).body
+      for (const [name, jointControllerIds] of [['Ärendehantering', [joint.id]], ['Bygglov', [joint.id]], ['Skolskjuts', [other.id]]] as [string, string[]][]) {
+        const res = await t.http.post('/api/v1/processing-activities').set('authorization', editor).send({ name, role: 'controller', controllerId: lead.id, jointControllerIds })
+        expect(res.status, JSON.stringify(res.body)).to.equal(201)
+      }
+      const due = await t.http.get(`/api/v1/register/reviews-due?controllerId=${joint.id}`).set('authorization', t.auth('reader', 'joint-reviews'))
+      expect(due.status).to.equal(200)
+      // never reviewed, in the register's collation by name
+      expect(due.body.items.map((i: Row) => i.activity.name)).to.deep.equal(['Bygglov', 'Ärendehantering'])
+      const all = await t.http.get(`/api/v1/register/reviews-due?controllerId=${lead.id}`).set('authorization', t.auth('reader', 'joint-reviews'))
+      expect(all.body.items.map((i: Row) => i.activity.name)).to.deep.equal(['Bygglov', 'Skolskjuts', 'Ärendehantering'])
+    })
   })
 
   describe('CSV, processor record (Art. 30(2))', () => {
