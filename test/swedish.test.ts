@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { compareNames, searchFold, sortKey } from '../src/register/collation'
 import { buildTestApp, TestApp } from './helper'
 import { fillLookupColumns } from '../migrations/lookup-columns'
+import { loadDemo } from '../src/register/demo'
 import { classificationWords, countryName, dpiaStatusWords, durationWords, roleWords, specialCategoryWords, statusWords } from '../src/register/wording'
 import { countryLabel, periodInWords } from '../src/register/export-columns'
 import { countryLabel as findingsCountry } from '../src/register/findings'
@@ -194,5 +195,27 @@ describe('wording (src/register/wording.ts)', () => {
     expect(statusWords('retired', 'sv')).to.equal('Avslutad')
     expect(dpiaStatusWords('in-progress', 'sv')).to.equal('pågår')
     expect(roleWords('processor', 'sv')).to.equal('Personuppgiftsbiträde')
+  })
+})
+
+describe('the README\'s Swedish search on the demo register', () => {
+  let t: TestApp
+  before(async () => {
+    t = await buildTestApp()
+    await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: 'demo' })
+  })
+  after(async () => t.close())
+
+  const names = async (query: string): Promise<string[]> => {
+    const res = await t.http.get(`/api/v1/controllers?${query}`).set('authorization', t.auth('reader', 'demo'))
+    expect(res.status).to.equal(200)
+    return res.body.items.map((i: Row) => i.name)
+  }
+
+  it('finds the clinic in Östersund and the guiding company at Årevägen, and lists the controllers by name', async () => {
+    expect(await names(`q=${encodeURIComponent('östersund')}`)).to.deep.equal(['Wellnesskliniken i Östersund AB'])
+    expect(await names(`q=${encodeURIComponent(nfd('östersund'))}`)).to.deep.equal(['Wellnesskliniken i Östersund AB'])
+    expect(await names(`q=${encodeURIComponent('ÅRE')}&sort=name`)).to.deep.equal(['Smultronsites AB'])
+    expect(await names('sort=name')).to.deep.equal(['Allavie AB', 'HALTEA AB', 'Hudateljén', 'Håkan Berggren – 5dportalen', 'Smultronsites AB', 'Wellnesskliniken i Östersund AB'])
   })
 })
