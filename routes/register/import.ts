@@ -34,10 +34,10 @@ const importResult = {
   additionalProperties: false,
 }
 
-/** Takes an export document back: creates or updates every record by id, all or nothing. */
 /** A whole register: 10,000 activities export to about 53 MB. */
 export const IMPORT_BODY_LIMIT = 100 * 1024 * 1024
 
+/** Takes an export document back: creates or updates every record by id, all or nothing. */
 export default async function importRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/v1/register/import', {
     config: { auth: 'editor' },
