@@ -1,4 +1,5 @@
 import { JsonSchema } from './json-schema'
+import { pageSchema } from './paging'
 
 /** Response shapes of the history, changes and reviews routes. */
 
@@ -63,13 +64,7 @@ function versionSchemas(): JsonSchema[] {
       additionalProperties: false,
       examples: [versionExample],
     },
-    {
-      $id: 'RegisterVersionList',
-      type: 'object',
-      properties: { items: { type: 'array', items: ref('RegisterVersion') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['items', 'total', 'limit', 'offset'],
-      additionalProperties: false,
-    },
+    pageSchema('RegisterVersionList', ref('RegisterVersion')),
     {
       $id: 'VersionChanges',
       type: 'object',
@@ -139,13 +134,7 @@ export function accountabilitySchemas(): JsonSchema[] {
       required: ['seq', 'recordType', 'recordId', 'version', 'operation', 'actor', 'at', 'state', 'hash'],
       additionalProperties: false,
     },
-    {
-      $id: 'HistoryList',
-      type: 'object',
-      properties: { items: { type: 'array', items: ref('HistoryEntry') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['items', 'total', 'limit', 'offset'],
-      additionalProperties: false,
-    },
+    pageSchema('HistoryList', ref('HistoryEntry')),
     {
       $id: 'ActivityChange',
       type: 'object',
@@ -194,12 +183,6 @@ export function accountabilitySchemas(): JsonSchema[] {
       required: ['activity', 'controller', 'lastReviewedAt', 'lastReviewedBy', 'nextReviewAt', 'reason'],
       additionalProperties: false,
     },
-    {
-      $id: 'ReviewDueList',
-      type: 'object',
-      properties: { items: { type: 'array', items: ref('ReviewDue') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['items', 'total', 'limit', 'offset'],
-      additionalProperties: false,
-    },
+    pageSchema('ReviewDueList', ref('ReviewDue')),
   ]
 }
