@@ -30,6 +30,7 @@ import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
+import { openWorkspace } from './register/workspaces'
 import { SERIALIZER_OPTIONS } from './register/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
@@ -96,7 +97,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(database)
   await instance.register(openapi)
   // application
-  await instance.register(auth)
+  await instance.register(auth, { openWorkspace: (ws) => openWorkspace(instance.db, ws, !opts.config.knownWorkspacesOnly) })
   // routes
   for (const routes of [
     serviceRoutes,
