@@ -76,6 +76,34 @@ export async function appendHistory(m: EntityManager, who: Principal, type: Reco
   await m.createQueryBuilder().insert().into(HistoryEntry).values(entry).execute()
 }
 
+// --- the version lifecycle in history ----------------------------------------------------------
+
+/** Record type of the history entries of a register version's approval, rejection and superseding. */
+export const VERSION_RECORD_TYPE = 'register-version'
+export type VersionOperation = 'approve' | 'reject' | 'supersede'
+
+/**
+ * A version's record id in history: the first 128 bits of its contentHash in UUID form, so that the
+ * entry names the frozen document it is about (and can be matched to a file by its `sha256sum`).
+ */
+export function versionRecordId(contentHash: string): string {
+  const h = contentHash.slice(0, 32)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/**
+ * Appends what happened to register versions, in order, chained like every other entry: who, when,
+ * the version's number (as the entry's version), the operation, and the version as
+ * GET /register/versions/{number} reads it afterwards (the approval note or rejection reason with it).
+ */
+export async function appendVersionHistory(m: EntityManager, who: Principal, at: string, entries: { operation: VersionOperation; version: Row }[]): Promise<void> {
+  const rows = await chainEntries(m, who.ws, entries.map(({ operation, version }) => ({
+    workspaceId: who.ws, recordType: VERSION_RECORD_TYPE, recordId: versionRecordId(version.contentHash), version: version.number,
+    operation, actor: who.sub, at, state: JSON.stringify(version),
+  })))
+  if (rows.length) await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
+}
+
 export interface BrokenEntry {
   seq: number
   recordType: string
@@ -147,10 +175,10 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
 // --- reading history ---------------------------------------------------------------------------
 
 export interface HistoryQuery {
-  recordType?: RecordType
+  recordType?: RecordType | typeof VERSION_RECORD_TYPE
   recordId?: string
   actor?: string
-  operation?: Operation
+  operation?: Operation | VersionOperation
   from?: string
   to?: string
   limit: number
@@ -196,9 +224,10 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
   const qb = m.getRepository(HistoryEntry).createQueryBuilder('h')
   const latestSeq = qb.subQuery().select('MAX(l.seq)').from(HistoryEntry, 'l')
     .where('l.workspaceId = :ws').andWhere('l.at <= :at')
-    .andWhere(recordType ? 'l.recordType = :recordType' : '1 = 1')
+    // a register version's lifecycle is not a record of the register
+    .andWhere(recordType ? 'l.recordType = :recordType' : 'l.recordType <> :versionType')
     .groupBy('l.recordType').addGroupBy('l.recordId').getQuery()
-  qb.where(`h.seq IN ${latestSeq}`, { ws, at, recordType })
+  qb.where(`h.seq IN ${latestSeq}`, { ws, at, recordType, versionType: VERSION_RECORD_TYPE })
   const latest = new Map<string, HistoryItem>()
   for (const h of await qb.orderBy('h.seq', 'ASC').getMany()) latest.set(`${h.recordType}:${h.recordId}`, item(h))
   return latest

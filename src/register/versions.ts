@@ -9,7 +9,7 @@ import { HistoryEntry, RegisterVersion } from '../../entities'
 import { checkExportQuery, exportFileName, exportRegister, ExportQuery, RegisterExport } from './export'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from './export-document'
 import { registerFindings } from './findings'
-import { ActivityChanges, differences, historyHead, holdHistoryChain, scratchRegister } from './history'
+import { ActivityChanges, appendVersionHistory, differences, historyHead, holdHistoryChain, scratchRegister } from './history'
 import type { Principal } from './writes'
 
 type Row = Record<string, any>
@@ -184,11 +184,18 @@ export async function approveVersion(db: Database, who: Principal, number: numbe
       throw new Forbidden(`Version ${number} was proposed by ${who.sub}: another admin must approve it (four eyes)`)
     }
     const at = new Date().toISOString()
+    const previous = await versions(m).findOne({ where: { workspaceId: who.ws, status: 'approved' } })
     await versions(m).createQueryBuilder().update().set({ status: 'superseded', supersededAt: at, supersededBy: number })
       .where('workspaceId = :ws AND status = :approved', { ws: who.ws, approved: 'approved' }).execute()
     await versions(m).createQueryBuilder().update().set({ status: 'approved', approvedBy: who.sub, approvedAt: at, approvalNote: input.note ?? null })
       .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
-    return view(await mustFindVersion(m, who.ws, number))
+    const approved = view(await mustFindVersion(m, who.ws, number))
+    // the approval and, following from it, the superseding of the version approved before: both in the history chain
+    await appendVersionHistory(m, who, at, [
+      { operation: 'approve', version: approved },
+      ...(previous ? [{ operation: 'supersede' as const, version: view(await mustFindVersion(m, who.ws, previous.number)) }] : []),
+    ])
+    return approved
   })
 }
 
@@ -199,9 +206,12 @@ export async function rejectVersion(db: Database, who: Principal, number: number
     await holdHistoryChain(m, who.ws)
     const v = await mustFindVersion(m, who.ws, number)
     mustBeProposed(v, 'rejected')
-    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: new Date().toISOString(), rejectionReason: input.reason })
+    const at = new Date().toISOString()
+    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: at, rejectionReason: input.reason })
       .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
-    return view(await mustFindVersion(m, who.ws, number))
+    const rejected = view(await mustFindVersion(m, who.ws, number))
+    await appendVersionHistory(m, who, at, [{ operation: 'reject', version: rejected }])
+    return rejected
   })
 }
 
