@@ -153,16 +153,16 @@ describe('register data flow (JSON and SVG)', function () {
   })
 
   describe('the layout runs off the event loop', () => {
-    /** A densely linked flow that takes ELK a second or more: 40 data subjects → 80 activities → 40 recipients. */
+    /** A densely linked flow that takes ELK a second or more: 30 data subjects → 60 activities → 30 recipients. */
     function largeFlow(): DataFlow {
       const nodes: FlowNode[] = []
       const links: FlowLink[] = []
-      for (let i = 0; i < 40; i++) nodes.push({ id: `data-subject-category:${i}`, kind: 'data-subject-category', label: `Data subjects ${i}` })
-      for (let i = 0; i < 80; i++) nodes.push({ id: `processing-activity:${i}`, kind: 'processing-activity', label: `Activity number ${i} of the large register` })
-      for (let i = 0; i < 40; i++) nodes.push({ id: `recipient:${i}`, kind: 'recipient', label: `Recipient ${i}`, country: 'SE' })
-      for (let i = 0; i < 80; i++) {
-        for (const k of [0, 7, 23]) links.push({ source: `data-subject-category:${(i + k) % 40}`, target: `processing-activity:${i}`, kind: 'data-subjects', activityIds: [] })
-        for (const k of [0, 11, 31]) links.push({ source: `processing-activity:${i}`, target: `recipient:${(i * 3 + k) % 40}`, kind: 'disclosure', activityIds: [] })
+      for (let i = 0; i < 30; i++) nodes.push({ id: `data-subject-category:${i}`, kind: 'data-subject-category', label: `Data subjects ${i}` })
+      for (let i = 0; i < 60; i++) nodes.push({ id: `processing-activity:${i}`, kind: 'processing-activity', label: `Activity number ${i} of the large register` })
+      for (let i = 0; i < 30; i++) nodes.push({ id: `recipient:${i}`, kind: 'recipient', label: `Recipient ${i}`, country: 'SE' })
+      for (let i = 0; i < 60; i++) {
+        for (const k of [0, 7, 23]) links.push({ source: `data-subject-category:${(i + k) % 30}`, target: `processing-activity:${i}`, kind: 'data-subjects', activityIds: [] })
+        for (const k of [0, 11, 31]) links.push({ source: `processing-activity:${i}`, target: `recipient:${(i * 3 + k) % 30}`, kind: 'disclosure', activityIds: [] })
       }
       return { nodes, links }
     }
@@ -198,7 +198,7 @@ describe('register data flow (JSON and SVG)', function () {
       const started = performance.now()
       try {
         const svg = await dataFlowSvg(largeFlow(), 'en')
-        expect(svg).to.contain('data-node="recipient:39"')
+        expect(svg).to.contain('data-node="recipient:29"')
       } finally {
         clearInterval(timer)
       }
