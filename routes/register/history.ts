@@ -1,6 +1,6 @@
 import { FastifyInstance } from 'fastify'
 import { activityChanges, HistoryQuery, listHistory, verifyHistory } from '../../src/register/history'
-import { RECORD_TYPES } from '../../src/schemas/accountability'
+import { HISTORY_OPERATIONS, HISTORY_RECORD_TYPES } from '../../src/schemas/accountability'
 import { ValidationFailed } from '../../src/errors'
 import { pageParams } from '../../src/schemas/paging'
 import { errorResponses, json } from '../crud'
@@ -11,16 +11,16 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
     config: { auth: 'reader' },
     schema: {
       summary: 'List the change history',
-      description: 'Every create, update and delete, oldest first: who (the token\'s subject), when, which record and version, and the record\'s full state after the change (before it, for a delete). History cannot be changed or removed.',
+      description: 'Every create, update and delete, oldest first: who (the token\'s subject), when, which record and version, and the record\'s full state after the change (before it, for a delete); and every approval, rejection and superseding of a register version (`recordType=register-version`), with the note or reason. History cannot be changed or removed.',
       tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'listHistory',
       querystring: {
         type: 'object',
         additionalProperties: false,
         properties: {
-          recordType: { type: 'string', enum: RECORD_TYPES },
+          recordType: { type: 'string', enum: HISTORY_RECORD_TYPES },
           recordId: { type: 'string', format: 'uuid' },
           actor: { type: 'string', maxLength: 200, description: 'The token subject who made the change' },
-          operation: { type: 'string', enum: ['create', 'update', 'delete'] },
+          operation: { type: 'string', enum: HISTORY_OPERATIONS },
           from: { type: 'string', format: 'date-time', description: 'Changes at or after this moment' },
           to: { type: 'string', format: 'date-time', description: 'Changes at or before this moment' },
           ...pageParams,
