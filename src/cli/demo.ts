@@ -12,8 +12,9 @@ const USAGE = `Loads the demo register (the five Swedish privacy policies in doc
 
   --ws  workspace to load into (default demo)
 
-Opens DATABASE_URL (default ${DEFAULT_DATABASE_URL}), migrates it to the latest schema, and creates
-every demo record, or replaces it when it differs: loading twice changes nothing.`
+Opens DATABASE_URL (default ${DEFAULT_DATABASE_URL}), migrates it to the latest schema, and imports
+src/register/demo/register.json (an export document) in one transaction: every demo record is
+created, or updated when it differs; loading twice changes nothing.`
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
 
     console.log(`Demo register loaded into workspace "${ws}" (${databaseUrl.startsWith('sqlite:') ? databaseUrl : 'PostgreSQL'}):`)
     for (const c of result.counts) {
-      console.log(`  ${c.titlePlural.padEnd(26)} ${String(c.created).padStart(3)} created, ${String(c.replaced).padStart(3)} replaced, ${String(c.unchanged).padStart(3)} unchanged`)
+      console.log(`  ${c.titlePlural.padEnd(26)} ${String(c.created).padStart(3)} created, ${String(c.updated).padStart(3)} updated, ${String(c.unchanged).padStart(3)} unchanged`)
     }
     console.log('Controllers:')
     for (const c of result.controllers) console.log(`  ${c.id}  ${c.name}`)
