@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
 import { createDataSource, dialectOf } from '../db/data-source'
 import { Database } from '../db/database'
+import { AppError } from '../errors'
 import { WORKSPACE_PATTERN } from '../plugins/auth'
 import { DEMO_WORKSPACE, loadDemo } from '../register/demo'
 
@@ -57,6 +58,11 @@ What each policy says, and what it leaves out: docs/demo-register.md`)
 }
 
 main().catch((err) => {
+  if (err instanceof AppError) {
+    // the import refused the document (nothing was written): say where, as the import route does
+    console.error([err.message, ...(err.details ?? []).map((d) => `  ${d.field}: ${d.message}`)].join('\n'))
+    process.exit(1)
+  }
   console.error(err instanceof ConfigError ? err.message : err)
   process.exit(err instanceof ConfigError ? 2 : 1)
 })
