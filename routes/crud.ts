@@ -6,6 +6,7 @@ import { ListQuery, listPage } from '../src/register/reads'
 import { readStoredView } from '../src/register/stored-views'
 import { listHistory } from '../src/register/history'
 import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/writes'
+import { PageQuery, pageParams } from '../src/schemas/paging'
 import { CREATE_EXAMPLES, RequestExample, UPDATE_EXAMPLES } from '../src/schemas/examples'
 
 const ERROR_MEANING: Record<number, string> = {
@@ -58,10 +59,6 @@ const etag = (reply: FastifyReply, view: { version: number }): void => {
   reply.header('etag', `"${view.version}"`)
 }
 
-/**
- * The six operations of a register resource: list, get, create, replace, update and delete.
- * Each route file calls this with its resource's description; handlers stay thin.
- */
 /** PATCH examples: the resource's own, or a rename. */
 function updateExamples(def: ResourceDef): Record<string, RequestExample> {
   const own = UPDATE_EXAMPLES[def.type]
@@ -70,6 +67,14 @@ function updateExamples(def: ResourceDef): Record<string, RequestExample> {
   return { rename: { summary: `Rename the ${def.title}`, description: 'Only the fields given change.', value: { name: first.value.name } } }
 }
 
+interface ById {
+  Params: { id: string }
+}
+
+/**
+ * The operations of a register resource: list, get, create, replace, update, delete and its
+ * history. Each route file calls this with its resource's description; handlers stay thin.
+ */
 export function crudRoutes(def: ResourceDef) {
   return async function routes(app: FastifyInstance): Promise<void> {
     const base = `/api/v1/${def.plural}`
@@ -83,33 +88,32 @@ export function crudRoutes(def: ResourceDef) {
       type: 'object',
       additionalProperties: false,
       properties: {
-        limit: { type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size' },
-        offset: { type: 'integer', minimum: 0, maximum: 1000000000, default: 0, description: 'Records to skip' },
+        ...pageParams,
         sort: { type: 'string', enum: sorts, default: 'createdAt', description: 'Field to sort by; a leading - sorts descending' },
         q: { type: 'string', minLength: 1, maxLength: 200, description: `Text search in ${def.searchColumns.join(', ')}` },
         ...Object.fromEntries(def.filters.map((f) => [f.param, { ...f.schema, description: `Only ${def.titlePlural} with this ${f.param}` }])),
       },
     }
 
-    app.get(base, {
+    app.get<{ Querystring: ListQuery }>(base, {
       config: { auth: 'reader' },
       schema: {
         summary: `List ${def.titlePlural}`, tags, security, operationId: `list${plural}`, querystring,
         response: { 200: json(`A page of ${def.titlePlural}`, `${def.viewSchema}List`), ...errorResponses() },
       },
     }, async (request, reply) => {
-      const page = await listPage(app.db, request.principal.ws, def, request.query as ListQuery)
+      const page = await listPage(app.db, request.principal.ws, def, request.query)
       return reply.header('content-type', 'application/json; charset=utf-8').send(page)
     })
 
-    app.get(`${base}/:id`, {
+    app.get<ById>(`${base}/:id`, {
       config: { auth: 'reader' },
       schema: {
         summary: `Get a ${def.title}`, tags, security, operationId: `get${name}`, params: idParams,
         response: { 200: json(`The ${def.title}, every reference resolved; its version is in the ETag header`, `${def.viewSchema}`), ...errorResponses(404) },
       },
     }, async (request, reply) => {
-      const { id } = request.params as { id: string }
+      const { id } = request.params
       // the stored view is sent as it is: the bytes Fastify's serialiser made of it when it was written
       const stored = await readStoredView(app.db, request.principal.ws, def, id)
       if (!stored) throw new NotFound(def.title, id)
@@ -130,7 +134,7 @@ export function crudRoutes(def: ResourceDef) {
       return reply.code(201).header('location', `${base}/${view.id}`).send(view)
     })
 
-    app.put(`${base}/:id`, {
+    app.put<ById>(`${base}/:id`, {
       config: { auth: def.writeRole },
       schema: {
         summary: `Replace a ${def.title}`, description: 'The body replaces the record whole: fields left out are cleared.',
@@ -139,13 +143,13 @@ export function crudRoutes(def: ResourceDef) {
         response: { 200: json(`The ${def.title} as stored now`, `${def.viewSchema}`), ...errorResponses(404, 409, 412, 413, 415) },
       },
     }, async (request, reply) => {
-      const { id } = request.params as { id: string }
+      const { id } = request.params
       const view = await replaceRecord(app.db, request.principal, def, id, request.body, expectedVersion(request))
       etag(reply, view as { version: number })
       return view
     })
 
-    app.patch(`${base}/:id`, {
+    app.patch<ById>(`${base}/:id`, {
       config: { auth: def.writeRole },
       schema: {
         summary: `Update part of a ${def.title}`,
@@ -155,13 +159,13 @@ export function crudRoutes(def: ResourceDef) {
         response: { 200: json(`The ${def.title} as stored now`, `${def.viewSchema}`), ...errorResponses(404, 409, 412, 413, 415) },
       },
     }, async (request, reply) => {
-      const { id } = request.params as { id: string }
+      const { id } = request.params
       const view = await updateRecord(app.db, request.principal, def, id, request.body, expectedVersion(request))
       etag(reply, view as { version: number })
       return view
     })
 
-    app.get(`${base}/:id/history`, {
+    app.get<ById & { Querystring: PageQuery }>(`${base}/:id/history`, {
       config: { auth: 'reader' },
       schema: {
         summary: `Change history of a ${def.title}`,
@@ -169,19 +173,19 @@ export function crudRoutes(def: ResourceDef) {
         tags, security, operationId: `get${name}History`, params: idParams,
         querystring: {
           type: 'object', additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } },
+          properties: pageParams,
         },
         response: { 200: json(`The ${def.title}'s history`, 'HistoryList'), ...errorResponses(404) },
       },
     }, async (request) => {
-      const { id } = request.params as { id: string }
-      const { limit, offset } = request.query as { limit: number; offset: number }
+      const { id } = request.params
+      const { limit, offset } = request.query
       const page = await app.db.read((m) => listHistory(m, request.principal.ws, { recordType: def.type, recordId: id, limit, offset }))
       if (page.total === 0) throw new NotFound(def.title, id)
       return page
     })
 
-    app.delete(`${base}/:id`, {
+    app.delete<ById>(`${base}/:id`, {
       config: { auth: def.writeRole },
       schema: {
         summary: `Delete a ${def.title}`,
@@ -190,7 +194,7 @@ export function crudRoutes(def: ResourceDef) {
         response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(404, 409, 412) },
       },
     }, async (request, reply) => {
-      const { id } = request.params as { id: string }
+      const { id } = request.params
       await deleteRecord(app.db, request.principal, def, id, expectedVersion(request))
       return reply.code(204).send()
     })

@@ -1,5 +1,5 @@
 import { FastifyInstance } from 'fastify'
-import { NoticeFormat, NoticeLang, privacyNotice } from '../src/register/privacy-notice'
+import { NOTICE_CSP, NoticeFormat, NoticeLang, privacyNotice } from '../src/register/privacy-notice'
 import { errorResponses, idParams } from './crud'
 
 const querystring = {
@@ -46,6 +46,8 @@ export default async function privacyNoticeRoutes(app: FastifyInstance): Promise
     const { id } = request.params as { id: string }
     const { lang, format } = request.query as { lang: NoticeLang; format: NoticeFormat }
     const notice = await privacyNotice(app.db, request.principal.ws, id, lang, format, new Date(), app.config.registerTimeZone)
+    // The HTML page carries its own stylesheet, which the API's policy (default-src 'none') would block: allowed by hash.
+    if (format === 'html') reply.header('content-security-policy', NOTICE_CSP)
     return reply.header('content-type', notice.contentType).send(notice.body)
   })
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
 import { FastifyInstance, FastifyServerOptions } from 'fastify'
-import AjvCompiler from '@fastify/ajv-compiler'
 import fp from 'fastify-plugin'
 import { Config } from './config'
 import './plugins/types'
@@ -10,6 +9,7 @@ import errors, { clientError, frameworkError } from './plugins/errors'
 import openapi from './plugins/swagger'
 import auth from './plugins/auth'
 import security from './plugins/security'
+import { buildSerializer, buildValidator } from './plugins/schema-compilers'
 import serviceRoutes from '../routes/service'
 import controllers from '../routes/controllers'
 import processors from '../routes/processors'
@@ -30,6 +30,7 @@ import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
+import { openWorkspace } from './register/workspaces'
 import { SERIALIZER_OPTIONS } from './register/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
@@ -52,7 +53,6 @@ export function loggerOptions(config: Config, stream?: NodeJS.WritableStream): F
 
 /** Options of the Fastify instance that both the server and the tests create. */
 export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
-  const ajv = AjvCompiler()
   return {
     logger,
     bodyLimit: config.bodyLimit,
@@ -72,14 +72,7 @@ export function fastifyOptions(config: Config, logger: FastifyServerOptions['log
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     schemaController: {
-      compilersFactory: {
-        // Request bodies are validated by class-validator in the register services (one
-        // declaration per shape, see src/dto); Ajv validates path, query string and headers.
-        buildValidator: ((externalSchemas: unknown, ajvOptions: unknown) => {
-          const build = (ajv as any)(externalSchemas, ajvOptions)
-          return (route: { httpPart: string }) => (route.httpPart === 'body' ? () => true : build(route))
-        }) as any,
-      },
+      compilersFactory: { buildValidator: buildValidator as any, buildSerializer: buildSerializer as any },
     },
   }
 }
@@ -104,7 +97,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(database)
   await instance.register(openapi)
   // application
-  await instance.register(auth)
+  await instance.register(auth, { openWorkspace: (ws) => openWorkspace(instance.db, ws, !opts.config.knownWorkspacesOnly) })
   // routes
   for (const routes of [
     serviceRoutes,

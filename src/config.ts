@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
-import type { Role } from './register/model'
+import type { Role } from './auth/principal'
 import { isTimeZone } from './register/dates'
 import { isSupportedLocale, registerLocale } from './register/collation'
 

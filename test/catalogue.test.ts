@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
-import { BUILT_IN_LEGAL_BASES } from '../src/register/catalogue'
+import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/catalogue'
 
 describe('legal-basis catalogue', () => {
   let t: TestApp
@@ -33,6 +33,14 @@ describe('legal-basis catalogue', () => {
     const a = await t.http.get('/api/v1/legal-bases?code=A6-1-a').set('authorization', t.auth('reader', 'ws-a'))
     const b = await t.http.get('/api/v1/legal-bases?code=A6-1-a').set('authorization', t.auth('reader', 'ws-b'))
     expect(a.body.items[0].id).to.equal(b.body.items[0].id)
+  })
+
+  it('keeps the ids built-in entries have always had (name-based UUID v5 of the code)', async () => {
+    // ids stored in every existing workspace and in exported documents: they must not change
+    expect(catalogueId('A6-1-a')).to.equal('e55defec-52fc-5012-be4f-78b7b598cf9d')
+    expect(catalogueId('SE-DSL-3-10')).to.equal('e613cc94-9e9e-539a-8b69-ac536484c8b4')
+    const res = await t.http.get('/api/v1/legal-bases?code=A6-1-a').set('authorization', t.auth('reader', 'ws-a'))
+    expect(res.body.items[0].id).to.equal('e55defec-52fc-5012-be4f-78b7b598cf9d')
   })
 
   it('refuses to delete or rename a built-in entry, but lets an admin edit its description', async () => {

@@ -2,7 +2,8 @@ import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
 import { DemoLoadResult, loadDemo } from '../src/register/demo'
-import { DataFlow, dataFlowSvg, FlowNode, MAX_SVG_NODES } from '../src/register/data-flow'
+import { DataFlow, dataFlowSvg, FlowLink, FlowNode, MAX_SVG_NODES } from '../src/register/data-flow'
+import { FlowLayout, flowLayout } from '../src/register/flow-layout'
 
 type Row = Record<string, any>
 
@@ -149,5 +150,107 @@ describe('register data flow (JSON and SVG)', function () {
     }
     expect(error).to.include({ statusCode: 422, code: 'flow_too_large' })
     expect(error.message).to.contain('controllerId')
+  })
+
+  describe('the layout runs off the event loop', () => {
+    /** A densely linked flow that takes ELK a second or more: 30 data subjects → 60 activities → 30 recipients. */
+    function largeFlow(): DataFlow {
+      const nodes: FlowNode[] = []
+      const links: FlowLink[] = []
+      for (let i = 0; i < 30; i++) nodes.push({ id: `data-subject-category:${i}`, kind: 'data-subject-category', label: `Data subjects ${i}` })
+      for (let i = 0; i < 60; i++) nodes.push({ id: `processing-activity:${i}`, kind: 'processing-activity', label: `Activity number ${i} of the large register` })
+      for (let i = 0; i < 30; i++) nodes.push({ id: `recipient:${i}`, kind: 'recipient', label: `Recipient ${i}`, country: 'SE' })
+      for (let i = 0; i < 60; i++) {
+        for (const k of [0, 7, 23]) links.push({ source: `data-subject-category:${(i + k) % 30}`, target: `processing-activity:${i}`, kind: 'data-subjects', activityIds: [] })
+        for (const k of [0, 11, 31]) links.push({ source: `processing-activity:${i}`, target: `recipient:${(i * 3 + k) % 30}`, kind: 'disclosure', activityIds: [] })
+      }
+      return { nodes, links }
+    }
+    const small = (label: string): DataFlow => ({ nodes: [{ id: 'data-subject-category:1', kind: 'data-subject-category', label }], links: [] })
+
+    it('answers GET /health while the whole demo register is drawn as SVG', async () => {
+      let drawn = false
+      const svg = get('register/data-flow?format=svg').buffer(true).then((res) => { drawn = true; return res })
+      // wait until the layout is under way in the worker
+      while (!flowLayout.busy && !drawn) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(drawn, 'the layout took long enough to be seen under way').to.equal(false)
+      const answered: boolean[] = []
+      for (let i = 0; i < 3; i++) {
+        await t.http.get('/health').expect(200)
+        answered.push(!drawn)
+      }
+      expect(answered, 'health answered while the picture was still being drawn').to.deep.equal([true, true, true])
+      const res = await svg
+      expect(res.status).to.equal(200)
+      expect(String(res.body)).to.contain('</svg>')
+    })
+
+    it('keeps the event loop turning while a large flow is laid out', async () => {
+      let ticks = 0
+      let longestGapMs = 0
+      let last = performance.now()
+      const timer = setInterval(() => {
+        const now = performance.now()
+        longestGapMs = Math.max(longestGapMs, now - last)
+        last = now
+        ticks++
+      }, 10)
+      const started = performance.now()
+      try {
+        const svg = await dataFlowSvg(largeFlow(), 'en')
+        expect(svg).to.contain('data-node="recipient:29"')
+      } finally {
+        clearInterval(timer)
+      }
+      const tookMs = performance.now() - started
+      // the worker does the layout: the timer kept firing throughout (on the event loop the layout would stall it for the whole time)
+      expect(ticks, `${ticks} ticks in ${tookMs.toFixed(0)} ms, longest gap ${longestGapMs.toFixed(0)} ms`).to.be.greaterThan(tookMs / 10 / 4)
+      expect(longestGapMs).to.be.lessThan(Math.max(tookMs / 2, 100))
+    })
+
+    it('answers a layout that takes too long with a 503 naming the way out, and draws again afterwards', async () => {
+      const layout = new FlowLayout({ timeoutMs: 20, maxQueued: 1 })
+      try {
+        let error: any
+        await dataFlowSvg(largeFlow(), 'en', layout).catch((err) => { error = err })
+        expect(error).to.include({ statusCode: 503, code: 'layout_timeout' })
+        expect(error.message).to.contain('format=json')
+        // a new worker takes the next layout
+        layout.options.timeoutMs = 60_000
+        const svg = await dataFlowSvg(small('Customers'), 'en', layout)
+        expect(svg).to.contain('>Customers</tspan>')
+      } finally {
+        await layout.close()
+      }
+    })
+
+    it('refuses more layouts than it queues with a 503, and draws the ones it took', async () => {
+      const layout = new FlowLayout({ timeoutMs: 60_000, maxQueued: 1 })
+      try {
+        // the first goes to the worker at once, the second waits, the third finds the queue full
+        const results = await Promise.allSettled([dataFlowSvg(small('First'), 'en', layout), dataFlowSvg(small('Second'), 'en', layout), dataFlowSvg(small('Third'), 'en', layout)])
+        expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected'])
+        expect((results[1] as PromiseFulfilledResult<string>).value).to.contain('>Second</tspan>')
+        expect((results[2] as PromiseRejectedResult).reason).to.include({ statusCode: 503, code: 'layout_busy' })
+      } finally {
+        await layout.close()
+      }
+    })
+
+    it('answers the API request with the one error shape when the layout times out', async () => {
+      const before = flowLayout.options.timeoutMs
+      flowLayout.options.timeoutMs = 1
+      try {
+        const res = await get('register/data-flow?format=svg')
+        expect(res.status).to.equal(503)
+        expect(res.body).to.include({ statusCode: 503, code: 'layout_timeout' })
+        expect(res.body.message).to.contain('controllerId')
+        expect(res.body.requestId).to.be.a('string')
+      } finally {
+        flowLayout.options.timeoutMs = before
+      }
+      // and draws again at the usual timeout
+      expect(await svgOf('lang=en', 'test')).to.contain('</svg>')
+    })
   })
 })

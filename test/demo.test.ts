@@ -1,6 +1,9 @@
 import { expect } from 'chai'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { buildTestApp, TestApp } from './helper'
-import { DEMO, demoId, DemoLoadResult, loadDemo } from '../src/register/demo'
+import { DEMO, demoId, DemoDocument, DemoLoadResult, loadDemo } from '../src/register/demo'
+import { AppError } from '../src/errors'
 import { Principal } from '../src/register/writes'
 
 /**
@@ -306,7 +309,7 @@ describe('demo register (the five seed policies)', () => {
     it('changes nothing: same counts, same versions', async () => {
       const before = await totals()
       const again = await loadDemo(t.app.db, loader)
-      expect(again.counts.every((c) => c.created === 0 && c.replaced === 0)).to.equal(true)
+      expect(again.counts.every((c) => c.created === 0 && c.updated === 0)).to.equal(true)
       expect(await totals()).to.deep.equal(before)
       expect((await controller('haltea')).version).to.equal(1)
     })
@@ -316,9 +319,61 @@ describe('demo register (the five seed policies)', () => {
       expect(res.status).to.equal(200)
       const before = await totals()
       const again = await loadDemo(t.app.db, loader)
-      expect(again.counts.find((c) => c.type === 'controller')).to.include({ created: 0, replaced: 1 })
+      expect(again.counts.find((c) => c.type === 'controller')).to.include({ created: 0, updated: 1 })
       expect(await totals()).to.deep.equal(before)
       expect(await controller('smultronsites')).to.include({ email: 'hello@smultronsites.com', version: 3 })
+    })
+  })
+
+  describe('the document', () => {
+    const documentIds = (): Set<string> => new Set(Object.values(DEMO).filter(Array.isArray).flat().map((r: any) => r.id as string))
+
+    it('keeps the ids the demo records have always had', async () => {
+      // ids published in links, the API examples and earlier databases: a name-based UUID v5 of the record's key
+      expect(demoId('haltea')).to.equal('104ac1b5-0b3a-5259-847f-6460ed6ac564')
+      expect(demoId('allavie.data.photos-notes')).to.equal('8a84aa8a-71fc-590e-9a13-bc8ddcb49bd6')
+      expect(DEMO.controllers[0]).to.include({ id: demoId('haltea'), name: 'HALTEA AB' })
+      expect((await controller('haltea')).id).to.equal('104ac1b5-0b3a-5259-847f-6460ed6ac564')
+    })
+
+    it('holds every record docs/demo-register.md names by its key', () => {
+      const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'demo-register.md'), 'utf8')
+      const keys = [...new Set([...doc.matchAll(/`([^`]+)`/g)].map((m) => m[1])
+        .filter((k) => /^(haltea|smultronsites|allavie|hudateljen|wellnesskliniken|5d-portalen)(\.[a-z0-9-]+)*$/.test(k)))]
+      expect(keys.length).to.be.greaterThan(20)
+      const ids = documentIds()
+      expect(keys.filter((k) => !ids.has(demoId(k))), 'keys in the doc without a record').to.deep.equal([])
+    })
+
+    it('leaves the catalogue alone: activities refer to built-in legal bases, the document lists none', async () => {
+      expect(DEMO.legalBases).to.deep.equal([])
+      const builtIn = await get('legal-bases?limit=500')
+      const used = new Set(DEMO.processingActivities.flatMap((a: any) => a.purposes.flatMap((p: any) => p.legalBases.map((l: any) => l.id))))
+      expect(used.size).to.equal(3)
+      for (const id of used) expect(builtIn.items.find((l: any) => l.id === id), id).to.include({ builtIn: true })
+    })
+
+    it('is what the export gives: the demo workspace exported imports into another one unchanged', async () => {
+      const exported = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader', WS))
+      expect(exported.status).to.equal(200)
+      const imported = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'demo-copy')).send(exported.body)
+      expect(imported.status, JSON.stringify(imported.body)).to.equal(200)
+      expect(imported.body.created).to.deep.include({ controllers: DEMO.controllers.length, processingActivities: DEMO.processingActivities.length })
+      const copy = await t.http.get(`/api/v1/controllers/${demoId('5d-portalen')}`).set('authorization', t.auth('reader', 'demo-copy'))
+      // a website as the policy gives it, a host name without a scheme, passes the import as it passes a write
+      expect(copy.body).to.include({ website: '5dportalen.se', name: 'Håkan Berggren – 5dportalen' })
+    })
+
+    it('loads all or nothing: one bad record and no record is written', async () => {
+      const broken = structuredClone(DEMO) as DemoDocument
+      const last = broken.processingActivities[broken.processingActivities.length - 1] as any
+      last.controller = { ...last.controller, id: demoId('nobody') }
+      const ws = 'demo-broken'
+      const error = await loadDemo(t.app.db, { ...loader, ws }, broken).then(() => null, (e) => e)
+      expect(error).to.be.instanceOf(AppError)
+      expect(error.details.map((d: any) => d.field)).to.deep.equal([`processingActivities[${broken.processingActivities.length - 1}].controller.id`])
+      const res = await t.http.get('/api/v1/controllers?limit=1').set('authorization', t.auth('reader', ws))
+      expect(res.body.total).to.equal(0)
     })
   })
 })

@@ -413,7 +413,7 @@ describe('register findings', () => {
     const WS = 'findings-demo'
     let all: any[]
     const where = (rule: string, name?: string): any[] => all.filter((f) => f.rule === rule && (name === undefined || f.record.name === name))
-    const activityName = (key: string): string => DEMO.processingActivities.find((a) => a.key === key)!.body.name
+    const activityName = (key: string): string => DEMO.processingActivities.find((a) => a.id === demoId(key))!.name
 
     before(async () => {
       await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: WS })
@@ -469,13 +469,13 @@ describe('register findings', () => {
 
     it('no DPO anywhere: a low finding for each of the six controllers; contact details exist for all', () => {
       const dpo = where('controller-without-dpo')
-      expect(dpo.map((f) => f.record.name)).to.have.members(DEMO.controllers.map((c) => c.body.name))
+      expect(dpo.map((f) => f.record.name)).to.have.members(DEMO.controllers.map((c) => c.name))
       expect(dpo.every((f) => f.severity === 'low')).to.equal(true)
       expect(where('controller-without-contact')).to.deep.equal([])
     })
 
     it('5D-portalen: no security measures on any activity; profiling without a DPIA decision', () => {
-      const fiveD = DEMO.processingActivities.filter((a) => a.key.startsWith('5d-portalen.')).map((a) => demoId(a.key))
+      const fiveD = DEMO.processingActivities.filter((a) => (a.controller as { id: string }).id === demoId('5d-portalen')).map((a) => a.id)
       expect(where('activity-without-security-measures').map((f) => f.record.id)).to.have.members(fiveD)
       expect(all.some((f) => f.rule === 'dpia-decision-missing' && f.record.id === demoId('5d-portalen.activity.marketing'))).to.equal(true)
     })

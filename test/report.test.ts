@@ -123,6 +123,24 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
     expect(problems).to.deep.equal([])
   })
 
+  it('renders the HTML privacy notice under its own strict CSP without console errors, its stylesheet applied', async () => {
+    const haltea = demo.controllers.find((c) => c.name === 'HALTEA AB')!
+    const path = `/api/v1/controllers/${haltea.id}/privacy-notice?lang=sv&format=html`
+    const res = await t.http.get(path).set('authorization', t.auth('reader', 'demo'))
+    expect(res.headers['content-security-policy']).to.match(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; /).and.to.not.contain('unsafe')
+    const { page, problems } = await open(path, 'demo')
+    expect(await page.locator('h1').innerText()).to.contain('HALTEA AB')
+    expect(await page.locator('body').innerText()).to.contain('18 månader')
+    // the stylesheet applies (the CSP allows it by hash): a column of 46rem, the system font
+    const body = await page.locator('body').evaluate((e) => ({ maxWidth: getComputedStyle(e).maxWidth, lineHeight: getComputedStyle(e).lineHeight, fontSize: getComputedStyle(e).fontSize }))
+    expect(body.maxWidth).to.equal('736px')
+    expect(parseFloat(body.lineHeight) / parseFloat(body.fontSize)).to.be.closeTo(1.5, 0.01)
+    expect(problems).to.deep.equal([])
+    // Markdown is not a page: it keeps the API's policy
+    const md = await t.http.get(path.replace('format=html', 'format=markdown')).set('authorization', t.auth('reader', 'demo'))
+    expect(md.headers['content-security-policy']).to.equal((await t.http.get('/health')).headers['content-security-policy'])
+  })
+
   it('answers 400 naming an unknown controller, and 401 without a token', async () => {
     const bad = await t.http.get('/api/v1/register/report?controllerId=00000000-0000-4000-8000-000000000000').set('authorization', t.auth('reader'))
     expect(bad.status).to.equal(400)

@@ -193,6 +193,41 @@ describe('register versions', () => {
       }
     })
 
+    it('records approvals, rejections and superseding in history, chained: who, when, the note or reason', async () => {
+      const reader = t.auth('reader')
+      const entries = (await t.http.get('/api/v1/history?recordType=register-version').set('authorization', reader).expect(200)).body.items as Row[]
+      // version 1 approved by dave; 2 rejected by dave; 3 approved by carol, superseding 1 (refused attempts left nothing)
+      expect(entries.map((e) => [e.version, e.operation, e.actor])).to.deep.equal([[1, 'approve', 'dave'], [2, 'reject', 'dave'], [3, 'approve', 'carol'], [1, 'supersede', 'carol']])
+      const versionsNow = new Map(((await t.http.get('/api/v1/register/versions').set('authorization', reader)).body.items as Row[]).map((v) => [v.number, v]))
+      const [approved1, rejected2, approved3, superseded1] = entries
+      expect(approved1.state).to.include({ number: 1, status: 'approved', approvedBy: 'dave', approvalNote: 'Fastställd av styrelsen', contentHash: first.contentHash })
+      expect(approved1.at).to.equal(approved1.state.approvedAt)
+      expect(rejected2.state).to.include({ number: 2, status: 'rejected', rejectionReason: 'Lagringstid saknas' })
+      expect(rejected2.at).to.equal(versionsNow.get(2)!.rejectedAt)
+      expect(approved3.state).to.deep.equal(versionsNow.get(3))
+      expect(superseded1.state).to.deep.equal(versionsNow.get(1))
+      expect(superseded1.state).to.include({ status: 'superseded', supersededBy: 3 })
+      expect(superseded1.at).to.equal(approved3.at)
+      // each names the frozen document it is about
+      for (const e of entries) expect(e.recordId.replace(/-/g, '')).to.equal(e.state.contentHash.slice(0, 32))
+      const byRecord = (await t.http.get(`/api/v1/history?recordId=${approved1.recordId}`).set('authorization', reader)).body.items as Row[]
+      expect(byRecord.map((e) => e.operation)).to.deep.equal(['approve', 'supersede'])
+      expect((await t.http.get('/api/v1/history?operation=reject').set('authorization', reader)).body.items.map((e: Row) => e.version)).to.deep.equal([2])
+      // in the one chain: each entry's hash follows from the one before it, and the whole chain verifies
+      const all = (await t.http.get('/api/v1/history?limit=500').set('authorization', reader)).body.items as Row[]
+      const at = all.findIndex((e) => e.seq === superseded1.seq)
+      expect(all[at - 1].seq).to.equal(approved3.seq)
+      expect(all[at + 1], 'changes made after the approval follow it in the chain').to.not.equal(undefined)
+      const verify = (await t.http.get('/api/v1/history/verify').set('authorization', reader)).body
+      expect(verify).to.include({ valid: true, entries: all.length })
+      expect(verify.head).to.equal(all[all.length - 1].hash)
+      // the record history and the register's changes are not disturbed by them
+      const changes = (await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(first.proposedAt)}`).set('authorization', reader)).body
+      expect(changes.changed.map((c: Row) => c.id)).to.deep.equal([f.activities.records.id])
+      const asOf = await download(`format=csv&asOf=${encodeURIComponent(new Date().toISOString())}`)
+      expect(asOf.res.status).to.equal(200)
+    })
+
     it('keeps workspaces apart', async () => {
       expect((await t.http.get('/api/v1/register/versions/1').set('authorization', t.auth('reader', 'other'))).status).to.equal(404)
       expect((await t.http.get('/api/v1/register/export?format=json&version=approved').set('authorization', t.auth('reader', 'other'))).status).to.equal(404)

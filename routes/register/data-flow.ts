@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify'
 import { ACTIVITY_STATUSES } from '../../src/register/catalogue'
 import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } from '../../src/register/data-flow'
+import { LAYOUT_UNAVAILABLE } from '../../src/register/flow-layout'
 import { checkControllerFilter } from '../../src/register/findings'
 import { errorResponses, json } from '../crud'
 
@@ -41,6 +42,7 @@ export default async function dataFlowRoutes(app: FastifyInstance): Promise<void
         },
         ...errorResponses(),
         422: json(`format=svg: the flow has more than ${MAX_SVG_NODES} nodes`, 'Error'),
+        503: json(LAYOUT_UNAVAILABLE, 'Error'),
       },
     },
   }, async (request, reply) => {

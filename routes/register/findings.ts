@@ -20,7 +20,7 @@ const ruleTable = [
 
 /** Accountability: what the register lacks, rule by rule, each with the article it rests on. */
 export default async function findingsRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/register/findings', {
+  app.get<{ Querystring: FindingsQuery }>('/api/v1/register/findings', {
     config: { auth: 'reader' },
     schema: {
       summary: 'Check the register: findings per rule, with the article each rests on',
@@ -42,7 +42,7 @@ export default async function findingsRoutes(app: FastifyInstance): Promise<void
     },
   }, async (request) => {
     const { ws } = request.principal
-    const query = request.query as FindingsQuery
+    const query = request.query
     await checkControllerFilter(app.db, ws, query.controllerId)
     return registerFindings(app.db, ws, query, new Date(), app.config.registerTimeZone)
   })

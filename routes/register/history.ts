@@ -1,39 +1,35 @@
 import { FastifyInstance } from 'fastify'
 import { activityChanges, HistoryQuery, listHistory, verifyHistory } from '../../src/register/history'
-import { RECORD_TYPES } from '../../src/schemas/accountability'
+import { HISTORY_OPERATIONS, HISTORY_RECORD_TYPES } from '../../src/schemas/accountability'
 import { ValidationFailed } from '../../src/errors'
+import { pageParams } from '../../src/schemas/paging'
 import { errorResponses, json } from '../crud'
-
-const page = {
-  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-  offset: { type: 'integer', minimum: 0, default: 0 },
-}
 
 /** The change history (append-only: there is no route that changes or removes it) and what changed when. */
 export default async function historyRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/history', {
+  app.get<{ Querystring: HistoryQuery }>('/api/v1/history', {
     config: { auth: 'reader' },
     schema: {
       summary: 'List the change history',
-      description: 'Every create, update and delete, oldest first: who (the token\'s subject), when, which record and version, and the record\'s full state after the change (before it, for a delete). History cannot be changed or removed.',
+      description: 'Every create, update and delete, oldest first: who (the token\'s subject), when, which record and version, and the record\'s full state after the change (before it, for a delete); and every approval, rejection and superseding of a register version (`recordType=register-version`), with the note or reason. History cannot be changed or removed.',
       tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'listHistory',
       querystring: {
         type: 'object',
         additionalProperties: false,
         properties: {
-          recordType: { type: 'string', enum: RECORD_TYPES },
+          recordType: { type: 'string', enum: HISTORY_RECORD_TYPES },
           recordId: { type: 'string', format: 'uuid' },
           actor: { type: 'string', maxLength: 200, description: 'The token subject who made the change' },
-          operation: { type: 'string', enum: ['create', 'update', 'delete'] },
+          operation: { type: 'string', enum: HISTORY_OPERATIONS },
           from: { type: 'string', format: 'date-time', description: 'Changes at or after this moment' },
           to: { type: 'string', format: 'date-time', description: 'Changes at or before this moment' },
-          ...page,
+          ...pageParams,
         },
       },
       response: { 200: json('History entries', 'HistoryList'), ...errorResponses() },
     },
   }, async (request) => {
-    const q = { ...(request.query as HistoryQuery) }
+    const q = { ...request.query }
     if (q.from) q.from = new Date(q.from).toISOString()
     if (q.to) q.to = new Date(q.to).toISOString()
     return app.db.read((m) => listHistory(m, request.principal.ws, q))
@@ -55,7 +51,7 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request) => verifyHistory(app.db, request.principal.ws))
 
-  app.get('/api/v1/register/changes', {
+  app.get<{ Querystring: { since: string; until?: string } }>('/api/v1/register/changes', {
     config: { auth: 'reader' },
     schema: {
       summary: 'Processing activities added, changed and removed between two moments',
@@ -73,7 +69,7 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
       response: { 200: json('What changed', 'ActivityChanges'), ...errorResponses() },
     },
   }, async (request) => {
-    const q = request.query as { since: string; until?: string }
+    const q = request.query
     const since = new Date(q.since).toISOString()
     const until = q.until ? new Date(q.until).toISOString() : new Date().toISOString()
     if (until < since) throw new ValidationFailed([{ field: 'until', message: 'until must not be before since' }])

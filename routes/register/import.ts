@@ -34,12 +34,12 @@ const importResult = {
   additionalProperties: false,
 }
 
-/** Takes an export document back: creates or updates every record by id, all or nothing. */
 /** A whole register: 10,000 activities export to about 53 MB. */
 export const IMPORT_BODY_LIMIT = 100 * 1024 * 1024
 
+/** Takes an export document back: creates or updates every record by id, all or nothing. */
 export default async function importRoutes(app: FastifyInstance): Promise<void> {
-  app.post('/api/v1/register/import', {
+  app.post<{ Querystring: { dryRun: boolean } }>('/api/v1/register/import', {
     config: { auth: 'editor' },
     bodyLimit: IMPORT_BODY_LIMIT,
     schema: {
@@ -63,7 +63,7 @@ export default async function importRoutes(app: FastifyInstance): Promise<void> 
       response: { 200: importResult, ...errorResponses(413, 415) },
     },
   }, async (request) => {
-    const { dryRun } = request.query as { dryRun: boolean }
+    const { dryRun } = request.query
     return importRegister(app.db, request.principal, request.body, dryRun)
   })
 }

@@ -1,7 +1,8 @@
 import { FastifyInstance } from 'fastify'
 import { checkControllerFilter } from '../../src/register/findings'
+import { LAYOUT_UNAVAILABLE } from '../../src/register/flow-layout'
 import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/report'
-import { errorResponses } from '../crud'
+import { errorResponses, json } from '../crud'
 
 const querystring = {
   type: 'object',
@@ -32,6 +33,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
       response: {
         200: { description: 'The report', content: { 'text/html': { schema: { type: 'string', description: 'A standalone HTML document, UTF-8' } } } },
         ...errorResponses(),
+        503: json(LAYOUT_UNAVAILABLE, 'Error'),
       },
     },
   }, async (request, reply) => {

@@ -2,11 +2,12 @@ import { FastifyInstance } from 'fastify'
 import { reviewsDue } from '../../src/register/reviews'
 import { markReviewed } from '../../src/register/writes'
 import { registerToday } from '../../src/register/dates'
+import { PageQuery, pageParams } from '../../src/schemas/paging'
 import { errorResponses, expectedVersion, idParams, ifMatchHeader, json } from '../crud'
 
 /** Periodic review of the register: what is due, and marking an activity reviewed. */
 export default async function reviewRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/register/reviews-due', {
+  app.get<{ Querystring: PageQuery & { controllerId?: string } }>('/api/v1/register/reviews-due', {
     config: { auth: 'reader' },
     schema: {
       summary: 'List processing activities due for review',
@@ -17,15 +18,14 @@ export default async function reviewRoutes(app: FastifyInstance): Promise<void> 
         additionalProperties: false,
         properties: {
           controllerId: { type: 'string', format: 'uuid' },
-          limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+          ...pageParams,
         },
       },
       response: { 200: json('Activities due for review', 'ReviewDueList'), ...errorResponses() },
     },
-  }, async (request) => reviewsDue(app.db, request.principal.ws, request.query as { controllerId?: string; limit: number; offset: number }, registerToday(app.config.registerTimeZone)))
+  }, async (request) => reviewsDue(app.db, request.principal.ws, request.query, registerToday(app.config.registerTimeZone)))
 
-  app.post('/api/v1/processing-activities/:id/review', {
+  app.post<{ Params: { id: string } }>('/api/v1/processing-activities/:id/review', {
     config: { auth: 'editor' },
     schema: {
       summary: 'Mark a processing activity reviewed',
@@ -35,7 +35,7 @@ export default async function reviewRoutes(app: FastifyInstance): Promise<void> 
       response: { 200: json('The activity as stored now', 'ProcessingActivity'), ...errorResponses(404, 409, 412) },
     },
   }, async (request, reply) => {
-    const { id } = request.params as { id: string }
+    const { id } = request.params
     const view = await markReviewed(app.db, request.principal, id, request.body ?? {}, registerToday(app.config.registerTimeZone), expectedVersion(request))
     reply.header('etag', `"${view.version}"`)
     return view

@@ -1,6 +1,8 @@
 import { FastifyInstance } from 'fastify'
+import { exportDocumentSchema } from '../../src/register/export-document'
+import { registerDate } from '../../src/register/dates'
 import {
-  approveVersion, getVersion, listVersions, proposeVersion, rejectVersion, versionChanges, VersionStatus,
+  approveVersion, backupDocument, getVersion, listVersions, proposeVersion, rejectVersion, versionChanges, VersionStatus,
 } from '../../src/register/versions'
 import { errorResponses, json } from '../crud'
 
@@ -85,6 +87,31 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       response: { 200: json('A page of versions', 'RegisterVersionList'), ...errorResponses() },
     },
   }, async (request) => listVersions(app.db, request.principal.ws, request.query as { status?: VersionStatus; limit: number; offset: number }))
+
+  app.get('/api/v1/register/backup', {
+    config: { auth: 'admin' },
+    schema: {
+      summary: 'Back up the workspace: the register with its history and versions',
+      description: [
+        'The whole register as one JSON export document (`record: "all"`), with the workspace\'s whole history as stored (each entry',
+        'with its hash) and every register version with its frozen document, all as of one moment. POST /api/v1/register/import',
+        'takes it back into a workspace without a register of its own: the versions keep their numbers, statuses and contentHash',
+        '(their exports are byte for byte the same), and GET /api/v1/history/verify finds the restored chain valid, with every',
+        'historyHead the versions recorded.',
+      ].join(' '),
+      tags: TAGS, security: [{ bearerAuth: [] }], operationId: 'backupRegister',
+      response: {
+        200: { description: 'The backup', content: { 'application/json': { schema: exportDocumentSchema() } } },
+        ...errorResponses(),
+      },
+    },
+  }, async (request, reply) => {
+    const ws = request.principal.ws
+    const document = await backupDocument(app.db, ws, app.config.registerTimeZone)
+    const day = registerDate(new Date(), app.config.registerTimeZone)
+    return reply.header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="register-backup-${day}.json"`).send(document)
+  })
 
   app.get('/api/v1/register/versions/:number', {
     config: { auth: 'reader' },

@@ -2,13 +2,10 @@ import { createPublicKey } from 'node:crypto'
 import { errors, importJWK, JWTHeaderParameters, jwtVerify, JWTVerifyGetKey } from 'jose'
 import { Config, JwtAlgorithm } from '../config'
 import { AppError, Forbidden, Unauthorized } from '../errors'
-import { Role } from '../register/model'
-import type { Principal } from '../register/writes'
-import { WORKSPACE_PATTERN } from '../register/workspaces'
+import { Principal, RANK, Role, ROLES, WORKSPACE_PATTERN } from './principal'
 import { KeySetLog, RemoteKeySet } from './jwks'
 
-export const ROLES: Role[] = ['reader', 'editor', 'admin']
-export const RANK: Record<Role, number> = { reader: 0, editor: 1, admin: 2 }
+export { RANK, ROLES }
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/
 

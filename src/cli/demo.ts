@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
 import { createDataSource, dialectOf } from '../db/data-source'
 import { Database } from '../db/database'
+import { AppError } from '../errors'
 import { WORKSPACE_PATTERN } from '../plugins/auth'
 import { DEMO_WORKSPACE, loadDemo } from '../register/demo'
 
@@ -12,8 +13,9 @@ const USAGE = `Loads the demo register (the five Swedish privacy policies in doc
 
   --ws  workspace to load into (default demo)
 
-Opens DATABASE_URL (default ${DEFAULT_DATABASE_URL}), migrates it to the latest schema, and creates
-every demo record, or replaces it when it differs: loading twice changes nothing.`
+Opens DATABASE_URL (default ${DEFAULT_DATABASE_URL}), migrates it to the latest schema, and imports
+src/register/demo/register.json (an export document) in one transaction: every demo record is
+created, or updated when it differs; loading twice changes nothing.`
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
 
     console.log(`Demo register loaded into workspace "${ws}" (${databaseUrl.startsWith('sqlite:') ? databaseUrl : 'PostgreSQL'}):`)
     for (const c of result.counts) {
-      console.log(`  ${c.titlePlural.padEnd(26)} ${String(c.created).padStart(3)} created, ${String(c.replaced).padStart(3)} replaced, ${String(c.unchanged).padStart(3)} unchanged`)
+      console.log(`  ${c.titlePlural.padEnd(26)} ${String(c.created).padStart(3)} created, ${String(c.updated).padStart(3)} updated, ${String(c.unchanged).padStart(3)} unchanged`)
     }
     console.log('Controllers:')
     for (const c of result.controllers) console.log(`  ${c.id}  ${c.name}`)
@@ -56,6 +58,11 @@ What each policy says, and what it leaves out: docs/demo-register.md`)
 }
 
 main().catch((err) => {
+  if (err instanceof AppError) {
+    // the import refused the document (nothing was written): say where, as the import route does
+    console.error([err.message, ...(err.details ?? []).map((d) => `  ${d.field}: ${d.message}`)].join('\n'))
+    process.exit(1)
+  }
   console.error(err instanceof ConfigError ? err.message : err)
   process.exit(err instanceof ConfigError ? 2 : 1)
 })

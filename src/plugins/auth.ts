@@ -1,12 +1,11 @@
 import fp from 'fastify-plugin'
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, Forbidden, Unauthorized } from '../errors'
-import { Role } from '../register/model'
-import { openWorkspace, UnknownWorkspace } from '../register/workspaces'
+import { Role, UnknownWorkspace, WORKSPACE_PATTERN } from '../auth/principal'
 import { RANK, TokenVerifier } from '../auth/verify-token'
 
 export { ROLES } from '../auth/verify-token'
-export { WORKSPACE_PATTERN } from '../register/workspaces'
+export { WORKSPACE_PATTERN }
 
 /**
  * Authentication on every route that declares `config.auth`. The bearer token is verified once per
@@ -16,7 +15,15 @@ export { WORKSPACE_PATTERN } from '../register/workspaces'
  * workspace: in production it must be registered (`npm run workspace -- add`), elsewhere it is
  * created on first use; either way its built-in catalogue is filled in once per process.
  */
-export default fp(async function auth(app: FastifyInstance) {
+export interface AuthOptions {
+  /**
+   * Makes a workspace ready for its first request in this process: false when it is unknown and
+   * may not be created. The register supplies it, so that authentication knows nothing of records.
+   */
+  openWorkspace(ws: string): Promise<boolean>
+}
+
+export default fp(async function auth(app: FastifyInstance, options: AuthOptions) {
   const verifier = new TokenVerifier(app.config.jwt, app.log)
   const opened = new Set<string>()
 
@@ -62,7 +69,7 @@ export default fp(async function auth(app: FastifyInstance) {
       throw new Forbidden(`This operation needs the ${needed} role; the token has ${role}`)
     }
     if (!opened.has(ws)) {
-      if (!(await openWorkspace(app.db, ws, !app.config.knownWorkspacesOnly))) throw new UnknownWorkspace(ws, app.config.jwt.workspaceClaim)
+      if (!(await options.openWorkspace(ws))) throw new UnknownWorkspace(ws, app.config.jwt.workspaceClaim)
       opened.add(ws)
     }
     return payload

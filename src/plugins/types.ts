@@ -1,8 +1,7 @@
 import { Config } from '../config'
 import { Database } from '../db/database'
 import { AppError } from '../errors'
-import { Role } from '../register/model'
-import { Principal } from '../register/writes'
+import { Principal, Role } from '../auth/principal'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { v5 as uuidv5 } from 'uuid'
 
 /**
  * The catalogues the product ships with (domain.md, "Catalogues" and "Stable codes"). Legal bases
@@ -94,11 +94,5 @@ export const ACTIVITY_STATUSES = ['draft', 'active', 'retired'] as const
 export const DPIA_STATUSES = ['not-assessed', 'not-required', 'planned', 'in-progress', 'completed'] as const
 
 /** RFC 4122 name-based (SHA-1, version 5) UUID: built-in entries get the same id in every workspace and instance. */
-const CATALOGUE_NAMESPACE = Buffer.from('6f1d4e0a9b2c4c1e8f3a2d5b7c9e1f20', 'hex')
-export function catalogueId(code: string): string {
-  const hash = createHash('sha1').update(CATALOGUE_NAMESPACE).update(code).digest()
-  hash[6] = (hash[6] & 0x0f) | 0x50
-  hash[8] = (hash[8] & 0x3f) | 0x80
-  const h = hash.subarray(0, 16).toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
+const CATALOGUE_NAMESPACE = '6f1d4e0a-9b2c-4c1e-8f3a-2d5b7c9e1f20'
+export const catalogueId = (code: string): string => uuidv5(code, CATALOGUE_NAMESPACE)

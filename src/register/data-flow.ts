@@ -1,9 +1,10 @@
-import ELK, { ElkExtendedEdge, ElkNode } from 'elkjs'
+import type { ElkExtendedEdge, ElkNode } from 'elkjs'
 import { Database } from '../db/database'
 import { AppError } from '../errors'
 import { JsonSchema } from '../schemas/json-schema'
 import { catalogueLabel, countryLabel, Lang } from './export-columns'
 import { isThirdCountry } from './findings'
+import { FlowLayout, flowLayout } from './flow-layout'
 import { activityPages } from './walk'
 
 type Row = Record<string, any>
@@ -150,8 +151,8 @@ export async function dataFlow(db: Database, ws: string, q: DataFlowQuery): Prom
 // --- the picture -------------------------------------------------------------------------------
 
 /**
- * Larger flows are refused as SVG (the JSON has no limit): the layout runs on the event loop and
- * takes seconds beyond this, and the picture is no longer legible on a page anyway.
+ * Larger flows are refused as SVG (the JSON has no limit): the layout takes seconds beyond this,
+ * and the picture is no longer legible on a page anyway.
  */
 export const MAX_SVG_NODES = 250
 
@@ -228,10 +229,11 @@ const nodeLines = (n: FlowNode, lang: Lang): string[] => {
 const transferLabel = (l: FlowLink, lang: Lang): string =>
   l.mechanism ? l.mechanism.code : l.recorded === false ? WORDS[lang].notRecorded : WORDS[lang].noMechanism
 
-const elk = new ELK()
-
-/** Lays the flow out (ELK layered, left to right, one layer per kind) and draws it as a standalone SVG. */
-export async function dataFlowSvg(flow: DataFlow, lang: Lang): Promise<string> {
+/**
+ * Lays the flow out (ELK layered, left to right, one layer per kind) and draws it as a standalone SVG.
+ * The layout runs in the layout worker thread (flow-layout.ts), so other requests go on meanwhile.
+ */
+export async function dataFlowSvg(flow: DataFlow, lang: Lang, layout: FlowLayout = flowLayout): Promise<string> {
   if (flow.nodes.length > MAX_SVG_NODES) {
     throw new AppError(422, 'flow_too_large', `The flow has ${flow.nodes.length} nodes, more than the ${MAX_SVG_NODES} a picture can show legibly; choose a controllerId or a status, or ask for format=json`)
   }
@@ -264,7 +266,7 @@ export async function dataFlowSvg(flow: DataFlow, lang: Lang): Promise<string> {
       labels: l.kind === 'transfer' ? [{ id: `label${i}`, text: transferLabel(l, lang), width: transferLabel(l, lang).length * CHAR_WIDTH * 0.9 + 6, height: LINE_HEIGHT }] : [],
     })),
   }
-  const laid = await elk.layout(graph)
+  const laid = await layout.layout(graph)
   const width = Math.max(4 * NODE_WIDTH + 3 * 90, laid.width ?? 0) + 2 * MARGIN
   const top = HEADING_HEIGHT + MARGIN
   const height = Math.max(laid.height ?? 0, LINE_HEIGHT * 3) + top + LEGEND_HEIGHT + MARGIN

@@ -76,6 +76,88 @@ export async function appendHistory(m: EntityManager, who: Principal, type: Reco
   await m.createQueryBuilder().insert().into(HistoryEntry).values(entry).execute()
 }
 
+// --- the version lifecycle in history ----------------------------------------------------------
+
+/** Record type of the history entries of a register version's approval, rejection and superseding. */
+export const VERSION_RECORD_TYPE = 'register-version'
+export type VersionOperation = 'approve' | 'reject' | 'supersede'
+
+/**
+ * A version's record id in history: the first 128 bits of its contentHash in UUID form, so that the
+ * entry names the frozen document it is about (and can be matched to a file by its `sha256sum`).
+ */
+export function versionRecordId(contentHash: string): string {
+  const h = contentHash.slice(0, 32)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/**
+ * Appends what happened to register versions, in order, chained like every other entry: who, when,
+ * the version's number (as the entry's version), the operation, and the version as
+ * GET /register/versions/{number} reads it afterwards (the approval note or rejection reason with it).
+ */
+export async function appendVersionHistory(m: EntityManager, who: Principal, at: string, entries: { operation: VersionOperation; version: Row }[]): Promise<void> {
+  const rows = await chainEntries(m, who.ws, entries.map(({ operation, version }) => ({
+    workspaceId: who.ws, recordType: VERSION_RECORD_TYPE, recordId: versionRecordId(version.contentHash), version: version.number,
+    operation, actor: who.sub, at, state: JSON.stringify(version),
+  })))
+  if (rows.length) await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
+}
+
+// --- a chain restored from a backup -----------------------------------------------------------
+
+/**
+ * Record type of the entry that opens a history restored from a backup (POST /register/import of a
+ * document with `history`). The anchor is chained to the entries before it like any entry; its
+ * state names how many entries were restored and the head their chain ends at. The restored entries
+ * follow it verbatim, hashes included, as the chain they were in their own workspace (from ''), so
+ * the heads that register versions recorded, and that anyone kept outside, are found again.
+ */
+export const RESTORE_RECORD_TYPE = 'history-restore'
+
+export interface RestoreState {
+  /** The workspace the backup was taken from. */
+  workspace: string
+  entries: number
+  head: string
+}
+
+const restoreOf = (h: { recordType: string; operation: string; state: string }): RestoreState | null => {
+  if (h.recordType !== RESTORE_RECORD_TYPE || h.operation !== 'restore') return null
+  try {
+    const s = JSON.parse(h.state)
+    return Number.isInteger(s.entries) && s.entries > 0 && typeof s.head === 'string' ? s : null
+  } catch {
+    return null
+  }
+}
+
+/** A chain as it was in its own workspace, from its first entry: the first entry whose hash does not follow, or -1. */
+export function firstBrokenIn(entries: (ChainedContent & { hash: string | null })[]): number {
+  let previous: string | null = null
+  for (const [i, e] of entries.entries()) {
+    if (e.hash !== entryHash(previous, e)) return i
+    previous = e.hash
+  }
+  return -1
+}
+
+/** The workspace's whole history, oldest first, a page at a time, as stored (state as its JSON text). */
+export async function* historyPages(db: Database, ws: string): AsyncGenerator<HistoryEntry[]> {
+  const series = await db.snapshot()
+  try {
+    for (let after = 0; ;) {
+      const rows = await series.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h')
+        .where('h.workspaceId = :ws AND h.seq > :after', { ws, after }).orderBy('h.seq', 'ASC').limit(VERIFY_PAGE).getMany())
+      if (rows.length) yield rows
+      if (rows.length < VERIFY_PAGE) return
+      after = rows[rows.length - 1].seq
+    }
+  } finally {
+    await series.close()
+  }
+}
+
 export interface BrokenEntry {
   seq: number
   recordType: string
@@ -116,25 +198,37 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
     }
     let after = 0
     let previous: string | null = null
+    const broken = (h: HistoryEntry, reason: string): void => {
+      if (!result.valid) return
+      result.valid = false
+      result.firstBroken = { seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at, reason }
+    }
+    // a restored chain under way: the anchor, and how many of its entries are still to come
+    let restoring: { anchor: HistoryEntry; state: RestoreState; left: number } | null = null
     for (;;) {
       const rows = await series.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h')
         .where('h.workspaceId = :ws AND h.seq > :after', { ws, after }).orderBy('h.seq', 'ASC').limit(VERIFY_PAGE).getMany())
       for (const h of rows) {
         const expected = entryHash(previous, h)
-        if (h.hash !== expected && result.valid) {
-          result.valid = false
-          result.firstBroken = {
-            seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at,
-            reason: h.hash === null ? 'the entry has no hash' : 'the hash does not match the previous entry\'s hash and this entry\'s content',
-          }
-        }
+        if (h.hash !== expected) broken(h, h.hash === null ? 'the entry has no hash' : 'the hash does not match the previous entry\'s hash and this entry\'s content')
         if (h.hash) heads.delete(h.hash)
         previous = h.hash
         result.entries++
+        if (restoring && --restoring.left === 0) {
+          if (h.hash !== restoring.state.head) broken(restoring.anchor, 'the restored entries do not end at the head this restore names')
+          restoring = null
+        }
+        const restore = restoreOf(h)
+        if (restore && !restoring) {
+          // the restored entries start their own chain (from ''), as in the workspace they come from
+          restoring = { anchor: h, state: restore, left: restore.entries }
+          previous = null
+        }
       }
       if (rows.length < VERIFY_PAGE) break
       after = rows[rows.length - 1].seq
     }
+    if (restoring) broken(restoring.anchor, `${restoring.left} of the ${restoring.state.entries} restored entries are missing`)
     result.head = previous
     result.versionsWithoutHead = [...heads.values()].flat().sort((a, b) => a - b)
     if (result.versionsWithoutHead.length) result.valid = false
@@ -147,10 +241,10 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
 // --- reading history ---------------------------------------------------------------------------
 
 export interface HistoryQuery {
-  recordType?: RecordType
+  recordType?: RecordType | typeof VERSION_RECORD_TYPE
   recordId?: string
   actor?: string
-  operation?: Operation
+  operation?: Operation | VersionOperation
   from?: string
   to?: string
   limit: number
@@ -196,9 +290,10 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
   const qb = m.getRepository(HistoryEntry).createQueryBuilder('h')
   const latestSeq = qb.subQuery().select('MAX(l.seq)').from(HistoryEntry, 'l')
     .where('l.workspaceId = :ws').andWhere('l.at <= :at')
-    .andWhere(recordType ? 'l.recordType = :recordType' : '1 = 1')
+    // a register version's lifecycle is not a record of the register
+    .andWhere(recordType ? 'l.recordType = :recordType' : 'l.recordType NOT IN (:...notRecords)')
     .groupBy('l.recordType').addGroupBy('l.recordId').getQuery()
-  qb.where(`h.seq IN ${latestSeq}`, { ws, at, recordType })
+  qb.where(`h.seq IN ${latestSeq}`, { ws, at, recordType, notRecords: [VERSION_RECORD_TYPE, RESTORE_RECORD_TYPE] })
   const latest = new Map<string, HistoryItem>()
   for (const h of await qb.orderBy('h.seq', 'ASC').getMany()) latest.set(`${h.recordType}:${h.recordId}`, item(h))
   return latest

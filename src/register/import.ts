@@ -8,6 +8,9 @@ import { legalBases, processors } from './model'
 import { findIn, toViews } from './reads'
 import { addIdnEmailFormat } from '../schemas/json-schema'
 import { Principal, store, StoreItem, storeMany, validateWrite } from './writes'
+import { HistoryEntry, RegisterVersion } from '../../entities'
+import { chainEntries, firstBrokenIn, RESTORE_RECORD_TYPE, versionRecordId } from './history'
+import { createHash } from 'node:crypto'
 
 type Row = Record<string, any>
 type Counts = Record<string, number>
@@ -122,6 +125,7 @@ export async function importRegister(db: Database, who: Principal, doc: unknown,
   if (!result.errors.length) {
     try {
       await db.write(async (m) => {
+        await restoreHistory(m, who, doc as Row, result)
         await new Importer(m, who, result).run(doc as Row)
         if (dryRun || result.errors.length) throw new RolledBack(result)
       })
@@ -331,4 +335,67 @@ class Importer {
 function importErrors(path: string, err: AppError): ImportError[] {
   if (err.details?.length) return err.details.map((d) => ({ path: documentPath(path, d.field), message: d.message }))
   return [{ path, message: err.message }]
+}
+
+// --- a backup's history and versions ------------------------------------------------------------
+
+/**
+ * A backup (GET /register/backup) carries the workspace's history and register versions beside its
+ * records. They are restored verbatim, before the records, into a workspace without a register of
+ * its own (its history holds at most the built-in catalogue's entries, and it has no version): an
+ * anchor entry, chained to what the workspace has, names how many entries follow and the head they
+ * end at; the entries follow as they were, hashes included; the versions keep their numbers,
+ * statuses, frozen documents and contentHash. The records are then written as by any import, their
+ * entries chained after the restored ones. Checked first: the chain as it was (from its first entry),
+ * each version's document against its contentHash, and its historyHead against the chain.
+ */
+async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result: ImportResult): Promise<void> {
+  const history = (doc.history ?? []) as Row[]
+  const registerVersions = (doc.registerVersions ?? []) as Row[]
+  if (!history.length && !registerVersions.length) return
+  const ws = who.ws
+  const before = result.errors.length
+  const error = (path: string, message: string): void => {
+    if (result.errors.length < MAX_ERRORS) result.errors.push({ path, message })
+  }
+  const own = await m.getRepository(HistoryEntry).createQueryBuilder('h')
+    .where('h.workspaceId = :ws', { ws }).andWhere('NOT (h.actor = :system AND h.recordType = :catalogue)', { system: 'system', catalogue: 'legal-basis' }).getCount()
+  if (own) error(history.length ? 'history' : 'registerVersions', `a history can be restored only into a workspace without a register of its own; this one has ${own} history entries`)
+  if (await m.getRepository(RegisterVersion).count({ where: { workspaceId: ws } })) error('registerVersions', 'register versions can be restored only into a workspace without versions of its own')
+  const broken = firstBrokenIn(history as any)
+  if (broken >= 0) error(`history[${broken}].hash`, `history[${broken}].hash does not follow from the entry before it and its own content: the history was changed after it was backed up`)
+  const hashes = new Set(history.map((h) => h.hash as string))
+  const numbers = new Set<number>()
+  registerVersions.forEach((v, i) => {
+    if (numbers.has(v.number)) error(`registerVersions[${i}].number`, `registerVersions[${i}].number repeats version ${v.number}`)
+    numbers.add(v.number)
+    if (createHash('sha256').update(v.document, 'utf8').digest('hex') !== v.contentHash) {
+      error(`registerVersions[${i}].contentHash`, `registerVersions[${i}].contentHash is not the SHA-256 of its document: the version was changed after it was frozen`)
+    }
+    if (v.historyHead !== null && !hashes.has(v.historyHead)) error(`registerVersions[${i}].historyHead`, `registerVersions[${i}].historyHead is not in the backup's history`)
+  })
+  if (result.errors.length > before) return
+  if (history.length) {
+    const head = history[history.length - 1].hash as string
+    const [anchor] = await chainEntries(m, ws, [{
+      workspaceId: ws, recordType: RESTORE_RECORD_TYPE, recordId: versionRecordId(head), version: history.length, operation: 'restore',
+      actor: who.sub, at: new Date().toISOString(), state: JSON.stringify({ workspace: doc.workspace, entries: history.length, head }),
+    }])
+    await m.createQueryBuilder().insert().into(HistoryEntry).values(anchor).execute()
+    for (let i = 0; i < history.length; i += 200) {
+      const rows = history.slice(i, i + 200).map((h) => ({
+        workspaceId: ws, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
+      }))
+      await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
+      await letOthersThrough()
+    }
+  }
+  for (const v of registerVersions) {
+    await m.createQueryBuilder().insert().into(RegisterVersion).values({
+      workspaceId: ws, number: v.number, status: v.status, note: v.note, proposedBy: v.proposedBy, proposedAt: v.proposedAt,
+      approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote, rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt,
+      rejectionReason: v.rejectionReason, supersededAt: v.supersededAt, supersededBy: v.supersededBy, contentHash: v.contentHash,
+      historyHead: v.historyHead, counts: JSON.stringify(v.counts), findings: JSON.stringify(v.findings), document: v.document,
+    }).execute()
+  }
 }

@@ -1,4 +1,5 @@
 import { EntityTarget } from 'typeorm'
+import type { Role } from '../auth/principal'
 import {
   ActivityDataCategory, ActivityDataSubjectCategory, ActivityJointController, ActivityOnBehalfOfController, ActivityProcessor,
   ActivityPurpose, ActivityPurposeLegalBasis, ActivityRecipient, ActivityRetention, ActivityRetentionDataCategory,
@@ -19,7 +20,6 @@ import { withLookupColumns } from './collation'
  * routes and the OpenAPI document are all driven from these descriptions.
  */
 
-export type Role = 'reader' | 'editor' | 'admin'
 export type RecordType =
   | 'controller' | 'processor' | 'purpose' | 'legal-basis' | 'data-subject-category' | 'data-category' | 'recipient'
   | 'retention-rule' | 'security-measure' | 'processing-activity'

@@ -1,6 +1,7 @@
 import { registerDate } from './dates'
 import { compareNames } from './collation'
 import { durationWords as wordsForDuration } from './wording'
+import { stylesheetOnlyPolicy } from './page-policy'
 import { Database } from '../db/database'
 import { NotFound } from '../errors'
 import { countryLabel, isThirdCountry, specialCategoryWords } from './findings'
@@ -374,6 +375,12 @@ export function renderMarkdown(doc: Block[]): string {
   }).join('\n\n') + '\n'
 }
 
+/** The HTML notice's one stylesheet: constant, so that the route's CSP allows it by hash (NOTICE_CSP). */
+const NOTICE_CSS = 'body{font-family:system-ui,sans-serif;line-height:1.5;max-width:46rem;margin:2rem auto;padding:0 1rem}'
+
+/** Policy of the HTML notice: its stylesheet and nothing else (no style attribute, script or fetch in the page). */
+export const NOTICE_CSP = stylesheetOnlyPolicy(NOTICE_CSS)
+
 export function renderHtml(doc: Block[], lang: NoticeLang): string {
   const title = doc.find((b): b is Extract<Block, { kind: 'heading' }> => b.kind === 'heading')?.text ?? ''
   const body = doc.map((b) => {
@@ -388,7 +395,7 @@ export function renderHtml(doc: Block[], lang: NoticeLang): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${htmlText(oneLine(title))}</title>`,
-    '<style>body{font-family:system-ui,sans-serif;line-height:1.5;max-width:46rem;margin:2rem auto;padding:0 1rem}</style>',
+    `<style>${NOTICE_CSS}</style>`,
     '</head>',
     '<body>',
     '<main>',

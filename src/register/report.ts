@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { compareNames, compareText } from './collation'
 import { Database } from '../db/database'
+import { stylesheetOnlyPolicy } from './page-policy'
 import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
 import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, countryLabel, Lang, person } from './export-columns'
 import { Finding, FindingCollector } from './findings'
@@ -43,13 +43,7 @@ const CSS = [
 ].join('\n')
 
 /** The route's policy: only the stylesheet above (by its hash); nothing to load, no script, no frames. */
-export const REPORT_CSP = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'`,
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
+export const REPORT_CSP = stylesheetOnlyPolicy(CSS)
 
 const WORDS = {
   en: {

@@ -9,7 +9,7 @@ import { HistoryEntry, RegisterVersion } from '../../entities'
 import { checkExportQuery, exportFileName, exportRegister, ExportQuery, RegisterExport } from './export'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from './export-document'
 import { registerFindings } from './findings'
-import { ActivityChanges, differences, historyHead, holdHistoryChain, scratchRegister } from './history'
+import { ActivityChanges, appendVersionHistory, differences, historyHead, holdHistoryChain, scratchRegister } from './history'
 import type { Principal } from './writes'
 
 type Row = Record<string, any>
@@ -99,7 +99,7 @@ const byId = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0
  * exports taken on the same transaction, their activities and records merged by id, written in
  * the export's own layout (one record a line). The import takes it back like any export.
  */
-async function frozenDocument(register: Database, ws: string, at: Date, version: Row, timeZone: string): Promise<{ document: string; counts: VersionCounts }> {
+async function frozenDocument(register: Database, ws: string, at: Date, version: Row | null, timeZone: string): Promise<{ document: string; counts: VersionCounts }> {
   const parts: Row[] = []
   for (const record of ['controller', 'processor'] as const) {
     const q: ExportQuery = { format: 'json', record, lang: 'en', delimiter: 'comma' }
@@ -112,7 +112,7 @@ async function frozenDocument(register: Database, ws: string, at: Date, version:
   })
   const head = {
     format: EXPORT_FORMAT, formatVersion: EXPORT_FORMAT_VERSION, generatedAt: at.toISOString(), workspace: ws, record: 'all',
-    filters: { controllerId: null, status: null, asOf: null }, registerVersion: version,
+    filters: { controllerId: null, status: null, asOf: null }, ...(version ? { registerVersion: version } : {}),
   }
   // the activities first, as in every export
   const ordered = [...lists.filter(([k]) => k === 'processingActivities'), ...lists.filter(([k]) => k !== 'processingActivities')]
@@ -160,6 +160,28 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
   })
 }
 
+/**
+ * A backup of the workspace: the whole register as one export document (`record: "all"`), with the
+ * workspace's whole history (as stored, hashes included) and every register version (with its frozen
+ * document), all as of one moment. POST /register/import takes it back into a workspace without a
+ * register: the records through the write path, history and versions verbatim (see import.ts).
+ */
+export async function backupDocument(db: Database, ws: string, timeZone: string): Promise<string> {
+  return db.write(async (m) => {
+    // the chain held: no change commits between the records, the history and the versions read here
+    await holdHistoryChain(m, ws)
+    const { document } = await frozenDocument(within(m, db.dialect), ws, new Date(), null, timeZone)
+    const parts = [document.slice(0, -2)]
+    const entries = await m.getRepository(HistoryEntry).find({ where: { workspaceId: ws }, order: { seq: 'ASC' } })
+    parts.push(',\n"history":[' + (entries.length ? '\n' + entries.map((h) => JSON.stringify({
+      seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
+    })).join(',\n') : '') + '\n]')
+    const all = await versions(m).createQueryBuilder('v').addSelect('v.document').where('v.workspaceId = :ws', { ws }).orderBy('v.number', 'ASC').getMany()
+    parts.push(',\n"registerVersions":[' + (all.length ? '\n' + all.map((v) => JSON.stringify({ ...view(v), document: v.document })).join(',\n') : '') + '\n]')
+    return parts.join('') + '}\n'
+  })
+}
+
 async function mustFindVersion(m: EntityManager, ws: string, which: number | 'approved'): Promise<RegisterVersion> {
   const found = await versions(m).findOne({ where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which } })
   if (!found) throw new VersionNotFound(which)
@@ -184,11 +206,18 @@ export async function approveVersion(db: Database, who: Principal, number: numbe
       throw new Forbidden(`Version ${number} was proposed by ${who.sub}: another admin must approve it (four eyes)`)
     }
     const at = new Date().toISOString()
+    const previous = await versions(m).findOne({ where: { workspaceId: who.ws, status: 'approved' } })
     await versions(m).createQueryBuilder().update().set({ status: 'superseded', supersededAt: at, supersededBy: number })
       .where('workspaceId = :ws AND status = :approved', { ws: who.ws, approved: 'approved' }).execute()
     await versions(m).createQueryBuilder().update().set({ status: 'approved', approvedBy: who.sub, approvedAt: at, approvalNote: input.note ?? null })
       .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
-    return view(await mustFindVersion(m, who.ws, number))
+    const approved = view(await mustFindVersion(m, who.ws, number))
+    // the approval and, following from it, the superseding of the version approved before: both in the history chain
+    await appendVersionHistory(m, who, at, [
+      { operation: 'approve', version: approved },
+      ...(previous ? [{ operation: 'supersede' as const, version: view(await mustFindVersion(m, who.ws, previous.number)) }] : []),
+    ])
+    return approved
   })
 }
 
@@ -199,9 +228,12 @@ export async function rejectVersion(db: Database, who: Principal, number: number
     await holdHistoryChain(m, who.ws)
     const v = await mustFindVersion(m, who.ws, number)
     mustBeProposed(v, 'rejected')
-    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: new Date().toISOString(), rejectionReason: input.reason })
+    const at = new Date().toISOString()
+    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: at, rejectionReason: input.reason })
       .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
-    return view(await mustFindVersion(m, who.ws, number))
+    const rejected = view(await mustFindVersion(m, who.ws, number))
+    await appendVersionHistory(m, who, at, [{ operation: 'reject', version: rejected }])
+    return rejected
   })
 }
 

@@ -1,16 +1,8 @@
+import { WORKSPACE_PATTERN } from '../auth/principal'
 import { Database } from '../db/database'
-import { AppError, Conflict, NotFound, ValidationFailed } from '../errors'
+import { Conflict, NotFound, ValidationFailed } from '../errors'
 import { Workspace } from '../../entities'
 import { ensureCatalogue } from './writes'
-
-/** A workspace id: letters, digits, dot, dash and underscore. */
-export const WORKSPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-
-export class UnknownWorkspace extends AppError {
-  constructor(id: string, claim: string) {
-    super(403, 'unknown_workspace', `The token's workspace "${id}" (claim ${claim}) is not registered here; an operator adds it with: npm run workspace -- add ${id}`)
-  }
-}
 
 function checkId(id: string): void {
   if (!WORKSPACE_PATTERN.test(id)) throw new ValidationFailed([{ field: 'id', message: 'id must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit' }])

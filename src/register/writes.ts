@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { EntityManager, EntityTarget, In, Not } from 'typeorm'
+import type { Principal } from '../auth/principal'
 import { Database } from '../db/database'
 import { validateBody } from '../dto/validate'
 import { AppError, FieldError, NotFound, Reference, StillReferenced, ValidationFailed } from '../errors'
@@ -14,12 +15,7 @@ import { HistoryEntry, LegalBasis } from '../../entities'
 
 type Row = Record<string, any>
 
-/** Who is writing: the token's subject, role and workspace. */
-export interface Principal {
-  sub: string
-  role: 'reader' | 'editor' | 'admin'
-  ws: string
-}
+export type { Principal }
 
 const now = (): string => new Date().toISOString()
 

@@ -1,4 +1,5 @@
 import { JsonSchema } from './json-schema'
+import { pageSchema } from './paging'
 
 /** Response shapes of the history, changes and reviews routes. */
 
@@ -9,6 +10,10 @@ export const RECORD_TYPES = [
   'controller', 'processor', 'purpose', 'legal-basis', 'data-subject-category', 'data-category', 'recipient', 'retention-rule',
   'security-measure', 'processing-activity',
 ]
+
+/** What history entries are about: the register's records, and register versions (their approval, rejection and superseding). */
+export const HISTORY_RECORD_TYPES = [...RECORD_TYPES, 'register-version', 'history-restore']
+export const HISTORY_OPERATIONS = ['create', 'update', 'delete', 'approve', 'reject', 'supersede', 'restore']
 
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 const HEAD = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
@@ -63,13 +68,7 @@ function versionSchemas(): JsonSchema[] {
       additionalProperties: false,
       examples: [versionExample],
     },
-    {
-      $id: 'RegisterVersionList',
-      type: 'object',
-      properties: { items: { type: 'array', items: ref('RegisterVersion') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['items', 'total', 'limit', 'offset'],
-      additionalProperties: false,
-    },
+    pageSchema('RegisterVersionList', ref('RegisterVersion')),
     {
       $id: 'VersionChanges',
       type: 'object',
@@ -124,13 +123,15 @@ export function accountabilitySchemas(): JsonSchema[] {
     {
       $id: 'HistoryEntry',
       type: 'object',
-      description: 'One change: who, when, which record and version, and the record as it was after it (before it, for a delete)',
+      description: 'One change: who, when, which record and version, and the record as it was after it (before it, for a delete). ' +
+        'A register version\'s approval, rejection and superseding are entries too (recordType `register-version`, version: its number, ' +
+        'recordId: the first 32 hex digits of its contentHash, state: the version as GET /register/versions/{number} reads it after the change)',
       properties: {
         seq: { type: 'integer', description: 'Order of the change in the workspace' },
-        recordType: { type: 'string', enum: RECORD_TYPES },
+        recordType: { type: 'string', enum: HISTORY_RECORD_TYPES },
         recordId: { type: 'string', format: 'uuid' },
-        version: { type: 'integer' },
-        operation: { type: 'string', enum: ['create', 'update', 'delete'] },
+        version: { type: 'integer', description: 'The record\'s version after the change; for a register version, its number' },
+        operation: { type: 'string', enum: HISTORY_OPERATIONS, description: 'create, update, delete of a record; approve, reject, supersede of a register version; restore: the entries after it were restored from a backup (recordType history-restore, version: how many)' },
         actor: { type: 'string', description: 'The token\'s subject; `system` for changes the service makes itself' },
         at: { type: 'string', format: 'date-time' },
         state: { type: 'object', additionalProperties: true, description: 'The record as a client reads it' },
@@ -139,13 +140,7 @@ export function accountabilitySchemas(): JsonSchema[] {
       required: ['seq', 'recordType', 'recordId', 'version', 'operation', 'actor', 'at', 'state', 'hash'],
       additionalProperties: false,
     },
-    {
-      $id: 'HistoryList',
-      type: 'object',
-      properties: { items: { type: 'array', items: ref('HistoryEntry') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['items', 'total', 'limit', 'offset'],
-      additionalProperties: false,
-    },
+    pageSchema('HistoryList', ref('HistoryEntry')),
     {
       $id: 'ActivityChange',
       type: 'object',
@@ -194,12 +189,6 @@ export function accountabilitySchemas(): JsonSchema[] {
       required: ['activity', 'controller', 'lastReviewedAt', 'lastReviewedBy', 'nextReviewAt', 'reason'],
       additionalProperties: false,
     },
-    {
-      $id: 'ReviewDueList',
-      type: 'object',
-      properties: { items: { type: 'array', items: ref('ReviewDue') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['items', 'total', 'limit', 'offset'],
-      additionalProperties: false,
-    },
+    pageSchema('ReviewDueList', ref('ReviewDue')),
   ]
 }

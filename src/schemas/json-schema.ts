@@ -1,5 +1,5 @@
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema'
-import { getMetadataStorage, isEmail, IS_EMAIL, IS_ISO31661_ALPHA_2, IS_ISO8601 } from 'class-validator'
+import { getMetadataStorage, isEmail, IS_EMAIL, IS_ISO31661_ALPHA_2, IS_ISO8601, IS_URL } from 'class-validator'
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage'
 
 export type JsonSchema = Record<string, any>
@@ -22,6 +22,10 @@ export function requestSchemas(): Record<string, JsonSchema> {
       // class-validator's IsEmail takes addresses outside ASCII (hudateljén@…): RFC 6531, which
       // JSON Schema calls idn-email; `email` would be ASCII only
       [IS_EMAIL]: { type: 'string', format: 'idn-email' },
+      // JSON Schema's `url` needs a scheme; a website may be a bare host name (IsUrl without
+      // require_protocol, "Minupplevelse.se"), which the write validation checks, so it gets no format
+      [IS_URL]: (meta: { constraints?: { require_protocol?: boolean }[] }) =>
+        (meta.constraints?.[0]?.require_protocol ? { type: 'string', format: 'url' } : { type: 'string' }),
     },
   } as any) as Record<string, JsonSchema>
   const out: Record<string, JsonSchema> = {}

@@ -1,3 +1,4 @@
+import { pageSchema } from './paging'
 import { JsonSchema, nullable, requestSchemas } from './json-schema'
 import { accountabilitySchemas } from './accountability'
 import { RecordType, RESOURCES, SUMMARY_COLUMNS } from '../register/model'
@@ -168,12 +169,7 @@ export function allSchemas(): JsonSchema[] {
   for (const r of RESOURCES) {
     const { required: _required, ...write } = req[r.writeSchema]
     out.push({ ...write, $id: patchSchemaName(r.writeSchema), description: 'Only the fields to change' })
-    out.push(object(`${r.viewSchema}List`, {
-      items: { type: 'array', items: ref(r.viewSchema) },
-      total: { type: 'integer', minimum: 0, description: 'Matching records in all pages' },
-      limit: { type: 'integer' },
-      offset: { type: 'integer' },
-    }, `A page of ${r.titlePlural}`))
+    out.push(pageSchema(`${r.viewSchema}List`, ref(r.viewSchema), `A page of ${r.titlePlural}`))
   }
   out.push(...findingSchemas())
   out.push(...accountabilitySchemas())
