@@ -3,6 +3,7 @@ import { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { allSchemas } from '../schemas/views'
+import type { Role } from '../auth/principal'
 import { RESOURCES } from '../register/model'
 
 export const API_TITLE = 'Register of processing activities (GDPR Art. 30)'
@@ -25,7 +26,7 @@ export default fp(async function openapi(app: FastifyInstance) {
           'and hands it to a supervisory authority on request.',
           '',
           'Authorise with a bearer token (JWT with `sub`, `role` = reader | editor | admin, and `ws` = workspace).',
-          'Locally: `npm run token -- --role editor --ws demo --sub you`.',
+          'Locally: `npm run token -- --role editor --ws demo --sub you`. Each operation names the least role it needs in `x-required-role`.',
           '',
           'Every error has one shape (`Error`): statusCode, error, code, message, requestId, and the offending `details`.',
           'Records carry a `version`; GET returns it as the ETag, and PUT, PATCH and DELETE honour `If-Match` (412 when stale).',
@@ -55,6 +56,11 @@ export default fp(async function openapi(app: FastifyInstance) {
         },
         { name: 'Service', description: 'Health and readiness' },
       ],
+    },
+    // every operation says the least role it needs, from the route's own declaration
+    transform: ({ schema, url, route }) => {
+      const role = (route.config as { auth?: Role } | undefined)?.auth
+      return { schema: schema && role ? { ...schema, 'x-required-role': role } : schema, url }
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
