@@ -36,7 +36,7 @@ export interface ImportResult {
 /** Errors reported at most; a document failing everywhere still gets a bounded answer. */
 const MAX_ERRORS = 500
 
-/** Records written per storeMany call at most: bounds the memory a batch holds (its bodies and views). */
+/** Records written per storeMany call: bounds the memory a batch holds (its bodies and views). */
 const WRITE_BATCH = 500
 
 /**
@@ -47,35 +47,21 @@ const WRITE_BATCH = 500
  * their own snapshots (they see the register before the import until it commits); other writes
  * wait for it.
  */
-const SLICE_MS = 20
+const SLICE_MS = 10
 
 /**
- * Hands the event loop back once a slice has run SLICE_MS, and sizes write batches to fit a slice
- * (by the time the previous batch took per record): the import goes on at full speed when no one
- * else is waiting, and in short steps when they are.
+ * Hands the event loop back once a slice has run SLICE_MS: the import's steps (validating a record,
+ * building its view, each statement of a batch) check it as they go, so the import goes on at
+ * full speed when no one else is waiting, and in short steps when they are.
  */
 class Pacer {
   private sliceStart = performance.now()
-  private perRecordMs = 1
 
   /** Lets others through if this slice has run its time. */
-  async pace(): Promise<void> {
-    if (performance.now() - this.sliceStart >= SLICE_MS) await this.yield()
-  }
-
-  async yield(): Promise<void> {
+  readonly pace = async (): Promise<void> => {
+    if (performance.now() - this.sliceStart < SLICE_MS) return
     await new Promise<void>((resolve) => setImmediate(resolve))
     this.sliceStart = performance.now()
-  }
-
-  /** Records for the next batch: as many as the last batches' pace fits in a slice. */
-  batchSize(): number {
-    return Math.max(5, Math.min(WRITE_BATCH, Math.floor(SLICE_MS / this.perRecordMs)))
-  }
-
-  /** The time a batch of `records` took, to size the next. */
-  took(ms: number, records: number): void {
-    if (records > 0) this.perRecordMs = Math.max(0.01, ms / records)
   }
 }
 
@@ -243,35 +229,33 @@ class Importer {
    * checks, counts and errors as writing them one by one, errors reported in document order.
    */
   private async writeAll(items: Pending[]): Promise<void> {
-    for (let start = 0; start < items.length;) {
-      await this.pacer.yield()
-      const began = performance.now()
-      const slice = items.slice(start, start + this.pacer.batchSize())
-      start += slice.length
+    for (let start = 0; start < items.length; start += WRITE_BATCH) {
+      const slice = items.slice(start, start + WRITE_BATCH)
       const errors: ImportError[][] = slice.map(() => [])
       const toStore: { index: number; item: StoreItem }[] = []
-      slice.forEach((p, index) => {
+      for (const [index, p] of slice.entries()) {
+        await this.pacer.pace()
         const { def, key } = p.section
         const path = `${key}[${p.index}]`
         try {
           const dto = validateWrite(def, p.body, p.id)
           if (p.existing && p.current === canonical(p.body)) {
             this.result.unchanged[key]++
-            return
+            continue
           }
           if (def === legalBases && this.who.role !== 'admin') {
             errors[index].push({ path, message: `${path}: creating or changing a legal basis needs the admin role; the token has ${this.who.role}` })
-            return
+            continue
           }
           toStore.push({ index, item: { id: p.id, dto, existing: p.existing } })
         } catch (err) {
           if (!(err instanceof AppError)) throw err
           errors[index].push(...importErrors(path, err))
         }
-      })
+      }
       if (toStore.length) {
         const { def, key } = slice[0].section
-        const outcomes = await storeMany(this.m, this.who, def, toStore.map((s) => s.item))
+        const outcomes = await storeMany(this.m, this.who, def, toStore.map((s) => s.item), this.pacer.pace)
         outcomes.forEach((outcome, j) => {
           const { index, item } = toStore[j]
           if (outcome instanceof AppError) errors[index].push(...importErrors(`${key}[${slice[index].index}]`, outcome))
@@ -280,7 +264,6 @@ class Importer {
         })
       }
       for (const e of errors.flat()) this.error(e.path, e.message)
-      this.pacer.took(performance.now() - began, slice.length)
     }
   }
 

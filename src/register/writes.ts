@@ -197,11 +197,12 @@ const batchable = (def: ResourceDef): boolean => !def.unique?.length &&
  * view or the AppError that refused it; a refused item writes nothing. Kinds whose records must
  * be unique or refer to each other are stored one by one through store.
  */
-export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[]): Promise<(Row | AppError)[]> {
+export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[], pace: () => Promise<void> = async () => undefined): Promise<(Row | AppError)[]> {
   const out: (Row | AppError)[] = new Array(items.length)
   if (!batchable(def)) {
     for (const [i, item] of items.entries()) {
       try {
+        await pace()
         out[i] = await store(m, who, def, item.id, item.dto, item.existing)
       } catch (err) {
         if (!(err instanceof AppError)) throw err
@@ -241,13 +242,15 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
       : { workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) }
   })
   const views = new Map<string, Row>()
-  for (let i = 0; i < plannedRows.length; i += 500) {
-    for (const view of await assembleViews(m, ws, def, plannedRows.slice(i, i + 500), childrenByOwner)) views.set(view.id, view)
+  for (let i = 0; i < plannedRows.length; i += 50) {
+    await pace()
+    for (const view of await assembleViews(m, ws, def, plannedRows.slice(i, i + 50), childrenByOwner)) views.set(view.id, view)
   }
   const created: Row[] = []
   const stored: number[] = []
   const renamed: string[] = []
   for (const i of ok) {
+    await pace()
     const { id, dto, existing } = items[i]
     const resolvedView = viewJson(def, views.get(id)!)
     if (!existing) {
@@ -274,9 +277,14 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
       await m.createQueryBuilder().delete().from(child.entity)
         .where('workspaceId = :ws AND ownerId IN (:...ids)', { ws, ids: replaced.slice(i, i + 500) }).execute()
     }
+    await pace()
     await insertRows(m, child.entity, written.flatMap((item) => childrenByOwner.get(item.id)!.get(child.entity)!))
   }
-  for (const id of renamed) await rewriteDependents(m, ws, def.type, id)
+  for (const id of renamed) {
+    await pace()
+    await rewriteDependents(m, ws, def.type, id)
+  }
+  await pace()
   // the history entries, as appendHistory writes them, in multi-row INSERTs
   await insertRows(m, HistoryEntry, await chainEntries(m, ws, stored.map((i) => {
     const view = views.get(items[i].id)!
