@@ -16,6 +16,7 @@ import { buildViews, generate, LINKS, machine, ratio, scratchDatabase } from './
  *   npm run bench -- --db sqlite                    one database
  *   npm run bench -- --db postgres --only reads     one part (several: --only reads,export)
  *   BENCH_DURATION=10 npm run bench                 seconds per autocannon run (default 5)
+ *   npm run bench -- --report                       RESULTS.md again from results.json and NOTES.md
  *
  * Each part's figures are kept in bench/results.json by database, with their baselines from the
  * same run; a run of some parts replaces those and leaves the others, and RESULTS.md is written
@@ -268,8 +269,14 @@ function parseArgs(argv: string[]): { dialects: Dialect[]; parts: Set<Part> } {
 }
 
 async function main(): Promise<void> {
-  const { dialects, parts } = parseArgs(process.argv.slice(2))
   const results: Results = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) : {}
+  if (process.argv.includes('--report')) {
+    // RESULTS.md again from results.json and NOTES.md, measuring nothing (after editing the notes)
+    writeFileSync(RESULTS, report(results))
+    console.log(`written ${RESULTS}`)
+    return
+  }
+  const { dialects, parts } = parseArgs(process.argv.slice(2))
   results.machine = machine()
   const started = Date.now()
   for (const dialect of dialects) {
