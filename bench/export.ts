@@ -14,6 +14,8 @@ import { mb, runChild, Scratch, serve, WS } from './register'
 
 export interface ExportMeasurement {
   format: string
+  /** Activities in the exported workspace. */
+  activities: number
   ms: number
   bytes: number
   rows: number
@@ -104,8 +106,8 @@ export function cliBaseline(scratch: Scratch): CliBaseline {
 }
 
 /** In the child: serve the app on 127.0.0.1, download one export, sampling memory meanwhile. */
-async function measure(url: string, format: string): Promise<ExportMeasurement> {
-  const served = await serve(url)
+async function measure(url: string, format: string, ws: string, activities: number): Promise<ExportMeasurement> {
+  const served = await serve(url, ws)
   const token = served.token()
   const get = (query: string) => new Promise<{ bytes: number; newlines: number }>((resolve, reject) => {
     http.get({ host: '127.0.0.1', port: served.port, path: `/api/v1/register/export?${query}`, headers: { authorization: `Bearer ${token}` } }, (res) => {
@@ -137,19 +139,22 @@ async function measure(url: string, format: string): Promise<ExportMeasurement> 
   clearInterval(sampler)
   await served.close()
   return {
-    format, ms: Math.round(ms), bytes, rows: newlines,
+    format, activities, ms: Math.round(ms), bytes, rows: newlines,
     baselineRssMb: mb(baseline.rss), startupMaxRssMb, peakRssMb: mb(peakRss), peakHeapMb: mb(peakHeap),
     maxRssMb: mb(process.resourceUsage().maxRSS * 1024),
   }
 }
 
-/** Both formats, each in a child process of its own; BENCH_CPU_PROF=<dir> writes their CPU profiles. */
-export function benchExport(scratch: Scratch): ExportMeasurement[] {
+/**
+ * Both formats of workspace `ws` (of `activities` activities), each in a child process of its own;
+ * BENCH_CPU_PROF=<dir> writes their CPU profiles.
+ */
+export function benchExport(scratch: Scratch, ws = WS, activities = 0): ExportMeasurement[] {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
   return ['csv', 'json'].map((format) => {
-    const out = execFileSync(process.execPath, ['--expose-gc', ...profile, __filename, '--child', scratch.url, format], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    const out = execFileSync(process.execPath, ['--expose-gc', ...profile, __filename, '--child', scratch.url, format, ws, String(activities)], { encoding: 'utf8', maxBuffer: 1 << 20 })
     return JSON.parse(out) as ExportMeasurement
   })
 }
 
-if (require.main === module && process.argv[2] === '--child') runChild(() => measure(process.argv[3], process.argv[4]))
+if (require.main === module && process.argv[2] === '--child') runChild(() => measure(process.argv[3], process.argv[4], process.argv[5] ?? WS, Number(process.argv[6] ?? 0)))

@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import Fastify from 'fastify'
-import jwt from 'jsonwebtoken'
 import { randomUUID } from 'node:crypto'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTIONS } from '../src/register/export-document'
-import { Scratch, SECRET, serve, WS } from './register'
+import { benchToken, Scratch, serve, WS } from './register'
 
 /**
  * Read benchmark: autocannon on 127.0.0.1 against a fully resolved GET of one processing activity
@@ -26,7 +25,7 @@ interface CannonResult {
 const autocannon: (options: Record<string, unknown>) => Promise<CannonResult> & { stop(): void } = require('autocannon')
 
 export const CONNECTIONS = 50
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10)
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5)
 
 export interface ReadMeasurement {
   name: string
@@ -87,7 +86,7 @@ export const IMPORTED_DURING_READS = 3000
  * in the workspace) runs through POST /api/v1/register/import.
  */
 async function readsDuringImport(port: number, path: string, token: string, page: { items: Record<string, unknown>[] }): Promise<DuringImportMeasurement> {
-  const editor = jwt.sign({ role: 'editor', ws: WS }, SECRET, { algorithm: 'HS256', subject: 'bench-import', expiresIn: '1h' })
+  const editor = benchToken('editor', WS, 'bench-import')
   const doc = {
     format: EXPORT_FORMAT, formatVersion: EXPORT_FORMAT_VERSION, generatedAt: new Date().toISOString(), workspace: WS, record: 'controller',
     filters: { controllerId: null, status: null, asOf: null },
@@ -108,15 +107,19 @@ async function readsDuringImport(port: number, path: string, token: string, page
   return { activities: IMPORTED_DURING_READS, importMs, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, failed: r.errors + r.timeouts + r.non2xx }
 }
 
-export async function benchReads(scratch: Scratch): Promise<{ reads: ReadMeasurement[]; duringImport: DuringImportMeasurement }> {
-  const token = jwt.sign({ role: 'reader', ws: WS }, SECRET, { algorithm: 'HS256', subject: 'bench', expiresIn: '1h' })
+/**
+ * `reads`: GET one and a list page, against the bare route; `duringImport`: GET one while an
+ * import runs (it adds IMPORTED_DURING_READS activities to the register: run it last).
+ */
+export async function benchReads(scratch: Scratch, parts: { reads: boolean; duringImport: boolean }): Promise<{ reads: ReadMeasurement[]; duringImport: DuringImportMeasurement | null }> {
+  const token = benchToken('reader')
   const dir = mkdtempSync(join(tmpdir(), 'ropa-bench-reads-'))
   try {
     const app = await startChild(['app', scratch.url])
     let paths: { name: string; path: string }[]
     const payloads: Record<string, string> = {}
     const results: ReadMeasurement[] = []
-    let duringImport: DuringImportMeasurement
+    let duringImport: DuringImportMeasurement | null = null
     try {
       const page = JSON.parse(await get(app.port, '/api/v1/processing-activities?limit=50', token))
       paths = [
@@ -124,16 +127,17 @@ export async function benchReads(scratch: Scratch): Promise<{ reads: ReadMeasure
         { name: 'GET a list page of 50', path: '/api/v1/processing-activities?limit=50' },
       ]
       for (const { path } of paths) payloads[path] = await get(app.port, path, token)
-      for (const { name, path } of paths) {
+      for (const { name, path } of parts.reads ? paths : []) {
         results.push({ name, path, bytes: Buffer.byteLength(payloads[path]), app: await cannon(app.port, path, token), bare: null as never })
       }
       // last: it adds activities to the register the other benchmarks read
-      duringImport = await readsDuringImport(app.port, paths[0].path, token, page)
+      if (parts.duringImport) duringImport = await readsDuringImport(app.port, paths[0].path, token, page)
     } finally {
       await stopChild(app.child)
     }
     const file = join(dir, 'payloads.json')
     writeFileSync(file, JSON.stringify(payloads))
+    if (!results.length) return { reads: results, duringImport }
     const bare = await startChild(['bare', file])
     try {
       for (const r of results) r.bare = await cannon(bare.port, r.path, token)

@@ -233,20 +233,24 @@ export interface Served {
 const BENCH_ISSUER = 'https://idp.bench.invalid'
 const BENCH_AUDIENCE = 'ropa-register'
 
-/** The app, as the server runs it, on 127.0.0.1 (port chosen by the system). */
-export async function serve(url: string): Promise<Served> {
+/** A token the served app accepts (its issuer and audience), for processes that have no Served at hand. */
+export const benchToken = (role: 'reader' | 'editor' | 'admin', ws = WS, subject = 'bench'): string =>
+  jwt.sign({ role, ws }, SECRET, { algorithm: 'HS256', subject, expiresIn: '1h', issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE })
+
+/** The app, as the server runs it, on 127.0.0.1 (port chosen by the system), tokens for workspace `ws`. */
+export async function serve(url: string, ws = WS): Promise<Served> {
   const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: BENCH_ISSUER, JWT_AUDIENCE: BENCH_AUDIENCE, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000' })
   const instance = Fastify(fastifyOptions(config))
   await instance.register(app, { config })
   await instance.ready()
   // production refuses unregistered workspaces; the bench filled its own with SQL
-  await openWorkspace(instance.db, WS, true)
+  await openWorkspace(instance.db, ws, true)
   await instance.listen({ host: '127.0.0.1', port: 0 })
   const { port } = instance.server.address() as AddressInfo
   return {
     app: instance,
     port,
-    token: (role = 'reader', ws = WS) => jwt.sign({ role, ws }, SECRET, { algorithm: 'HS256', subject: 'bench', expiresIn: '1h', issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE }),
+    token: (role = 'reader', tokenWs = ws) => benchToken(role, tokenWs),
     close: () => instance.close(),
   }
 }

@@ -117,6 +117,19 @@ describe('register import', () => {
     expect((await fullState(target)).controller.controllers).to.deep.equal([])
   })
 
+  it('names schema errors at their index in a long list (checked a chunk at a time), and only once', async () => {
+    const doc = await exportOf(source)
+    const [template] = doc.processingActivities
+    doc.processingActivities = Array.from({ length: 250 }, (_, i) => ({ ...template, id: randomUUID(), name: `Kopia ${i}` }))
+    doc.processingActivities[237] = { ...doc.processingActivities[237], colour: 'red' }
+    doc.processingActivities[99] = { ...doc.processingActivities[99], status: 'unheard-of' }
+    doc.format = 'something-else'
+    const res = await importInto(target, doc, { dryRun: true })
+    expect(res.status).to.equal(200)
+    const paths = res.body.errors.map((e: Row) => e.path)
+    expect(paths).to.deep.equal(['format', 'processingActivities[99].status', 'processingActivities[237].colour'])
+  })
+
   it('matches built-in legal bases by code and refuses to invent one', async () => {
     const doc = await exportOf(source)
     const i = doc.legalBases.findIndex((l: Row) => l.code === 'A6-1-b')

@@ -162,6 +162,13 @@ async function* csvRows(db: Database, ws: string, q: ExportQuery, timeZone: stri
 
 // --- JSON --------------------------------------------------------------------------------------
 
+/**
+ * Characters per chunk of the JSON document: a string much larger (a page of views joined) is
+ * allocated where only a full garbage collection frees it, and an export of 50,000 activities
+ * piled up hundreds of MB of them before one ran.
+ */
+const CHUNK_CHARS = 32 * 1024
+
 /** The document, written as it is read: head, activities page by page, then the records they refer to. */
 async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string> {
   const series = await db.snapshot()
@@ -184,9 +191,17 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
           referenced.get(use.type)!.add(use.id)
         }
       }
-      // the stored views as they are: the bytes GET answers with
-      yield (first ? '\n' : ',\n') + page.map((p) => p.json).join(',\n')
-      first = false
+      // the stored views as they are (the bytes GET answers with), in chunks of up to CHUNK_CHARS
+      let chunk = ''
+      for (const { json } of page) {
+        chunk += (first ? '\n' : ',\n') + json
+        first = false
+        if (chunk.length >= CHUNK_CHARS) {
+          yield chunk
+          chunk = ''
+        }
+      }
+      if (chunk) yield chunk
     }
     yield '\n]'
     for (const section of SECTIONS) {
@@ -194,8 +209,16 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
       yield `,\n${JSON.stringify(section.key)}:[`
       let firstEntry = true
       for await (const views of sectionPages(series, ws, section, referenced.get(section.def.type) ?? new Set(), isFiltered(q))) {
-        yield (firstEntry ? '\n' : ',\n') + views.join(',\n')
-        firstEntry = false
+        let chunk = ''
+        for (const json of views) {
+          chunk += (firstEntry ? '\n' : ',\n') + json
+          firstEntry = false
+          if (chunk.length >= CHUNK_CHARS) {
+            yield chunk
+            chunk = ''
+          }
+        }
+        if (chunk) yield chunk
       }
       yield '\n]'
     }

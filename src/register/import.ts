@@ -43,23 +43,78 @@ const MAX_ERRORS = 500
 const WRITE_BATCH = 500
 
 /**
- * Between batches the import lets the event loop serve other requests: better-sqlite3 answers
- * synchronously, so a transaction of awaited statements would otherwise run to its end before
- * any other request is even read. Reads go on meanwhile on their own snapshots (they see the
- * register before the import until it commits); other writes wait for it.
+ * How long the import keeps the event loop before it lets other requests through. better-sqlite3
+ * answers synchronously, so a transaction of awaited statements would otherwise run to its end
+ * before any other request is even read; a read needs a few turns of the loop (parse, verify the
+ * token, read, send), so each turn given to the import must be short. Reads go on meanwhile on
+ * their own snapshots (they see the register before the import until it commits); other writes
+ * wait for it.
  */
-const letOthersThrough = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+const SLICE_MS = 10
+
+/**
+ * Hands the event loop back once a slice has run SLICE_MS: the import's steps (validating a record,
+ * building its view, each statement of a batch) check it as they go, so the import goes on at
+ * full speed when no one else is waiting, and in short steps when they are.
+ */
+class Pacer {
+  private sliceStart = performance.now()
+
+  /** Lets others through if this slice has run its time. */
+  readonly pace = async (): Promise<void> => {
+    if (performance.now() - this.sliceStart < SLICE_MS) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    this.sliceStart = performance.now()
+  }
+}
 
 let documentValidator: ValidateFunction | null = null
-function validateDocument(doc: unknown): ImportError[] {
+function validator(): ValidateFunction {
   if (!documentValidator) {
     const ajv = new Ajv2020({ allErrors: true, strict: false })
     addFormats(ajv)
     addIdnEmailFormat(ajv)
     documentValidator = ajv.compile(publishedExportSchema())
   }
-  if (documentValidator(doc)) return []
-  return (documentValidator.errors ?? []).slice(0, MAX_ERRORS).map(ajvError)
+  return documentValidator
+}
+// Compiled once the service has started rather than in the first import, where it would hold up
+// every request for the compile (a third of a second); a process that exits first does not wait.
+setImmediate(() => {
+  try {
+    validator()
+  } catch {
+    // the first import compiles it again and reports the error
+  }
+}).unref()
+
+/** Records checked against the schema per step (see Pacer). */
+const VALIDATE_CHUNK = 100
+
+/**
+ * The document against the published schema: its top level first (with its lists empty), then each
+ * list a chunk at a time, the event loop handed back between chunks. Errors are those the whole
+ * document would give, each list's paths at their index in the document.
+ */
+async function validateDocument(doc: unknown, pacer: Pacer): Promise<ImportError[]> {
+  const validate = validator()
+  const errorsOf = (value: unknown): ErrorObject[] => (validate(value) ? [] : validate.errors ?? [])
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return errorsOf(doc).slice(0, MAX_ERRORS).map(ajvError)
+  const lists = SECTIONS.map((s) => s.key).filter((key) => Array.isArray((doc as Row)[key]))
+  const top: Row = { ...doc, ...Object.fromEntries(lists.map((key) => [key, []])) }
+  const errors = errorsOf(top)
+  for (const key of lists) {
+    const items = (doc as Row)[key] as unknown[]
+    for (let start = 0; start < items.length && errors.length < MAX_ERRORS; start += VALIDATE_CHUNK) {
+      await pacer.pace()
+      const inList = new RegExp(`^/${key}/(\\d+)`)
+      for (const e of errorsOf({ ...top, [key]: items.slice(start, start + VALIDATE_CHUNK) })) {
+        const m = inList.exec(e.instancePath)
+        if (m) errors.push({ ...e, instancePath: `/${key}/${start + Number(m[1])}${e.instancePath.slice(m[0].length)}` })
+      }
+    }
+  }
+  return errors.slice(0, MAX_ERRORS).map(ajvError)
 }
 
 /** `/processingActivities/3/purposes/0` → `processingActivities[3].purposes[0]` */
@@ -121,12 +176,13 @@ const emptyCounts = (): Counts => Object.fromEntries(SECTIONS.map((s) => [s.key,
 
 export async function importRegister(db: Database, who: Principal, doc: unknown, dryRun: boolean): Promise<ImportResult> {
   const result: ImportResult = { dryRun, created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] }
-  result.errors = validateDocument(doc)
+  const pacer = new Pacer()
+  result.errors = await validateDocument(doc, pacer)
   if (!result.errors.length) {
     try {
       await db.write(async (m) => {
-        await restoreHistory(m, who, doc as Row, result)
-        await new Importer(m, who, result).run(doc as Row)
+        await restoreHistory(m, who, doc as Row, result, pacer)
+        await new Importer(m, who, result, pacer).run(doc as Row)
         if (dryRun || result.errors.length) throw new RolledBack(result)
       })
     } catch (err) {
@@ -154,7 +210,7 @@ interface Pending {
 }
 
 class Importer {
-  constructor(private readonly m: EntityManager, private readonly who: Principal, private readonly result: ImportResult) {}
+  constructor(private readonly m: EntityManager, private readonly who: Principal, private readonly result: ImportResult, private readonly pacer: Pacer) {}
 
   private error(path: string, message: string): void {
     if (this.result.errors.length < MAX_ERRORS) this.result.errors.push({ path, message })
@@ -181,28 +237,29 @@ class Importer {
       const slice = items.slice(start, start + WRITE_BATCH)
       const errors: ImportError[][] = slice.map(() => [])
       const toStore: { index: number; item: StoreItem }[] = []
-      slice.forEach((p, index) => {
+      for (const [index, p] of slice.entries()) {
+        await this.pacer.pace()
         const { def, key } = p.section
         const path = `${key}[${p.index}]`
         try {
           const dto = validateWrite(def, p.body, p.id)
           if (p.existing && p.current === canonical(p.body)) {
             this.result.unchanged[key]++
-            return
+            continue
           }
           if (def === legalBases && this.who.role !== 'admin') {
             errors[index].push({ path, message: `${path}: creating or changing a legal basis needs the admin role; the token has ${this.who.role}` })
-            return
+            continue
           }
           toStore.push({ index, item: { id: p.id, dto, existing: p.existing } })
         } catch (err) {
           if (!(err instanceof AppError)) throw err
           errors[index].push(...importErrors(path, err))
         }
-      })
+      }
       if (toStore.length) {
         const { def, key } = slice[0].section
-        const outcomes = await storeMany(this.m, this.who, def, toStore.map((s) => s.item))
+        const outcomes = await storeMany(this.m, this.who, def, toStore.map((s) => s.item), this.pacer.pace)
         outcomes.forEach((outcome, j) => {
           const { index, item } = toStore[j]
           if (outcome instanceof AppError) errors[index].push(...importErrors(`${key}[${slice[index].index}]`, outcome))
@@ -211,7 +268,6 @@ class Importer {
         })
       }
       for (const e of errors.flat()) this.error(e.path, e.message)
-      await letOthersThrough()
     }
   }
 
@@ -223,22 +279,23 @@ class Importer {
     const existingRows = new Map((await findIn(this.m, def.entity, this.ws, 'id', ids)).map((r) => [r.id, r]))
     const current = new Map<string, string>()
     const rows = [...existingRows.values()]
-    for (let i = 0; i < rows.length; i += 200) {
-      for (const v of await toViews(this.m, this.ws, def, rows.slice(i, i + 200))) current.set(v.id, canonical(def.toWrite(v)))
-      await letOthersThrough()
+    for (let i = 0; i < rows.length; i += 50) {
+      await this.pacer.pace()
+      for (const v of await toViews(this.m, this.ws, def, rows.slice(i, i + 50))) current.set(v.id, canonical(def.toWrite(v)))
     }
     const out: Pending[] = []
-    views.forEach((view, index) => {
+    for (const [index, view] of views.entries()) {
+      await this.pacer.pace()
       const path = `${key}[${index}]`
       if (seen.has(view.id)) {
         this.error(`${path}.id`, `${path}.id repeats ${key}[${seen.get(view.id)}].id`)
-        return
+        continue
       }
       seen.set(view.id, index)
       const existing = existingRows.get(view.id) ?? null
-      if (def === legalBases && !this.checkLegalBasis(path, view, existing)) return
+      if (def === legalBases && !this.checkLegalBasis(path, view, existing)) continue
       out.push({ section, index, id: view.id, body: def.toWrite(view), existing, current: current.get(view.id) ?? null })
-    })
+    }
     if (def === legalBases) await this.findBuiltIns(out)
     return out
   }
@@ -282,9 +339,9 @@ class Importer {
       const ready = pending.filter((p) => (p.body.subProcessorIds as string[]).every((s) => !inDocument.has(s) || done.has(s) || s === p.id))
       if (ready.length) {
         for (const p of ready) {
+          await this.pacer.pace()
           await this.write(p)
           done.add(p.id)
-          if (done.size % 100 === 0) await letOthersThrough()
         }
         pending = pending.filter((p) => !done.has(p.id))
         continue
@@ -297,6 +354,7 @@ class Importer {
       pending = rest
     }
     for (const p of deferred) {
+      await this.pacer.pace()
       const existing = await findIn(this.m, processors.entity, this.ws, 'id', [p.id])
       await this.write({ ...p, existing: existing[0] ?? null }, false, Boolean(p.existing))
     }
@@ -349,7 +407,7 @@ function importErrors(path: string, err: AppError): ImportError[] {
  * entries chained after the restored ones. Checked first: the chain as it was (from its first entry),
  * each version's document against its contentHash, and its historyHead against the chain.
  */
-async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result: ImportResult): Promise<void> {
+async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result: ImportResult, pacer: Pacer): Promise<void> {
   const history = (doc.history ?? []) as Row[]
   const registerVersions = (doc.registerVersions ?? []) as Row[]
   if (!history.length && !registerVersions.length) return
@@ -387,7 +445,7 @@ async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result
         workspaceId: ws, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
       }))
       await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
-      await letOthersThrough()
+      await pacer.pace()
     }
   }
   for (const v of registerVersions) {

@@ -2,6 +2,7 @@ import { EntityManager, EntityTarget, In, SelectQueryBuilder } from 'typeorm'
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata'
 import { Dialect } from '../db/data-source'
 import { Database } from '../db/database'
+import { dialectOfManager, inList, listParameter, placeholders, quoted } from '../db/sql'
 import { searchFold } from './collation'
 import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
 
@@ -28,74 +29,35 @@ export async function findIn(m: EntityManager, entity: EntityTarget<any>, ws: st
   return out
 }
 
-/**
- * Lean reads for the batched loads below: plain rows of chosen columns, no entity hydration (which
- * cost more than the queries themselves: measured in bench/RESULTS.md). The SQL is built once per
- * shape by the query builder, so it is the dialect's own, and reused with its parameters; SQLite
- * keeps the prepared statement for a text it has seen.
- */
-interface LeanRead {
-  sql: string
-  /** Columns whose stored value the driver converts on hydration (booleans, JSON, …). */
-  convert: ColumnMetadata[]
-}
-
-/** A map that forgets its oldest entries beyond `size`: statements are cached per row count. */
-export class BoundedCache<V> {
-  private readonly map = new Map<string, V>()
-  constructor(private readonly size: number) {}
-
-  get(key: string, make: () => V): V {
-    if (this.map.has(key)) return this.map.get(key)!
-    const value = make()
-    this.map.set(key, value)
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!)
-    return value
-  }
-}
-
-const leanReads = new BoundedCache<LeanRead>(500)
-
 /** Column types a driver stores and returns as they are in an entity: no conversion either way. */
 const PLAIN = new Set<unknown>(['varchar', 'character varying', 'text', 'integer', 'int', String, Number])
-export const isPlainColumn = (c: ColumnMetadata): boolean => !c.transformer && PLAIN.has(c.type)
-
-function leanRead(m: EntityManager, entity: EntityTarget<any>, columns: string[], key: string, count: number, order: string[]): LeanRead {
-  const metadata = m.connection.getMetadata(entity)
-  const cacheKey = `${m.connection.driver.options.type}|${metadata.tableName}|${columns.join(',')}|${key}|${count}|${order.join(',')}`
-  return leanReads.get(cacheKey, () => {
-    const qb = m.createQueryBuilder(entity, 'x').select([])
-    for (const c of columns) qb.addSelect(`x.${c}`, c)
-    const ws = '\u0000ws'
-    const values = Array.from({ length: count }, (_, i) => `\u0000${i}`)
-    qb.where('x.workspaceId = :ws', { ws }).andWhere(`x.${key} IN (:...values)`, { values })
-    order.forEach((o, i) => (i ? qb.addOrderBy(`x.${o}`, 'ASC') : qb.orderBy(`x.${o}`, 'ASC')))
-    const [sql, parameters] = qb.getQueryAndParameters()
-    // the statement is reused with [ws, ...values]: make sure that is the order it binds them in
-    if (parameters.length !== count + 1 || parameters.some((p, i) => p !== (i ? values[i - 1] : ws))) {
-      throw new Error(`unexpected parameter order for ${metadata.tableName}`)
-    }
-    const convert = columns.map((c) => metadata.findColumnWithPropertyPath(c)!).filter((c) => !isPlainColumn(c))
-    return { sql, convert }
-  })
-}
+const isPlainColumn = (c: ColumnMetadata): boolean => !c.transformer && PLAIN.has(c.type)
 
 /**
  * Rows of `entity` in workspace `ws` whose `key` column is one of `values`, as plain objects of
- * `columns` (property names, as an entity has them), in one query per chunk.
+ * `columns` (property names, as an entity has them), in one query: lean reads for the batched
+ * loads below, without entity hydration (which cost more than the queries themselves). The
+ * values go in one parameter (inList), so the text is the same whatever their number.
  */
 export async function leanRowsIn(m: EntityManager, entity: EntityTarget<any>, ws: string, columns: string[], key: string, values: string[], order: string[] = []): Promise<Row[]> {
-  const out: Row[] = []
-  const driver = m.connection.driver
-  for (const part of chunks([...new Set(values)])) {
-    const read = leanRead(m, entity, columns, key, part.length, order)
-    const rows: Row[] = await m.query(read.sql, [ws, ...part])
-    for (const row of rows) {
-      for (const c of read.convert) row[c.propertyName] = driver.prepareHydratedValue(row[c.propertyName], c)
-      out.push(row)
-    }
+  if (!values.length) return []
+  const dialect = dialectOfManager(m)
+  const metadata = m.connection.getMetadata(entity)
+  const column = (property: string): ColumnMetadata => {
+    const found = metadata.findColumnWithPropertyPath(property)
+    if (!found) throw new Error(`${metadata.tableName} has no column for ${property}`)
+    return found
   }
-  return out
+  const select = columns.map((c) => `${quoted(column(c).databaseName)} AS ${quoted(c)}`).join(', ')
+  const orderBy = order.length ? ` ORDER BY ${order.map((o) => quoted(column(o).databaseName)).join(', ')}` : ''
+  const sql = `SELECT ${select} FROM ${quoted(metadata.tableName)} WHERE ${quoted(column('workspaceId').databaseName)} = ? AND ${inList(dialect, quoted(column(key).databaseName))}${orderBy}`
+  const rows: Row[] = await m.query(placeholders(dialect, sql), [ws, listParameter(dialect, [...new Set(values)])])
+  const convert = columns.map(column).filter((c) => !isPlainColumn(c))
+  if (convert.length) {
+    const driver = m.connection.driver
+    for (const row of rows) for (const c of convert) row[c.propertyName] = driver.prepareHydratedValue(row[c.propertyName], c)
+  }
+  return rows
 }
 
 /** Property names of a child table's columns but the workspace (the read is scoped to it already). */

@@ -1,7 +1,7 @@
 import fastJson, { Schema } from 'fast-json-stringify'
 import { EntityManager } from 'typeorm'
 import { Database } from '../db/database'
-import { Dialect } from '../db/data-source'
+import { dialectOfManager, placeholders } from '../db/sql'
 import { allSchemas } from '../schemas/views'
 import { ENTITY_OF, RecordType, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
 import { findIn, toViews } from './reads'
@@ -46,14 +46,7 @@ export function viewJson(def: ResourceDef, view: Row): string {
   return serialise(view)
 }
 
-/** `?` placeholders as the dialect writes them. */
-function placeholders(dialect: Dialect, sql: string): string {
-  if (dialect === 'sqlite') return sql
-  let i = 0
-  return sql.replace(/\?/g, () => `$${++i}`)
-}
-
-const dialectOf = (m: EntityManager): Dialect => (m.connection.driver.options.type === 'postgres' ? 'postgres' : 'sqlite')
+const dialectOf = dialectOfManager
 const tableOf = (m: EntityManager, def: ResourceDef): string => m.connection.getMetadata(def.entity).tableName
 
 /** Stores the views of records of one kind (rows already written in this transaction). */

@@ -7,7 +7,8 @@ import { AppError, FieldError, NotFound, Reference, StillReferenced, ValidationF
 import { BUILT_IN_LEGAL_BASES, catalogueId } from './catalogue'
 import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom, legalBases, processingActivities } from './model'
 import { ReviewWrite } from '../dto/register'
-import { assembleViews, BoundedCache, ChildRows, findIn, findRow, getView, isPlainColumn, leanRowsIn, selectOf, toViews } from './reads'
+import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, selectOf, toViews } from './reads'
+import { dialectOfManager, placeholders, quoted } from '../db/sql'
 import { appendHistory, chainEntries, holdHistoryChain, Operation } from './history'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { rewriteDependents, storeViews, summaryOf, viewJson } from './stored-views'
@@ -160,38 +161,24 @@ export interface StoreItem {
 const rowsPerInsert = (columns: number): number => Math.max(1, Math.floor(8000 / Math.max(1, columns)))
 
 /**
- * A multi-row INSERT built once per table, columns and row count by the query builder, and reused
- * with each batch's values: building one per batch cost more than running it. `slots` says which
- * row and column each parameter binds. Null when the table has columns the driver converts.
+ * Rows into a table by multi-row INSERTs, their values converted as the query builder would
+ * (booleans, JSON lists), `?` placeholders written as the dialect wants them.
  */
-interface LeanInsert {
-  sql: string
-  slots: [number, string][]
-}
-const leanInserts = new BoundedCache<LeanInsert | null>(200)
-
-function leanInsert(m: EntityManager, entity: EntityTarget<any>, columns: string[], count: number): LeanInsert | null {
-  const metadata = m.connection.getMetadata(entity)
-  const key = `${m.connection.driver.options.type}|${metadata.tableName}|${columns.join(',')}|${count}`
-  return leanInserts.get(key, () => {
-    if (!columns.every((c) => { const column = metadata.findColumnWithPropertyPath(c); return column && isPlainColumn(column) })) return null
-    const marker = (r: number, k: number): string => `\u0000${r}\u0000${k}`
-    const values = Array.from({ length: count }, (_, r) => Object.fromEntries(columns.map((c, k) => [c, marker(r, k)])))
-    const [sql, parameters] = m.createQueryBuilder().insert().into(entity).values(values).getQueryAndParameters()
-    const slots = parameters.map((p) => /^\u0000(\d+)\u0000(\d+)$/.exec(String(p)))
-    return slots.every(Boolean) ? { sql, slots: slots.map((s): [number, string] => [Number(s![1]), columns[Number(s![2])]]) } : null
-  })
-}
-
 async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row[]): Promise<void> {
   if (!rows.length) return
-  const columns = Object.keys(rows[0])
+  const dialect = dialectOfManager(m)
+  const metadata = m.connection.getMetadata(entity)
+  const driver = m.connection.driver
+  // the columns of the properties given, those of embedded objects (contacts) included
+  const given = new Set(Object.keys(rows[0]))
+  const columns = metadata.columns.filter((c) => given.has(c.propertyPath.split('.')[0]))
+  const into = `INSERT INTO ${quoted(metadata.tableName)} (${columns.map((c) => quoted(c.databaseName)).join(', ')}) VALUES `
+  const tuple = `(${columns.map(() => '?').join(', ')})`
   const per = rowsPerInsert(columns.length)
   for (let i = 0; i < rows.length; i += per) {
     const part = rows.slice(i, i + per)
-    const lean = leanInsert(m, entity, columns, part.length)
-    if (lean) await m.query(lean.sql, lean.slots.map(([r, c]) => part[r][c] ?? null))
-    else await m.createQueryBuilder().insert().into(entity).values(part).execute()
+    const values = part.flatMap((row) => columns.map((c) => driver.preparePersistentValue(c.getEntityValue(row) ?? null, c) ?? null))
+    await m.query(placeholders(dialect, into + part.map(() => tuple).join(', ')), values)
   }
 }
 
@@ -206,11 +193,12 @@ const batchable = (def: ResourceDef): boolean => !def.unique?.length &&
  * view or the AppError that refused it; a refused item writes nothing. Kinds whose records must
  * be unique or refer to each other are stored one by one through store.
  */
-export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[]): Promise<(Row | AppError)[]> {
+export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[], pace: () => Promise<void> = async () => undefined): Promise<(Row | AppError)[]> {
   const out: (Row | AppError)[] = new Array(items.length)
   if (!batchable(def)) {
     for (const [i, item] of items.entries()) {
       try {
+        await pace()
         out[i] = await store(m, who, def, item.id, item.dto, item.existing)
       } catch (err) {
         if (!(err instanceof AppError)) throw err
@@ -250,13 +238,15 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
       : { workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) }
   })
   const views = new Map<string, Row>()
-  for (let i = 0; i < plannedRows.length; i += 500) {
-    for (const view of await assembleViews(m, ws, def, plannedRows.slice(i, i + 500), childrenByOwner)) views.set(view.id, view)
+  for (let i = 0; i < plannedRows.length; i += 50) {
+    await pace()
+    for (const view of await assembleViews(m, ws, def, plannedRows.slice(i, i + 50), childrenByOwner)) views.set(view.id, view)
   }
   const created: Row[] = []
   const stored: number[] = []
   const renamed: string[] = []
   for (const i of ok) {
+    await pace()
     const { id, dto, existing } = items[i]
     const resolvedView = viewJson(def, views.get(id)!)
     if (!existing) {
@@ -283,9 +273,14 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
       await m.createQueryBuilder().delete().from(child.entity)
         .where('workspaceId = :ws AND ownerId IN (:...ids)', { ws, ids: replaced.slice(i, i + 500) }).execute()
     }
+    await pace()
     await insertRows(m, child.entity, written.flatMap((item) => childrenByOwner.get(item.id)!.get(child.entity)!))
   }
-  for (const id of renamed) await rewriteDependents(m, ws, def.type, id)
+  for (const id of renamed) {
+    await pace()
+    await rewriteDependents(m, ws, def.type, id)
+  }
+  await pace()
   // the history entries, as appendHistory writes them, in multi-row INSERTs
   await insertRows(m, HistoryEntry, await chainEntries(m, ws, stored.map((i) => {
     const view = views.get(items[i].id)!
