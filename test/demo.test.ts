@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { buildTestApp, TestApp } from './helper'
 import { DEMO, demoId, DemoDocument, DemoLoadResult, loadDemo } from '../src/register/demo'
 import { AppError } from '../src/errors'
-import { Principal } from '../src/register/writes'
+import type { Principal } from '../src/auth/principal'
 
 /**
  * The demo register holds what each of the five privacy policies in docs/seeds/ says, read back

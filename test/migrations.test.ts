@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
 import { DataSource } from 'typeorm'
 import { searchFold } from '../src/register/collation'
-import { entryHash } from '../src/register/history'
+import { entryHash } from '../src/register/journal'
 import { freshDatabase, TestDatabase } from './helper'
 
 /** Upgrading must never lose a register: each migration keeps the rows written before it. */

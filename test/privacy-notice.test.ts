@@ -2,7 +2,8 @@ import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
 import { catalogueId } from '../src/register/catalogue'
 import { demoId, loadDemo } from '../src/register/demo'
-import { durationWords, legalBasisWords } from '../src/register/privacy-notice'
+import { legalBasisWords } from '../src/register/privacy-notice'
+import { durationWords } from '../src/register/wording'
 
 /**
  * The privacy notice (Art. 13/14) written from the register. For each seed policy of the demo,

@@ -2,7 +2,8 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs'
 import { Database } from '../db/database'
 import { AppError } from '../errors'
 import { JsonSchema } from '../schemas/json-schema'
-import { catalogueLabel, countryLabel, Lang } from './export-columns'
+import { catalogueLabel } from './export-columns'
+import { countryName, Lang } from './wording'
 import { isThirdCountry } from './findings'
 import { FlowLayout, flowLayout } from './flow-layout'
 import { activityPages } from './walk'
@@ -88,7 +89,7 @@ export class FlowBuilder {
   }
 
   private country(code: string): string {
-    return this.node({ id: `third-country:${code}`, kind: 'third-country', label: countryLabel(code, this.lang), country: code })
+    return this.node({ id: `third-country:${code}`, kind: 'third-country', label: countryName(code, this.lang), country: code })
   }
 
   addActivities(activities: Row[]): void {

@@ -3,7 +3,7 @@ import { Database } from '../db/database'
 import demoDocument from './demo/register.json'
 import { SECTIONS } from './export-document'
 import { importRegister } from './import'
-import { Principal } from './writes'
+import type { Principal } from '../auth/principal'
 import { openWorkspace } from './workspaces'
 
 /**

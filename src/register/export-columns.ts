@@ -38,8 +38,6 @@ const words = (lang: Lang, en: string, sv: string): string => (lang === 'sv' ? s
 
 // --- labels ------------------------------------------------------------------------------------
 
-/** A country as every document writes it: "USA (US)" (src/register/wording.ts). */
-export const countryLabel = (code: string | null | undefined, lang: Lang): string => countryName(code, lang)
 
 /** `A6-1-b Contract` / `A6-1-b Avtal`: a catalogue entry's code and name. */
 export function catalogueLabel(entry: Row | null | undefined, lang: Lang): string {
@@ -47,13 +45,11 @@ export function catalogueLabel(entry: Row | null | undefined, lang: Lang): strin
   return `${entry.code} ${lang === 'sv' ? entry.nameSv || entry.name : entry.name}`
 }
 
-/** `P1Y6M` → `1 year and 6 months` / `1 år och 6 månader` (src/register/wording.ts). */
-export const periodInWords = durationWords
 
 /** `36 månader efter senaste besök (P36M), Bokföringslagen 7 kap. 2 §`, or "No fixed limit". */
 export function retentionText(rule: Row, lang: Lang): string {
   const when = rule.period
-    ? [periodInWords(rule.period, lang), rule.trigger].filter(Boolean).join(' ') + ` (${rule.period})`
+    ? [durationWords(rule.period, lang), rule.trigger].filter(Boolean).join(' ') + ` (${rule.period})`
     : NO_FIXED_LIMIT[lang]
   return rule.legalReference ? `${when}, ${rule.legalReference}` : when
 }
@@ -86,7 +82,7 @@ function clientContact(o: Row | null | undefined, lang: Lang): string {
 function transfers(c: CellContext): string {
   return join(list(c.activity.transfers).map((t) => {
     const to = t.recipient?.name ?? t.processor?.name
-    return to ? `${countryLabel(t.country, c.lang)}: ${to}` : countryLabel(t.country, c.lang)
+    return to ? `${countryName(t.country, c.lang)}: ${to}` : countryName(t.country, c.lang)
   }))
 }
 
@@ -139,7 +135,7 @@ export const CONTROLLER_COLUMNS: Column[] = [
   },
   {
     en: 'Categories of recipients', sv: 'Kategorier av mottagare',
-    cell: (c) => join(list(c.activity.recipients).map((r) => (r.country ? `${r.name} (${countryLabel(r.country, c.lang)})` : r.name))),
+    cell: (c) => join(list(c.activity.recipients).map((r) => (r.country ? `${r.name} (${countryName(r.country, c.lang)})` : r.name))),
   },
   { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
   { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },
@@ -218,7 +214,7 @@ export const PROCESSOR_COLUMNS: Column[] = [
   },
   {
     en: 'Sub-processors', sv: 'Underbiträden',
-    cell: (c) => join(list(c.activity.processors).map((p) => (p.country ? `${p.name} (${countryLabel(p.country, c.lang)})` : p.name))),
+    cell: (c) => join(list(c.activity.processors).map((p) => (p.country ? `${p.name} (${countryName(p.country, c.lang)})` : p.name))),
   },
   { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
   { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },

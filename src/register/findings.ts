@@ -81,9 +81,6 @@ export const EEA_COUNTRIES = new Set([
 ])
 export const isThirdCountry = (country: string | null | undefined): country is string => Boolean(country) && !EEA_COUNTRIES.has(country!)
 
-/** A country as every document writes it: "USA (US)" (src/register/wording.ts). */
-export const countryLabel = (code: string, lang: 'en' | 'sv'): string => countryName(code, lang)
-export { countryName, specialCategoryWords }
 
 const q = { en: (s: string): string => `"${s}"`, sv: (s: string): string => `”${s}”` }
 const quoted = (names: string[], lang: 'en' | 'sv'): string => names.map(q[lang]).join(', ')

@@ -7,9 +7,10 @@ import { publishedExportSchema, Section, SECTIONS } from './export-document'
 import { legalBases, processors } from './model'
 import { findIn, toViews } from './reads'
 import { addIdnEmailFormat } from '../schemas/json-schema'
-import { Principal, store, StoreItem, storeMany, validateWrite } from './writes'
+import type { Principal } from '../auth/principal'
+import { store, StoreItem, storeMany, validateWrite } from './writes'
 import { HistoryEntry, RegisterVersion } from '../../entities'
-import { chainEntries, firstBrokenIn, RESTORE_RECORD_TYPE, versionRecordId } from './history'
+import { chainEntries, firstBrokenIn, RESTORE_RECORD_TYPE, versionRecordId } from './journal'
 import { createHash } from 'node:crypto'
 
 type Row = Record<string, any>

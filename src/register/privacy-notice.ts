@@ -1,10 +1,10 @@
 import { registerDate } from './dates'
 import { compareNames } from './collation'
-import { durationWords as wordsForDuration } from './wording'
+import { countryName, durationWords, specialCategoryWords } from './wording'
 import { stylesheetOnlyPolicy } from './page-policy'
 import { Database } from '../db/database'
 import { NotFound } from '../errors'
-import { countryLabel, isThirdCountry, specialCategoryWords } from './findings'
+import { isThirdCountry } from './findings'
 import { controllers, processors } from './model'
 import { getView } from './reads'
 import { activityPages, viewsById } from './walk'
@@ -184,8 +184,6 @@ export function legalBasisWords(basis: Row, lang: NoticeLang): string {
   return basis.kind === 'national-law' ? `${name} (${basis.articleReference})` : `${lowerFirst(name)} (${basis.articleReference})`
 }
 
-/** An ISO 8601 duration in words, as every document writes it (src/register/wording.ts). */
-export const durationWords = (period: string, lang: NoticeLang): string => wordsForDuration(period, lang)
 
 /** "36 månader efter senaste besök", "ingen fast tidsgräns (Inte längre än …)", with reason and scope. */
 export function retentionWords(entry: Row, lang: NoticeLang): string {
@@ -267,7 +265,7 @@ function activitySection(a: Row, reg: NoticeRegister, lang: NoticeLang, w: Words
   named(w.data, (a.dataCategories ?? []).filter(Boolean).map((d: Row) => dataCategoryWords(d, lang, w)))
   if (present(a.nationalIdJustification)) items.push(labelled(w.nationalId, a.nationalIdJustification))
   named(w.sources, (a.dataSources ?? []).filter(present))
-  named(w.recipients, (a.recipients ?? []).filter(Boolean).map((r: Row) => (r.country ? `${r.name} (${countryLabel(r.country, lang)})` : r.name)))
+  named(w.recipients, (a.recipients ?? []).filter(Boolean).map((r: Row) => (r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name)))
   named(w.processors, (a.processors ?? []).filter(Boolean).map((p: Row) => {
     const service = reg.processors.get(p.id)?.service
     return present(service) && service !== p.name ? `${p.name} (${service})` : p.name
@@ -289,7 +287,7 @@ function transferSection(reg: NoticeRegister, lang: NoticeLang, w: Words): Block
       if (!isThirdCountry(t.country)) continue
       const receiver = t.recipient ?? t.processor
       const activity = lang === 'sv' ? `”${a.name}”` : `"${a.name}"`
-      const head = `${countryLabel(t.country, lang)}${receiver ? ` ${w.to} ${receiver.name}` : ''} (${w.in} ${activity})`
+      const head = `${countryName(t.country, lang)}${receiver ? ` ${w.to} ${receiver.name}` : ''} (${w.in} ${activity})`
       const mechanism = t.mechanism ? `${w.mechanism}: ${lang === 'sv' ? t.mechanism.nameSv : t.mechanism.name}` : w.noMechanism
       const parts: Inline[] = [{ strong: head }, ` – ${mechanism}.`]
       if (present(t.safeguards)) parts.push(` ${w.safeguards}: ${t.safeguards}.`)

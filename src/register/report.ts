@@ -2,7 +2,8 @@ import { compareNames, compareText } from './collation'
 import { Database } from '../db/database'
 import { stylesheetOnlyPolicy } from './page-policy'
 import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
-import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, countryLabel, Lang, person } from './export-columns'
+import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, person } from './export-columns'
+import { countryName, Lang } from './wording'
 import { Finding, FindingCollector } from './findings'
 import { controllers, processors } from './model'
 import { htmlText, legalBasisWords, retentionWords } from './privacy-notice'
@@ -95,7 +96,7 @@ function item(label: string, article: string | null, body: string): string {
 function controllerBlock(c: Row, w: Words, lang: Lang): string {
   const rows: [string, string | null | undefined][] = [
     [w.organisationNumber, c.organisationNumber], [w.address, c.address], [w.email, c.email], [w.phone, c.phone], [w.website, c.website],
-    [w.country, c.country ? countryLabel(c.country, lang) : null],
+    [w.country, c.country ? countryName(c.country, lang) : null],
   ]
   return [
     `<div class="controller"><h3>${h(c.name)}</h3><table class="items">`,
@@ -125,7 +126,7 @@ function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string
     const to = t.recipient?.name ?? t.processor?.name
     const mechanism = t.mechanism ? h(catalogueLabel(t.mechanism, lang)) : `<span class="missing">${h(w.noMechanism)}</span>`
     return [
-      `<strong>${h(countryLabel(t.country, lang))}</strong>${to ? `: ${h(to)}` : ''}`, mechanism,
+      `<strong>${h(countryName(t.country, lang))}</strong>${to ? `: ${h(to)}` : ''}`, mechanism,
       t.safeguards ? `${h(w.safeguards)}: ${h(t.safeguards)}` : null, t.documentation ? `${h(w.documentation)}: ${h(t.documentation)}` : null,
     ].filter(Boolean).join(' — ')
   })
@@ -140,7 +141,7 @@ function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string
     item(w.purposes, `${article(lang, 'b')}; ${lang === 'sv' ? 'art. 6, 9, 10' : 'Art. 6, 9, 10'}`, list(purposes, w)),
     item(w.subjects, article(lang, 'c'), list(names(a.dataSubjectCategories), w)),
     item(w.data, article(lang, 'c'), list(data, w) + (special ? `<p>${h(special)}</p>` : '')),
-    item(w.recipients, article(lang, 'd'), list((a.recipients ?? []).map((r: Row) => h(r.country ? `${r.name} (${countryLabel(r.country, lang)})` : r.name)), w)),
+    item(w.recipients, article(lang, 'd'), list((a.recipients ?? []).map((r: Row) => h(r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name)), w)),
     item(w.processors, lang === 'sv' ? 'art. 28' : 'Art. 28', h(column('Processors and data processing agreements').cell(ctx)) || none(w)),
     item(w.transfers, `${article(lang, 'e')}; ${lang === 'sv' ? 'art. 44–49' : 'Art. 44–49'}`, list(transfers, w, w.noTransfers)),
     item(w.retention, article(lang, 'f'), list(retention, w, w.noRetention)),

@@ -9,8 +9,9 @@ import { HistoryEntry, RegisterVersion } from '../../entities'
 import { checkExportQuery, exportFileName, exportRegister, ExportQuery, RegisterExport } from './export'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from './export-document'
 import { registerFindings } from './findings'
-import { ActivityChanges, appendVersionHistory, differences, historyHead, holdHistoryChain, scratchRegister } from './history'
-import type { Principal } from './writes'
+import { ActivityChanges, appendVersionHistory, differences, scratchRegister } from './history'
+import { historyHead, holdHistoryChain } from './journal'
+import type { Principal } from '../auth/principal'
 
 type Row = Record<string, any>
 

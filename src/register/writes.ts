@@ -9,14 +9,13 @@ import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom
 import { ReviewWrite } from '../dto/register'
 import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, selectOf, toViews } from './reads'
 import { dialectOfManager, placeholders, quoted } from '../db/sql'
-import { appendHistory, chainEntries, holdHistoryChain, Operation } from './history'
+import { appendHistory, chainEntries, holdHistoryChain, Operation } from './journal'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { rewriteDependents, storeViews, summaryOf, viewJson } from './stored-views'
 import { HistoryEntry, LegalBasis } from '../../entities'
 
 type Row = Record<string, any>
 
-export type { Principal }
 
 const now = (): string => new Date().toISOString()
 
@@ -301,15 +300,6 @@ export async function createRecord(db: Database, who: Principal, def: ResourceDe
 export async function replaceRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown, expectedVersion?: number): Promise<Row> {
   const dto = validateWrite(def, body, id)
   return retried(expectedVersion, () => db.write(async (m) => store(m, who, def, id, dto, await mustFind(m, who.ws, def, id, expectedVersion))))
-}
-
-/**
- * Creates the record under the given id, or replaces it (as PUT does) when it exists: for records
- * loaded under stable ids, such as the demo register, so that loading them again adds nothing.
- */
-export async function upsertRecord(db: Database, who: Principal, def: ResourceDef, id: string, body: unknown): Promise<Row> {
-  const dto = validateWrite(def, body, id)
-  return db.write(async (m) => store(m, who, def, id, dto, await findRow(m, who.ws, def, id)))
 }
 
 /** PATCH: the fields given replace the stored ones (lists and nested objects whole); the rest stay. */

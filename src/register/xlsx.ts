@@ -3,7 +3,8 @@ import { compareNames } from './collation'
 import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { Database } from '../db/database'
-import { Column, countryLabel, headers, Lang, person } from './export-columns'
+import { Column, headers, person } from './export-columns'
+import { countryName, Lang } from './wording'
 import { RegisterRecordKind } from './export-document'
 import type { ExportQuery } from './export'
 import { Finding, FindingCollector, Severity, SEVERITIES } from './findings'
@@ -165,7 +166,7 @@ async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncG
       for (const c of page) {
         yield [
           c.name, c.organisationNumber ?? '', c.address ?? '', c.email ?? '', c.phone ?? '', c.website ?? '',
-          countryLabel(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), String(c.updatedAt ?? '').slice(0, 10),
+          countryName(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), String(c.updatedAt ?? '').slice(0, 10),
         ]
       }
     }
