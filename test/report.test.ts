@@ -1,14 +1,12 @@
 import { expect } from 'chai'
-import { existsSync } from 'node:fs'
-import { Browser, chromium, Page } from 'playwright-core'
+import { Browser, Page } from 'playwright-core'
 import { buildTestApp, TestApp } from './helper'
+import { CHROMIUM, chromiumAvailable, launchChromium } from './chromium'
 import { buildRegister, Fixture } from './export-fixture'
-import { DemoLoadResult, loadDemo } from '../src/register/demo'
+import { DemoLoadResult, loadDemo } from '../src/register/demo/demo'
 
 type Row = Record<string, any>
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /**
  * The printable report in a real browser (Debian's Chromium), served by the app with its own
@@ -16,8 +14,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', 
  * an authority reads (names, legal bases, retention, transfers, the data-flow picture) and prints
  * to an A4 PDF, each activity on a page of its own.
  */
-// CI installs Debian's Chromium (.ci/run) and must run this; a machine without it leaves it out.
-const available = existsSync(CHROMIUM) || Boolean(process.env.CI)
+const available = chromiumAvailable
 if (!available) console.log(`note: ${CHROMIUM} not found, the report browser test is left out`)
 
 ;(available ? describe : () => undefined)('register report in a browser', function () {
@@ -29,12 +26,11 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
   let f: Fixture
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run should have installed Debian's chromium`)
     t = await buildTestApp()
     demo = await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: 'demo' })
     f = await buildRegister(t)
     base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()
