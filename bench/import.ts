@@ -7,9 +7,9 @@ import { pipeline } from 'node:stream/promises'
 import { readFileSync } from 'node:fs'
 import { createDataSource, dialectOf } from '../src/db/data-source'
 import { Database } from '../src/db/database'
-import { exportRegister } from '../src/register/export'
-import { importRegister } from '../src/register/import'
-import { ensureCatalogue } from '../src/register/writes'
+import { exportRegister } from '../src/register/exchange/export'
+import { importRegister } from '../src/register/exchange/import'
+import { ensureCatalogue } from '../src/register/records/writes'
 import { mb, runChild, Scratch, WS } from './register'
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import Fastify from 'fastify'
 import { randomUUID } from 'node:crypto'
-import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTIONS } from '../src/register/export-document'
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTIONS } from '../src/register/exchange/export-document'
 import { benchToken, Scratch, serve, WS } from './register'
 
 /**

@@ -11,9 +11,9 @@ import { Client } from 'pg'
 import app, { fastifyOptions } from '../src/app'
 import { loadConfig } from '../src/config'
 import { createDataSource, Dialect, dialectOf } from '../src/db/data-source'
-import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/catalogue'
-import { openWorkspace } from '../src/register/workspaces'
-import { rebuildAllViews } from '../src/register/stored-views'
+import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/records/catalogue'
+import { openWorkspace } from '../src/register/records/workspaces'
+import { rebuildAllViews } from '../src/register/records/stored-views'
 
 /**
  * What every benchmark shares: a scratch database per run (a temporary SQLite file, or a database

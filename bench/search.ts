@@ -5,7 +5,7 @@ import { Dialect } from '../src/db/data-source'
 import { buildViews, generate, machine, ratio, scratchDatabase, serve } from './register'
 
 /**
- * Search benchmark: list searches (`q`, folded: src/register/collation.ts) and `sort=name` pages
+ * Search benchmark: list searches (`q`, folded: src/register/wording/collation.ts) and `sort=name` pages
  * on a register of 10,000 processing activities, against an unfiltered page of the same size
  * measured in the same run, over HTTP on 127.0.0.1, one request at a time. Each figure is the
  * median of ROUNDS requests after WARM_UP.

@@ -24,7 +24,7 @@ export abstract class RegisterRecord {
 
   /**
    * What GET answers for the record, as the bytes it sends: written with every change of the
-   * record and of the records its view shows (src/register/stored-views.ts). Not loaded by
+   * record and of the records its view shows (src/register/records/stored-views.ts). Not loaded by
    * default: only reads that answer with it ask for it.
    */
   @Column({ type: 'text', nullable: true, select: false })
@@ -32,12 +32,12 @@ export abstract class RegisterRecord {
 
   /**
    * What a list search compares: the searched fields (ResourceDef.searchColumns) NFC-normalised and
-   * case folded (src/register/collation.ts), written with the row. Not loaded by default.
+   * case folded (src/register/wording/collation.ts), written with the row. Not loaded by default.
    */
   @Column({ type: 'text', nullable: true, select: false })
   searchText!: string | null
 
-  /** The name's key in the register's collation (src/register/collation.ts): `sort=name` orders by it, then id. */
+  /** The name's key in the register's collation (src/register/wording/collation.ts): `sort=name` orders by it, then id. */
   @Column({ type: 'text', nullable: true, select: false })
   sortKey!: string | null
 }

@@ -5,7 +5,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm'
  * when, which record and version, and its full state after the change (before it, for a delete).
  * Append-only: the API offers no way to change it, and database triggers refuse UPDATE and DELETE.
  * Tamper-evident: each entry's `hash` chains it to the workspace's previous entry (see
- * src/register/history.ts), so an entry changed by someone who has the database file shows.
+ * src/register/accountability/history.ts), so an entry changed by someone who has the database file shows.
  */
 @Entity('history')
 @Index(['workspaceId', 'recordType', 'recordId'])

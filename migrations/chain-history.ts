@@ -3,7 +3,7 @@ import { QueryRunner } from 'typeorm'
 
 /**
  * Gives every existing history entry its hash, chaining each workspace's entries in seq order, as
- * src/register/history.ts (entryHash) does for new ones. The formula is written out here rather
+ * src/register/accountability/history.ts (entryHash) does for new ones. The formula is written out here rather
  * than imported so that this migration stays what it was when it ran; test/versions-migration
  * checks that the entries it chains verify. The caller lifts the append-only triggers around it.
  */

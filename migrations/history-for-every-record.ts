@@ -7,7 +7,7 @@ import { TABLE_OF } from './lookup-columns'
  * beside the service) a first entry: its state at the upgrade (its stored view), at the time it
  * last changed (updated_at, so that `asOf` finds it from then on), with its version, attributed
  * to `system`. Appended to each workspace's hash chain after its current head, with the formula
- * of src/register/history.ts (entryHash), written out here so that this migration stays what it
+ * of src/register/accountability/history.ts (entryHash), written out here so that this migration stays what it
  * was when it ran (as chain-history.ts does). Only inserts: the append-only triggers allow that.
  */
 export async function historyForEveryRecord(runner: QueryRunner, placeholder: (n: number) => string): Promise<void> {

@@ -1,6 +1,6 @@
 import { QueryRunner } from 'typeorm'
-import { withLookupColumns } from '../src/register/collation'
-import { RESOURCES } from '../src/register/model'
+import { withLookupColumns } from '../src/register/wording/collation'
+import { RESOURCES } from '../src/register/records/model'
 
 /** Table of each kind of register record (as entities name them). */
 export const TABLE_OF: Record<string, string> = {
@@ -14,7 +14,7 @@ export const LOOKUP_TABLES = Object.values(TABLE_OF)
 /**
  * Adds what list searches and name sorts compare (search_text, sort_key, with an index serving
  * `sort=name`) and fills them for the rows that exist, from each row's stored view: a view holds
- * every searched field under the name the columns have (src/register/collation.ts).
+ * every searched field under the name the columns have (src/register/wording/collation.ts).
  */
 export async function addLookupColumns(runner: QueryRunner, placeholder: (n: number) => string): Promise<void> {
   for (const table of LOOKUP_TABLES) {

@@ -1,4 +1,4 @@
-import { controllers } from '../src/register/model'
+import { controllers } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(controllers)

@@ -1,4 +1,4 @@
-import { dataCategories } from '../src/register/model'
+import { dataCategories } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(dataCategories)

@@ -1,4 +1,4 @@
-import { dataSubjectCategories } from '../src/register/model'
+import { dataSubjectCategories } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(dataSubjectCategories)

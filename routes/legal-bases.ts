@@ -1,4 +1,4 @@
-import { legalBases } from '../src/register/model'
+import { legalBases } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(legalBases)

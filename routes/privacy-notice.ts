@@ -1,5 +1,5 @@
 import { FastifyInstance } from 'fastify'
-import { NOTICE_CSP, NoticeFormat, NoticeLang, privacyNotice } from '../src/register/privacy-notice'
+import { NOTICE_CSP, NoticeFormat, NoticeLang, privacyNotice } from '../src/register/review/privacy-notice'
 import { errorResponses, idParams } from './crud'
 
 const querystring = {

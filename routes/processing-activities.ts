@@ -1,4 +1,4 @@
-import { processingActivities } from '../src/register/model'
+import { processingActivities } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(processingActivities)

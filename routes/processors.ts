@@ -1,4 +1,4 @@
-import { processors } from '../src/register/model'
+import { processors } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(processors)

@@ -1,4 +1,4 @@
-import { purposes } from '../src/register/model'
+import { purposes } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(purposes)

@@ -1,4 +1,4 @@
-import { recipients } from '../src/register/model'
+import { recipients } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(recipients)

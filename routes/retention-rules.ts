@@ -1,4 +1,4 @@
-import { retentionRules } from '../src/register/model'
+import { retentionRules } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(retentionRules)

@@ -1,4 +1,4 @@
-import { securityMeasures } from '../src/register/model'
+import { securityMeasures } from '../src/register/records/model'
 import { crudRoutes } from './crud'
 
 export default crudRoutes(securityMeasures)

@@ -30,8 +30,8 @@ import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
-import { openWorkspace } from './register/workspaces'
-import { SERIALIZER_OPTIONS } from './register/stored-views'
+import { openWorkspace } from './register/records/workspaces'
+import { SERIALIZER_OPTIONS } from './register/records/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/

@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import type { Role } from './auth/principal'
-import { isTimeZone } from './register/dates'
-import { isSupportedLocale, registerLocale } from './register/collation'
+import { isTimeZone } from './register/wording/dates'
+import { isSupportedLocale, registerLocale } from './register/wording/collation'
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'PS256' | 'ES256'
 const ASYMMETRIC: JwtAlgorithm[] = ['RS256', 'PS256', 'ES256']
@@ -51,7 +51,7 @@ export interface Config {
   knownWorkspacesOnly: boolean
   /** IANA time zone of date-only values (review dates, file names, the notice's date). */
   registerTimeZone: string
-  /** BCP 47 locale whose collation orders names everywhere (lists, exports, notice, findings): src/register/collation.ts. */
+  /** BCP 47 locale whose collation orders names everywhere (lists, exports, notice, findings): src/register/wording/collation.ts. */
   registerLocale: string
 }
 
@@ -117,7 +117,7 @@ function timeZone(name: string): string {
 }
 
 /**
- * The collation's locale. The stored sort keys are computed in it (src/register/collation.ts reads
+ * The collation's locale. The stored sort keys are computed in it (src/register/wording/collation.ts reads
  * the same variable): after changing it, `npm run sort-keys` recomputes the stored keys.
  */
 function locale(env: Env): string {

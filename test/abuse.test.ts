@@ -2,7 +2,7 @@ import { IMPORT_BODY_LIMIT } from '../routes/register/import'
 import { expect } from 'chai'
 import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import jwt from 'jsonwebtoken'
-import { RESOURCES } from '../src/register/model'
+import { RESOURCES } from '../src/register/records/model'
 import { buildTestApp, SECRET, TestApp, token } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
 

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { buildTestApp, TestApp } from './helper'
-import { loadDemo } from '../src/register/demo'
+import { loadDemo } from '../src/register/demo/demo'
 
 const SOFFICE = '/usr/bin/soffice'
 const run = promisify(execFile)

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
-import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/catalogue'
+import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/records/catalogue'
 
 describe('legal-basis catalogue', () => {
   let t: TestApp

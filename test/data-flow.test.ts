@@ -1,9 +1,9 @@
 import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
-import { DemoLoadResult, loadDemo } from '../src/register/demo'
-import { DataFlow, dataFlowSvg, FlowLink, FlowNode, MAX_SVG_NODES } from '../src/register/data-flow'
-import { FlowLayout, flowLayout } from '../src/register/flow-layout'
+import { DemoLoadResult, loadDemo } from '../src/register/demo/demo'
+import { DataFlow, dataFlowSvg, FlowLink, FlowNode, MAX_SVG_NODES } from '../src/register/reading/data-flow'
+import { FlowLayout, flowLayout } from '../src/register/reading/flow-layout'
 
 type Row = Record<string, any>
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai'
 import { ConfigError, loadConfig } from '../src/config'
-import { registerDate, registerToday } from '../src/register/dates'
-import { CONTROLLER_COLUMNS } from '../src/register/export-columns'
-import { exportFileName } from '../src/register/export'
-import { registerFindings } from '../src/register/findings'
-import { privacyNotice } from '../src/register/privacy-notice'
+import { registerDate, registerToday } from '../src/register/wording/dates'
+import { CONTROLLER_COLUMNS } from '../src/register/exchange/export-columns'
+import { exportFileName } from '../src/register/exchange/export'
+import { registerFindings } from '../src/register/review/findings'
+import { privacyNotice } from '../src/register/review/privacy-notice'
 import { buildTestApp, TestApp } from './helper'
 
 // 00:30 on 15 March in Stockholm (CET, UTC+1), still 14 March in UTC

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildTestApp, TestApp } from './helper'
-import { DEMO, demoId, DemoDocument, DemoLoadResult, loadDemo } from '../src/register/demo'
+import { DEMO, demoId, DemoDocument, DemoLoadResult, loadDemo } from '../src/register/demo/demo'
 import { AppError } from '../src/errors'
 import type { Principal } from '../src/auth/principal'
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
-import { loadDemo } from '../src/register/demo'
+import { loadDemo } from '../src/register/demo/demo'
 
 /**
  * Swagger UI's "Try it out" sends the request example as it stands. Each example of the published

@@ -1,11 +1,11 @@
 import { expect } from 'chai'
-import { compareNames } from '../src/register/collation'
+import { compareNames } from '../src/register/wording/collation'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, exportValidator, Fixture } from './export-fixture'
-import { publishedExportSchemaText } from '../src/register/export-document'
+import { publishedExportSchemaText } from '../src/register/exchange/export-document'
 
 type Row = Record<string, any>
 

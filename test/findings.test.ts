@@ -1,9 +1,9 @@
 import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
-import { catalogueId } from '../src/register/catalogue'
-import { DEMO, demoId, loadDemo } from '../src/register/demo'
-import { RULES } from '../src/register/findings'
-import { WALK_PAGE_SIZE } from '../src/register/walk'
+import { catalogueId } from '../src/register/records/catalogue'
+import { DEMO, demoId, loadDemo } from '../src/register/demo/demo'
+import { RULES } from '../src/register/review/findings'
+import { WALK_PAGE_SIZE } from '../src/register/records/walk'
 
 type Body = Record<string, any>
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { connect } from 'node:net'
 import { buildTestApp, TestApp } from './helper'
-import { catalogueId } from '../src/register/catalogue'
+import { catalogueId } from '../src/register/records/catalogue'
 
 const SHAPE = ['statusCode', 'error', 'code', 'message', 'requestId']
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DataSource } from 'typeorm'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
 import { Database } from '../src/db/database'
-import { verifyHistory } from '../src/register/history'
+import { verifyHistory } from '../src/register/accountability/history'
 import { buildTestApp, freshDatabase, onPostgres, TestApp } from './helper'
 
 type Row = Record<string, any>

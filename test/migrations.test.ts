@@ -3,8 +3,8 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
 import { DataSource } from 'typeorm'
-import { searchFold } from '../src/register/collation'
-import { entryHash } from '../src/register/journal'
+import { searchFold } from '../src/register/wording/collation'
+import { entryHash } from '../src/register/records/journal'
 import { freshDatabase, TestDatabase } from './helper'
 
 /** Upgrading must never lose a register: each migration keeps the rows written before it. */

@@ -1,9 +1,9 @@
 import { expect } from 'chai'
 import { buildTestApp, TestApp } from './helper'
-import { catalogueId } from '../src/register/catalogue'
-import { demoId, loadDemo } from '../src/register/demo'
-import { legalBasisWords } from '../src/register/privacy-notice'
-import { durationWords } from '../src/register/wording'
+import { catalogueId } from '../src/register/records/catalogue'
+import { demoId, loadDemo } from '../src/register/demo/demo'
+import { legalBasisWords } from '../src/register/review/privacy-notice'
+import { durationWords } from '../src/register/wording/wording'
 
 /**
  * The privacy notice (Art. 13/14) written from the register. For each seed policy of the demo,

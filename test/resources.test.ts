@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { compareNames } from '../src/register/collation'
+import { compareNames } from '../src/register/wording/collation'
 import { buildTestApp, TestApp } from './helper'
 
 /**

@@ -1,9 +1,9 @@
 import { expect } from 'chai'
-import { compareNames, searchFold, sortKey } from '../src/register/collation'
+import { compareNames, searchFold, sortKey } from '../src/register/wording/collation'
 import { buildTestApp, TestApp } from './helper'
 import { fillLookupColumns } from '../migrations/lookup-columns'
-import { loadDemo } from '../src/register/demo'
-import { classificationWords, countryName, dpiaStatusWords, durationWords, roleWords, specialCategoryWords, statusWords } from '../src/register/wording'
+import { loadDemo } from '../src/register/demo/demo'
+import { classificationWords, countryName, dpiaStatusWords, durationWords, roleWords, specialCategoryWords, statusWords } from '../src/register/wording/wording'
 
 type Row = Record<string, any>
 
@@ -22,7 +22,7 @@ const SWEDISH_ORDER = [
 ]
 
 describe('Swedish search and sort', () => {
-  describe('the collation (src/register/collation.ts)', () => {
+  describe('the collation (src/register/wording/collation.ts)', () => {
     it('orders sort keys as the Swedish collator orders the names', () => {
       const names = [...SWEDISH_ORDER, 'Are', 'Ärla', 'Öland', 'Ohlsson', 'Vega', 'Wasa', 'Müller', 'Mueller', 'Étoile', 'Etage', 'Å', 'Zz', 'a-b', 'ab', 'a b', '123', 'Ørsta', 'Œuvre', 'Ōsaka', 'Straße']
       const collator = new Intl.Collator('sv')
@@ -170,7 +170,7 @@ describe('Swedish search and sort', () => {
   })
 })
 
-describe('wording (src/register/wording.ts)', () => {
+describe('wording (src/register/wording/wording.ts)', () => {
   it('names a country in one form per language, from i18n-iso-countries', () => {
     expect(countryName('US', 'sv')).to.equal('USA (US)')
     expect(countryName('US', 'en')).to.equal('United States of America (US)')

@@ -3,8 +3,8 @@ import { parse } from 'csv-parse/sync'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
 import { asFlatOds, sheetsAsCsv, SOFFICE, sofficeAvailable } from './libreoffice'
-import { loadDemo } from '../src/register/demo'
-import { SHEET_NAMES, XLSX_CONTENT_TYPE } from '../src/register/xlsx'
+import { loadDemo } from '../src/register/demo/demo'
+import { SHEET_NAMES, XLSX_CONTENT_TYPE } from '../src/register/exchange/xlsx'
 
 type Row = Record<string, any>
 

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm'
-import { rebuildAllViews } from '../../src/register/stored-views'
+import { rebuildAllViews } from '../../src/register/records/stored-views'
 
 const TABLES = [
   'controllers', 'processors', 'purposes', 'legal_bases', 'data_subject_categories', 'data_categories', 'recipients',

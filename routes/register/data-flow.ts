@@ -1,8 +1,8 @@
 import { FastifyInstance } from 'fastify'
-import { ACTIVITY_STATUSES } from '../../src/register/catalogue'
-import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } from '../../src/register/data-flow'
-import { LAYOUT_UNAVAILABLE } from '../../src/register/flow-layout'
-import { checkControllerFilter } from '../../src/register/findings'
+import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
+import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } from '../../src/register/reading/data-flow'
+import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
+import { checkControllerFilter } from '../../src/register/records/walk'
 import { errorResponses, json } from '../crud'
 
 const querystring = {

@@ -1,11 +1,11 @@
 import { FastifyInstance } from 'fastify'
-import { ACTIVITY_STATUSES } from '../../src/register/catalogue'
-import { exportDocumentSchema } from '../../src/register/export-document'
-import { checkExportQuery, exportRegister, ExportQuery } from '../../src/register/export'
+import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
+import { exportDocumentSchema } from '../../src/register/exchange/export-document'
+import { checkExportQuery, exportRegister, ExportQuery } from '../../src/register/exchange/export'
 import { errorResponses } from '../crud'
-import { registerAsOf } from '../../src/register/history'
-import { XLSX_CONTENT_TYPE } from '../../src/register/xlsx'
-import { exportVersion } from '../../src/register/versions'
+import { registerAsOf } from '../../src/register/accountability/history'
+import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
+import { exportVersion } from '../../src/register/accountability/versions'
 import { ValidationFailed } from '../../src/errors'
 
 const querystring = {

@@ -1,5 +1,6 @@
 import { FastifyInstance } from 'fastify'
-import { checkControllerFilter, FindingsQuery, registerFindings, RULES, RULE_IDS, SEVERITIES } from '../../src/register/findings'
+import { checkControllerFilter } from '../../src/register/records/walk'
+import { FindingsQuery, registerFindings, RULES, RULE_IDS, SEVERITIES } from '../../src/register/review/findings'
 import { errorResponses, json } from '../crud'
 
 const querystring = {

@@ -1,5 +1,5 @@
 import { FastifyInstance } from 'fastify'
-import { activityChanges, HistoryQuery, listHistory, verifyHistory } from '../../src/register/history'
+import { activityChanges, HistoryQuery, listHistory, verifyHistory } from '../../src/register/accountability/history'
 import { HISTORY_OPERATIONS, HISTORY_RECORD_TYPES } from '../../src/schemas/accountability'
 import { ValidationFailed } from '../../src/errors'
 import { pageParams } from '../../src/schemas/paging'

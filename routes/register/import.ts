@@ -1,6 +1,6 @@
 import { FastifyInstance } from 'fastify'
-import { exportDocumentSchema, SECTIONS } from '../../src/register/export-document'
-import { importRegister } from '../../src/register/import'
+import { exportDocumentSchema, SECTIONS } from '../../src/register/exchange/export-document'
+import { importRegister } from '../../src/register/exchange/import'
 import { errorResponses } from '../crud'
 
 const counts = (description: string) => ({

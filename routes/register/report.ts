@@ -1,7 +1,7 @@
 import { FastifyInstance } from 'fastify'
-import { checkControllerFilter } from '../../src/register/findings'
-import { LAYOUT_UNAVAILABLE } from '../../src/register/flow-layout'
-import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/report'
+import { checkControllerFilter } from '../../src/register/records/walk'
+import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
+import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/reading/report'
 import { errorResponses, json } from '../crud'
 
 const querystring = {

@@ -1,7 +1,7 @@
 import { FastifyInstance } from 'fastify'
-import { reviewsDue } from '../../src/register/reviews'
-import { markReviewed } from '../../src/register/writes'
-import { registerToday } from '../../src/register/dates'
+import { reviewsDue } from '../../src/register/accountability/reviews'
+import { markReviewed } from '../../src/register/records/writes'
+import { registerToday } from '../../src/register/wording/dates'
 import { PageQuery, pageParams } from '../../src/schemas/paging'
 import { errorResponses, expectedVersion, idParams, ifMatchHeader, json } from '../crud'
 

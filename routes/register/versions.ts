@@ -1,9 +1,9 @@
 import { FastifyInstance } from 'fastify'
-import { exportDocumentSchema } from '../../src/register/export-document'
-import { registerDate } from '../../src/register/dates'
+import { exportDocumentSchema } from '../../src/register/exchange/export-document'
+import { registerDate } from '../../src/register/wording/dates'
 import {
   approveVersion, backupDocument, getVersion, listVersions, proposeVersion, rejectVersion, versionChanges, VersionStatus,
-} from '../../src/register/versions'
+} from '../../src/register/accountability/versions'
 import { errorResponses, json } from '../crud'
 
 const TAGS = ['Register versions']

@@ -5,7 +5,7 @@ import { createDataSource, dialectOf } from '../db/data-source'
 import { Database } from '../db/database'
 import { AppError } from '../errors'
 import { WORKSPACE_PATTERN } from '../plugins/auth'
-import { DEMO_WORKSPACE, loadDemo } from '../register/demo'
+import { DEMO_WORKSPACE, loadDemo } from '../register/demo/demo'
 
 const USAGE = `Loads the demo register (the five Swedish privacy policies in docs/seeds/) into a workspace.
 

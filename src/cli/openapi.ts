@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import app, { fastifyOptions } from '../app'
 import { loadConfig } from '../config'
 import { openapiText } from '../plugins/swagger'
-import { publishedExportSchemaText } from '../register/export-document'
+import { publishedExportSchemaText } from '../register/exchange/export-document'
 
 /** Builds the app on a throwaway in-memory database and returns its OpenAPI document as committed. */
 export async function generateOpenapi(): Promise<string> {

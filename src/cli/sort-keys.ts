@@ -2,9 +2,9 @@ import 'reflect-metadata'
 import { fillLookupColumns } from '../../migrations/lookup-columns'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
 import { createDataSource } from '../db/data-source'
-import { isSupportedLocale, registerLocale } from '../register/collation'
+import { isSupportedLocale, registerLocale } from '../register/wording/collation'
 
-const USAGE = `Recomputes every record's search text and sort key (src/register/collation.ts) in the
+const USAGE = `Recomputes every record's search text and sort key (src/register/wording/collation.ts) in the
 collation of REGISTER_LOCALE (default sv): run it after changing REGISTER_LOCALE, so that records
 written before the change sort with the others.
 

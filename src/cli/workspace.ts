@@ -4,7 +4,7 @@ import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
 import { createDataSource, dialectOf } from '../db/data-source'
 import { Database } from '../db/database'
 import { AppError } from '../errors'
-import { addWorkspace, listWorkspaces, renameWorkspace } from '../register/workspaces'
+import { addWorkspace, listWorkspaces, renameWorkspace } from '../register/records/workspaces'
 
 const USAGE = `Manages the workspaces the service knows. In production a token naming a workspace that is
 not registered here gets 403 unknown_workspace; in development a workspace is added on first use.

@@ -1,7 +1,7 @@
 import {
   ACTIVITY_ROLES, ACTIVITY_STATUSES, DATA_CLASSIFICATIONS, DPIA_STATUSES, LEGAL_BASIS_KINDS, SECURITY_MEASURE_CATEGORIES,
   SECURITY_MEASURE_TYPES, SPECIAL_CATEGORIES, TRANSFER_MECHANISM_CODES,
-} from '../register/catalogue'
+} from '../register/records/catalogue'
 import { Matches } from 'class-validator'
 import {
   Country, DateOnly, Duration, Email, Flag, Id, Ids, LegalBasisRefs, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,

@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { allSchemas } from '../schemas/views'
 import type { Role } from '../auth/principal'
-import { RESOURCES } from '../register/model'
+import { RESOURCES } from '../register/records/model'
 
 export const API_TITLE = 'Register of processing activities (GDPR Art. 30)'
 

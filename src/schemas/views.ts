@@ -1,8 +1,8 @@
 import { pageSchema } from './paging'
 import { JsonSchema, nullable, requestSchemas } from './json-schema'
 import { accountabilitySchemas } from './accountability'
-import { RecordType, RESOURCES, SUMMARY_COLUMNS } from '../register/model'
-import { findingSchemas } from '../register/findings'
+import { RecordType, RESOURCES, SUMMARY_COLUMNS } from '../register/records/model'
+import { findingSchemas } from '../register/review/findings'
 
 /**
  * Response shapes. Scalar fields are taken from the request schemas (one declaration per field);

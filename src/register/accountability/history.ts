@@ -1,13 +1,13 @@
 import { EntityManager } from 'typeorm'
-import { HistoryEntry, RegisterVersion } from '../../entities'
-import { createDataSource } from '../db/data-source'
-import { Database } from '../db/database'
-import { RecordType, RESOURCE_OF } from './model'
-import { rebuildAllViews } from './stored-views'
-import type { Principal } from '../auth/principal'
+import { HistoryEntry, RegisterVersion } from '../../../entities'
+import { createDataSource } from '../../db/data-source'
+import { Database } from '../../db/database'
+import { RecordType, RESOURCE_OF } from '../records/model'
+import { rebuildAllViews } from '../records/stored-views'
+import type { Principal } from '../../auth/principal'
 import {
   ChainedContent, chainEntries, entryHash, Operation, RESTORE_RECORD_TYPE, RestoreState, VERSION_RECORD_TYPE, VersionOperation, versionRecordId,
-} from './journal'
+} from '../records/journal'
 
 type Row = Record<string, any>
 

@@ -1,8 +1,8 @@
 import { Brackets } from 'typeorm'
-import { Database } from '../db/database'
-import { ActivityJointController, ProcessingActivity } from '../../entities'
-import { loadSummaries } from './reads'
-import { RecordType } from './model'
+import { Database } from '../../db/database'
+import { ActivityJointController, ProcessingActivity } from '../../../entities'
+import { loadSummaries } from '../records/reads'
+import { RecordType } from '../records/model'
 
 type Row = Record<string, any>
 

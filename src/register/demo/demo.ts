@@ -1,10 +1,10 @@
 import { v5 as uuidv5 } from 'uuid'
-import { Database } from '../db/database'
-import demoDocument from './demo/register.json'
-import { SECTIONS } from './export-document'
-import { importRegister } from './import'
-import type { Principal } from '../auth/principal'
-import { openWorkspace } from './workspaces'
+import { Database } from '../../db/database'
+import demoDocument from './register.json'
+import { SECTIONS } from '../exchange/export-document'
+import { importRegister } from '../exchange/import'
+import type { Principal } from '../../auth/principal'
+import { openWorkspace } from '../records/workspaces'
 
 /**
  * The demo register: what the five Swedish privacy policies in docs/seeds/ say, kept as an

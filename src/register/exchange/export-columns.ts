@@ -1,12 +1,12 @@
-import { registerDate } from './dates'
-import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords } from './wording'
+import { registerDate } from '../wording/dates'
+import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords } from '../wording/wording'
 
 /**
  * The CSV export's columns, in the order of Article 30 (docs/export-columns.md), with their
  * English and Swedish headers and how each cell is written from a processing activity's view.
  */
-export type { Lang } from './wording'
-import type { Lang } from './wording'
+export type { Lang } from '../wording/wording'
+import type { Lang } from '../wording/wording'
 type Row = Record<string, any>
 
 /** What a cell is written from: the activity's view and full views of the organisations it names. */

@@ -1,10 +1,11 @@
-import { JsonSchema } from '../schemas/json-schema'
-import { allSchemas } from '../schemas/views'
-import { ACTIVITY_STATUSES } from './catalogue'
+import { JsonSchema } from '../../schemas/json-schema'
+import type { Lang } from '../wording/wording'
+import { allSchemas } from '../../schemas/views'
+import { ACTIVITY_STATUSES } from '../records/catalogue'
 import {
   controllers, dataCategories, dataSubjectCategories, legalBases, processingActivities, processors, purposes, recipients,
   ResourceDef, retentionRules, securityMeasures,
-} from './model'
+} from '../records/model'
 
 /**
  * The JSON export document ("gdpr-art30-register", version 1): a self-describing copy of a register
@@ -189,4 +190,17 @@ export function publishedExportSchema(): JsonSchema {
 /** The file as committed: stable byte for byte. */
 export function publishedExportSchemaText(): string {
   return JSON.stringify(publishedExportSchema(), null, 2) + '\n'
+}
+
+/** What is asked of an export: format, which record, filters, language. */
+export interface ExportQuery {
+  format: 'json' | 'csv' | 'xlsx'
+  record: RegisterRecordKind
+  controllerId?: string
+  status?: string
+  lang: Lang
+  /** CSV field delimiter; when not given, the language's (see csvDelimiter). */
+  delimiter?: 'comma' | 'semicolon'
+  /** Show the register as it stood at this moment (ISO 8601, UTC). */
+  asOf?: string
 }

@@ -1,31 +1,21 @@
 import { Readable, pipeline } from 'node:stream'
 import { stringify } from 'csv-stringify'
 import { EntityManager } from 'typeorm'
-import { Database, ReadSeries } from '../db/database'
-import { ValidationFailed } from '../errors'
-import { Controller, ProcessorSubProcessor } from '../../entities'
-import { registerDate } from './dates'
+import { Database, ReadSeries } from '../../db/database'
+import { ProcessorSubProcessor } from '../../../entities'
+import { registerDate } from '../wording/dates'
 import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } from './export-columns'
-import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, RegisterRecordKind, Section, SECTIONS } from './export-document'
-import { controllers, processingActivities, processors, RecordType } from './model'
-import { findIn, selectOf } from './reads'
-import { storedViewPage, storedViewsIn } from './stored-views'
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, ExportQuery, RegisterRecordKind, Section, SECTIONS } from './export-document'
+import { controllers, processingActivities, processors, RecordType } from '../records/model'
+import { findIn, selectOf } from '../records/reads'
+import { storedViewPage, storedViewsIn } from '../records/stored-views'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
-import { StoredActivity, storedActivityPages } from './walk'
+import { checkControllerFilter, StoredActivity, storedActivityPages } from '../records/walk'
+
+export type { ExportQuery }
 
 type Row = Record<string, any>
 
-export interface ExportQuery {
-  format: 'json' | 'csv' | 'xlsx'
-  record: RegisterRecordKind
-  controllerId?: string
-  status?: string
-  lang: Lang
-  /** CSV field delimiter; when not given, the language's (see csvDelimiter). */
-  delimiter?: 'comma' | 'semicolon'
-  /** Show the register as it stood at this moment (ISO 8601, UTC). */
-  asOf?: string
-}
 
 export interface RegisterExport {
   stream: Readable
@@ -48,9 +38,7 @@ const isFiltered = (q: ExportQuery): boolean => q.controllerId !== undefined || 
 
 /** Bad filters answer 400 before anything is streamed. */
 export async function checkExportQuery(db: Database, ws: string, q: ExportQuery): Promise<void> {
-  if (!q.controllerId) return
-  const found = await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id: q.controllerId! }, select: selectOf(['id']) }))
-  if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${q.controllerId} in this workspace` }])
+  await checkControllerFilter(db, ws, q.controllerId)
 }
 
 export function exportFileName(q: ExportQuery, at: Date, timeZone: string): string {
@@ -106,7 +94,7 @@ export const columnsOf = (record: RegisterRecordKind) => (record === 'processor'
 
 /**
  * The exported activities' stored views, a page at a time, through the register's one walk
- * (src/register/walk.ts): in name order, and for a controller the activities it keeps and those
+ * (src/register/records/walk.ts): in name order, and for a controller the activities it keeps and those
  * it controls jointly, as its record must hold them (Art. 26, Art. 30(1)(a)).
  */
 function activityPages(series: ReadSeries, ws: string, q: ExportQuery): AsyncGenerator<StoredActivity[]> {

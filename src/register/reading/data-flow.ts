@@ -1,19 +1,19 @@
 import type { ElkExtendedEdge, ElkNode } from 'elkjs'
-import { Database } from '../db/database'
-import { AppError } from '../errors'
-import { JsonSchema } from '../schemas/json-schema'
-import { catalogueLabel } from './export-columns'
-import { countryName, Lang } from './wording'
-import { isThirdCountry } from './findings'
+import { Database } from '../../db/database'
+import { AppError } from '../../errors'
+import { JsonSchema } from '../../schemas/json-schema'
+import { catalogueLabel } from '../exchange/export-columns'
+import { countryName, Lang } from '../wording/wording'
+import { isThirdCountry } from '../review/findings'
 import { FlowLayout, flowLayout } from './flow-layout'
-import { activityPages } from './walk'
+import { activityPages } from '../records/walk'
 
 type Row = Record<string, any>
 
 /**
  * The register as a flow of personal data: categories of data subjects → processing activities →
  * recipients and processors → third countries, with the transfer mechanism on each transfer and
- * transfers without one marked. Read from the activity views (src/register/walk.ts), drawn as SVG
+ * transfers without one marked. Read from the activity views (src/register/records/walk.ts), drawn as SVG
  * from the same graph with ELK's layered layout (one layer per kind, in that order).
  */
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { ElkNode } from 'elkjs'
-import { AppError } from '../errors'
+import { AppError } from '../../errors'
 
 /**
  * ELK layouts of data-flow pictures, run off the event loop: one worker thread, started on first use

@@ -1,13 +1,13 @@
-import { compareNames, compareText } from './collation'
-import { Database } from '../db/database'
-import { stylesheetOnlyPolicy } from './page-policy'
+import { compareNames, compareText } from '../wording/collation'
+import { Database } from '../../db/database'
+import { htmlText, pageStart, stylesheetOnlyPolicy } from '../review/page'
 import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
-import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, person } from './export-columns'
-import { countryName, Lang } from './wording'
-import { Finding, FindingCollector } from './findings'
-import { controllers, processors } from './model'
-import { htmlText, legalBasisWords, retentionWords } from './privacy-notice'
-import { activityPages, viewsById } from './walk'
+import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, person } from '../exchange/export-columns'
+import { countryName, Lang } from '../wording/wording'
+import { Finding, FindingCollector } from '../review/findings'
+import { controllers, processors } from '../records/model'
+import { legalBasisWords, retentionWords } from '../review/privacy-notice'
+import { activityPages, viewsById } from '../records/walk'
 
 type Row = Record<string, any>
 
@@ -201,7 +201,7 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
   const { lang } = q
   const w = WORDS[lang]
   const reg = await loadReport(db, ws, q, at)
-  // the register's collation (src/register/collation.ts), as lists, exports and the notice
+  // the register's collation (src/register/wording/collation.ts), as lists, exports and the notice
   const activities = reg.activities.sort((a, b) => compareText(a.controller?.name, b.controller?.name) || compareNames(a, b))
   // the cover: the controller asked for first, then every controller and joint controller the activities name
   const cover = [...reg.controllers.values()].sort((a, b) => (a.id === q.controllerId ? -1 : b.id === q.controllerId ? 1 : compareNames(a, b)))
@@ -211,15 +211,7 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
   const picture = reg.flow.nodes.length > MAX_SVG_NODES ? `<p>${h(w.flowTooLarge)}</p>` : await dataFlowSvg(reg.flow, lang)
   const title = q.controllerId && cover[0] ? `${w.title}: ${cover[0].name}` : w.title
   return [
-    '<!DOCTYPE html>',
-    `<html lang="${lang}">`,
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${h(title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    '<body>',
+    ...pageStart(lang, title, CSS),
     '<header class="cover">',
     `<h1>${h(title)}</h1>`,
     `<p>${h(w.subtitle)}</p>`,

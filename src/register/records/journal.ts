@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
 import { EntityManager } from 'typeorm'
-import { HistoryEntry } from '../../entities'
-import type { Principal } from '../auth/principal'
+import { HistoryEntry } from '../../../entities'
+import type { Principal } from '../../auth/principal'
 import { RecordType } from './model'
 
 /**
  * The journal: the append-only, hash-chained history the write path adds to in the transaction of
  * every change. Reading it (lists, the register as of a moment, verification, changes) is
- * accountability's, in src/register/history.ts, which builds on this file and never the reverse.
+ * accountability's, in src/register/accountability/history.ts, which builds on this file and never the reverse.
  */
 
 type Row = Record<string, any>

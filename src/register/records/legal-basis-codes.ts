@@ -1,6 +1,6 @@
 import { EntityManager, In } from 'typeorm'
-import { LegalBasis } from '../../entities'
-import { FieldError, ValidationFailed } from '../errors'
+import { LegalBasis } from '../../../entities'
+import { FieldError, ValidationFailed } from '../../errors'
 import { ResourceDef } from './model'
 
 type Row = Record<string, any>

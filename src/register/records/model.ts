@@ -1,18 +1,18 @@
 import { EntityTarget } from 'typeorm'
-import type { Role } from '../auth/principal'
+import type { Role } from '../../auth/principal'
 import {
   ActivityDataCategory, ActivityDataSubjectCategory, ActivityJointController, ActivityOnBehalfOfController, ActivityProcessor,
   ActivityPurpose, ActivityPurposeLegalBasis, ActivityRecipient, ActivityRetention, ActivityRetentionDataCategory,
   ActivitySecurityMeasure, ActivityTransfer, Controller, DataCategory, DataSubjectCategory, LegalBasis, ProcessingActivity,
   Processor, ProcessorSubProcessor, Purpose, Recipient, RetentionRule, SecurityMeasure,
-} from '../../entities'
+} from '../../../entities'
 import {
   ControllerWrite, DataCategoryWrite, DataSubjectCategoryWrite, LegalBasisWrite, ProcessingActivityWrite, ProcessorWrite,
   PurposeWrite, RecipientWrite, RetentionRuleWrite, SecurityMeasureWrite,
-} from '../dto/register'
-import { FieldError } from '../errors'
+} from '../../dto/register'
+import { FieldError } from '../../errors'
 import { TRANSFER_MECHANISMS } from './catalogue'
-import { withLookupColumns } from './collation'
+import { withLookupColumns } from '../wording/collation'
 
 /**
  * The register's resources described once: tables, the lists they own, the references they make,
@@ -555,7 +555,7 @@ export const RESOURCES: ResourceDef[] = [
 
 /**
  * Every write stores, with the row, what list searches and name sorts compare (searchText,
- * sortKey: src/register/collation.ts), from the columns the write sets: so each write path
+ * sortKey: src/register/wording/collation.ts), from the columns the write sets: so each write path
  * (store, storeMany, history's rebuilds) keeps them in step with the record, in its transaction.
  */
 for (const def of RESOURCES) {

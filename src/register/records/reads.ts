@@ -1,9 +1,9 @@
 import { EntityManager, EntityTarget, In, SelectQueryBuilder } from 'typeorm'
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata'
-import { Dialect } from '../db/data-source'
-import { Database } from '../db/database'
-import { dialectOfManager, inList, listParameter, placeholders, quoted } from '../db/sql'
-import { searchFold } from './collation'
+import { Dialect } from '../../db/data-source'
+import { Database } from '../../db/database'
+import { dialectOfManager, inList, listParameter, placeholders, quoted } from '../../db/sql'
+import { searchFold } from '../wording/collation'
 import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
 
 type Row = Record<string, any>
@@ -201,7 +201,7 @@ export async function listPage(db: Database, ws: string, def: ResourceDef, query
     const sort = query.sort ?? 'createdAt'
     const desc = sort.startsWith('-')
     const field = desc ? sort.slice(1) : sort
-    // names in the register's collation (src/register/collation.ts), through their stored key
+    // names in the register's collation (src/register/wording/collation.ts), through their stored key
     qb.orderBy(`r.${field === 'name' ? 'sortKey' : field}`, desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC')
     qb.offset(query.offset).limit(query.limit)
     const views: string[] = (await qb.select('r.resolvedView', 'view').getRawMany()).map((r) => r.view)

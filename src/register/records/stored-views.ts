@@ -1,8 +1,8 @@
 import fastJson, { Schema } from 'fast-json-stringify'
 import { EntityManager } from 'typeorm'
-import { Database } from '../db/database'
-import { dialectOfManager, placeholders } from '../db/sql'
-import { allSchemas } from '../schemas/views'
+import { Database } from '../../db/database'
+import { dialectOfManager, placeholders } from '../../db/sql'
+import { allSchemas } from '../../schemas/views'
 import { ENTITY_OF, RecordType, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
 import { findIn, toViews } from './reads'
 

@@ -1,6 +1,9 @@
 import { EntityManager } from 'typeorm'
-import { ReadSeries } from '../db/database'
+import { Controller } from '../../../entities'
+import { Database, ReadSeries } from '../../db/database'
+import { ValidationFailed } from '../../errors'
 import { processingActivities, ResourceDef } from './model'
+import { selectOf } from './reads'
 import { Condition, storedViewsIn } from './stored-views'
 
 type Row = Record<string, any>
@@ -26,7 +29,7 @@ export interface StoredActivity {
  * The one walk over the register's activities, shared by every per-controller view of it (export,
  * workbook, report, notice, findings, data flow): the activities in scope as their stored views,
  * a page at a time, each page in its own read of the series, in the register's collation by name
- * (the stored sort_key: src/register/collation.ts), ties by id. Pages are read by keyset on
+ * (the stored sort_key: src/register/wording/collation.ts), ties by id. Pages are read by keyset on
  * (sort_key, id), so none is skipped or repeated. A controller's scope holds the activities it
  * keeps and those it controls jointly (Art. 26, Art. 30(1)(a)).
  */
@@ -76,4 +79,11 @@ export async function viewsById(m: EntityManager, ws: string, def: ResourceDef, 
   const wanted = [...new Set(ids)]
   if (!wanted.length) return new Map()
   return new Map((await storedViewsIn(m, ws, def, wanted)).map((json) => { const v = JSON.parse(json); return [v.id, v] }))
+}
+
+/** An unknown controllerId in a per-controller view of the register is a mistake in the request: 400 naming it. */
+export async function checkControllerFilter(db: Database, ws: string, controllerId: string | undefined): Promise<void> {
+  if (!controllerId) return
+  const found = await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id: controllerId }, select: selectOf(['id']) }))
+  if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${controllerId} in this workspace` }])
 }

@@ -1,7 +1,7 @@
-import { WORKSPACE_PATTERN } from '../auth/principal'
-import { Database } from '../db/database'
-import { Conflict, NotFound, ValidationFailed } from '../errors'
-import { Workspace } from '../../entities'
+import { WORKSPACE_PATTERN } from '../../auth/principal'
+import { Database } from '../../db/database'
+import { Conflict, NotFound, ValidationFailed } from '../../errors'
+import { Workspace } from '../../../entities'
 import { ensureCatalogue } from './writes'
 
 function checkId(id: string): void {

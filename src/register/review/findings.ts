@@ -1,13 +1,10 @@
-import { registerDate } from './dates'
-import { compareNames } from './collation'
-import { countryName, specialCategoryWords } from './wording'
-import { Controller } from '../../entities'
-import { Database } from '../db/database'
-import { ValidationFailed } from '../errors'
-import { JsonSchema } from '../schemas/json-schema'
-import { controllers, processors } from './model'
-import { selectOf } from './reads'
-import { activityPages, viewsById } from './walk'
+import { registerDate } from '../wording/dates'
+import { compareNames } from '../wording/collation'
+import { countryName, specialCategoryWords } from '../wording/wording'
+import { Database } from '../../db/database'
+import { JsonSchema } from '../../schemas/json-schema'
+import { controllers, processors } from '../records/model'
+import { activityPages, viewsById } from '../records/walk'
 
 type Row = Record<string, any>
 
@@ -451,13 +448,6 @@ export interface FindingList {
   items: Finding[]
   total: number
   counts: Record<Severity, number>
-}
-
-/** An unknown controllerId is a mistake in the request: 400 naming it, as the export answers. */
-export async function checkControllerFilter(db: Database, ws: string, controllerId: string | undefined): Promise<void> {
-  if (!controllerId) return
-  const found = await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id: controllerId }, select: selectOf(['id']) }))
-  if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${controllerId} in this workspace` }])
 }
 
 /**

@@ -1,13 +1,13 @@
-import { registerDate } from './dates'
-import { compareNames } from './collation'
-import { countryName, durationWords, specialCategoryWords } from './wording'
-import { stylesheetOnlyPolicy } from './page-policy'
-import { Database } from '../db/database'
-import { NotFound } from '../errors'
+import { registerDate } from '../wording/dates'
+import { compareNames } from '../wording/collation'
+import { countryName, durationWords, specialCategoryWords } from '../wording/wording'
+import { htmlText, pageStart, stylesheetOnlyPolicy } from './page'
+import { Database } from '../../db/database'
+import { NotFound } from '../../errors'
 import { isThirdCountry } from './findings'
-import { controllers, processors } from './model'
-import { getView } from './reads'
-import { activityPages, viewsById } from './walk'
+import { controllers, processors } from '../records/model'
+import { getView } from '../records/reads'
+import { activityPages, viewsById } from '../records/walk'
 
 type Row = Record<string, any>
 export type NoticeLang = 'sv' | 'en'
@@ -343,10 +343,6 @@ export function markdownText(s: string): string {
     .replace(/^(\d+)([.)])/, '$1\\$2')
 }
 
-export function htmlText(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&#39;' }[c]!))
-}
-
 function markdownInline(parts: Inline[]): string {
   return parts.map((p) => {
     if (typeof p === 'string') return markdownText(p)
@@ -387,15 +383,7 @@ export function renderHtml(doc: Block[], lang: NoticeLang): string {
     return `<ul>\n${b.items.map((item) => `  <li>${htmlInline(item)}</li>`).join('\n')}\n</ul>`
   }).join('\n')
   return [
-    '<!DOCTYPE html>',
-    `<html lang="${lang}">`,
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${htmlText(oneLine(title))}</title>`,
-    `<style>${NOTICE_CSS}</style>`,
-    '</head>',
-    '<body>',
+    ...pageStart(lang, oneLine(title), NOTICE_CSS),
     '<main>',
     body,
     '</main>',

@@ -1,7 +1,7 @@
 import countries from 'i18n-iso-countries'
 import en from 'i18n-iso-countries/langs/en.json'
 import sv from 'i18n-iso-countries/langs/sv.json'
-import { ISO_DURATION } from '../dto/decorators'
+import { ISO_DURATION } from '../../dto/decorators'
 
 /**
  * Every English and Swedish word the service writes about a register's values, once: countries,
