@@ -93,6 +93,20 @@ describe('authentication and authorisation', () => {
     })
   }
 
+  it('takes a token it verified again only while the token is valid: not past its expiry', async function () {
+    this.timeout(15000)
+    // expired 3 s ago: still inside the 5 s clock tolerance, so accepted, and remembered as verified
+    const exp = Math.floor(Date.now() / 1000) - 3
+    const header = `Bearer ${jwt.sign({ role: 'reader', ws: 'test', exp }, SECRET, { subject: 'late' })}`
+    expect((await t.http.get('/api/v1/purposes').set('authorization', header)).status).to.equal(200)
+    expect((await t.http.get('/api/v1/purposes').set('authorization', header)).status).to.equal(200)
+    // once the tolerance has passed, the remembered verification is no longer taken
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp + 5) * 1000 - Date.now()) + 300))
+    const late = await t.http.get('/api/v1/purposes').set('authorization', header)
+    expect(late.status).to.equal(401)
+    expect(late.body.message).to.equal('The token has expired')
+  })
+
   it('answers 403 on every operation to a valid token whose role is none of reader, editor and admin', async () => {
     for (const role of ['root', undefined]) {
       const header = `Bearer ${jwt.sign({ role, ws: 'test' }, SECRET, { subject: 'x', expiresIn: '1h' })}`

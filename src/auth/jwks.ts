@@ -36,6 +36,14 @@ export class RemoteKeySet {
     private readonly timeoutMs = 5000,
   ) {}
 
+  /**
+   * The keys as last fetched, while they are not due for a refresh: a token verified with them may be
+   * taken again without verifying (TokenVerifier's cache) only while this is the same object.
+   */
+  get current(): object | null {
+    return this.local && Date.now() < this.fetchedAt + this.refreshMs ? this.local : null
+  }
+
   private coolingDown(): boolean {
     return Date.now() < this.attemptedAt + this.cooldownMs
   }

@@ -7,6 +7,11 @@ import { KeySetLog, RemoteKeySet } from './jwks'
 
 export { RANK, ROLES }
 
+/** Seconds a token's times may be off, as jose counts them (exp, nbf, iat). */
+const CLOCK_TOLERANCE_S = 5
+const CACHE_MS = 30_000
+const CACHE_ENTRIES = 10_000
+
 const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/
 
 /**
@@ -44,6 +49,13 @@ export function mappedRole(value: unknown, map: Config['jwt']['roleMap']): Role 
 export class TokenVerifier {
   private readonly key: JWTVerifyGetKey
   readonly keySet: RemoteKeySet | null = null
+  /**
+   * Tokens verified lately, by their text: verifying a signature is the largest cost of a read, and
+   * a client sends the same token with every request. An entry holds no longer than the token is
+   * valid (its exp with the clock tolerance, its max age), at most CACHE_MS, and with a key set only
+   * while the keys it was verified with are the current ones (a withdrawn key stops at the next refresh).
+   */
+  private readonly accepted = new Map<string, { principal: Principal; until: number; keys: object | null }>()
 
   constructor(private readonly settings: Config['jwt'], log: KeySetLog) {
     const { keys } = settings
@@ -75,11 +87,19 @@ export class TokenVerifier {
   async verify(authorization: string | undefined): Promise<Principal> {
     const match = BEARER.exec(authorization ?? '')
     if (!match) throw new Unauthorized(authorization ? 'The Authorization header must be "Bearer <JWT>"' : 'A bearer token is required')
+    const known = this.accepted.get(match[1])
+    const keys = this.keySet ? this.keySet.current : null
+    if (known && Date.now() < known.until && known.keys === keys && (!this.keySet || keys)) return { ...known.principal }
+    if (known) this.accepted.delete(match[1])
+    return this.verifyToken(match[1])
+  }
+
+  private async verifyToken(token: string): Promise<Principal> {
     const { algorithms, issuer, audience, maxAgeSeconds, roleClaim, roleMap, workspaceClaim } = this.settings
     let claims: Record<string, unknown>
     try {
-      claims = (await jwtVerify(match[1], this.key, {
-        algorithms: algorithms as JwtAlgorithm[], issuer, audience, clockTolerance: 5,
+      claims = (await jwtVerify(token, this.key, {
+        algorithms: algorithms as JwtAlgorithm[], issuer, audience, clockTolerance: CLOCK_TOLERANCE_S,
         ...(maxAgeSeconds ? { maxTokenAge: maxAgeSeconds } : {}),
       })).payload
     } catch (err) {
@@ -102,7 +122,15 @@ export class TokenVerifier {
         ? `The token's ${roleClaim} claim holds none of the roles this service maps (${Object.keys(roleMap).join(', ')})`
         : `The token's ${roleClaim} claim holds none of the roles ${ROLES.join(', ')}`)
     }
-    return { sub: sub as string, role, ws: ws as string }
+    const principal: Principal = { sub: sub as string, role, ws: ws as string }
+    const keys = this.keySet ? this.keySet.current : null
+    if (!this.keySet || keys) {
+      const until = Math.min(Date.now() + CACHE_MS, ((exp as number) + CLOCK_TOLERANCE_S) * 1000,
+        maxAgeSeconds && typeof iat === 'number' ? (iat + maxAgeSeconds + CLOCK_TOLERANCE_S) * 1000 : Infinity)
+      if (this.accepted.size >= CACHE_ENTRIES) this.accepted.delete(this.accepted.keys().next().value!)
+      this.accepted.set(token, { principal, until, keys })
+    }
+    return principal
   }
 }
 
