@@ -13,7 +13,7 @@ const querystring = {
 
 /** The Art. 13/14 information for data subjects, written from the register. */
 export default async function privacyNoticeRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/controllers/:id/privacy-notice', {
+  app.get<{ Params: { id: string }; Querystring: { lang: NoticeLang; format: NoticeFormat } }>('/api/v1/controllers/:id/privacy-notice', {
     config: { auth: 'reader' },
     schema: {
       summary: 'Write the controller\'s privacy notice (Art. 13 and 14) from the register',
@@ -43,8 +43,8 @@ export default async function privacyNoticeRoutes(app: FastifyInstance): Promise
       },
     },
   }, async (request, reply) => {
-    const { id } = request.params as { id: string }
-    const { lang, format } = request.query as { lang: NoticeLang; format: NoticeFormat }
+    const { id } = request.params
+    const { lang, format } = request.query
     const notice = await privacyNotice(app.db, request.principal.ws, id, lang, format, new Date(), app.config.registerTimeZone)
     // The HTML page carries its own stylesheet, which the API's policy (default-src 'none') would block: allowed by hash.
     if (format === 'html') reply.header('content-security-policy', NOTICE_CSP)

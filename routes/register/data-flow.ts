@@ -18,7 +18,7 @@ const querystring = {
 
 /** Where personal data goes: the register as a flow, as data or as a picture. */
 export default async function dataFlowRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/register/data-flow', {
+  app.get<{ Querystring: DataFlowQuery & { format: 'json' | 'svg' } }>('/api/v1/register/data-flow', {
     config: { auth: 'reader' },
     schema: {
       summary: 'The register as a data flow (JSON or SVG)',
@@ -47,7 +47,7 @@ export default async function dataFlowRoutes(app: FastifyInstance): Promise<void
     },
   }, async (request, reply) => {
     const { ws } = request.principal
-    const query = request.query as DataFlowQuery & { format: 'json' | 'svg' }
+    const query = request.query
     await checkControllerFilter(app.db, ws, query.controllerId)
     const flow = await dataFlow(app.db, ws, query)
     if (query.format === 'json') return flow

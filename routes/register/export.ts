@@ -28,7 +28,7 @@ const querystring = {
 
 /** The register as a file: the JSON export document or an Art. 30 CSV, streamed as it is read. */
 export default async function exportRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/register/export', {
+  app.get<{ Querystring: Partial<ExportQuery> & { version?: string } }>('/api/v1/register/export', {
     config: { auth: 'reader' },
     schema: {
       summary: 'Export the register (JSON, CSV or an Excel workbook)',
@@ -64,7 +64,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request, reply) => {
     const { ws } = request.principal
-    const given = request.query as Partial<ExportQuery> & { version?: string }
+    const given = request.query
     const query = { ...given, record: given.record ?? 'controller' } as ExportQuery
     if (given.version !== undefined) {
       if (given.asOf) throw new ValidationFailed([{ field: 'query.asOf', message: 'asOf and version exclude each other: a version is already a fixed moment' }])

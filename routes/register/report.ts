@@ -16,7 +16,7 @@ const querystring = {
 
 /** The register as people read it on paper: a printable report for an authority, an auditor or management. */
 export default async function reportRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/register/report', {
+  app.get<{ Querystring: ReportQuery }>('/api/v1/register/report', {
     config: { auth: 'reader' },
     schema: {
       summary: 'A printable report of the register (HTML)',
@@ -38,7 +38,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request, reply) => {
     const { ws } = request.principal
-    const query = request.query as ReportQuery
+    const query = request.query
     await checkControllerFilter(app.db, ws, query.controllerId)
     const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone)
     // Replaces helmet's API policy (default-src 'none') for this page: its one inline stylesheet is allowed by hash.

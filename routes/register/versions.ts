@@ -4,6 +4,7 @@ import { registerDate } from '../../src/register/wording/dates'
 import {
   approveVersion, backupDocument, getVersion, listVersions, proposeVersion, rejectVersion, versionChanges, VersionStatus,
 } from '../../src/register/accountability/versions'
+import { PageQuery, pageParams } from '../../src/schemas/paging'
 import { errorResponses, json } from '../crud'
 
 const TAGS = ['Register versions']
@@ -13,6 +14,11 @@ const numberParams = {
   properties: { number: { type: 'integer', minimum: 1, maximum: 2147483647, description: 'The version\'s number in the workspace', examples: [3] } },
   required: ['number'],
 } as const
+
+/** A register version by its number in the path. */
+interface ByNumber {
+  Params: { number: number }
+}
 
 /**
  * The lifecycle of established register versions: propose (freeze), approve as another admin or
@@ -38,7 +44,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
     return version
   })
 
-  app.post('/api/v1/register/versions/:number/approve', {
+  app.post<ByNumber>('/api/v1/register/versions/:number/approve', {
     config: { auth: 'admin' },
     schema: {
       summary: '2. Approve a proposed version (another admin: four eyes)',
@@ -52,11 +58,11 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       response: { 200: json('The version, approved', 'RegisterVersion'), ...errorResponses(404, 409, 413, 415) },
     },
   }, async (request) => {
-    const { number } = request.params as { number: number }
+    const { number } = request.params
     return approveVersion(app.db, request.principal, number, request.body, app.config.versionsFourEyes)
   })
 
-  app.post('/api/v1/register/versions/:number/reject', {
+  app.post<ByNumber>('/api/v1/register/versions/:number/reject', {
     config: { auth: 'admin' },
     schema: {
       summary: '2. Reject a proposed version',
@@ -66,11 +72,11 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       response: { 200: json('The version, rejected', 'RegisterVersion'), ...errorResponses(404, 409, 413, 415) },
     },
   }, async (request) => {
-    const { number } = request.params as { number: number }
+    const { number } = request.params
     return rejectVersion(app.db, request.principal, number, request.body)
   })
 
-  app.get('/api/v1/register/versions', {
+  app.get<{ Querystring: PageQuery & { status?: VersionStatus } }>('/api/v1/register/versions', {
     config: { auth: 'reader' },
     schema: {
       summary: 'List the register\'s versions, newest first',
@@ -80,13 +86,12 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
         additionalProperties: false,
         properties: {
           status: { type: 'string', enum: ['proposed', 'approved', 'rejected', 'superseded'] },
-          limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+          ...pageParams,
         },
       },
       response: { 200: json('A page of versions', 'RegisterVersionList'), ...errorResponses() },
     },
-  }, async (request) => listVersions(app.db, request.principal.ws, request.query as { status?: VersionStatus; limit: number; offset: number }))
+  }, async (request) => listVersions(app.db, request.principal.ws, request.query))
 
   app.get('/api/v1/register/backup', {
     config: { auth: 'admin' },
@@ -113,7 +118,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       .header('content-disposition', `attachment; filename="register-backup-${day}.json"`).send(document)
   })
 
-  app.get('/api/v1/register/versions/:number', {
+  app.get<ByNumber>('/api/v1/register/versions/:number', {
     config: { auth: 'reader' },
     schema: {
       summary: 'Read a version',
@@ -122,9 +127,9 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       params: numberParams,
       response: { 200: json('The version', 'RegisterVersion'), ...errorResponses(404) },
     },
-  }, async (request) => getVersion(app.db, request.principal.ws, (request.params as { number: number }).number))
+  }, async (request) => getVersion(app.db, request.principal.ws, request.params.number))
 
-  app.get('/api/v1/register/versions/:number/changes', {
+  app.get<ByNumber & { Querystring: { against?: number } }>('/api/v1/register/versions/:number/changes', {
     config: { auth: 'reader' },
     schema: {
       summary: '3. What changed between two versions',
@@ -139,8 +144,8 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       response: { 200: json('What changed', 'VersionChanges'), ...errorResponses(404) },
     },
   }, async (request) => {
-    const { number } = request.params as { number: number }
-    const { against } = request.query as { against?: number }
+    const { number } = request.params
+    const { against } = request.query
     return versionChanges(app.db, request.principal.ws, number, against ?? Math.max(1, number - 1))
   })
 }
