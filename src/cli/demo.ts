@@ -1,10 +1,9 @@
 import 'reflect-metadata'
 import { parseArgs } from 'node:util'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
-import { createDataSource, dialectOf } from '../db/data-source'
-import { Database } from '../db/database'
+import { withDatabase } from './database'
 import { AppError } from '../errors'
-import { WORKSPACE_PATTERN } from '../plugins/auth'
+import { WORKSPACE_PATTERN } from '../auth/principal'
 import { DEMO_WORKSPACE, loadDemo } from '../register/demo/demo'
 
 const USAGE = `Loads the demo register (the five Swedish privacy policies in docs/seeds/) into a workspace.
@@ -30,15 +29,8 @@ async function main(): Promise<void> {
   }
   const ws = values.ws!
   if (!WORKSPACE_PATTERN.test(ws)) throw new ConfigError('--ws must be letters, digits, dot, dash or underscore (at most 64)')
-  const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://')
-
-  const dataSource = createDataSource({ databaseUrl })
-  await dataSource.initialize()
-  try {
-    const applied = await dataSource.runMigrations({ transaction: 'each' })
+  await withDatabase(async ({ databaseUrl, db, applied }) => {
     if (applied.length) console.log(`Migrated the database: ${applied.map((m) => m.name).join(', ')}`)
-    const db = new Database(dataSource, dialectOf(databaseUrl))
     const result = await loadDemo(db, { sub: 'demo-loader', role: 'admin', ws })
 
     console.log(`Demo register loaded into workspace "${ws}" (${databaseUrl.startsWith('sqlite:') ? databaseUrl : 'PostgreSQL'}):`)
@@ -52,9 +44,7 @@ Read it with a token for the workspace:
   npm run token -- --role reader --ws ${ws}
   curl -H "Authorization: Bearer <token>" http://127.0.0.1:${process.env.PORT || 3000}/api/v1/processing-activities
 What each policy says, and what it leaves out: docs/demo-register.md`)
-  } finally {
-    await dataSource.destroy()
-  }
+  })
 }
 
 main().catch((err) => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { fillLookupColumns } from '../../migrations/lookup-columns'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
-import { createDataSource } from '../db/data-source'
+import { withDatabase } from './database'
 import { isSupportedLocale, registerLocale } from '../register/wording/collation'
 
 const USAGE = `Recomputes every record's search text and sort key (src/register/wording/collation.ts) in the
@@ -19,18 +19,11 @@ async function main(): Promise<void> {
   }
   const locale = registerLocale()
   if (!isSupportedLocale(locale)) throw new ConfigError(`REGISTER_LOCALE must be a locale such as sv or en-GB, got "${locale}"`)
-  const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://')
-  const dataSource = createDataSource({ databaseUrl })
-  await dataSource.initialize()
-  try {
-    await dataSource.runMigrations({ transaction: 'each' })
+  await withDatabase(async ({ dataSource }) => {
     const placeholder = dataSource.options.type === 'postgres' ? (n: number) => `$${n}` : () => '?'
     await dataSource.transaction((m) => fillLookupColumns(m, placeholder))
     console.log(`Search texts and sort keys recomputed in the collation of ${locale}.`)
-  } finally {
-    await dataSource.destroy()
-  }
+  })
 }
 
 main().catch((err) => {

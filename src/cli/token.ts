@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import jwt from 'jsonwebtoken'
 import { Config, JwtAlgorithm, loadConfig, readOrCreateDevSecret } from '../config'
-import { ROLES, WORKSPACE_PATTERN } from '../plugins/auth'
+import { ROLES, WORKSPACE_PATTERN } from '../auth/principal'
 
 const USAGE = `Prints a bearer token for the register service.
 

@@ -1,8 +1,7 @@
 import 'reflect-metadata'
 import { parseArgs } from 'node:util'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
-import { createDataSource, dialectOf } from '../db/data-source'
-import { Database } from '../db/database'
+import { withDatabase } from './database'
 import { AppError } from '../errors'
 import { addWorkspace, listWorkspaces, renameWorkspace } from '../register/records/workspaces'
 
@@ -36,14 +35,7 @@ async function main(): Promise<void> {
     throw new ConfigError(command === 'list' ? 'list takes no arguments' : `${command} takes one workspace id, e.g. npm run workspace -- ${command} acme --name "Acme AB"`)
   }
   if (command === 'rename' && values.name === undefined) throw new ConfigError('rename needs --name "New name"')
-  const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://')
-
-  const dataSource = createDataSource({ databaseUrl })
-  await dataSource.initialize()
-  try {
-    await dataSource.runMigrations({ transaction: 'each' })
-    const db = new Database(dataSource, dialectOf(databaseUrl))
+  await withDatabase(async ({ db }) => {
     if (command === 'list') {
       const all = await listWorkspaces(db)
       if (!all.length) console.log('No workspaces yet: add one with npm run workspace -- add <id> --name "…"')
@@ -56,9 +48,7 @@ async function main(): Promise<void> {
       const w = await renameWorkspace(db, id, values.name!)
       console.log(`Workspace ${w.id} is now named ${w.name}.`)
     }
-  } finally {
-    await dataSource.destroy()
-  }
+  })
 }
 
 main().catch((err) => {
