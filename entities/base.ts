@@ -73,10 +73,14 @@ const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').to
 
 /**
  * Indexes (workspace, column, id) for the list sorts of a record table: a page in any sort order
- * is read from an index, in order, instead of sorting the workspace's rows.
+ * is read from an index, in order, instead of sorting the workspace's rows. And, on SQLite, the
+ * index a list search reads.
  */
 export function SortIndexes(table: string, ...properties: string[]): ClassDecorator {
   return (target) => {
     for (const p of properties) Index(`IDX_${table}_sort_${snake(p)}`, ['workspaceId', p, 'id'])(target)
+    // list searches on SQLite (migrations/sqlite/*-SearchTextIndexes.ts); not on PostgreSQL, whose
+    // index entries are capped in size, hence not synchronised from here
+    Index(`IDX_${table}_search`, { synchronize: false })(target)
   }
 }
