@@ -5,7 +5,6 @@ import { AppError, Forbidden, Unauthorized } from '../errors'
 import { Principal, RANK, Role, ROLES, WORKSPACE_PATTERN } from './principal'
 import { KeySetLog, RemoteKeySet } from './jwks'
 
-export { RANK, ROLES }
 
 /** Seconds a token's times may be off, as jose counts them (exp, nbf, iat). */
 const CLOCK_TOLERANCE_S = 5

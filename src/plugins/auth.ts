@@ -1,11 +1,8 @@
 import fp from 'fastify-plugin'
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, Forbidden, Unauthorized } from '../errors'
-import { Role, UnknownWorkspace, WORKSPACE_PATTERN } from '../auth/principal'
-import { RANK, TokenVerifier } from '../auth/verify-token'
-
-export { ROLES } from '../auth/verify-token'
-export { WORKSPACE_PATTERN }
+import { RANK, Role, UnknownWorkspace } from '../auth/principal'
+import { TokenVerifier } from '../auth/verify-token'
 
 /**
  * Authentication on every route that declares `config.auth`. The bearer token is verified once per

@@ -12,8 +12,6 @@ import { storedViewPage, storedViewsIn } from '../records/stored-views'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 import { checkControllerFilter, StoredActivity, storedActivityPages } from '../records/walk'
 
-export type { ExportQuery }
-
 type Row = Record<string, any>
 
 
