@@ -4,6 +4,7 @@ import {
 } from 'class-validator'
 import { Type } from 'class-transformer'
 import { JSONSchema } from 'class-validator-jsonschema'
+import { recordShape, Refers } from './shape'
 
 /**
  * Field decorators shared by the request classes, so that a kind of field (a name, a country, an
@@ -18,6 +19,9 @@ function compose(...decorators: Decorator[]): Decorator {
 /** Optional fields accept null (clears the field on PUT and PATCH). */
 const optional = (required: boolean): Decorator[] => (required ? [] : [IsOptional()])
 
+/** A plain optional value (the kinds of field that record no more than that). */
+const value = recordShape({ kind: 'value', required: false })
+
 const doc = (description: string, example?: unknown): Decorator =>
   JSONSchema(example === undefined ? { description } : { description, examples: [example] }) as Decorator
 
@@ -29,24 +33,25 @@ export function Text(max: number, description: string, opts: { required?: boolea
     MaxLength(max),
     ...(required ? [Matches(/\S/, { message: '$property must not be blank' })] : []),
     doc(description, opts.example),
+    recordShape({ kind: 'value', required }),
   )
 }
 
 export const Name = (description: string, example?: string): Decorator => Text(200, description, { required: true, example })
 
 export const Email = (description: string): Decorator =>
-  compose(IsOptional(), IsString(), MaxLength(254), IsEmail({}, { message: '$property must be an e-mail address' }), doc(description, 'dpo@example.se'))
+  compose(IsOptional(), IsString(), MaxLength(254), IsEmail({}, { message: '$property must be an e-mail address' }), doc(description, 'dpo@example.se'), value)
 
 export const Phone = (description: string): Decorator =>
-  compose(IsOptional(), IsString(), MaxLength(50), Matches(/^\+?[0-9 ()\-./]{3,50}$/, { message: '$property must be a phone number (digits, spaces, + ( ) - . /)' }), doc(description, '+46 63 12 34 56'))
+  compose(IsOptional(), IsString(), MaxLength(50), Matches(/^\+?[0-9 ()\-./]{3,50}$/, { message: '$property must be a phone number (digits, spaces, + ( ) - . /)' }), doc(description, '+46 63 12 34 56'), value)
 
 /** Upper case only, as the schema says: the ISO check alone also takes "se", which no view may hold. */
 const COUNTRY_MESSAGE = '$property must be an ISO 3166-1 alpha-2 country code such as SE or US'
 export const Country = (description: string, required = false): Decorator =>
-  compose(...optional(required), IsString(), Matches(/^[A-Z]{2}$/, { message: COUNTRY_MESSAGE }), IsISO31661Alpha2({ message: COUNTRY_MESSAGE }), doc(description, 'SE'))
+  compose(...optional(required), IsString(), Matches(/^[A-Z]{2}$/, { message: COUNTRY_MESSAGE }), IsISO31661Alpha2({ message: COUNTRY_MESSAGE }), doc(description, 'SE'), recordShape({ kind: 'value', required }))
 
 export const Url = (description: string): Decorator =>
-  compose(IsOptional(), IsString(), MaxLength(1000), IsUrl({ require_protocol: true, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL' }), doc(description))
+  compose(IsOptional(), IsString(), MaxLength(1000), IsUrl({ require_protocol: true, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL' }), doc(description), value)
 
 /**
  * A website: an http(s) URL, or a bare host name as privacy notices give it ("webbplatsen
@@ -59,6 +64,7 @@ export const Website = (description: string): Decorator =>
     MaxLength(1000),
     IsUrl({ require_protocol: false, protocols: ['http', 'https'] }, { message: '$property must be an http(s) URL or a host name such as example.se' }),
     doc(`${description}: an http(s) URL, or a host name as a privacy notice gives it`, 'https://example.se'),
+    value,
   )
 
 /** A calendar date, YYYY-MM-DD. */
@@ -69,19 +75,21 @@ export const DateOnly = (description: string): Decorator =>
     Matches(/^\d{4}-\d{2}-\d{2}$/, { message: '$property must be a date as YYYY-MM-DD' }),
     IsISO8601({ strict: true, strictSeparator: true }, { message: '$property must be a valid calendar date' }),
     doc(description, '2026-11-22'),
+    value,
   )
 
 /** ISO 8601 duration: P36M, P7Y, P1Y6M, P30D, PT24H. */
 export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/
 export const Duration = (description: string): Decorator =>
-  compose(IsOptional(), IsString(), MaxLength(40), Matches(ISO_DURATION, { message: '$property must be an ISO 8601 duration such as P36M or P7Y' }), doc(description, 'P36M'))
+  compose(IsOptional(), IsString(), MaxLength(40), Matches(ISO_DURATION, { message: '$property must be an ISO 8601 duration such as P36M or P7Y' }), doc(description, 'P36M'), value)
 
 export function OneOf(values: readonly string[], description: string, required = false): Decorator {
-  return compose(...optional(required), IsString(), IsIn(values as string[], { message: `$property must be one of: ${values.join(', ')}` }), doc(description))
+  return compose(...optional(required), IsString(), IsIn(values as string[], { message: `$property must be one of: ${values.join(', ')}` }), doc(description), recordShape({ kind: 'value', required }))
 }
 
-export const Id = (description: string, required = true): Decorator =>
-  compose(...optional(required), IsUUID('all', { message: '$property must be a UUID' }), doc(description))
+/** The id of another record: which kind, and the view's name for it resolved. */
+export const Id = (description: string, refers: Refers, required = true): Decorator =>
+  compose(...optional(required), IsUUID('all', { message: '$property must be a UUID' }), doc(description), recordShape({ kind: 'ref', required, ...refers }))
 
 /** A legal basis by id, or by its stable code (`A6-1-b`, `SE-DSL-3-10`, or the workspace's own). */
 export const LEGAL_BASIS_REFERENCE = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)$/
@@ -93,16 +101,17 @@ export const LegalBasisRefs = (description: string): Decorator =>
     IsString({ each: true }), MaxLength(64, { each: true }),
     Matches(LEGAL_BASIS_REFERENCE, { each: true, message: '$property must hold legal-basis ids or codes such as A6-1-b' }),
     doc(`${description}: ids, or the catalogue's codes (A6-1-b, A9-2-h, SE-DSL-3-10, …), which are stored as the ids they name`, ['A6-1-b']),
+    recordShape({ kind: 'refs', required: false, to: 'legal-basis', as: 'legalBases' }),
   )
 
 /** A list of ids of other register records, without repeats. */
-export const Ids = (description: string): Decorator =>
-  compose(IsOptional(), IsArray(), ArrayMaxSize(500), ArrayUnique({ message: '$property must not repeat an id' }), IsUUID('all', { each: true, message: '$property must hold UUIDs' }), doc(description))
+export const Ids = (description: string, refers: Refers): Decorator =>
+  compose(IsOptional(), IsArray(), ArrayMaxSize(500), ArrayUnique({ message: '$property must not repeat an id' }), IsUUID('all', { each: true, message: '$property must hold UUIDs' }), doc(description), recordShape({ kind: 'refs', required: false, ...refers }))
 
 export const Strings = (max: number, description: string): Decorator =>
-  compose(IsOptional(), IsArray(), ArrayMaxSize(100), IsString({ each: true }), MaxLength(max, { each: true }), doc(description))
+  compose(IsOptional(), IsArray(), ArrayMaxSize(100), IsString({ each: true }), MaxLength(max, { each: true }), doc(description), recordShape({ kind: 'strings', required: false }))
 
-export const Flag = (description: string): Decorator => compose(IsOptional(), IsBoolean(), doc(description))
+export const Flag = (description: string): Decorator => compose(IsOptional(), IsBoolean(), doc(description), recordShape({ kind: 'flag', required: false }))
 
 export function Nested(type: () => Function, description: string, opts: { each?: boolean; required?: boolean } = {}): Decorator {
   const each = opts.each ?? false
@@ -112,6 +121,7 @@ export function Nested(type: () => Function, description: string, opts: { each?:
     ValidateNested({ each }),
     Type(type),
     doc(description),
+    recordShape({ kind: 'nested', required: opts.required ?? false, nested: type, each }),
   )
 }
 

@@ -52,7 +52,7 @@ export class ProcessorWrite {
   @Nested(() => Contact, 'Data protection officer') dataProtectionOfficer?: Contact | null
   @Text(1000, 'The service provided', { example: 'Payment and invoicing' }) service?: string | null
   @Nested(() => DataProcessingAgreement, 'The data processing agreement (Art. 28(3)); null when there is none') dataProcessingAgreement?: DataProcessingAgreement | null
-  @Ids('Sub-processors engaged by this processor (ids of other processors)') subProcessorIds?: string[] | null
+  @Ids('Sub-processors engaged by this processor (ids of other processors)', { to: 'processor', as: 'subProcessors' }) subProcessorIds?: string[] | null
   @Text(10000, 'Free-text notes') notes?: string | null
 }
 
@@ -110,7 +110,7 @@ export class SecurityMeasureWrite {
 }
 
 export class ActivityPurposeWrite {
-  @Id('Id of the purpose') purposeId!: string
+  @Id('Id of the purpose', { to: 'purpose', as: 'purpose' }) purposeId!: string
   @LegalBasisRefs('Legal bases for this purpose (Art. 6, and Art. 9/10 conditions or national law)') legalBasisIds?: string[] | null
   @Text(10000, 'The legitimate interest pursued, when Art. 6(1)(f) applies') legitimateInterest?: string | null
   @Text(500, 'Reference to the legitimate interests assessment (LIA)') liaReference?: string | null
@@ -119,16 +119,16 @@ export class ActivityPurposeWrite {
 
 export class TransferWrite {
   @Country('Third country, ISO 3166-1 alpha-2', true) country!: string
-  @Id('The recipient receiving the data there', false) recipientId?: string | null
-  @Id('The processor receiving the data there', false) processorId?: string | null
+  @Id('The recipient receiving the data there', { to: 'recipient', as: 'recipient' }, false) recipientId?: string | null
+  @Id('The processor receiving the data there', { to: 'processor', as: 'processor' }, false) processorId?: string | null
   @OneOf(TRANSFER_MECHANISM_CODES, 'Transfer mechanism (Chapter V): A45-3 adequacy, A46-2-c standard contractual clauses, A49-1-a explicit consent, …') mechanism?: string | null
   @Text(10000, 'Safeguards') safeguards?: string | null
   @Text(10000, 'Documentation of the safeguards (required for Art. 49(1) second subparagraph)') documentation?: string | null
 }
 
 export class RetentionWrite {
-  @Id('Id of the retention rule') retentionRuleId!: string
-  @Ids('The data categories of this activity that the rule applies to; absent or empty: the activity as a whole') dataCategoryIds?: string[] | null
+  @Id('Id of the retention rule', { to: 'retention-rule', as: 'retentionRule' }) retentionRuleId!: string
+  @Ids('The data categories of this activity that the rule applies to; absent or empty: the activity as a whole', { to: 'data-category', as: 'dataCategories', within: 'dataCategoryIds' }) dataCategoryIds?: string[] | null
 }
 
 export class Dpia {
@@ -141,24 +141,24 @@ export class ProcessingActivityWrite {
   @Name('Name of the processing activity (behandling)', 'Sale of gift experiences') name!: string
   @Text(10000, 'Description') description?: string | null
   @OneOf(ACTIVITY_ROLES, 'controller: an Art. 30(1) record; processor: an Art. 30(2) record for client controllers', true) role!: string
-  @Id('The controller keeping this record (for a processor record: the organisation itself)') controllerId!: string
-  @Ids('Joint controllers (Art. 26)') jointControllerIds?: string[] | null
-  @Ids('For a processor record: the controllers on whose behalf the processing is carried out') onBehalfOfControllerIds?: string[] | null
+  @OneOf(ACTIVITY_STATUSES, 'draft, active or retired; default draft') status?: string | null
+  @Id('The controller keeping this record (for a processor record: the organisation itself)', { to: 'controller', as: 'controller' }) controllerId!: string
+  @Ids('Joint controllers (Art. 26)', { to: 'controller', as: 'jointControllers' }) jointControllerIds?: string[] | null
+  @Ids('For a processor record: the controllers on whose behalf the processing is carried out', { to: 'controller', as: 'onBehalfOfControllers' }) onBehalfOfControllerIds?: string[] | null
   @Nested(() => ActivityPurposeWrite, 'Purposes, each with its legal bases', { each: true }) purposes?: ActivityPurposeWrite[] | null
-  @Ids('Categories of data subjects') dataSubjectCategoryIds?: string[] | null
-  @Ids('Categories of personal data') dataCategoryIds?: string[] | null
+  @Ids('Categories of data subjects', { to: 'data-subject-category', as: 'dataSubjectCategories' }) dataSubjectCategoryIds?: string[] | null
+  @Ids('Categories of personal data', { to: 'data-category', as: 'dataCategories' }) dataCategoryIds?: string[] | null
   @Text(10000, 'Why personal identity numbers are needed (dataskyddslagen 3 kap. 10 §), when the activity holds them') nationalIdJustification?: string | null
-  @Ids('Categories of recipients') recipientIds?: string[] | null
-  @Ids('Processors engaged') processorIds?: string[] | null
+  @Ids('Categories of recipients', { to: 'recipient', as: 'recipients' }) recipientIds?: string[] | null
+  @Ids('Processors engaged', { to: 'processor', as: 'processors' }) processorIds?: string[] | null
   @Nested(() => TransferWrite, 'Transfers to third countries or international organisations', { each: true }) transfers?: TransferWrite[] | null
   @Nested(() => RetentionWrite, 'Time limits for erasure: overall, or per data category', { each: true }) retention?: RetentionWrite[] | null
-  @Ids('Technical and organisational security measures') securityMeasureIds?: string[] | null
+  @Ids('Technical and organisational security measures', { to: 'security-measure', as: 'securityMeasures' }) securityMeasureIds?: string[] | null
   @Strings(500, 'Where the data come from') dataSources?: string[] | null
   @Strings(200, 'Systems the processing runs in') systems?: string[] | null
   @Nested(() => Dpia, 'Data protection impact assessment') dpia?: Dpia | null
   @Flag('Automated decision-making, including profiling (Art. 22)') automatedDecisionMaking?: boolean | null
   @Text(10000, 'How automated decisions are made; required when automatedDecisionMaking is true') automatedDecisionMakingDescription?: string | null
-  @OneOf(ACTIVITY_STATUSES, 'draft, active or retired; default draft') status?: string | null
   @Text(200, 'Responsible business function or contact', { example: 'Customer service' }) owner?: string | null
   @DateOnly('Date of the last review') lastReviewedAt?: string | null
   @DateOnly('Date the next review is due') nextReviewAt?: string | null

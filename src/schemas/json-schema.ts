@@ -69,3 +69,19 @@ export function nullable(s: JsonSchema): JsonSchema {
   if (Array.isArray(s.type) && !s.type.includes('null')) return { ...s, type: [...s.type, 'null'] }
   return s
 }
+
+/** A field the view always shows (a default fills it): its write schema without null. */
+export function nonNull(s: JsonSchema): JsonSchema {
+  if (s.anyOf) {
+    const rest = s.anyOf.filter((x: JsonSchema) => x.type !== 'null')
+    const { anyOf: _anyOf, ...others } = s
+    return rest.length === 1 ? { ...others, ...rest[0] } : { ...others, anyOf: rest }
+  }
+  let out = s
+  if (Array.isArray(out.enum)) out = { ...out, enum: out.enum.filter((v: unknown) => v !== null) }
+  if (Array.isArray(out.type)) {
+    const types = out.type.filter((t: string) => t !== 'null')
+    out = { ...out, type: types.length === 1 ? types[0] : types }
+  }
+  return out
+}

@@ -1,7 +1,8 @@
 import { pageSchema } from './paging'
-import { JsonSchema, nullable, requestSchemas } from './json-schema'
+import { JsonSchema, nonNull, nullable, requestSchemas } from './json-schema'
 import { accountabilitySchemas } from './accountability'
-import { RecordType, RESOURCES, SUMMARY_COLUMNS } from '../register/records/model'
+import { RecordType, RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from '../register/records/model'
+import { shapeOf } from '../dto/shape'
 import { findingSchemas } from '../register/review/findings'
 
 /**
@@ -50,27 +51,11 @@ const META: Record<string, JsonSchema> = {
   version: { type: 'integer', minimum: 1, description: 'Increases with every change; also the ETag' },
 }
 
-const SUMMARY_NAMES: Record<RecordType, string> = {
-  controller: 'ControllerRef',
-  processor: 'ProcessorRef',
-  purpose: 'PurposeRef',
-  'legal-basis': 'LegalBasisRef',
-  'data-subject-category': 'DataSubjectCategoryRef',
-  'data-category': 'DataCategoryRef',
-  recipient: 'RecipientRef',
-  'retention-rule': 'RetentionRuleRef',
-  'security-measure': 'SecurityMeasureRef',
-  'processing-activity': 'ProcessingActivityRef',
-}
+/** A resolved reference's schema: the view's name and Ref (ControllerRef). */
+const summaryName = (type: RecordType): string => `${RESOURCES.find((r) => r.type === type)!.viewSchema}Ref`
 
-function props(write: JsonSchema, names: string[]): Record<string, JsonSchema> {
-  return Object.fromEntries(names.map((n) => {
-    if (n in META) return [n, META[n]]
-    const p = write.properties[n]
-    if (!p) throw new Error(`no property ${n} in ${write.$id}`)
-    return [n, p]
-  }))
-}
+/** A nested object's view schema: its request class's name without Write (ActivityPurposeWrite → ActivityPurpose). */
+const itemName = (cls: Function): string => cls.name.replace(/Write$/, '')
 
 function object($id: string, properties: Record<string, JsonSchema>, description?: string): JsonSchema {
   return { $id, type: 'object', ...(description ? { description } : {}), properties, required: Object.keys(properties), additionalProperties: false }
@@ -93,78 +78,42 @@ export function allSchemas(): JsonSchema[] {
   for (const [type, columns] of Object.entries(SUMMARY_COLUMNS) as [RecordType, string[]][]) {
     const write = writeOf(type)
     const properties = Object.fromEntries(columns.map((c) => [c, c === 'id' ? META.id : (write.properties[c] ?? extra[c])]))
-    out.push(object(SUMMARY_NAMES[type], properties, `A resolved reference to a ${RESOURCES.find((r) => r.type === type)!.title}`))
+    out.push(object(summaryName(type), properties, `A resolved reference to a ${RESOURCES.find((r) => r.type === type)!.title}`))
   }
 
-  const withMeta = (write: JsonSchema, $id: string, fields: Record<string, JsonSchema>): JsonSchema =>
+  const withMeta = ($id: string, fields: Record<string, JsonSchema>): JsonSchema =>
     object($id, { id: META.id, ...fields, createdAt: META.createdAt, updatedAt: META.updatedAt, version: META.version })
-  const scalars = (write: JsonSchema, omit: string[] = []): Record<string, JsonSchema> =>
-    props(write, Object.keys(write.properties).filter((k) => !omit.includes(k)))
+  const summary = (type: RecordType): JsonSchema => ref(summaryName(type))
+  const refs = (schema: JsonSchema): JsonSchema => ({ type: 'array', items: schema })
 
-  out.push(withMeta(req.ControllerWrite, 'Controller', scalars(req.ControllerWrite)))
-  out.push(withMeta(req.ProcessorWrite, 'Processor', {
-    ...scalars(req.ProcessorWrite, ['subProcessorIds', 'notes']),
-    subProcessors: { type: 'array', items: ref('ProcessorRef') },
-    notes: req.ProcessorWrite.properties.notes,
-  }))
-  out.push(withMeta(req.PurposeWrite, 'Purpose', scalars(req.PurposeWrite)))
-  out.push(withMeta(req.LegalBasisWrite, 'LegalBasis', {
-    ...scalars(req.LegalBasisWrite),
-    builtIn: { type: 'boolean', description: 'Shipped with the product: cannot be deleted, renamed or recoded' },
-  }))
-  out.push(withMeta(req.DataSubjectCategoryWrite, 'DataSubjectCategory', scalars(req.DataSubjectCategoryWrite)))
-  out.push(withMeta(req.DataCategoryWrite, 'DataCategory', scalars(req.DataCategoryWrite)))
-  out.push(withMeta(req.RecipientWrite, 'Recipient', scalars(req.RecipientWrite)))
-  out.push(withMeta(req.RetentionRuleWrite, 'RetentionRule', scalars(req.RetentionRuleWrite)))
-  out.push(withMeta(req.SecurityMeasureWrite, 'SecurityMeasure', scalars(req.SecurityMeasureWrite)))
+  /** The view's fields, from the write's declaration (src/dto/shape.ts) and how it is stored. */
+  const fields = (cls: Function, storage: Storage | RowsTable): Record<string, JsonSchema> => {
+    const write = req[cls.name]
+    const out: Record<string, JsonSchema> = {}
+    for (const f of shapeOf(cls)) {
+      const rows = (storage as Storage).rows?.[f.name]
+      const shown = (storage as RowsTable).shown?.[f.name]
+      const name = viewName(f)
+      if (f.kind === 'refs') out[name] = refs(summary(f.to!))
+      else if (f.kind === 'ref') out[name] = f.required ? summary(f.to!) : nullable(summary(f.to!))
+      else if (rows) out[name] = refs(ref(itemName(f.nested!())))
+      else if (shown) out[name] = shown.schema
+      else if ((storage as Storage).defaults?.[f.name] !== undefined || f.kind === 'strings') out[name] = nonNull(write.properties[f.name])
+      else out[name] = write.properties[f.name]
+      for (const x of (storage as Storage).extras ?? []) if (x.after === f.name) out[x.name] = x.schema
+    }
+    for (const x of (storage as Storage).extras ?? []) if (!x.after) out[x.name] = x.schema
+    return out
+  }
 
-  const a = req.ProcessingActivityWrite
-  const refs = (name: string): JsonSchema => ({ type: 'array', items: ref(name) })
-  out.push(object('TransferMechanism', {
-    code: { type: 'string', examples: ['A46-2-c'] }, name: { type: 'string' }, nameSv: { type: 'string' },
-  }, 'A Chapter V transfer mechanism'))
-  out.push(object('ActivityPurpose', {
-    purpose: ref('PurposeRef'),
-    legalBases: refs('LegalBasisRef'),
-    legitimateInterest: req.ActivityPurposeWrite.properties.legitimateInterest,
-    liaReference: req.ActivityPurposeWrite.properties.liaReference,
-    consentWithdrawal: req.ActivityPurposeWrite.properties.consentWithdrawal,
-  }, 'A purpose of the activity with its legal bases'))
-  out.push(object('Transfer', {
-    country: req.TransferWrite.properties.country,
-    recipient: nullable(ref('RecipientRef')),
-    processor: nullable(ref('ProcessorRef')),
-    mechanism: nullable(ref('TransferMechanism')),
-    safeguards: req.TransferWrite.properties.safeguards,
-    documentation: req.TransferWrite.properties.documentation,
-  }, 'A transfer to a third country or international organisation'))
-  out.push(object('Retention', {
-    retentionRule: ref('RetentionRuleRef'),
-    dataCategories: refs('DataCategoryRef'),
-  }, 'A retention rule, for the whole activity or for the listed data categories'))
-  out.push(withMeta(a, 'ProcessingActivity', {
-    ...props(a, ['name', 'description', 'role']),
-    status: { ...a.properties.status, type: 'string', enum: ['draft', 'active', 'retired'] },
-    controller: ref('ControllerRef'),
-    jointControllers: refs('ControllerRef'),
-    onBehalfOfControllers: refs('ControllerRef'),
-    purposes: refs('ActivityPurpose'),
-    dataSubjectCategories: refs('DataSubjectCategoryRef'),
-    dataCategories: refs('DataCategoryRef'),
-    nationalIdJustification: a.properties.nationalIdJustification,
-    recipients: refs('RecipientRef'),
-    processors: refs('ProcessorRef'),
-    transfers: refs('Transfer'),
-    retention: refs('Retention'),
-    securityMeasures: refs('SecurityMeasureRef'),
-    dataSources: { type: 'array', items: { type: 'string' } },
-    systems: { type: 'array', items: { type: 'string' } },
-    dpia: a.properties.dpia,
-    automatedDecisionMaking: { type: 'boolean' },
-    ...props(a, ['automatedDecisionMakingDescription', 'owner', 'lastReviewedAt']),
-    lastReviewedBy: { type: ['string', 'null'], description: 'Who marked the activity reviewed last' },
-    ...props(a, ['nextReviewAt']),
-  }))
+  for (const r of RESOURCES) {
+    const nested = shapeOf(r.writeClass).filter((f) => r.storage.rows?.[f.name])
+    for (const f of nested) {
+      for (const shown of Object.values(r.storage.rows![f.name].shown ?? {})) out.push(...(shown.components ?? []))
+    }
+    for (const f of nested) out.push(object(itemName(f.nested!()), fields(f.nested!(), r.storage.rows![f.name]), r.storage.rows![f.name].description))
+    out.push(withMeta(r.viewSchema, fields(r.writeClass, r.storage)))
+  }
 
   for (const r of RESOURCES) {
     const { required: _required, ...write } = req[r.writeSchema]

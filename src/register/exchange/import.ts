@@ -4,7 +4,8 @@ import { EntityManager } from 'typeorm'
 import { Database } from '../../db/database'
 import { AppError, FieldError } from '../../errors'
 import { publishedExportSchema, Section, SECTIONS } from './export-document'
-import { legalBases, processors } from '../records/model'
+import { legalBases, processors, viewNames } from '../records/model'
+import type { FieldShape } from '../../dto/shape'
 import { findIn, toViews } from '../records/reads'
 import { addIdnEmailFormat } from '../../schemas/json-schema'
 import type { Principal } from '../../auth/principal'
@@ -134,15 +135,8 @@ function ajvError(e: ErrorObject): ImportError {
   return { path: at || 'body', message: `${at || 'body'} ${e.message ?? 'is not valid'}` }
 }
 
-/** Write-body field → where the same value sits in a view (the document holds views). */
-const ID_LISTS: Record<string, string> = {
-  jointControllerIds: 'jointControllers', onBehalfOfControllerIds: 'onBehalfOfControllers', dataSubjectCategoryIds: 'dataSubjectCategories',
-  dataCategoryIds: 'dataCategories', recipientIds: 'recipients', processorIds: 'processors', securityMeasureIds: 'securityMeasures',
-  legalBasisIds: 'legalBases', subProcessorIds: 'subProcessors',
-}
-const ID_FIELDS: Record<string, string> = {
-  controllerId: 'controller', purposeId: 'purpose', recipientId: 'recipient', processorId: 'processor', retentionRuleId: 'retentionRule',
-}
+/** Write-body field → where the same value sits in a view (the document holds views): from the declarations. */
+let viewFields: Map<string, FieldShape> | undefined
 
 /** `purposes[0].legalBasisIds[1]` → `purposes[0].legalBases[1].id`, prefixed with the record's own path. */
 export function documentPath(recordPath: string, field: string): string {
@@ -151,8 +145,9 @@ export function documentPath(recordPath: string, field: string): string {
     const m = /^(\w+)((?:\[\d+\])*)$/.exec(seg)
     if (!m) return seg
     const [, name, index] = m
-    if (ID_LISTS[name]) return ID_LISTS[name] + index + (index ? '.id' : '')
-    if (ID_FIELDS[name]) return `${ID_FIELDS[name]}.id`
+    const f = (viewFields ??= viewNames()).get(name)
+    if (f?.kind === 'refs') return f.as + index + (index ? '.id' : '')
+    if (f?.kind === 'ref') return `${f.as}.id`
     if (name === 'mechanism') return 'mechanism.code'
     return seg
   }).join('.')

@@ -13,6 +13,8 @@ import {
 import { FieldError } from '../../errors'
 import { TRANSFER_MECHANISMS } from './catalogue'
 import { withLookupColumns } from '../wording/collation'
+import { FieldShape, referencesIn, shapeOf } from '../../dto/shape'
+import { JsonSchema, nullable } from '../../schemas/json-schema'
 
 /**
  * The register's resources described once: tables, the lists they own, the references they make,
@@ -71,6 +73,8 @@ export interface ResourceDef {
   tag: string
   entity: EntityTarget<any>
   writeClass: new () => object
+  /** How its fields are stored where not plainly (src/dto/shape.ts has the rest). */
+  storage: Storage
   writeSchema: string
   viewSchema: string
   /** Role needed to create, change and delete. */
@@ -103,7 +107,7 @@ export interface ResourceDef {
 }
 
 // ---------------------------------------------------------------------------------------------
-// helpers
+// the stored form of a shape
 
 const META = ['id', 'createdAt', 'updatedAt', 'version'] as const
 
@@ -113,39 +117,211 @@ function meta(row: Row): Row {
 
 const pick = (o: Row, keys: readonly string[]): Row => Object.fromEntries(keys.map((k) => [k, o[k] ?? null]))
 
-function omitMeta(view: Row): Row {
-  const out = { ...view }
-  for (const k of META) delete out[k]
+const ids = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [])
+const list = <T>(v: T[] | null | undefined): T[] => v ?? []
+const capitalised = (s: string): string => s[0].toUpperCase() + s.slice(1)
+
+/** A list of ids stored one row each, in the column named. */
+export interface ListTable {
+  entity: EntityTarget<any>
+  column: string
+}
+
+/** A value shown otherwise than it is stored: a transfer mechanism's code → the mechanism, named. */
+export interface Shown {
+  view(stored: any): unknown
+  toWrite(shown: any): unknown
+  /** The view's schema for it, by the names of the shared schemas. */
+  schema: JsonSchema
+  /** Shared schemas it refers to. */
+  components?: JsonSchema[]
+}
+
+/** A list of nested objects stored one row each (by position); their own id lists by parentPosition. */
+export interface RowsTable {
+  entity: EntityTarget<any>
+  /** What one of them is, for the view's schema. */
+  description: string
+  lists?: Record<string, ListTable>
+  shown?: Record<string, Shown>
+}
+
+/** A field the view shows that no write carries (who reviewed last; a built-in entry's mark). */
+export interface ViewExtra {
+  name: string
+  /** The field it follows in the view; none: last. */
+  after?: string
+  view(row: Row): unknown
+  schema: JsonSchema
+}
+
+/**
+ * How a request class's fields are stored, where they are not stored plainly (a value in its
+ * column, a Contact embedded): everything else about a resource's fields comes from its
+ * declaration in src/dto/register.ts (src/dto/shape.ts).
+ */
+export interface Storage {
+  /** Lists of ids: the table of each. */
+  lists?: Record<string, ListTable>
+  /** Lists of nested objects: the table of each. */
+  rows?: Record<string, RowsTable>
+  /** Nested objects stored flat under a column prefix (dataProcessingAgreement.signedAt → dpaSignedAt). */
+  flat?: Record<string, string>
+  /** The value stored when a write leaves a field out: the view never shows it null. */
+  defaults?: Record<string, unknown>
+  extras?: ViewExtra[]
+}
+
+/** A field's name in the view: a reference shows as the record it names. */
+export const viewName = (f: FieldShape): string => f.as ?? f.name
+
+const nestedNames = (f: FieldShape): string[] => shapeOf(f.nested!()).map((n) => n.name)
+
+/** Columns of the main table for a validated write body. */
+function storedColumns(cls: Function, storage: Storage, body: Row): Row {
+  const out: Row = {}
+  for (const f of shapeOf(cls)) {
+    if (storage.lists?.[f.name] || storage.rows?.[f.name]) continue
+    const value = body[f.name]
+    if (f.kind === 'strings') out[f.name] = list(value)
+    else if (f.kind === 'nested') {
+      const prefix = storage.flat?.[f.name]
+      if (prefix) for (const n of nestedNames(f)) out[prefix + capitalised(n)] = value?.[n] ?? null
+      else out[f.name] = pick(value ?? {}, nestedNames(f))
+    } else if (f.kind === 'refs') throw new Error(`${cls.name}.${f.name}: a list of ids needs a table (Storage.lists)`)
+    else out[f.name] = value ?? storage.defaults?.[f.name] ?? null
+  }
   return out
 }
 
-const CONTACT = ['name', 'email', 'phone', 'address'] as const
-
-/** Embedded contact columns → a Contact, or null when nothing is recorded. */
-function contact(embedded: Row | null | undefined): Row | null {
-  if (!embedded || CONTACT.every((k) => embedded[k] === null || embedded[k] === undefined)) return null
-  return pick(embedded, CONTACT)
+/** A nested object stored as columns: null when nothing of it is recorded. */
+function nestedView(names: string[], column: (n: string) => unknown): Row | null {
+  const values = names.map(column)
+  if (values.every((v) => v === null || v === undefined)) return null
+  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]))
 }
 
-const contactColumns = (c: Row | null | undefined): Row => pick(c ?? {}, CONTACT)
+const resolvedList = (rows: Row[] | undefined, table: ListTable, type: RecordType, resolve: Resolver): (Row | null)[] =>
+  list(rows).map((c) => resolve.ref(type, c[table.column]))
 
-const ids = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [])
-const list = <T>(v: T[] | null | undefined): T[] => v ?? []
-
-function idRefs(body: Row, field: string, type: RecordType): RefUse[] {
-  return ids(body[field]).map((id, i) => ({ type, id, field: `${field}[${i}]` }))
+function storedView(cls: Function, storage: Storage, r: Row, children: Map<EntityTarget<any>, Row[]>, resolve: Resolver): Row {
+  const out = meta(r)
+  const extrasAfter = (name: string): void => {
+    for (const x of storage.extras ?? []) if (x.after === name) out[x.name] = x.view(r)
+  }
+  for (const f of shapeOf(cls)) {
+    const name = viewName(f)
+    const table = storage.lists?.[f.name]
+    const rows = storage.rows?.[f.name]
+    if (table) out[name] = resolvedList(children.get(table.entity), table, f.to!, resolve)
+    else if (rows) out[name] = list(children.get(rows.entity)).map((row) => itemView(f.nested!(), rows, row, children, resolve))
+    else if (f.kind === 'ref') out[name] = resolve.ref(f.to!, r[f.name])
+    else if (f.kind === 'flag') out[name] = r[f.name] === null || r[f.name] === undefined ? null : Boolean(r[f.name])
+    else if (f.kind === 'strings') out[name] = list(r[f.name])
+    else if (f.kind === 'nested') {
+      const prefix = storage.flat?.[f.name]
+      out[name] = prefix ? nestedView(nestedNames(f), (n) => r[prefix + capitalised(n)]) : nestedView(nestedNames(f), (n) => r[f.name]?.[n])
+    } else out[name] = r[f.name] ?? null
+    extrasAfter(f.name)
+  }
+  for (const x of storage.extras ?? []) if (!x.after) out[x.name] = x.view(r)
+  return out
 }
 
-/** A simple ordered list of ids stored one row each. */
-function idList(entity: EntityTarget<any>, field: string, column: string, type: RecordType): ChildTable {
+/** One nested object of a list (a purpose of an activity), from its row and its own lists' rows. */
+function itemView(cls: Function, table: RowsTable, row: Row, children: Map<EntityTarget<any>, Row[]>, resolve: Resolver): Row {
+  const out: Row = {}
+  for (const f of shapeOf(cls)) {
+    const name = viewName(f)
+    const own = table.lists?.[f.name]
+    if (own) out[name] = resolvedList(list(children.get(own.entity)).filter((c) => c.parentPosition === row.position), own, f.to!, resolve)
+    else if (f.kind === 'ref') out[name] = resolve.ref(f.to!, row[f.name])
+    else if (table.shown?.[f.name]) out[name] = table.shown[f.name].view(row[f.name])
+    else out[name] = row[f.name] ?? null
+  }
+  return out
+}
+
+/** The write body equivalent to a view (what PATCH starts from). */
+function writeOfView(cls: Function, storage: Storage | RowsTable, v: Row): Row {
+  const out: Row = {}
+  for (const f of shapeOf(cls)) {
+    const shown = v[viewName(f)]
+    const rows = (storage as Storage).rows?.[f.name]
+    if (f.kind === 'refs') out[f.name] = list(shown as Row[]).map((x) => x.id)
+    else if (f.kind === 'ref') out[f.name] = shown?.id ?? null
+    else if (rows) out[f.name] = list(shown as Row[]).map((item) => writeOfView(f.nested!(), rows, item))
+    else if ((storage as RowsTable).shown?.[f.name]) out[f.name] = (storage as RowsTable).shown![f.name].toWrite(shown)
+    else out[f.name] = shown
+  }
+  return out
+}
+
+/** The tables of rows a record owns, for a validated write body. */
+function ownedTables(cls: Function, storage: Storage): ChildTable[] {
+  const out: ChildTable[] = []
+  for (const f of shapeOf(cls)) {
+    const table = storage.lists?.[f.name]
+    const rows = storage.rows?.[f.name]
+    if (table) {
+      out.push({
+        entity: table.entity,
+        refs: [{ column: table.column, type: f.to! }],
+        rows: (body) => ids(body[f.name]).map((id, position) => ({ position, [table.column]: id })),
+      })
+    } else if (rows) {
+      const fields = shapeOf(f.nested!())
+      const stored = fields.filter((g) => !rows.lists?.[g.name]).map((g) => g.name)
+      out.push({
+        entity: rows.entity,
+        refs: fields.filter((g) => g.kind === 'ref').map((g) => ({ column: g.name, type: g.to! })),
+        rows: (body) => list(body[f.name] as Row[]).map((item, position) => ({ position, ...pick(item, stored) })),
+      })
+      for (const g of fields) {
+        const own = rows.lists?.[g.name]
+        if (!own) continue
+        out.push({
+          entity: own.entity,
+          refs: [{ column: own.column, type: g.to! }],
+          nested: true,
+          rows: (body) => list(body[f.name] as Row[]).flatMap((item, parentPosition) =>
+            ids(item[g.name]).map((id, position) => ({ parentPosition, position, [own.column]: id }))),
+        })
+      }
+    }
+  }
+  return out
+}
+
+/** What a resource's declaration and its storage give: everything but its routes and rules. */
+function shaped(writeClass: new () => object, storage: Storage = {}): Pick<ResourceDef, 'writeClass' | 'storage' | 'refs' | 'children' | 'columns' | 'refUses' | 'view' | 'toWrite'> {
   return {
-    entity,
-    refs: [{ column, type }],
-    rows: (body) => ids(body[field]).map((id, position) => ({ position, [column]: id })),
+    writeClass,
+    storage,
+    refs: shapeOf(writeClass).filter((f) => f.kind === 'ref').map((f) => ({ column: f.name, type: f.to! })),
+    children: ownedTables(writeClass, storage),
+    columns: (body) => storedColumns(writeClass, storage, body),
+    refUses: (body) => referencesIn(writeClass, body),
+    view: (row, children, resolve) => storedView(writeClass, storage, row, children, resolve),
+    toWrite: (view) => writeOfView(writeClass, storage, view),
   }
 }
 
-const byPosition = (rows: Row[] | undefined): Row[] => list(rows)
+/**
+ * Where each field name of a write body sits in a view, over every request class of the
+ * register (`processorIds` → `processors`): the import names a document's offending field by it.
+ */
+export function viewNames(): Map<string, FieldShape> {
+  const out = new Map<string, FieldShape>()
+  const visit = (cls: Function): void => {
+    for (const f of shapeOf(cls)) {
+      if (f.as && !out.has(f.name)) out.set(f.name, f)
+      if (f.kind === 'nested') visit(f.nested!())
+    }
+  }
+  for (const r of RESOURCES) visit(r.writeClass)
+  return out
+}
 
 const uuidFilter = { type: 'string', format: 'uuid' }
 
@@ -184,100 +360,59 @@ export const ENTITY_OF: Record<RecordType, EntityTarget<any>> = {
 const named = {
   searchColumns: ['name', 'description'],
   sortFields: ['name', 'createdAt', 'updatedAt'],
-  refs: [] as RefColumn[],
-  children: [] as ChildTable[],
-  refUses: (): RefUse[] => [],
 }
 
 function catalogueResource(
   type: RecordType, plural: string, title: string, titlePlural: string, tag: string, entity: EntityTarget<any>,
-  writeClass: new () => object, fields: readonly string[], extra: Partial<ResourceDef> = {},
+  writeClass: new () => object, extra: Partial<ResourceDef> = {},
 ): ResourceDef {
   const writeSchema = writeClass.name
   return {
     ...named,
-    type, plural, title, titlePlural, tag, entity, writeClass, writeSchema,
+    ...shaped(writeClass, extra.storage),
+    type, plural, title, titlePlural, tag, entity, writeSchema,
     viewSchema: writeSchema.replace(/Write$/, ''),
     writeRole: 'editor',
     filters: [],
-    columns: (body) => pick(body, fields),
-    view: (row) => ({ ...meta(row), ...pick(row, fields) }),
-    toWrite: (view) => pick(view, fields),
     ...extra,
   }
 }
 
+const CONTACT_SEARCH = (field: string): string[] => [`${field}.name`, `${field}.email`, `${field}.address`]
+
 export const controllers: ResourceDef = {
   ...named,
+  ...shaped(ControllerWrite),
   type: 'controller', plural: 'controllers', title: 'controller', titlePlural: 'controllers', tag: 'Controllers',
-  entity: Controller, writeClass: ControllerWrite, writeSchema: 'ControllerWrite', viewSchema: 'Controller', writeRole: 'editor',
-  searchColumns: ['name', 'organisationNumber', 'address', 'email', 'representative.name', 'representative.email', 'representative.address', 'dataProtectionOfficer.name', 'dataProtectionOfficer.email', 'dataProtectionOfficer.address', 'notes'],
+  entity: Controller, writeSchema: 'ControllerWrite', viewSchema: 'Controller', writeRole: 'editor',
+  searchColumns: ['name', 'organisationNumber', 'address', 'email', ...CONTACT_SEARCH('representative'), ...CONTACT_SEARCH('dataProtectionOfficer'), 'notes'],
   filters: [{ param: 'country', column: 'country', schema: { type: 'string', pattern: '^[A-Z]{2}$' } }],
-  columns: (b) => ({
-    ...pick(b, ['name', 'organisationNumber', 'address', 'email', 'phone', 'country', 'website', 'notes']),
-    representative: contactColumns(b.representative),
-    dataProtectionOfficer: contactColumns(b.dataProtectionOfficer),
-  }),
-  view: (r) => ({
-    ...meta(r),
-    ...pick(r, ['name', 'organisationNumber', 'address', 'email', 'phone', 'country', 'website']),
-    representative: contact(r.representative),
-    dataProtectionOfficer: contact(r.dataProtectionOfficer),
-    notes: r.notes ?? null,
-  }),
-  toWrite: omitMeta,
 }
 
 export const processors: ResourceDef = {
   ...named,
+  ...shaped(ProcessorWrite, {
+    lists: { subProcessorIds: { entity: ProcessorSubProcessor, column: 'subProcessorId' } },
+    flat: { dataProcessingAgreement: 'dpa' },
+  }),
   type: 'processor', plural: 'processors', title: 'processor', titlePlural: 'processors', tag: 'Processors',
-  entity: Processor, writeClass: ProcessorWrite, writeSchema: 'ProcessorWrite', viewSchema: 'Processor', writeRole: 'editor',
-  searchColumns: ['name', 'organisationNumber', 'address', 'email', 'service', 'contact.name', 'contact.email', 'contact.address', 'representative.name', 'representative.email', 'representative.address', 'dataProtectionOfficer.name', 'dataProtectionOfficer.email', 'dataProtectionOfficer.address', 'notes'],
+  entity: Processor, writeSchema: 'ProcessorWrite', viewSchema: 'Processor', writeRole: 'editor',
+  searchColumns: ['name', 'organisationNumber', 'address', 'email', 'service', ...CONTACT_SEARCH('contact'), ...CONTACT_SEARCH('representative'), ...CONTACT_SEARCH('dataProtectionOfficer'), 'notes'],
   filters: [
     { param: 'country', column: 'country', schema: { type: 'string', pattern: '^[A-Z]{2}$' } },
     { param: 'subProcessorId', child: { entity: ProcessorSubProcessor, column: 'subProcessorId' }, schema: uuidFilter },
   ],
-  refs: [],
-  children: [idList(ProcessorSubProcessor, 'subProcessorIds', 'subProcessorId', 'processor')],
-  refUses: (b) => idRefs(b, 'subProcessorIds', 'processor'),
-  columns: (b) => ({
-    ...pick(b, ['name', 'organisationNumber', 'country', 'address', 'email', 'phone', 'website', 'service', 'notes']),
-    contact: contactColumns(b.contact),
-    representative: contactColumns(b.representative),
-    dataProtectionOfficer: contactColumns(b.dataProtectionOfficer),
-    dpaSignedAt: b.dataProcessingAgreement?.signedAt ?? null,
-    dpaReference: b.dataProcessingAgreement?.reference ?? null,
-    dpaUrl: b.dataProcessingAgreement?.url ?? null,
-  }),
-  view: (r, children, resolve) => ({
-    ...meta(r),
-    ...pick(r, ['name', 'organisationNumber', 'country', 'address', 'email', 'phone', 'website']),
-    contact: contact(r.contact),
-    representative: contact(r.representative),
-    dataProtectionOfficer: contact(r.dataProtectionOfficer),
-    service: r.service ?? null,
-    dataProcessingAgreement: r.dpaSignedAt || r.dpaReference || r.dpaUrl
-      ? { signedAt: r.dpaSignedAt ?? null, reference: r.dpaReference ?? null, url: r.dpaUrl ?? null }
-      : null,
-    subProcessors: byPosition(children.get(ProcessorSubProcessor)).map((c) => resolve.ref('processor', c.subProcessorId)),
-    notes: r.notes ?? null,
-  }),
-  toWrite: (v) => {
-    const { subProcessors, ...rest } = omitMeta(v)
-    return { ...rest, subProcessorIds: list(subProcessors as Row[]).map((s) => s.id) }
-  },
   rules: (b, self) => ids(b.subProcessorIds).flatMap((id, i) =>
     (id === self ? [{ field: `subProcessorIds[${i}]`, message: 'a processor cannot be its own sub-processor' }] : [])),
 }
 
-export const purposes = catalogueResource('purpose', 'purposes', 'purpose', 'purposes', 'Purposes', Purpose, PurposeWrite, ['name', 'description'])
+export const purposes = catalogueResource('purpose', 'purposes', 'purpose', 'purposes', 'Purposes', Purpose, PurposeWrite)
 
 /** What identifies a built-in legal basis: fixed, so that every register means the same by A6-1-b. */
 const BUILT_IN_FIXED = ['code', 'kind', 'articleReference', 'name', 'nameSv', 'url']
 
 export const legalBases = catalogueResource(
   'legal-basis', 'legal-bases', 'legal basis', 'legal bases', 'Legal bases', LegalBasis, LegalBasisWrite,
-  ['code', 'kind', 'articleReference', 'name', 'nameSv', 'description', 'url'],
   {
     writeRole: 'admin',
     searchColumns: ['code', 'name', 'nameSv', 'articleReference', 'description'],
@@ -289,24 +424,26 @@ export const legalBases = catalogueResource(
     ],
     unique: ['code'],
     insertDefaults: { builtIn: false },
+    storage: {
+      extras: [{ name: 'builtIn', view: (r) => Boolean(r.builtIn), schema: { type: 'boolean', description: 'Shipped with the product: cannot be deleted, renamed or recoded' } }],
+    },
     storedExtras: (v) => ({ builtIn: v.builtIn }),
     guardReplace: (existing, b) => (existing.builtIn
       ? BUILT_IN_FIXED.filter((f) => (b[f] ?? null) !== (existing[f] ?? null))
         .map((field) => ({ field, message: `${field} of a built-in catalogue entry cannot be changed; only its description can` }))
       : []),
     guardDelete: (existing) => (existing.builtIn ? 'built-in catalogue entries cannot be deleted' : null),
-    view: (r) => ({ ...meta(r), ...pick(r, ['code', 'kind', 'articleReference', 'name', 'nameSv', 'description', 'url']), builtIn: Boolean(r.builtIn) }),
   },
 )
 
 export const dataSubjectCategories = catalogueResource(
   'data-subject-category', 'data-subject-categories', 'data subject category', 'data subject categories', 'Data subject categories',
-  DataSubjectCategory, DataSubjectCategoryWrite, ['name', 'description'],
+  DataSubjectCategory, DataSubjectCategoryWrite,
 )
 
 export const dataCategories = catalogueResource(
   'data-category', 'data-categories', 'personal data category', 'personal data categories', 'Personal data categories',
-  DataCategory, DataCategoryWrite, ['name', 'description', 'classification', 'specialCategory'],
+  DataCategory, DataCategoryWrite,
   {
     filters: [
       { param: 'classification', column: 'classification', schema: { type: 'string', enum: ['ordinary', 'special', 'criminal', 'national-id'] } },
@@ -316,19 +453,18 @@ export const dataCategories = catalogueResource(
 )
 
 export const recipients = catalogueResource(
-  'recipient', 'recipients', 'recipient category', 'recipient categories', 'Recipients', Recipient, RecipientWrite, ['name', 'description', 'country'],
+  'recipient', 'recipients', 'recipient category', 'recipient categories', 'Recipients', Recipient, RecipientWrite,
   { filters: [{ param: 'country', column: 'country', schema: { type: 'string', pattern: '^[A-Z]{2}$' } }] },
 )
 
 export const retentionRules = catalogueResource(
   'retention-rule', 'retention-rules', 'retention rule', 'retention rules', 'Retention rules', RetentionRule, RetentionRuleWrite,
-  ['name', 'period', 'trigger', 'legalReference', 'description'],
   { searchColumns: ['name', 'trigger', 'legalReference', 'description'] },
 )
 
 export const securityMeasures = catalogueResource(
   'security-measure', 'security-measures', 'security measure', 'security measures', 'Security measures', SecurityMeasure,
-  SecurityMeasureWrite, ['name', 'description', 'type', 'category'],
+  SecurityMeasureWrite,
   {
     filters: [
       { param: 'type', column: 'type', schema: { type: 'string', enum: ['technical', 'organisational'] } },
@@ -340,57 +476,18 @@ export const securityMeasures = catalogueResource(
 
 // --- processing activities -------------------------------------------------------------------
 
-const ACTIVITY_LISTS = [
-  { field: 'jointControllerIds', view: 'jointControllers', entity: ActivityJointController, column: 'controllerId', type: 'controller' },
-  { field: 'onBehalfOfControllerIds', view: 'onBehalfOfControllers', entity: ActivityOnBehalfOfController, column: 'controllerId', type: 'controller' },
-  { field: 'dataSubjectCategoryIds', view: 'dataSubjectCategories', entity: ActivityDataSubjectCategory, column: 'dataSubjectCategoryId', type: 'data-subject-category' },
-  { field: 'dataCategoryIds', view: 'dataCategories', entity: ActivityDataCategory, column: 'dataCategoryId', type: 'data-category' },
-  { field: 'recipientIds', view: 'recipients', entity: ActivityRecipient, column: 'recipientId', type: 'recipient' },
-  { field: 'processorIds', view: 'processors', entity: ActivityProcessor, column: 'processorId', type: 'processor' },
-  { field: 'securityMeasureIds', view: 'securityMeasures', entity: ActivitySecurityMeasure, column: 'securityMeasureId', type: 'security-measure' },
-] as const
-
-const SCALAR_ACTIVITY_FIELDS = ['name', 'description', 'role', 'status', 'owner', 'lastReviewedAt', 'nextReviewAt', 'nationalIdJustification'] as const
-
-const purposeRows: ChildTable = {
-  entity: ActivityPurpose,
-  refs: [{ column: 'purposeId', type: 'purpose' }],
-  rows: (b) => list(b.purposes as Row[]).map((p, position) => ({
-    position, purposeId: p.purposeId, legitimateInterest: p.legitimateInterest ?? null, liaReference: p.liaReference ?? null,
-    consentWithdrawal: p.consentWithdrawal ?? null,
-  })),
-}
-const purposeLegalBasisRows: ChildTable = {
-  entity: ActivityPurposeLegalBasis,
-  refs: [{ column: 'legalBasisId', type: 'legal-basis' }],
-  nested: true,
-  rows: (b) => list(b.purposes as Row[]).flatMap((p, parentPosition) =>
-    ids(p.legalBasisIds).map((legalBasisId, position) => ({ parentPosition, position, legalBasisId }))),
-}
-const transferRows: ChildTable = {
-  entity: ActivityTransfer,
-  refs: [{ column: 'recipientId', type: 'recipient' }, { column: 'processorId', type: 'processor' }],
-  rows: (b) => list(b.transfers as Row[]).map((t, position) => ({
-    position, country: t.country, recipientId: t.recipientId ?? null, processorId: t.processorId ?? null,
-    mechanism: t.mechanism ?? null, safeguards: t.safeguards ?? null, documentation: t.documentation ?? null,
-  })),
-}
-const retentionRows: ChildTable = {
-  entity: ActivityRetention,
-  refs: [{ column: 'retentionRuleId', type: 'retention-rule' }],
-  rows: (b) => list(b.retention as Row[]).map((r, position) => ({ position, retentionRuleId: r.retentionRuleId })),
-}
-const retentionCategoryRows: ChildTable = {
-  entity: ActivityRetentionDataCategory,
-  refs: [{ column: 'dataCategoryId', type: 'data-category' }],
-  nested: true,
-  rows: (b) => list(b.retention as Row[]).flatMap((r, parentPosition) =>
-    ids(r.dataCategoryIds).map((dataCategoryId, position) => ({ parentPosition, position, dataCategoryId }))),
-}
-
-function mechanism(code: string | null): Row | null {
-  if (!code) return null
-  return { code, name: TRANSFER_MECHANISMS[code]?.name ?? code, nameSv: TRANSFER_MECHANISMS[code]?.nameSv ?? code }
+/** A transfer's mechanism is stored by its code and shown with its names in both languages. */
+const mechanism: Shown = {
+  view: (code: string | null) => (code
+    ? { code, name: TRANSFER_MECHANISMS[code]?.name ?? code, nameSv: TRANSFER_MECHANISMS[code]?.nameSv ?? code }
+    : null),
+  toWrite: (shown: Row | null) => shown?.code ?? null,
+  schema: nullable({ $ref: 'TransferMechanism#' }),
+  components: [{
+    $id: 'TransferMechanism', type: 'object', description: 'A Chapter V transfer mechanism',
+    properties: { code: { type: 'string', examples: ['A46-2-c'] }, name: { type: 'string' }, nameSv: { type: 'string' } },
+    required: ['code', 'name', 'nameSv'], additionalProperties: false,
+  }],
 }
 
 function activityRules(b: Row): FieldError[] {
@@ -424,8 +521,36 @@ function activityRules(b: Row): FieldError[] {
 }
 
 export const processingActivities: ResourceDef = {
+  ...shaped(ProcessingActivityWrite, {
+    lists: {
+      jointControllerIds: { entity: ActivityJointController, column: 'controllerId' },
+      onBehalfOfControllerIds: { entity: ActivityOnBehalfOfController, column: 'controllerId' },
+      dataSubjectCategoryIds: { entity: ActivityDataSubjectCategory, column: 'dataSubjectCategoryId' },
+      dataCategoryIds: { entity: ActivityDataCategory, column: 'dataCategoryId' },
+      recipientIds: { entity: ActivityRecipient, column: 'recipientId' },
+      processorIds: { entity: ActivityProcessor, column: 'processorId' },
+      securityMeasureIds: { entity: ActivitySecurityMeasure, column: 'securityMeasureId' },
+    },
+    rows: {
+      purposes: {
+        entity: ActivityPurpose, description: 'A purpose of the activity with its legal bases',
+        lists: { legalBasisIds: { entity: ActivityPurposeLegalBasis, column: 'legalBasisId' } },
+      },
+      transfers: { entity: ActivityTransfer, description: 'A transfer to a third country or international organisation', shown: { mechanism } },
+      retention: {
+        entity: ActivityRetention, description: 'A retention rule, for the whole activity or for the listed data categories',
+        lists: { dataCategoryIds: { entity: ActivityRetentionDataCategory, column: 'dataCategoryId' } },
+      },
+    },
+    flat: { dpia: 'dpia' },
+    defaults: { status: 'draft', automatedDecisionMaking: false },
+    extras: [{
+      name: 'lastReviewedBy', after: 'lastReviewedAt', view: (r) => r.lastReviewedBy ?? null,
+      schema: { type: ['string', 'null'], description: 'Who marked the activity reviewed last' },
+    }],
+  }),
   type: 'processing-activity', plural: 'processing-activities', title: 'processing activity', titlePlural: 'processing activities',
-  tag: 'Processing activities', entity: ProcessingActivity, writeClass: ProcessingActivityWrite,
+  tag: 'Processing activities', entity: ProcessingActivity,
   writeSchema: 'ProcessingActivityWrite', viewSchema: 'ProcessingActivity', writeRole: 'editor',
   searchColumns: ['name', 'description', 'owner'],
   sortFields: ['name', 'status', 'role', 'nextReviewAt', 'lastReviewedAt', 'createdAt', 'updatedAt'],
@@ -445,107 +570,8 @@ export const processingActivities: ResourceDef = {
     { param: 'securityMeasureId', child: { entity: ActivitySecurityMeasure, column: 'securityMeasureId' }, schema: uuidFilter },
     { param: 'transferCountry', child: { entity: ActivityTransfer, column: 'country' }, schema: { type: 'string', pattern: '^[A-Z]{2}$' } },
   ],
-  refs: [{ column: 'controllerId', type: 'controller' }],
-  children: [
-    ...ACTIVITY_LISTS.map((l) => idList(l.entity, l.field, l.column, l.type)),
-    purposeRows, purposeLegalBasisRows, transferRows, retentionRows, retentionCategoryRows,
-  ],
-  refUses: (b) => [
-    { type: 'controller', id: b.controllerId, field: 'controllerId' },
-    ...ACTIVITY_LISTS.flatMap((l) => idRefs(b, l.field, l.type)),
-    ...list(b.purposes as Row[]).flatMap((p, i) => [
-      { type: 'purpose' as const, id: p.purposeId, field: `purposes[${i}].purposeId` },
-      ...ids(p.legalBasisIds).map((id, j) => ({ type: 'legal-basis' as const, id, field: `purposes[${i}].legalBasisIds[${j}]` })),
-    ]),
-    ...list(b.transfers as Row[]).flatMap((t, i) => [
-      ...(t.recipientId ? [{ type: 'recipient' as const, id: t.recipientId, field: `transfers[${i}].recipientId` }] : []),
-      ...(t.processorId ? [{ type: 'processor' as const, id: t.processorId, field: `transfers[${i}].processorId` }] : []),
-    ]),
-    ...list(b.retention as Row[]).map((r, i) => ({ type: 'retention-rule' as const, id: r.retentionRuleId, field: `retention[${i}].retentionRuleId` })),
-  ],
   rules: activityRules,
   storedExtras: (v) => ({ lastReviewedBy: v.lastReviewedBy ?? null }),
-  columns: (b) => ({
-    ...pick(b, SCALAR_ACTIVITY_FIELDS),
-    status: b.status ?? 'draft',
-    controllerId: b.controllerId,
-    dataSources: list(b.dataSources),
-    systems: list(b.systems),
-    dpiaRequired: b.dpia?.required ?? null,
-    dpiaStatus: b.dpia?.status ?? null,
-    dpiaReference: b.dpia?.reference ?? null,
-    automatedDecisionMaking: b.automatedDecisionMaking ?? false,
-    automatedDecisionMakingDescription: b.automatedDecisionMakingDescription ?? null,
-  }),
-  view: (r, children, resolve) => {
-    const legalBases = byPosition(children.get(ActivityPurposeLegalBasis))
-    const retentionCategories = byPosition(children.get(ActivityRetentionDataCategory))
-    const lists = Object.fromEntries(ACTIVITY_LISTS.map((l) => [
-      l.view, byPosition(children.get(l.entity)).map((c) => resolve.ref(l.type, c[l.column])),
-    ]))
-    return {
-      ...meta(r),
-      name: r.name,
-      description: r.description ?? null,
-      role: r.role,
-      status: r.status,
-      controller: resolve.ref('controller', r.controllerId),
-      jointControllers: lists.jointControllers,
-      onBehalfOfControllers: lists.onBehalfOfControllers,
-      purposes: byPosition(children.get(ActivityPurpose)).map((p) => ({
-        purpose: resolve.ref('purpose', p.purposeId),
-        legalBases: legalBases.filter((l) => l.parentPosition === p.position).map((l) => resolve.ref('legal-basis', l.legalBasisId)),
-        legitimateInterest: p.legitimateInterest ?? null,
-        liaReference: p.liaReference ?? null,
-        consentWithdrawal: p.consentWithdrawal ?? null,
-      })),
-      dataSubjectCategories: lists.dataSubjectCategories,
-      dataCategories: lists.dataCategories,
-      nationalIdJustification: r.nationalIdJustification ?? null,
-      recipients: lists.recipients,
-      processors: lists.processors,
-      transfers: byPosition(children.get(ActivityTransfer)).map((t) => ({
-        country: t.country,
-        recipient: resolve.ref('recipient', t.recipientId),
-        processor: resolve.ref('processor', t.processorId),
-        mechanism: mechanism(t.mechanism),
-        safeguards: t.safeguards ?? null,
-        documentation: t.documentation ?? null,
-      })),
-      retention: byPosition(children.get(ActivityRetention)).map((x) => ({
-        retentionRule: resolve.ref('retention-rule', x.retentionRuleId),
-        dataCategories: retentionCategories.filter((c) => c.parentPosition === x.position).map((c) => resolve.ref('data-category', c.dataCategoryId)),
-      })),
-      securityMeasures: lists.securityMeasures,
-      dataSources: list(r.dataSources),
-      systems: list(r.systems),
-      dpia: r.dpiaRequired === null && r.dpiaStatus === null && r.dpiaReference === null
-        ? null
-        : { required: r.dpiaRequired ?? null, status: r.dpiaStatus ?? null, reference: r.dpiaReference ?? null },
-      automatedDecisionMaking: Boolean(r.automatedDecisionMaking),
-      automatedDecisionMakingDescription: r.automatedDecisionMakingDescription ?? null,
-      owner: r.owner ?? null,
-      lastReviewedAt: r.lastReviewedAt ?? null,
-      lastReviewedBy: r.lastReviewedBy ?? null,
-      nextReviewAt: r.nextReviewAt ?? null,
-    }
-  },
-  toWrite: (v) => ({
-    ...pick(v, ['name', 'description', 'role', 'status', 'owner', 'lastReviewedAt', 'nextReviewAt', 'dataSources', 'systems', 'dpia', 'automatedDecisionMaking', 'automatedDecisionMakingDescription', 'nationalIdJustification']),
-    controllerId: v.controller?.id,
-    ...Object.fromEntries(ACTIVITY_LISTS.map((l) => [l.field, list(v[l.view] as Row[]).map((x) => x.id)])),
-    purposes: list(v.purposes as Row[]).map((p) => ({
-      purposeId: p.purpose.id, legalBasisIds: list(p.legalBases as Row[]).map((l) => l.id),
-      legitimateInterest: p.legitimateInterest, liaReference: p.liaReference, consentWithdrawal: p.consentWithdrawal,
-    })),
-    transfers: list(v.transfers as Row[]).map((t) => ({
-      country: t.country, recipientId: t.recipient?.id ?? null, processorId: t.processor?.id ?? null,
-      mechanism: t.mechanism?.code ?? null, safeguards: t.safeguards, documentation: t.documentation,
-    })),
-    retention: list(v.retention as Row[]).map((x) => ({
-      retentionRuleId: x.retentionRule.id, dataCategoryIds: list(x.dataCategories as Row[]).map((c) => c.id),
-    })),
-  }),
 }
 
 export const RESOURCES: ResourceDef[] = [
