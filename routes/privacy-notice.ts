@@ -1,5 +1,6 @@
 import { FastifyInstance } from 'fastify'
-import { NOTICE_CSP, NoticeFormat, NoticeLang, privacyNotice } from '../src/register/review/privacy-notice'
+import { NOTICE_CSP, NoticeFormat, privacyNotice } from '../src/register/review/privacy-notice'
+import type { Lang } from '../src/register/wording/wording'
 import { errorResponses, idParams } from './crud'
 
 const querystring = {
@@ -13,7 +14,7 @@ const querystring = {
 
 /** The Art. 13/14 information for data subjects, written from the register. */
 export default async function privacyNoticeRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { id: string }; Querystring: { lang: NoticeLang; format: NoticeFormat } }>('/api/v1/controllers/:id/privacy-notice', {
+  app.get<{ Params: { id: string }; Querystring: { lang: Lang; format: NoticeFormat } }>('/api/v1/controllers/:id/privacy-notice', {
     config: { auth: 'reader' },
     schema: {
       summary: 'Write the controller\'s privacy notice (Art. 13 and 14) from the register',

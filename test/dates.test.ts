@@ -6,6 +6,7 @@ import { exportFileName } from '../src/register/exchange/export'
 import { registerFindings } from '../src/register/review/findings'
 import { privacyNotice } from '../src/register/review/privacy-notice'
 import { buildTestApp, TestApp } from './helper'
+import type { ProcessingActivity } from '../src/register/records/view-types'
 
 // 00:30 on 15 March in Stockholm (CET, UTC+1), still 14 March in UTC
 const AFTER_MIDNIGHT_WINTER = new Date('2026-03-14T23:30:00Z')
@@ -32,7 +33,7 @@ describe('date-only values in the register\'s time zone', () => {
     expect(exportFileName({ ...q, lang: 'en', format: 'json' }, AFTER_MIDNIGHT_SUMMER, 'Europe/Stockholm')).to.equal('register-of-processing-activities-2026-07-01.json')
     const lastChanged = CONTROLLER_COLUMNS.find((c) => c.en === 'Last changed')!
     const cell = (timeZone: string) => lastChanged.cell({
-      lang: 'sv', timeZone, activity: { updatedAt: AFTER_MIDNIGHT_WINTER.toISOString() }, controller: () => null, processor: () => null,
+      lang: 'sv', timeZone, activity: { updatedAt: AFTER_MIDNIGHT_WINTER.toISOString() } as ProcessingActivity, controller: () => null, processor: () => null,
     })
     expect(cell('Europe/Stockholm')).to.equal('2026-03-15')
     expect(cell('UTC')).to.equal('2026-03-14')

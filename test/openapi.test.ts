@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { readFileSync } from 'node:fs'
-import { generateOpenapi, OPENAPI_FILE } from '../src/cli/openapi'
+import { generateOpenapi, generateViewTypes, OPENAPI_FILE, VIEW_TYPES_FILE } from '../src/cli/openapi'
 import { buildTestApp, TestApp } from './helper'
 
 describe('OpenAPI document', () => {
@@ -17,6 +17,13 @@ describe('OpenAPI document', () => {
     const generated = await generateOpenapi()
     expect(generated === committed, 'openapi/openapi.json is out of date: run `npm run openapi` and commit it').to.equal(true)
     expect(await generateOpenapi()).to.equal(generated)
+  })
+
+  it('gives the code the views\' types as the schemas say (src/register/records/view-types.ts; run `npm run openapi`)', async () => {
+    const committed = readFileSync(VIEW_TYPES_FILE, 'utf8')
+    const generated = await generateViewTypes()
+    expect(generated === committed, 'src/register/records/view-types.ts is out of date: run `npm run openapi` and commit it').to.equal(true)
+    expect(generated).to.match(/export interface ProcessingActivity \{/)
   })
 
   it('is served at /openapi.json, and Swagger UI at /docs', async () => {

@@ -9,7 +9,7 @@ import {
   ChainedContent, chainEntries, entryHash, Operation, RESTORE_RECORD_TYPE, RestoreState, VERSION_RECORD_TYPE, VersionOperation, versionRecordId,
 } from '../records/journal'
 
-type Row = Record<string, any>
+import type { Row } from '../records/model'
 
 // --- the version lifecycle in history ----------------------------------------------------------
 

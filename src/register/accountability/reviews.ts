@@ -4,7 +4,7 @@ import { ActivityJointController, ProcessingActivity } from '../../../entities'
 import { loadSummaries } from '../records/reads'
 import { RecordType } from '../records/model'
 
-type Row = Record<string, any>
+import type { Row } from '../records/model'
 
 export type ReviewReason = 'never-reviewed' | 'overdue' | 'no-next-review'
 

@@ -14,7 +14,7 @@ import { ActivityChanges, appendVersionHistory, differences, scratchRegister } f
 import { historyHead, holdHistoryChain } from '../records/journal'
 import type { Principal } from '../../auth/principal'
 
-type Row = Record<string, any>
+import type { Row } from '../records/model'
 
 /**
  * Established versions of a workspace's register (fastställd registerförteckning). Proposing

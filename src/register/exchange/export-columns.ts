@@ -7,20 +7,23 @@ import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FI
  */
 export type { Lang } from '../wording/wording'
 import type { Lang } from '../wording/wording'
-type Row = Record<string, any>
+import type { Contact, Controller, ControllerRef, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, ProcessorRef, RetentionRuleRef, TransferMechanism } from '../records/view-types'
+
+/** An organisation as a cell names it: a full view or a summary. */
+type Organisation = Controller | Processor | ControllerRef | ProcessorRef
 
 /** What a cell is written from: the activity's view and full views of the organisations it names. */
 export interface CellContext {
   lang: Lang
   /** The register's time zone, for date-only cells. */
   timeZone: string
-  activity: Row
+  activity: ProcessingActivity
   /** Full Controller view by id (the summaries in an activity lack contact details). */
-  controller(id: string): Row | null
+  controller(id: string | undefined): Controller | null
   /** Full Processor view by id (for the data processing agreement). */
-  processor(id: string): Row | null
+  processor(id: string): Processor | null
   /** Processor record: the client controller this row is for. */
-  client?: Row | null
+  client?: Controller | ControllerRef | null
 }
 
 export interface Column {
@@ -40,36 +43,36 @@ const words = (lang: Lang, en: string, sv: string): string => (lang === 'sv' ? s
 
 
 /** `A6-1-b Contract` / `A6-1-b Avtal`: a catalogue entry's code and name. */
-export function catalogueLabel(entry: Row | null | undefined, lang: Lang): string {
+export function catalogueLabel(entry: LegalBasisRef | TransferMechanism | null | undefined, lang: Lang): string {
   if (!entry) return ''
   return `${entry.code} ${lang === 'sv' ? entry.nameSv || entry.name : entry.name}`
 }
 
 
 /** `36 månader efter senaste besök (P36M), Bokföringslagen 7 kap. 2 §`, or "No fixed limit". */
-export function retentionText(rule: Row, lang: Lang): string {
+export function retentionText(rule: RetentionRuleRef, lang: Lang): string {
   const when = rule.period
     ? [durationWords(rule.period, lang), rule.trigger].filter(Boolean).join(' ') + ` (${rule.period})`
     : NO_FIXED_LIMIT[lang]
   return rule.legalReference ? `${when}, ${rule.legalReference}` : when
 }
 
-const classificationText = (category: Row, lang: Lang): string => classificationWords(category, lang)
+const classificationText = (category: DataCategoryRef, lang: Lang): string => classificationWords(category, lang)
 
 // --- organisations -----------------------------------------------------------------------------
 
 /** `Clinic AB (556000-0000)` */
-const orgName = (o: Row | null | undefined): string => (o ? (o.organisationNumber ? `${o.name} (${o.organisationNumber})` : o.name) : '')
+const orgName = (o: Organisation | null | undefined): string => (o ? (o.organisationNumber ? `${o.name} (${o.organisationNumber})` : o.name) : '')
 
 /** Address, e-mail, telephone and website of an organisation. */
-const orgContact = (o: Row | null | undefined): string => (o ? join([o.address, o.email, o.phone, o.website]) : '')
+const orgContact = (o: Organisation | null | undefined): string => (o && 'address' in o ? join([o.address, o.email, o.phone, o.website]) : '')
 
 /** A representative or DPO: name, e-mail, telephone, address. */
-export const person = (c: Row | null | undefined): string => (c ? [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ') : '')
+export const person = (c: Contact | null | undefined): string => (c ? [c.name, c.email, c.phone, c.address].filter(Boolean).join(', ') : '')
 
 /** A client controller with its contact details, representative and DPO (Art. 30(2)(a)). */
-function clientContact(o: Row | null | undefined, lang: Lang): string {
-  if (!o) return ''
+function clientContact(o: Controller | ControllerRef | null | undefined, lang: Lang): string {
+  if (!o || !('address' in o)) return ''
   return join([
     orgContact(o),
     o.representative ? `${words(lang, 'Representative', 'Företrädare')}: ${person(o.representative)}` : null,
@@ -94,8 +97,8 @@ function transferSafeguards(c: CellContext): string {
   }))
 }
 
-const names = (items: Row[] | null | undefined): string => join(list(items).map((i) => i.name))
-const list = (v: Row[] | null | undefined): Row[] => v ?? []
+const names = (items: { name: string }[] | null | undefined): string => join(list(items).map((i) => i.name))
+const list = <T>(v: T[] | null | undefined): T[] => v ?? []
 const securityMeasures = (c: CellContext): string => names(c.activity.securityMeasures)
 const lastChanged = (c: CellContext): string => (c.activity.updatedAt ? registerDate(new Date(c.activity.updatedAt), c.timeZone) : '')
 
@@ -166,12 +169,12 @@ export const CONTROLLER_COLUMNS: Column[] = [
   {
     en: 'Processors and data processing agreements', sv: 'Personuppgiftsbiträden och biträdesavtal',
     cell: (c) => join(list(c.activity.processors).map((ref) => {
-      const p = c.processor(ref.id) ?? ref
-      const dpa = p.dataProcessingAgreement
+      const full = c.processor(ref.id)
+      const dpa = full?.dataProcessingAgreement
       const agreement = dpa
         ? [words(c.lang, 'data processing agreement', 'biträdesavtal'), dpa.signedAt, dpa.reference, dpa.url].filter(Boolean).join(' ')
         : words(c.lang, 'no data processing agreement recorded', 'inget biträdesavtal registrerat')
-      return `${p.name}${p.service ? ` (${p.service})` : ''}: ${agreement}`
+      return `${(full ?? ref).name}${full?.service ? ` (${full.service})` : ''}: ${agreement}`
     })),
   },
   { en: 'Sources of the data', sv: 'Varifrån uppgifterna kommer', cell: (c) => join(c.activity.dataSources ?? []) },

@@ -11,8 +11,9 @@ import { findIn, selectOf } from '../records/reads'
 import { storedViewPage, storedViewsIn } from '../records/stored-views'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 import { checkControllerFilter, StoredActivity, storedActivityPages } from '../records/walk'
+import type { Controller, ControllerRef, ProcessingActivity, Processor } from '../records/view-types'
 
-type Row = Record<string, any>
+import type { Row } from '../records/model'
 
 
 export interface RegisterExport {
@@ -102,42 +103,42 @@ function activityPages(series: ReadSeries, ws: string, q: ExportQuery): AsyncGen
 // --- CSV ---------------------------------------------------------------------------------------
 
 /** Full views of records by id, loaded once each: bounded by the number of organisations, not of activities. */
-class ViewCache {
-  private readonly views = new Map<string, Row | null>()
+class ViewCache<V extends { id: string }> {
+  private readonly views = new Map<string, V | null>()
   constructor(private readonly ws: string, private readonly def: typeof controllers) {}
 
   async load(m: EntityManager, ids: string[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.views.has(id))
     if (!missing.length) return
     for (const json of await storedViewsIn(m, this.ws, this.def, missing)) {
-      const v = JSON.parse(json)
+      const v = JSON.parse(json) as V
       this.views.set(v.id, v)
     }
     for (const id of missing) if (!this.views.has(id)) this.views.set(id, null)
   }
 
-  get(id: string | null | undefined): Row | null {
+  get(id: string | null | undefined): V | null {
     return id ? this.views.get(id) ?? null : null
   }
 }
 
 async function* csvRows(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
-  const controllerViews = new ViewCache(ws, controllers)
-  const processorViews = new ViewCache(ws, processors)
+  const controllerViews = new ViewCache<Controller>(ws, controllers)
+  const processorViews = new ViewCache<Processor>(ws, processors)
   const series = await db.snapshot()
   try {
     for await (const page of activityPages(series, ws, q)) {
-      const views: Row[] = page.map((p) => JSON.parse(p.json))
+      const views = page.map((p) => JSON.parse(p.json) as ProcessingActivity)
       await series.read(async (m) => {
-        await controllerViews.load(m, views.flatMap((a) => [a.controller?.id, ...a.jointControllers.map((c: Row) => c.id), ...a.onBehalfOfControllers.map((c: Row) => c.id)]))
-        await processorViews.load(m, views.flatMap((a) => a.processors.map((p: Row) => p.id)))
+        await controllerViews.load(m, views.flatMap((a) => [a.controller.id, ...a.jointControllers.map((c) => c.id), ...a.onBehalfOfControllers.map((c) => c.id)]))
+        await processorViews.load(m, views.flatMap((a) => a.processors.map((p) => p.id)))
       })
       for (const activity of views) {
         const context: CellContext = {
           lang: q.lang, timeZone, activity, controller: (id) => controllerViews.get(id), processor: (id) => processorViews.get(id),
         }
         // Art. 30(2): one row per category of processing and controller on whose behalf it is carried out
-        const clients: (Row | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c: Row) => controllerViews.get(c.id) ?? c) : [null]
+        const clients: (Controller | ControllerRef | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c) => controllerViews.get(c.id) ?? c) : [null]
         for (const client of clients) yield cells.map((cell) => cell({ ...context, client }))
       }
     }

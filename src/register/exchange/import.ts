@@ -14,7 +14,7 @@ import { HistoryEntry, RegisterVersion } from '../../../entities'
 import { chainEntries, firstBrokenIn, RESTORE_RECORD_TYPE, versionRecordId } from '../records/journal'
 import { createHash } from 'node:crypto'
 
-type Row = Record<string, any>
+import type { Row } from '../records/model'
 type Counts = Record<string, number>
 
 /**

@@ -12,7 +12,7 @@ import { controllers, processors } from '../records/model'
 import { storedViewPage } from '../records/stored-views'
 import { activityPages, viewsById } from '../records/walk'
 
-type Row = Record<string, any>
+import type { Controller, Processor } from '../records/view-types'
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
@@ -147,16 +147,16 @@ const pick = (pair: [string, string], lang: Lang): string => pair[lang === 'sv' 
 async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncGenerator<string[]> {
   const series = await db.snapshot()
   try {
-    const pages = async function* (): AsyncGenerator<Row[]> {
+    const pages = async function* (): AsyncGenerator<Controller[]> {
       if (q.controllerId) {
-        yield [...(await series.read((m) => viewsById(m, ws, controllers, [q.controllerId!]))).values()]
+        yield [...(await series.read((m) => viewsById<Controller>(m, ws, controllers, [q.controllerId!]))).values()]
         return
       }
       // every controller's stored view (an organisation keeps few), then by name
-      const all: Row[] = []
+      const all: Controller[] = []
       for (let after = ''; ;) {
         const page = await series.read((m) => storedViewPage(m, ws, controllers, after, 500))
-        all.push(...page.map((p) => JSON.parse(p.json) as Row))
+        all.push(...page.map((p) => JSON.parse(p.json) as Controller))
         if (page.length < 500) break
         after = page[page.length - 1].id
       }
@@ -211,8 +211,8 @@ async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date):
     }
     const needed = collector.sharedIds()
     const full = await series.read(async (m) => ({
-      controllers: await viewsById(m, ws, controllers, needed.controllers),
-      processors: await viewsById(m, ws, processors, needed.processors),
+      controllers: await viewsById<Controller>(m, ws, controllers, needed.controllers),
+      processors: await viewsById<Processor>(m, ws, processors, needed.processors),
     }))
     for (const f of collector.finish(full)) yield row(f)
   } finally {

@@ -8,7 +8,7 @@ import { isThirdCountry } from '../review/findings'
 import { FlowLayout, flowLayout } from './flow-layout'
 import { activityPages } from '../records/walk'
 
-type Row = Record<string, any>
+import type { ProcessingActivity, ProcessorRef, RecipientRef } from '../records/view-types'
 
 /**
  * The register as a flow of personal data: categories of data subjects → processing activities →
@@ -84,7 +84,7 @@ export class FlowBuilder {
     this.links.set(key, found)
   }
 
-  private party(kind: 'recipient' | 'processor', r: Row): string {
+  private party(kind: 'recipient' | 'processor', r: RecipientRef | ProcessorRef): string {
     return this.node({ id: `${kind}:${r.id}`, kind, label: r.name, recordId: r.id, country: r.country ?? null })
   }
 
@@ -92,7 +92,7 @@ export class FlowBuilder {
     return this.node({ id: `third-country:${code}`, kind: 'third-country', label: countryName(code, this.lang), country: code })
   }
 
-  addActivities(activities: Row[]): void {
+  addActivities(activities: ProcessingActivity[]): void {
     for (const a of activities) {
       const activity = this.node({
         id: `processing-activity:${a.id}`, kind: 'processing-activity', label: a.name, recordId: a.id,

@@ -9,7 +9,7 @@ import { controllers, processors } from '../records/model'
 import { legalBasisWords, retentionWords } from '../review/privacy-notice'
 import { activityPages, viewsById } from '../records/walk'
 
-type Row = Record<string, any>
+import type { Controller, ProcessingActivity, Processor } from '../records/view-types'
 
 /**
  * The register as a printable report (HTML for A4): a cover with the controllers and their
@@ -93,7 +93,7 @@ function item(label: string, article: string | null, body: string): string {
   return `<tr><th scope="row">${h(label)}${article ? `<span class="art">${h(article)}</span>` : ''}</th><td>${body}</td></tr>`
 }
 
-function controllerBlock(c: Row, w: Words, lang: Lang): string {
+function controllerBlock(c: Controller, w: Words, lang: Lang): string {
   const rows: [string, string | null | undefined][] = [
     [w.organisationNumber, c.organisationNumber], [w.address, c.address], [w.email, c.email], [w.phone, c.phone], [w.website, c.website],
     [w.country, c.country ? countryName(c.country, lang) : null],
@@ -109,10 +109,10 @@ function controllerBlock(c: Row, w: Words, lang: Lang): string {
 
 const article = (lang: Lang, point: string): string => (lang === 'sv' ? `art. 30.1 ${point}` : `Art. 30(1)(${point})`)
 
-function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string {
-  const names = (xs: Row[] | undefined) => (xs ?? []).map((x) => h(x.name))
-  const purposes = (a.purposes ?? []).map((p: Row) => {
-    const bases = (p.legalBases ?? []).map((b: Row) => h(legalBasisWords(b, lang)))
+function activitySection(a: ProcessingActivity, ctx: CellContext, w: Words, lang: Lang): string {
+  const names = (xs: { name: string }[]) => xs.map((x) => h(x.name))
+  const purposes = a.purposes.map((p) => {
+    const bases = p.legalBases.map((b) => h(legalBasisWords(b, lang)))
     const parts = [
       `<strong>${h(p.purpose.name)}</strong>: ${bases.length ? bases.join(', ') : `<span class="missing">${h(w.noLegalBasis)}</span>`}`,
       p.legitimateInterest ? `${h(w.legitimateInterest)}: ${h(p.legitimateInterest)}` : null,
@@ -121,8 +121,8 @@ function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string
     return parts.filter(Boolean).join('; ')
   })
   const special = column('Special categories and criminal-offence data').cell(ctx)
-  const data = (a.dataCategories ?? []).map((d: Row) => h(d.name))
-  const transfers = (a.transfers ?? []).map((t: Row) => {
+  const data = a.dataCategories.map((d) => h(d.name))
+  const transfers = a.transfers.map((t) => {
     const to = t.recipient?.name ?? t.processor?.name
     const mechanism = t.mechanism ? h(catalogueLabel(t.mechanism, lang)) : `<span class="missing">${h(w.noMechanism)}</span>`
     return [
@@ -130,8 +130,8 @@ function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string
       t.safeguards ? `${h(w.safeguards)}: ${h(t.safeguards)}` : null, t.documentation ? `${h(w.documentation)}: ${h(t.documentation)}` : null,
     ].filter(Boolean).join(' — ')
   })
-  const retention = (a.retention ?? []).map((r: Row) => h(retentionWords(r, lang)))
-  const controller = ctx.controller(a.controller?.id) ?? a.controller
+  const retention = a.retention.map((r) => h(retentionWords(r, lang)))
+  const controller = ctx.controller(a.controller.id) ?? a.controller
   const rows = [
     item(a.role === 'processor' ? w.processorRecord : w.controller, article(lang, 'a'), h(controller?.name ?? '')),
     a.role === 'processor'
@@ -141,7 +141,7 @@ function activitySection(a: Row, ctx: CellContext, w: Words, lang: Lang): string
     item(w.purposes, `${article(lang, 'b')}; ${lang === 'sv' ? 'art. 6, 9, 10' : 'Art. 6, 9, 10'}`, list(purposes, w)),
     item(w.subjects, article(lang, 'c'), list(names(a.dataSubjectCategories), w)),
     item(w.data, article(lang, 'c'), list(data, w) + (special ? `<p>${h(special)}</p>` : '')),
-    item(w.recipients, article(lang, 'd'), list((a.recipients ?? []).map((r: Row) => h(r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name)), w)),
+    item(w.recipients, article(lang, 'd'), list(a.recipients.map((r) => h(r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name)), w)),
     item(w.processors, lang === 'sv' ? 'art. 28' : 'Art. 28', h(column('Processors and data processing agreements').cell(ctx)) || none(w)),
     item(w.transfers, `${article(lang, 'e')}; ${lang === 'sv' ? 'art. 44–49' : 'Art. 44–49'}`, list(transfers, w, w.noTransfers)),
     item(w.retention, article(lang, 'f'), list(retention, w, w.noRetention)),
@@ -165,9 +165,9 @@ function findingsSection(findings: Finding[], w: Words, lang: Lang): string {
 }
 
 interface ReportRegister {
-  activities: Row[]
-  controllers: Map<string, Row>
-  processors: Map<string, Row>
+  activities: ProcessingActivity[]
+  controllers: Map<string, Controller>
+  processors: Map<string, Processor>
   flow: DataFlow
   findings: Finding[]
 }
@@ -176,7 +176,7 @@ interface ReportRegister {
 async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): Promise<ReportRegister> {
   const flow = new FlowBuilder(q.lang)
   const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
-  const activities: Row[] = []
+  const activities: ProcessingActivity[] = []
   const series = await db.snapshot()
   try {
     for await (const page of activityPages(series, ws, { controllerId: q.controllerId, statuses: ['draft', 'active'] })) {
@@ -185,10 +185,10 @@ async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): P
       collector.addActivities(page)
     }
     const controllerIds = new Set([...(q.controllerId ? [q.controllerId] : []), ...collector.sharedIds().controllers,
-      ...activities.flatMap((a) => (a.onBehalfOfControllers ?? []).map((c: Row) => c.id))])
+      ...activities.flatMap((a) => a.onBehalfOfControllers.map((c) => c.id))])
     const full = await series.read(async (m) => ({
-      controllers: await viewsById(m, ws, controllers, controllerIds),
-      processors: await viewsById(m, ws, processors, collector.sharedIds().processors),
+      controllers: await viewsById<Controller>(m, ws, controllers, controllerIds),
+      processors: await viewsById<Processor>(m, ws, processors, collector.sharedIds().processors),
     }))
     return { activities, ...full, flow: flow.finish(), findings: collector.finish(full) }
   } finally {
@@ -205,8 +205,8 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
   const activities = reg.activities.sort((a, b) => compareText(a.controller?.name, b.controller?.name) || compareNames(a, b))
   // the cover: the controller asked for first, then every controller and joint controller the activities name
   const cover = [...reg.controllers.values()].sort((a, b) => (a.id === q.controllerId ? -1 : b.id === q.controllerId ? 1 : compareNames(a, b)))
-  const ctx = (activity: Row): CellContext => ({
-    lang, timeZone, activity, controller: (id) => reg.controllers.get(id) ?? null, processor: (id) => reg.processors.get(id) ?? null,
+  const ctx = (activity: ProcessingActivity): CellContext => ({
+    lang, timeZone, activity, controller: (id) => (id ? reg.controllers.get(id) ?? null : null), processor: (id) => reg.processors.get(id) ?? null,
   })
   const picture = reg.flow.nodes.length > MAX_SVG_NODES ? `<p>${h(w.flowTooLarge)}</p>` : await dataFlowSvg(reg.flow, lang)
   const title = q.controllerId && cover[0] ? `${w.title}: ${cover[0].name}` : w.title

@@ -10,7 +10,7 @@ import { RecordType } from './model'
  * accountability's, in src/register/accountability/history.ts, which builds on this file and never the reverse.
  */
 
-type Row = Record<string, any>
+import type { Row } from './model'
 
 export type Operation = 'create' | 'update' | 'delete'
 

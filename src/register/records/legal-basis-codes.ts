@@ -3,7 +3,7 @@ import { LegalBasis } from '../../../entities'
 import { FieldError, ValidationFailed } from '../../errors'
 import { ResourceDef } from './model'
 
-type Row = Record<string, any>
+import type { Row } from './model'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

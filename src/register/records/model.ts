@@ -26,7 +26,12 @@ export type RecordType =
   | 'controller' | 'processor' | 'purpose' | 'legal-basis' | 'data-subject-category' | 'data-category' | 'recipient'
   | 'retention-rule' | 'security-measure' | 'processing-activity'
 
-type Row = Record<string, any>
+/**
+ * A stored row or a view of any resource, as the generic machinery (reads, writes, history,
+ * import) handles it, whatever its kind. Code that reads one kind of view uses its type from
+ * ./view-types (generated from the view schemas).
+ */
+export type Row = Record<string, any>
 
 /** A column holding the id of another record of the workspace. */
 export interface RefColumn {

@@ -6,7 +6,7 @@ import { dialectOfManager, inList, listParameter, placeholders, quoted } from '.
 import { searchFold } from '../wording/collation'
 import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
 
-type Row = Record<string, any>
+import type { Row } from './model'
 
 /** TypeORM's object form of `select` for a list of columns. */
 export const selectOf = (columns: string[]): Record<string, true> => Object.fromEntries(columns.map((c) => [c, true]))

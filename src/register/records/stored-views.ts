@@ -6,7 +6,7 @@ import { allSchemas } from '../../schemas/views'
 import { ENTITY_OF, RecordType, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
 import { findIn, toViews } from './reads'
 
-type Row = Record<string, any>
+import type { Row } from './model'
 
 /**
  * The stored read model: each record's resolved view, kept in its row (`resolved_view`) as the

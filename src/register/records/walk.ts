@@ -6,7 +6,14 @@ import { processingActivities, ResourceDef } from './model'
 import { selectOf } from './reads'
 import { Condition, storedViewsIn } from './stored-views'
 
-type Row = Record<string, any>
+import type { ProcessingActivity } from './view-types'
+
+/** A row of the walk's page: the columns it selects. */
+interface WalkRow {
+  id: string
+  sort_key: string | null
+  resolved_view: string
+}
 
 /** Activities per read of stored views. */
 export const WALK_PAGE_SIZE = 200
@@ -49,21 +56,21 @@ export async function* storedActivityPages(series: ReadSeries, ws: string, scope
   let after: { key: string; id: string } | null = null
   for (;;) {
     const from: { key: string; id: string } | null = after
-    const page: Row[] = await series.read((m) => pageByName(m, ws, from, pageSize, conditions))
+    const page: WalkRow[] = await series.read((m) => pageByName(m, ws, from, pageSize, conditions))
     if (page.length) yield page.map((p) => ({ id: p.id, json: p.resolved_view }))
     if (page.length < pageSize) return
-    const last: Row = page[page.length - 1]
+    const last: WalkRow = page[page.length - 1]
     after = { key: last.sort_key ?? '', id: last.id }
   }
 }
 
 /** The activities in scope as parsed views, in the walk's order (storedActivityPages). */
-export async function* activityPages(series: ReadSeries, ws: string, scope: ActivityScope): AsyncGenerator<Row[]> {
-  for await (const page of storedActivityPages(series, ws, scope)) yield page.map((p) => JSON.parse(p.json))
+export async function* activityPages(series: ReadSeries, ws: string, scope: ActivityScope): AsyncGenerator<ProcessingActivity[]> {
+  for await (const page of storedActivityPages(series, ws, scope)) yield page.map((p) => JSON.parse(p.json) as ProcessingActivity)
 }
 
 /** A page of activities after (key, id) in (sort_key, id) order; the (workspace_id, sort_key, id) index serves it. */
-async function pageByName(m: EntityManager, ws: string, after: { key: string; id: string } | null, limit: number, conditions: Condition[]): Promise<Row[]> {
+async function pageByName(m: EntityManager, ws: string, after: { key: string; id: string } | null, limit: number, conditions: Condition[]): Promise<WalkRow[]> {
   const keyset: Condition[] = after ? [{ sql: '(sort_key, id) > (?, ?)', params: [after.key, after.id] }] : []
   const where = ['workspace_id = ?', ...keyset.map((c) => c.sql), ...conditions.map((c) => c.sql)].join(' AND ')
   let sql = `SELECT id, sort_key, resolved_view FROM "processing_activities" WHERE ${where} ORDER BY sort_key, id LIMIT ${Number(limit)}`
@@ -75,10 +82,11 @@ async function pageByName(m: EntityManager, ws: string, after: { key: string; id
 }
 
 /** Stored views of records by id (controllers, processors): a query per chunk of ids, not per record. */
-export async function viewsById(m: EntityManager, ws: string, def: ResourceDef, ids: Iterable<string>): Promise<Map<string, Row>> {
+export async function viewsById<V extends { id: string }>(m: EntityManager, ws: string, def: ResourceDef, ids: Iterable<string>): Promise<Map<string, V>> {
   const wanted = [...new Set(ids)]
   if (!wanted.length) return new Map()
-  return new Map((await storedViewsIn(m, ws, def, wanted)).map((json) => { const v = JSON.parse(json); return [v.id, v] }))
+  // a stored view is its schema's shape (test/read-model.test.ts): the type is asserted where it is parsed
+  return new Map((await storedViewsIn(m, ws, def, wanted)).map((json) => { const v = JSON.parse(json) as V; return [v.id, v] }))
 }
 
 /** An unknown controllerId in a per-controller view of the register is a mistake in the request: 400 naming it. */

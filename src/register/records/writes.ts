@@ -14,7 +14,7 @@ import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { rewriteDependents, storeViews, summaryOf, viewJson } from './stored-views'
 import { HistoryEntry, LegalBasis } from '../../../entities'
 
-type Row = Record<string, any>
+import type { Row } from './model'
 
 
 const now = (): string => new Date().toISOString()

@@ -6,7 +6,12 @@ import { JsonSchema } from '../../schemas/json-schema'
 import { controllers, processors } from '../records/model'
 import { activityPages, viewsById } from '../records/walk'
 
-type Row = Record<string, any>
+import type { ActivityPurpose, Controller, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Transfer } from '../records/view-types'
+
+/** A record the activities share, as a rule about it reads it: its full view where one was loaded, else its summary. */
+type SharedRecord = { id: string; name: string } & Partial<Controller> & Partial<Processor> & Partial<DataCategoryRef>
+/** What the shared-record rules keep of an activity. */
+type ActivityName = { id: string; name: string }
 
 /**
  * Accountability checks (Art. 5(2)): the register read back against what the regulation asks of
@@ -44,8 +49,8 @@ interface Context {
 
 /** An activity with the data categories it refers to, for rules about a shared record. */
 interface Use {
-  record: Row
-  activities: Row[]
+  record: SharedRecord
+  activities: ActivityName[]
 }
 
 interface RuleBase {
@@ -59,7 +64,7 @@ interface ActivityRule extends RuleBase {
   about: 'processing-activity'
   /** Art. 30(2) processor records have no purposes, legal bases or retention: some rules are the controller's only. */
   controllerRecordsOnly: boolean
-  check(activity: Row, ctx: Context): Gap[]
+  check(activity: ProcessingActivity, ctx: Context): Gap[]
 }
 interface SharedRecordRule extends RuleBase {
   about: 'processor' | 'controller' | 'data-category'
@@ -83,16 +88,16 @@ const q = { en: (s: string): string => `"${s}"`, sv: (s: string): string => `”
 const quoted = (names: string[], lang: 'en' | 'sv'): string => names.map(q[lang]).join(', ')
 const blank = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'string' && v.trim() === '')
 
-const purposesOf = (a: Row): Row[] => a.purposes ?? []
-const codesOf = (p: Row): string[] => (p.legalBases ?? []).filter(Boolean).map((l: Row) => l.code)
-const hasKind = (a: Row, kind: string): boolean => purposesOf(a).some((p) => (p.legalBases ?? []).some((l: Row) => l?.kind === kind))
-const dataOf = (a: Row, classification: string): { category: Row; index: number }[] =>
-  (a.dataCategories ?? []).map((category: Row, index: number) => ({ category, index })).filter((d: { category: Row }) => d.category?.classification === classification)
+const purposesOf = (a: ProcessingActivity): ActivityPurpose[] => a.purposes ?? []
+const codesOf = (p: ActivityPurpose): string[] => (p.legalBases ?? []).filter(Boolean).map((l) => l.code)
+const hasKind = (a: ProcessingActivity, kind: string): boolean => purposesOf(a).some((p) => (p.legalBases ?? []).some((l) => l?.kind === kind))
+const dataOf = (a: ProcessingActivity, classification: string): { category: DataCategoryRef; index: number }[] =>
+  (a.dataCategories ?? []).map((category, index) => ({ category, index })).filter((d) => d.category?.classification === classification)
 
 // ---------------------------------------------------------------------------------------------
 // rules over one processing activity
 
-function purposeWithoutLegalBasis(a: Row): Gap[] {
+function purposeWithoutLegalBasis(a: ProcessingActivity): Gap[] {
   return purposesOf(a).flatMap((p, i) => (codesOf(p).length ? [] : [{
     field: `purposes[${i}].legalBases`,
     en: `Purpose "${p.purpose.name}" has no legal basis.`,
@@ -100,9 +105,9 @@ function purposeWithoutLegalBasis(a: Row): Gap[] {
   }]))
 }
 
-function purposeWithoutArticle6Basis(a: Row): Gap[] {
+function purposeWithoutArticle6Basis(a: ProcessingActivity): Gap[] {
   return purposesOf(a).flatMap((p, i) => {
-    const bases: Row[] = (p.legalBases ?? []).filter(Boolean)
+    const bases: LegalBasisRef[] = (p.legalBases ?? []).filter(Boolean)
     if (!bases.length || bases.some((l) => l.kind === 'article-6')) return []
     const codes = bases.map((l) => l.code).join(', ')
     return [{
@@ -113,7 +118,7 @@ function purposeWithoutArticle6Basis(a: Row): Gap[] {
   })
 }
 
-function specialCategoryWithoutCondition(a: Row): Gap[] {
+function specialCategoryWithoutCondition(a: ProcessingActivity): Gap[] {
   if (hasKind(a, 'article-9')) return []
   return dataOf(a, 'special').map(({ category, index }) => ({
     field: `dataCategories[${index}]`,
@@ -122,7 +127,7 @@ function specialCategoryWithoutCondition(a: Row): Gap[] {
   }))
 }
 
-function criminalDataWithoutBasis(a: Row): Gap[] {
+function criminalDataWithoutBasis(a: ProcessingActivity): Gap[] {
   if (hasKind(a, 'article-10')) return []
   return dataOf(a, 'criminal').map(({ category, index }) => ({
     field: `dataCategories[${index}]`,
@@ -131,7 +136,7 @@ function criminalDataWithoutBasis(a: Row): Gap[] {
   }))
 }
 
-function nationalIdWithoutJustification(a: Row): Gap[] {
+function nationalIdWithoutJustification(a: ProcessingActivity): Gap[] {
   const held = dataOf(a, 'national-id').map((d) => d.category.name)
   if (!held.length || !blank(a.nationalIdJustification)) return []
   if (purposesOf(a).some((p) => codesOf(p).includes('SE-DSL-3-10'))) return []
@@ -142,22 +147,22 @@ function nationalIdWithoutJustification(a: Row): Gap[] {
   }]
 }
 
-const receiver = (t: Row): Row | null => t.recipient ?? t.processor ?? null
-const toWhom = (t: Row, lang: 'en' | 'sv'): string => {
+const receiver = (t: Transfer): { name: string } | null => t.recipient ?? t.processor ?? null
+const toWhom = (t: Transfer, lang: 'en' | 'sv'): string => {
   const r = receiver(t)
   return r ? (lang === 'en' ? ` to "${r.name}"` : ` till ”${r.name}”`) : ''
 }
 
-function transferWithoutMechanism(a: Row): Gap[] {
-  return (a.transfers ?? []).flatMap((t: Row, i: number) => (!isThirdCountry(t.country) || t.mechanism ? [] : [{
+function transferWithoutMechanism(a: ProcessingActivity): Gap[] {
+  return (a.transfers ?? []).flatMap((t, i) => (!isThirdCountry(t.country) || t.mechanism ? [] : [{
     field: `transfers[${i}].mechanism`,
     en: `The transfer to ${countryName(t.country, 'en')}${toWhom(t, 'en')} has no transfer mechanism (adequacy decision, appropriate safeguards or derogation).`,
     sv: `Överföringen till ${countryName(t.country, 'sv')}${toWhom(t, 'sv')} saknar överföringsmekanism (beslut om adekvat skyddsnivå, lämpliga skyddsåtgärder eller undantag).`,
   }]))
 }
 
-function exceptionalTransferWithoutSafeguards(a: Row): Gap[] {
-  return (a.transfers ?? []).flatMap((t: Row, i: number) => {
+function exceptionalTransferWithoutSafeguards(a: ProcessingActivity): Gap[] {
+  return (a.transfers ?? []).flatMap((t, i) => {
     if (t.mechanism?.code !== 'A49-1-second-subparagraph') return []
     const noSafeguards = blank(t.safeguards)
     const noDocumentation = blank(t.documentation)
@@ -173,8 +178,8 @@ function exceptionalTransferWithoutSafeguards(a: Row): Gap[] {
   })
 }
 
-function retentionMissing(a: Row): Gap[] {
-  const retention: Row[] = a.retention ?? []
+function retentionMissing(a: ProcessingActivity): Gap[] {
+  const retention = a.retention ?? []
   if (!retention.length) {
     return [{
       field: 'retention',
@@ -184,26 +189,26 @@ function retentionMissing(a: Row): Gap[] {
   }
   // Rules for some data categories only: the categories none of them covers have no time limit.
   if (retention.some((r) => !(r.dataCategories ?? []).length)) return []
-  const covered = new Set(retention.flatMap((r) => (r.dataCategories ?? []).map((c: Row) => c?.id)))
-  return (a.dataCategories ?? []).flatMap((c: Row, i: number) => (!c || covered.has(c.id) ? [] : [{
+  const covered = new Set(retention.flatMap((r) => (r.dataCategories ?? []).map((c) => c?.id)))
+  return (a.dataCategories ?? []).flatMap((c, i) => (!c || covered.has(c.id) ? [] : [{
     field: `dataCategories[${i}]`,
     en: `No retention period (time limit for erasure) is recorded for the data category "${c.name}".`,
     sv: `Ingen lagringstid (tidsgräns för radering) är angiven för personuppgiftskategorin ”${c.name}”.`,
   }]))
 }
 
-function retentionWithoutLimit(a: Row): Gap[] {
-  return (a.retention ?? []).flatMap((r: Row, i: number) => (!r.retentionRule || r.retentionRule.period ? [] : [{
+function retentionWithoutLimit(a: ProcessingActivity): Gap[] {
+  return (a.retention ?? []).flatMap((r, i) => (!r.retentionRule || r.retentionRule.period ? [] : [{
     field: `retention[${i}].retentionRule`,
     en: `Retention rule "${r.retentionRule.name}" sets no fixed time limit; state the period, or at least the criteria that determine it.`,
     sv: `Lagringsregeln ”${r.retentionRule.name}” anger ingen fast tidsgräns; ange lagringstiden, eller åtminstone kriterierna som avgör den.`,
   }]))
 }
 
-const legitimateInterestPurposes = (a: Row): { p: Row; i: number }[] =>
+const legitimateInterestPurposes = (a: ProcessingActivity): { p: ActivityPurpose; i: number }[] =>
   purposesOf(a).map((p, i) => ({ p, i })).filter(({ p }) => codesOf(p).includes('A6-1-f'))
 
-function legitimateInterestNotStated(a: Row): Gap[] {
+function legitimateInterestNotStated(a: ProcessingActivity): Gap[] {
   return legitimateInterestPurposes(a).flatMap(({ p, i }) => (!blank(p.legitimateInterest) ? [] : [{
     field: `purposes[${i}].legitimateInterest`,
     en: `Purpose "${p.purpose.name}" rests on legitimate interests, but the interest pursued is not stated.`,
@@ -211,7 +216,7 @@ function legitimateInterestNotStated(a: Row): Gap[] {
   }]))
 }
 
-function legitimateInterestWithoutAssessment(a: Row): Gap[] {
+function legitimateInterestWithoutAssessment(a: ProcessingActivity): Gap[] {
   return legitimateInterestPurposes(a).flatMap(({ p, i }) => (!blank(p.liaReference) ? [] : [{
     field: `purposes[${i}].liaReference`,
     en: `Purpose "${p.purpose.name}" rests on legitimate interests, but no legitimate interests assessment (balancing test) is referenced.`,
@@ -220,7 +225,7 @@ function legitimateInterestWithoutAssessment(a: Row): Gap[] {
 }
 
 const CONSENT = ['A6-1-a', 'A9-2-a']
-function consentWithoutWithdrawal(a: Row): Gap[] {
+function consentWithoutWithdrawal(a: ProcessingActivity): Gap[] {
   return purposesOf(a).flatMap((p, i) => {
     const consent = codesOf(p).filter((c) => CONSENT.includes(c))
     if (!consent.length || !blank(p.consentWithdrawal)) return []
@@ -232,7 +237,7 @@ function consentWithoutWithdrawal(a: Row): Gap[] {
   })
 }
 
-function dpiaDecisionMissing(a: Row): Gap[] {
+function dpiaDecisionMissing(a: ProcessingActivity): Gap[] {
   if (a.dpia && a.dpia.required !== null && a.dpia.required !== undefined) return []
   const special = dataOf(a, 'special').map((d) => d.category.name)
   const reasons = { en: [] as string[], sv: [] as string[] }
@@ -252,7 +257,7 @@ function dpiaDecisionMissing(a: Row): Gap[] {
   }]
 }
 
-function reviewOverdue(a: Row, ctx: Context): Gap[] {
+function reviewOverdue(a: ProcessingActivity, ctx: Context): Gap[] {
   if (!a.nextReviewAt || a.nextReviewAt >= ctx.today) return []
   return [{
     field: 'nextReviewAt',
@@ -261,7 +266,7 @@ function reviewOverdue(a: Row, ctx: Context): Gap[] {
   }]
 }
 
-function neverReviewed(a: Row): Gap[] {
+function neverReviewed(a: ProcessingActivity): Gap[] {
   return a.lastReviewedAt ? [] : [{
     field: 'lastReviewedAt',
     en: 'The activity has never been reviewed.',
@@ -269,16 +274,16 @@ function neverReviewed(a: Row): Gap[] {
   }]
 }
 
-function thirdCountryRecipientWithoutTransfer(a: Row): Gap[] {
-  const transferred = new Set((a.transfers ?? []).map((t: Row) => t.country))
-  return (a.recipients ?? []).flatMap((r: Row, i: number) => (!r || !isThirdCountry(r.country) || transferred.has(r.country) ? [] : [{
+function thirdCountryRecipientWithoutTransfer(a: ProcessingActivity): Gap[] {
+  const transferred = new Set((a.transfers ?? []).map((t) => t.country))
+  return (a.recipients ?? []).flatMap((r, i) => (!r || !isThirdCountry(r.country) || transferred.has(r.country) ? [] : [{
     field: `recipients[${i}]`,
     en: `Recipient "${r.name}" is in ${countryName(r.country, 'en')}, but no transfer to that country is recorded.`,
     sv: `Mottagaren ”${r.name}” finns i ${countryName(r.country, 'sv')}, men ingen överföring till det landet är registrerad.`,
   }]))
 }
 
-function activityWithoutSecurityMeasures(a: Row): Gap[] {
+function activityWithoutSecurityMeasures(a: ProcessingActivity): Gap[] {
   return (a.securityMeasures ?? []).length ? [] : [{
     field: 'securityMeasures',
     en: 'No technical or organisational security measures are described for the activity.',
@@ -289,7 +294,7 @@ function activityWithoutSecurityMeasures(a: Row): Gap[] {
 // ---------------------------------------------------------------------------------------------
 // rules over records the activities share
 
-const activityNames = (activities: Row[], lang: 'en' | 'sv'): string => quoted(activities.map((a) => a.name), lang)
+const activityNames = (activities: ActivityName[], lang: 'en' | 'sv'): string => quoted(activities.map((a) => a.name), lang)
 
 function processorWithoutAgreement({ record: p, activities }: Use): Gap[] {
   return p.dataProcessingAgreement ? [] : [{
@@ -360,7 +365,7 @@ export const RULE_IDS = RULES.map((r) => r.id)
 /** Collects the records the activities share, each with the activities that use it. */
 class Uses {
   private readonly byId = new Map<string, Use>()
-  add(record: Row | null | undefined, activity: Row): void {
+  add(record: SharedRecord | null | undefined, activity: ActivityName): void {
     if (!record?.id) return
     const use = this.byId.get(record.id) ?? { record, activities: [] }
     if (!use.activities.includes(activity)) use.activities.push(activity)
@@ -372,12 +377,12 @@ class Uses {
   }
 
   /** The uses, with the full view of each record where one was loaded. */
-  withViews(views?: Map<string, Row>): Use[] {
+  withViews(views?: Map<string, SharedRecord>): Use[] {
     return [...this.byId.values()].map((u) => ({ ...u, record: views?.get(u.record.id) ?? u.record }))
   }
 }
 
-const activityRef = (a: Row): Row => ({ id: a.id, name: a.name })
+const activityRef = (a: ProcessingActivity): ActivityName => ({ id: a.id, name: a.name })
 
 /** Finds what the rules find in a set of activity views; `fullViews` gives controllers and processors whole. */
 export class FindingCollector {
@@ -386,7 +391,7 @@ export class FindingCollector {
 
   constructor(private readonly ctx: Context, private readonly rules: Rule[] = RULES) {}
 
-  addActivities(activities: Row[]): void {
+  addActivities(activities: ProcessingActivity[]): void {
     for (const a of activities) {
       if (a.status === 'retired') continue
       for (const rule of this.rules) {
@@ -406,7 +411,7 @@ export class FindingCollector {
     return { controllers: this.uses.controller.ids(), processors: this.uses.processor.ids() }
   }
 
-  finish(fullViews: { controllers?: Map<string, Row>; processors?: Map<string, Row> } = {}): Finding[] {
+  finish(fullViews: { controllers?: Map<string, Controller>; processors?: Map<string, Processor> } = {}): Finding[] {
     const views = { controller: fullViews.controllers, processor: fullViews.processors, 'data-category': undefined }
     for (const rule of this.rules) {
       if (rule.about === 'processing-activity') continue
@@ -468,8 +473,8 @@ export async function registerFindings(db: Database, ws: string, query: Findings
     const wantsControllers = rules.some((r) => r.about === 'controller')
     const wantsProcessors = rules.some((r) => r.about === 'processor')
     const full = await series.read(async (m) => ({
-      controllers: wantsControllers ? await viewsById(m, ws, controllers, needed.controllers) : undefined,
-      processors: wantsProcessors ? await viewsById(m, ws, processors, needed.processors) : undefined,
+      controllers: wantsControllers ? await viewsById<Controller>(m, ws, controllers, needed.controllers) : undefined,
+      processors: wantsProcessors ? await viewsById<Processor>(m, ws, processors, needed.processors) : undefined,
     }))
     items = collector.finish(full)
   } finally {

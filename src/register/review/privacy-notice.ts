@@ -1,6 +1,6 @@
 import { registerDate } from '../wording/dates'
 import { compareNames } from '../wording/collation'
-import { countryName, durationWords, specialCategoryWords } from '../wording/wording'
+import { countryName, durationWords, Lang, specialCategoryWords } from '../wording/wording'
 import { htmlText, pageStart, stylesheetOnlyPolicy } from './page'
 import { Database } from '../../db/database'
 import { NotFound } from '../../errors'
@@ -9,8 +9,7 @@ import { controllers, processors } from '../records/model'
 import { getView } from '../records/reads'
 import { activityPages, viewsById } from '../records/walk'
 
-type Row = Record<string, any>
-export type NoticeLang = 'sv' | 'en'
+import type { ActivityPurpose, Contact, Controller, ControllerRef, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Retention } from '../records/view-types'
 export type NoticeFormat = 'markdown' | 'html'
 
 /**
@@ -171,7 +170,7 @@ const joinWords = (items: string[], and: string): string =>
   items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} ${and} ${items[items.length - 1]}`
 
 /** "avtal (art. 6.1 b)" / "contract (Art. 6(1)(b))"; national law by its name and statute. */
-export function legalBasisWords(basis: Row, lang: NoticeLang): string {
+export function legalBasisWords(basis: Pick<LegalBasisRef, 'code' | 'kind' | 'name' | 'nameSv'> & { articleReference?: string | null }, lang: Lang): string {
   const name = lang === 'sv' ? basis.nameSv ?? basis.name : basis.name
   const gdpr = /^A(\d+)(?:-(\d+))?(?:-([a-z]))?$/.exec(basis.code ?? '')
   if (basis.kind !== 'national-law' && gdpr) {
@@ -186,18 +185,21 @@ export function legalBasisWords(basis: Row, lang: NoticeLang): string {
 
 
 /** "36 månader efter senaste besök", "ingen fast tidsgräns (Inte längre än …)", with reason and scope. */
-export function retentionWords(entry: Row, lang: NoticeLang): string {
+export function retentionWords(entry: Retention, lang: Lang): string {
   const w = WORDS[lang]
   const rule = entry.retentionRule ?? {}
   const main = rule.period ? `${durationWords(rule.period, lang)}${present(rule.trigger) ? ` ${rule.trigger}` : ''}` : w.noLimit
   let text = present(rule.name) && rule.name.trim().toLowerCase() !== main.toLowerCase() ? `${main} (${rule.name})` : main
-  const scope = (entry.dataCategories ?? []).map((c: Row) => c.name)
+  const scope = (entry.dataCategories ?? []).map((c) => c.name)
   if (scope.length) text += ` – ${w.appliesTo} ${scope.join(', ')}`
   if (present(rule.legalReference)) text += ` – ${rule.legalReference}`
   return text
 }
 
-function contactLine(c: Row | null | undefined, w: Words): string {
+/** Who to reach and how: an organisation's or a person's contact details, as far as recorded (a summary has none). */
+type Reachable = Pick<Contact, 'name'> & Partial<Pick<Contact, 'email' | 'phone' | 'address'>>
+
+function contactLine(c: Reachable | null | undefined, w: Words): string {
   if (!c) return ''
   return [c.name, present(c.email) && `${lowerFirst(w.email)} ${c.email}`, present(c.phone) && `${lowerFirst(w.phone)} ${c.phone}`, c.address]
     .filter(present).join(', ')
@@ -206,11 +208,11 @@ function contactLine(c: Row | null | undefined, w: Words): string {
 // --- writing the notice ------------------------------------------------------------------------
 
 export interface NoticeRegister {
-  controller: Row
-  activities: Row[]
+  controller: Controller
+  activities: ProcessingActivity[]
   /** Full views of the other controllers named on the activities. */
-  controllers: Map<string, Row>
-  processors: Map<string, Row>
+  controllers: Map<string, Controller>
+  processors: Map<string, Processor>
 }
 
 function controllerSection(reg: NoticeRegister, w: Words): Block[] {
@@ -222,7 +224,7 @@ function controllerSection(reg: NoticeRegister, w: Words): Block[] {
     heading(2, w.controller),
     list(fields.filter(([, v]) => present(v)).map(([label, v]) => labelled(label, v as string))),
   ]
-  const joint = new Map<string, Row>()
+  const joint = new Map<string, Controller | ControllerRef>()
   for (const a of reg.activities) {
     for (const other of [a.controller, ...(a.jointControllers ?? [])]) {
       if (other && other.id !== c.id) joint.set(other.id, reg.controllers.get(other.id) ?? other)
@@ -236,8 +238,8 @@ function controllerSection(reg: NoticeRegister, w: Words): Block[] {
   return blocks
 }
 
-function purposeItem(p: Row, lang: NoticeLang, w: Words): Inline[] {
-  const bases: Row[] = (p.legalBases ?? []).filter(Boolean)
+function purposeItem(p: ActivityPurpose, lang: Lang, w: Words): Inline[] {
+  const bases: LegalBasisRef[] = (p.legalBases ?? []).filter(Boolean)
   const basis = bases.length ? `${w.legalBasis}: ${joinWords(bases.map((b) => legalBasisWords(b, lang)), w.and)}` : w.noLegalBasis
   const parts: Inline[] = [{ strong: p.purpose.name }, ` – ${basis}.`]
   const codes = bases.map((b) => b.code)
@@ -246,41 +248,41 @@ function purposeItem(p: Row, lang: NoticeLang, w: Words): Inline[] {
   return parts
 }
 
-function dataCategoryWords(d: Row, lang: NoticeLang, w: Words): string {
+function dataCategoryWords(d: DataCategoryRef, lang: Lang, w: Words): string {
   if (d.classification === 'special') return `${d.name} (${w.special(specialCategoryWords(d.specialCategory, lang))})`
   if (d.classification === 'criminal') return `${d.name} (${w.criminal})`
   return d.name
 }
 
-function activitySection(a: Row, reg: NoticeRegister, lang: NoticeLang, w: Words): Block[] {
+function activitySection(a: ProcessingActivity, reg: NoticeRegister, lang: Lang, w: Words): Block[] {
   const blocks: Block[] = [heading(3, a.name)]
   const items: Inline[][] = []
   if ((a.jointControllers ?? []).length) {
-    items.push(labelled(w.together, joinWords([a.controller, ...a.jointControllers].filter(Boolean).map((c: Row) => c.name), w.and)))
+    items.push(labelled(w.together, joinWords([a.controller, ...a.jointControllers].filter(Boolean).map((c) => c.name), w.and)))
   }
   const named = (label: string, values: string[]): void => {
     if (values.length) items.push(labelled(label, values.join('; ')))
   }
-  named(w.subjects, (a.dataSubjectCategories ?? []).filter(Boolean).map((s: Row) => s.name))
-  named(w.data, (a.dataCategories ?? []).filter(Boolean).map((d: Row) => dataCategoryWords(d, lang, w)))
+  named(w.subjects, (a.dataSubjectCategories ?? []).filter(Boolean).map((s) => s.name))
+  named(w.data, (a.dataCategories ?? []).filter(Boolean).map((d) => dataCategoryWords(d, lang, w)))
   if (present(a.nationalIdJustification)) items.push(labelled(w.nationalId, a.nationalIdJustification))
   named(w.sources, (a.dataSources ?? []).filter(present))
-  named(w.recipients, (a.recipients ?? []).filter(Boolean).map((r: Row) => (r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name)))
-  named(w.processors, (a.processors ?? []).filter(Boolean).map((p: Row) => {
+  named(w.recipients, (a.recipients ?? []).filter(Boolean).map((r) => (r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name)))
+  named(w.processors, (a.processors ?? []).filter(Boolean).map((p) => {
     const service = reg.processors.get(p.id)?.service
     return present(service) && service !== p.name ? `${p.name} (${service})` : p.name
   }))
-  const retention: Row[] = a.retention ?? []
+  const retention: Retention[] = a.retention ?? []
   items.push(labelled(w.retention, retention.length ? retention.map((r) => retentionWords(r, lang)).join('; ') : w.noRetention))
   if (a.automatedDecisionMaking) items.push(labelled(w.adm, a.automatedDecisionMakingDescription ?? ''))
 
-  const purposes: Row[] = (a.purposes ?? []).filter((p: Row) => p?.purpose)
+  const purposes: ActivityPurpose[] = (a.purposes ?? []).filter((p) => p?.purpose)
   if (purposes.length) blocks.push(paragraph({ strong: `${w.purposes}:` }), list(purposes.map((p) => purposeItem(p, lang, w))))
   blocks.push(list(items))
   return blocks
 }
 
-function transferSection(reg: NoticeRegister, lang: NoticeLang, w: Words): Block[] {
+function transferSection(reg: NoticeRegister, lang: Lang, w: Words): Block[] {
   const items: Inline[][] = []
   for (const a of reg.activities) {
     for (const t of a.transfers ?? []) {
@@ -299,8 +301,8 @@ function transferSection(reg: NoticeRegister, lang: NoticeLang, w: Words): Block
 }
 
 function rightsSection(reg: NoticeRegister, w: Words): Block[] {
-  const consent = reg.activities.flatMap((a) => (a.purposes ?? []).filter((p: Row) =>
-    (p?.legalBases ?? []).some((l: Row) => l && (l.code === 'A6-1-a' || l.code === 'A9-2-a'))))
+  const consent = reg.activities.flatMap((a) => (a.purposes ?? []).filter((p) =>
+    (p?.legalBases ?? []).some((l) => l && (l.code === 'A6-1-a' || l.code === 'A9-2-a'))))
   const rights = [...w.rightList, ...(consent.length ? [w.consentRight] : [])]
   const blocks: Block[] = [heading(2, w.rights), paragraph(w.rightsIntro), list(rights.map((r) => [r]))]
   const how = consent.filter((p) => present(p.consentWithdrawal))
@@ -313,7 +315,7 @@ function rightsSection(reg: NoticeRegister, w: Words): Block[] {
   return blocks
 }
 
-export function noticeDocument(reg: NoticeRegister, lang: NoticeLang, at: Date, timeZone: string): Block[] {
+export function noticeDocument(reg: NoticeRegister, lang: Lang, at: Date, timeZone: string): Block[] {
   const w = WORDS[lang]
   const activities = [...reg.activities].sort(compareNames)
   const sorted = { ...reg, activities }
@@ -375,7 +377,7 @@ const NOTICE_CSS = 'body{font-family:system-ui,sans-serif;line-height:1.5;max-wi
 /** Policy of the HTML notice: its stylesheet and nothing else (no style attribute, script or fetch in the page). */
 export const NOTICE_CSP = stylesheetOnlyPolicy(NOTICE_CSS)
 
-export function renderHtml(doc: Block[], lang: NoticeLang): string {
+export function renderHtml(doc: Block[], lang: Lang): string {
   const title = doc.find((b): b is Extract<Block, { kind: 'heading' }> => b.kind === 'heading')?.text ?? ''
   const body = doc.map((b) => {
     if (b.kind === 'heading') return `<h${b.level}>${htmlText(oneLine(b.text))}</h${b.level}>`
@@ -399,15 +401,15 @@ export function renderHtml(doc: Block[], lang: NoticeLang): string {
 export async function loadNoticeRegister(db: Database, ws: string, controllerId: string): Promise<NoticeRegister> {
   const series = await db.snapshot()
   try {
-    const controller = await series.read((m) => getView(m, ws, controllers, controllerId))
+    const controller = await series.read((m) => getView(m, ws, controllers, controllerId)) as Controller | null
     if (!controller) throw new NotFound('controller', controllerId)
-    const activities: Row[] = []
+    const activities: ProcessingActivity[] = []
     for await (const page of activityPages(series, ws, { controllerId, role: 'controller', statuses: ['active', 'draft'] })) activities.push(...page)
-    const controllerIds = activities.flatMap((a) => [a.controller?.id, ...(a.jointControllers ?? []).map((c: Row) => c?.id)]).filter((id) => id && id !== controllerId)
-    const processorIds = activities.flatMap((a) => (a.processors ?? []).map((p: Row) => p?.id)).filter(Boolean)
+    const controllerIds = activities.flatMap((a) => [a.controller?.id, ...(a.jointControllers ?? []).map((c) => c?.id)]).filter((id) => id && id !== controllerId)
+    const processorIds = activities.flatMap((a) => (a.processors ?? []).map((p) => p?.id)).filter(Boolean)
     const others = await series.read(async (m) => ({
-      controllers: await viewsById(m, ws, controllers, controllerIds),
-      processors: await viewsById(m, ws, processors, processorIds),
+      controllers: await viewsById<Controller>(m, ws, controllers, controllerIds),
+      processors: await viewsById<Processor>(m, ws, processors, processorIds),
     }))
     return { controller, activities, ...others }
   } finally {
@@ -420,7 +422,7 @@ export interface PrivacyNotice {
   contentType: string
 }
 
-export async function privacyNotice(db: Database, ws: string, controllerId: string, lang: NoticeLang, format: NoticeFormat, at: Date, timeZone: string): Promise<PrivacyNotice> {
+export async function privacyNotice(db: Database, ws: string, controllerId: string, lang: Lang, format: NoticeFormat, at: Date, timeZone: string): Promise<PrivacyNotice> {
   const doc = noticeDocument(await loadNoticeRegister(db, ws, controllerId), lang, at, timeZone)
   return format === 'html'
     ? { body: renderHtml(doc, lang), contentType: 'text/html; charset=utf-8' }
