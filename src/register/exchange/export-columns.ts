@@ -1,5 +1,5 @@
 import { registerDate } from '../wording/dates'
-import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords } from '../wording/wording'
+import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords, TERMS } from '../wording/wording'
 
 /**
  * The CSV export's columns, in the order of Article 30 (docs/export-columns.md), with their
@@ -75,8 +75,8 @@ function clientContact(o: Controller | ControllerRef | null | undefined, lang: L
   if (!o || !('address' in o)) return ''
   return join([
     orgContact(o),
-    o.representative ? `${words(lang, 'Representative', 'Företrädare')}: ${person(o.representative)}` : null,
-    o.dataProtectionOfficer ? `${words(lang, 'Data protection officer', 'Dataskyddsombud')}: ${person(o.dataProtectionOfficer)}` : null,
+    o.representative ? `${TERMS.representative[lang]}: ${person(o.representative)}` : null,
+    o.dataProtectionOfficer ? `${TERMS.dataProtectionOfficer[lang]}: ${person(o.dataProtectionOfficer)}` : null,
   ])
 }
 
@@ -91,7 +91,7 @@ function transfers(c: CellContext): string {
 
 function transferSafeguards(c: CellContext): string {
   return join(list(c.activity.transfers).map((t) => {
-    const mechanism = t.mechanism ? catalogueLabel(t.mechanism, c.lang) : words(c.lang, 'no transfer mechanism recorded', 'ingen överföringsmekanism angiven')
+    const mechanism = t.mechanism ? catalogueLabel(t.mechanism, c.lang) : TERMS.noMechanism[c.lang]
     const parts = [mechanism, t.safeguards, t.documentation ? `${words(c.lang, 'documentation', 'dokumentation')}: ${t.documentation}` : null]
     return `${t.country}: ${parts.filter(Boolean).join(', ')}`
   }))
@@ -114,7 +114,7 @@ function basesPerPurpose(c: CellContext, keep: (kind: string) => boolean, whenNo
 // --- the controller record, Art. 30(1) ---------------------------------------------------------
 
 export const CONTROLLER_COLUMNS: Column[] = [
-  { en: 'Controller', sv: 'Personuppgiftsansvarig', cell: (c) => orgName(c.controller(c.activity.controller?.id)) },
+  { ...TERMS.controller, cell: (c) => orgName(c.controller(c.activity.controller?.id)) },
   { en: 'Controller contact details', sv: 'Kontaktuppgifter till personuppgiftsansvarig', cell: (c) => orgContact(c.controller(c.activity.controller?.id)) },
   {
     en: 'Joint controllers', sv: 'Gemensamt personuppgiftsansvariga',
@@ -124,13 +124,13 @@ export const CONTROLLER_COLUMNS: Column[] = [
       return contact ? `${orgName(full)}: ${contact.split(JOIN).join(', ')}` : orgName(full)
     })),
   },
-  { en: 'Representative', sv: 'Företrädare', cell: (c) => person(c.controller(c.activity.controller?.id)?.representative) },
-  { en: 'Data protection officer', sv: 'Dataskyddsombud', cell: (c) => person(c.controller(c.activity.controller?.id)?.dataProtectionOfficer) },
-  { en: 'Processing activity', sv: 'Behandling', cell: (c) => c.activity.name },
-  { en: 'Description', sv: 'Beskrivning', cell: (c) => c.activity.description ?? '' },
-  { en: 'Purposes', sv: 'Ändamål', cell: (c) => join(list(c.activity.purposes).map((p) => p.purpose.name)) },
-  { en: 'Categories of data subjects', sv: 'Kategorier av registrerade', cell: (c) => names(c.activity.dataSubjectCategories) },
-  { en: 'Categories of personal data', sv: 'Kategorier av personuppgifter', cell: (c) => names(c.activity.dataCategories) },
+  { ...TERMS.representative, cell: (c) => person(c.controller(c.activity.controller?.id)?.representative) },
+  { ...TERMS.dataProtectionOfficer, cell: (c) => person(c.controller(c.activity.controller?.id)?.dataProtectionOfficer) },
+  { ...TERMS.processingActivity, cell: (c) => c.activity.name },
+  { ...TERMS.description, cell: (c) => c.activity.description ?? '' },
+  { ...TERMS.purposes, cell: (c) => join(list(c.activity.purposes).map((p) => p.purpose.name)) },
+  { ...TERMS.dataSubjectCategories, cell: (c) => names(c.activity.dataSubjectCategories) },
+  { ...TERMS.dataCategories, cell: (c) => names(c.activity.dataCategories) },
   {
     en: 'Special categories and criminal-offence data', sv: 'Känsliga personuppgifter och uppgifter om lagöverträdelser',
     cell: (c) => join(list(c.activity.dataCategories).filter((d) => d.classification !== 'ordinary')
@@ -140,7 +140,7 @@ export const CONTROLLER_COLUMNS: Column[] = [
     en: 'Categories of recipients', sv: 'Kategorier av mottagare',
     cell: (c) => join(list(c.activity.recipients).map((r) => (r.country ? `${r.name} (${countryName(r.country, c.lang)})` : r.name))),
   },
-  { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
+  { ...TERMS.transfers, cell: transfers },
   { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },
   {
     en: 'Time limits for erasure', sv: 'Tidsfrister för radering (gallring)',
@@ -150,7 +150,7 @@ export const CONTROLLER_COLUMNS: Column[] = [
       return categories.length ? `${categories.join(', ')}: ${text}` : text
     })),
   },
-  { en: 'Technical and organisational security measures', sv: 'Tekniska och organisatoriska säkerhetsåtgärder', cell: securityMeasures },
+  { ...TERMS.securityMeasures, cell: securityMeasures },
   {
     en: 'Legal basis per purpose', sv: 'Rättslig grund per ändamål',
     cell: (c) => basesPerPurpose(c, (k) => k === 'article-6' || k === 'national-law', words(c.lang, 'not recorded', 'ej angiven')),
@@ -195,20 +195,20 @@ export const CONTROLLER_COLUMNS: Column[] = [
       ? `${words(c.lang, 'Yes', 'Ja')}: ${c.activity.automatedDecisionMakingDescription ?? ''}`
       : words(c.lang, 'No', 'Nej')),
   },
-  { en: 'Status', sv: 'Status', cell: (c) => statusWords(c.activity.status, c.lang) },
+  { ...TERMS.status, cell: (c) => statusWords(c.activity.status, c.lang) },
   { en: 'Owner', sv: 'Ansvarig verksamhet', cell: (c) => c.activity.owner ?? '' },
   { en: 'Last reviewed', sv: 'Senast granskad', cell: (c) => c.activity.lastReviewedAt ?? '', date: true },
   { en: 'Next review', sv: 'Nästa granskning', cell: (c) => c.activity.nextReviewAt ?? '', date: true },
-  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged, date: true },
+  { ...TERMS.lastChanged, cell: lastChanged, date: true },
 ]
 
 // --- the processor record, Art. 30(2) ----------------------------------------------------------
 
 export const PROCESSOR_COLUMNS: Column[] = [
-  { en: 'Processor', sv: 'Personuppgiftsbiträde', cell: (c) => orgName(c.controller(c.activity.controller?.id)) },
+  { ...TERMS.processor, cell: (c) => orgName(c.controller(c.activity.controller?.id)) },
   { en: 'Processor contact details', sv: 'Kontaktuppgifter till personuppgiftsbiträdet', cell: (c) => orgContact(c.controller(c.activity.controller?.id)) },
-  { en: 'Representative', sv: 'Företrädare', cell: (c) => person(c.controller(c.activity.controller?.id)?.representative) },
-  { en: 'Data protection officer', sv: 'Dataskyddsombud', cell: (c) => person(c.controller(c.activity.controller?.id)?.dataProtectionOfficer) },
+  { ...TERMS.representative, cell: (c) => person(c.controller(c.activity.controller?.id)?.representative) },
+  { ...TERMS.dataProtectionOfficer, cell: (c) => person(c.controller(c.activity.controller?.id)?.dataProtectionOfficer) },
   { en: 'Controller (on whose behalf)', sv: 'Personuppgiftsansvarig (för vars räkning)', cell: (c) => orgName(c.client) },
   { en: 'Controller contact details', sv: 'Kontaktuppgifter till personuppgiftsansvarig', cell: (c) => clientContact(c.client, c.lang) },
   {
@@ -219,10 +219,10 @@ export const PROCESSOR_COLUMNS: Column[] = [
     en: 'Sub-processors', sv: 'Underbiträden',
     cell: (c) => join(list(c.activity.processors).map((p) => (p.country ? `${p.name} (${countryName(p.country, c.lang)})` : p.name))),
   },
-  { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation', cell: transfers },
+  { ...TERMS.transfers, cell: transfers },
   { en: 'Transfer safeguards and documentation', sv: 'Skyddsåtgärder och dokumentation vid överföring', cell: transferSafeguards },
-  { en: 'Technical and organisational security measures', sv: 'Tekniska och organisatoriska säkerhetsåtgärder', cell: securityMeasures },
-  { en: 'Last changed', sv: 'Senast ändrad', cell: lastChanged, date: true },
+  { ...TERMS.securityMeasures, cell: securityMeasures },
+  { ...TERMS.lastChanged, cell: lastChanged, date: true },
 ]
 
 export const headers = (columns: Column[], lang: Lang): string[] => columns.map((c) => c[lang])

@@ -4,10 +4,10 @@ import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { Database } from '../../db/database'
 import { Column, headers, person } from './export-columns'
-import { countryName, Lang } from '../wording/wording'
+import { countryName, Lang, recordTypeWords, severityWords, TERMS } from '../wording/wording'
 import { RegisterRecordKind } from './export-document'
 import type { ExportQuery } from './export-document'
-import { Finding, FindingCollector, Severity, SEVERITIES } from '../review/findings'
+import { Finding, FindingCollector, SEVERITIES } from '../review/findings'
 import { controllers, processors } from '../records/model'
 import { storedViewPage } from '../records/stored-views'
 import { activityPages, viewsById } from '../records/walk'
@@ -134,15 +134,6 @@ export function workbookStream(sheets: Sheet[]): Readable {
 
 // --- the register's sheets ---------------------------------------------------------------------
 
-const SEVERITY_WORDS: Record<Severity, [string, string]> = { high: ['High', 'Hög'], medium: ['Medium', 'Medel'], low: ['Low', 'Låg'] }
-const RECORD_TYPE_WORDS: Record<Finding['record']['type'], [string, string]> = {
-  'processing-activity': ['Processing activity', 'Behandling'],
-  processor: ['Processor', 'Personuppgiftsbiträde'],
-  controller: ['Controller', 'Personuppgiftsansvarig'],
-  'data-category': ['Category of personal data', 'Kategori av personuppgifter'],
-}
-const pick = (pair: [string, string], lang: Lang): string => pair[lang === 'sv' ? 1 : 0]
-
 /** The controllers in the export: every controller of the workspace, or the one asked for. */
 async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncGenerator<string[]> {
   const series = await db.snapshot()
@@ -176,16 +167,16 @@ async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncG
 }
 
 const CONTROLLER_SHEET_COLUMNS: { en: string; sv: string; date?: true }[] = [
-  { en: 'Controller', sv: 'Personuppgiftsansvarig' },
-  { en: 'Organisation number', sv: 'Organisationsnummer' },
-  { en: 'Address', sv: 'Adress' },
-  { en: 'E-mail', sv: 'E-post' },
-  { en: 'Telephone', sv: 'Telefon' },
-  { en: 'Website', sv: 'Webbplats' },
-  { en: 'Country', sv: 'Land' },
-  { en: 'Representative', sv: 'Företrädare' },
-  { en: 'Data protection officer', sv: 'Dataskyddsombud' },
-  { en: 'Last changed', sv: 'Senast ändrad', date: true },
+  TERMS.controller,
+  TERMS.organisationNumber,
+  TERMS.address,
+  TERMS.email,
+  TERMS.phone,
+  TERMS.website,
+  TERMS.country,
+  TERMS.representative,
+  TERMS.dataProtectionOfficer,
+  { ...TERMS.lastChanged, date: true },
 ]
 
 /**
@@ -197,7 +188,7 @@ const CONTROLLER_SHEET_COLUMNS: { en: string; sv: string; date?: true }[] = [
  */
 async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string[]> {
   const row = (f: Finding): string[] => [
-    pick(SEVERITY_WORDS[f.severity], q.lang), f.article, pick(RECORD_TYPE_WORDS[f.record.type], q.lang), f.record.name,
+    severityWords(f.severity, q.lang), f.article, recordTypeWords(f.record.type, q.lang), f.record.name,
     f.field ?? '', f.message[q.lang], f.rule,
   ]
   const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
@@ -221,20 +212,20 @@ async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date):
 }
 
 const FINDING_SHEET_COLUMNS: { en: string; sv: string }[] = [
-  { en: 'Severity', sv: 'Allvarlighet' },
-  { en: 'Article', sv: 'Artikel' },
+  TERMS.severity,
+  TERMS.article,
   { en: 'Record type', sv: 'Typ av post' },
-  { en: 'Record', sv: 'Post' },
+  TERMS.record,
   { en: 'Field', sv: 'Fält' },
-  { en: 'Finding', sv: 'Avvikelse' },
+  TERMS.finding,
   { en: 'Rule', sv: 'Regel' },
 ]
 
 export const SHEET_NAMES: Record<'controllerRecord' | 'processorRecord' | 'controllers' | 'findings', { en: string; sv: string }> = {
   controllerRecord: { en: 'Art. 30(1) activities', sv: 'Art. 30.1 behandlingar' },
   processorRecord: { en: 'Art. 30(2) processor', sv: 'Art. 30.2 biträde' },
-  controllers: { en: 'Controllers', sv: 'Personuppgiftsansvariga' },
-  findings: { en: 'Open findings', sv: 'Öppna avvikelser' },
+  controllers: TERMS.controllers,
+  findings: TERMS.openFindings,
 }
 
 const sheetColumns = (columns: { en: string; sv: string; date?: true }[], lang: Lang): SheetColumn[] =>

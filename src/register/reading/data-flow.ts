@@ -3,7 +3,7 @@ import { Database } from '../../db/database'
 import { AppError } from '../../errors'
 import { JsonSchema } from '../../schemas/json-schema'
 import { catalogueLabel } from '../exchange/export-columns'
-import { countryName, Lang } from '../wording/wording'
+import { countryName, Lang, TERMS } from '../wording/wording'
 import { isThirdCountry } from '../review/findings'
 import { FlowLayout, flowLayout } from './flow-layout'
 import { activityPages } from '../records/walk'
@@ -178,14 +178,14 @@ const MISSING = '#c62828'
 
 const WORDS = {
   en: {
-    title: 'Flow of personal data', layers: ['Data subjects', 'Processing activities', 'Recipients and processors', 'Third countries'],
-    recipient: 'Recipient', processor: 'Processor', noMechanism: 'no transfer mechanism', notRecorded: 'transfer not recorded',
-    transfer: 'transfer with its mechanism', empty: 'No processing activities in this selection.',
+    title: TERMS.dataFlow.en, layers: ['Data subjects', 'Processing activities', 'Recipients and processors', 'Third countries'],
+    recipient: 'Recipient', processor: TERMS.processor.en, noMechanism: 'no transfer mechanism', notRecorded: 'transfer not recorded',
+    transfer: 'transfer with its mechanism', empty: TERMS.noActivitiesSelected.en,
   },
   sv: {
-    title: 'Flöde av personuppgifter', layers: ['Registrerade', 'Behandlingar', 'Mottagare och biträden', 'Tredjeland'],
-    recipient: 'Mottagare', processor: 'Personuppgiftsbiträde', noMechanism: 'ingen överföringsmekanism', notRecorded: 'överföring ej registrerad',
-    transfer: 'överföring med mekanism', empty: 'Inga behandlingar i detta urval.',
+    title: TERMS.dataFlow.sv, layers: ['Registrerade', 'Behandlingar', 'Mottagare och biträden', 'Tredjeland'],
+    recipient: 'Mottagare', processor: TERMS.processor.sv, noMechanism: 'ingen överföringsmekanism', notRecorded: 'överföring ej registrerad',
+    transfer: 'överföring med mekanism', empty: TERMS.noActivitiesSelected.sv,
   },
 }
 

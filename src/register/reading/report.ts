@@ -3,7 +3,7 @@ import { Database } from '../../db/database'
 import { htmlText, pageStart, stylesheetOnlyPolicy } from '../review/page'
 import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
 import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, person } from '../exchange/export-columns'
-import { countryName, Lang } from '../wording/wording'
+import { countryName, Lang, severityWords, TERMS } from '../wording/wording'
 import { Finding, FindingCollector } from '../review/findings'
 import { controllers, processors } from '../records/model'
 import { legalBasisWords, retentionWords } from '../review/privacy-notice'
@@ -49,35 +49,33 @@ export const REPORT_CSP = stylesheetOnlyPolicy(CSS)
 const WORDS = {
   en: {
     title: 'Register of processing activities', subtitle: 'Article 30 of the General Data Protection Regulation (EU) 2016/679',
-    generated: 'Generated', contents: 'Contents', flow: 'Flow of personal data', findings: 'Open findings', activities: 'Processing activities',
-    organisationNumber: 'Organisation number', address: 'Address', email: 'E-mail', phone: 'Telephone', website: 'Website', country: 'Country',
+    generated: 'Generated', contents: 'Contents', flow: TERMS.dataFlow.en, findings: TERMS.openFindings.en, activities: TERMS.processingActivities.en,
+    organisationNumber: TERMS.organisationNumber.en, address: TERMS.address.en, email: TERMS.email.en, phone: TERMS.phone.en, website: TERMS.website.en, country: TERMS.country.en,
     representative: 'Representative (Art. 27)', dpo: 'Data protection officer (Art. 37–39)', notRecorded: 'not recorded', none: 'none recorded',
-    controller: 'Controller', jointControllers: 'Joint controllers', onBehalfOf: 'Controllers on whose behalf the processing is carried out',
-    processorRecord: 'Processing as a processor (Art. 30(2))', description: 'Description', purposes: 'Purposes and legal bases',
+    controller: TERMS.controller.en, jointControllers: TERMS.jointControllers.en, onBehalfOf: 'Controllers on whose behalf the processing is carried out',
+    processorRecord: 'Processing as a processor (Art. 30(2))', description: TERMS.description.en, purposes: 'Purposes and legal bases',
     noLegalBasis: 'no legal basis recorded', legitimateInterest: 'legitimate interest', lia: 'balancing test (LIA)',
-    subjects: 'Categories of data subjects', data: 'Categories of personal data', recipients: 'Categories of recipients', processors: 'Processors and data processing agreements',
-    transfers: 'Transfers to third countries or international organisations', noTransfers: 'no transfers to third countries recorded',
-    noMechanism: 'no transfer mechanism recorded', safeguards: 'safeguards', documentation: 'documentation',
-    retention: 'Time limits for erasure', noRetention: 'no time limit recorded', security: 'Technical and organisational security measures',
-    status: 'Status', other: 'Also recorded', severity: 'Severity', article: 'Article', record: 'Record', finding: 'Finding', noFindings: 'No open findings.',
-    noActivities: 'No processing activities in this selection.', flowTooLarge: `The flow has more nodes than a page can show (${MAX_SVG_NODES}); print the report per controller.`,
-    severities: { high: 'High', medium: 'Medium', low: 'Low' },
+    subjects: TERMS.dataSubjectCategories.en, data: TERMS.dataCategories.en, recipients: TERMS.recipientCategories.en, processors: TERMS.processorsAndAgreements.en,
+    transfers: TERMS.transfers.en, noTransfers: 'no transfers to third countries recorded',
+    noMechanism: TERMS.noMechanism.en, safeguards: 'safeguards', documentation: 'documentation',
+    retention: TERMS.retention.en, noRetention: 'no time limit recorded', security: TERMS.securityMeasures.en,
+    status: TERMS.status.en, other: 'Also recorded', severity: TERMS.severity.en, article: TERMS.article.en, record: TERMS.record.en, finding: TERMS.finding.en, noFindings: 'No open findings.',
+    noActivities: TERMS.noActivitiesSelected.en, flowTooLarge: `The flow has more nodes than a page can show (${MAX_SVG_NODES}); print the report per controller.`,
   },
   sv: {
     title: 'Registerförteckning', subtitle: 'Artikel 30 i dataskyddsförordningen (EU) 2016/679',
-    generated: 'Skapad', contents: 'Innehåll', flow: 'Flöde av personuppgifter', findings: 'Öppna avvikelser', activities: 'Behandlingar',
-    organisationNumber: 'Organisationsnummer', address: 'Adress', email: 'E-post', phone: 'Telefon', website: 'Webbplats', country: 'Land',
+    generated: 'Skapad', contents: 'Innehåll', flow: TERMS.dataFlow.sv, findings: TERMS.openFindings.sv, activities: TERMS.processingActivities.sv,
+    organisationNumber: TERMS.organisationNumber.sv, address: TERMS.address.sv, email: TERMS.email.sv, phone: TERMS.phone.sv, website: TERMS.website.sv, country: TERMS.country.sv,
     representative: 'Företrädare (art. 27)', dpo: 'Dataskyddsombud (art. 37–39)', notRecorded: 'ej angivet', none: 'inga angivna',
-    controller: 'Personuppgiftsansvarig', jointControllers: 'Gemensamt personuppgiftsansvariga', onBehalfOf: 'Personuppgiftsansvariga för vars räkning behandlingen utförs',
-    processorRecord: 'Behandling som personuppgiftsbiträde (art. 30.2)', description: 'Beskrivning', purposes: 'Ändamål och rättslig grund',
+    controller: TERMS.controller.sv, jointControllers: TERMS.jointControllers.sv, onBehalfOf: 'Personuppgiftsansvariga för vars räkning behandlingen utförs',
+    processorRecord: 'Behandling som personuppgiftsbiträde (art. 30.2)', description: TERMS.description.sv, purposes: 'Ändamål och rättslig grund',
     noLegalBasis: 'ingen rättslig grund angiven', legitimateInterest: 'berättigat intresse', lia: 'intresseavvägning',
-    subjects: 'Kategorier av registrerade', data: 'Kategorier av personuppgifter', recipients: 'Kategorier av mottagare', processors: 'Personuppgiftsbiträden och biträdesavtal',
-    transfers: 'Överföring till tredjeland eller internationell organisation', noTransfers: 'inga överföringar till tredjeland angivna',
-    noMechanism: 'ingen överföringsmekanism angiven', safeguards: 'skyddsåtgärder', documentation: 'dokumentation',
-    retention: 'Tidsfrister för radering (gallring)', noRetention: 'ingen tidsfrist angiven', security: 'Tekniska och organisatoriska säkerhetsåtgärder',
-    status: 'Status', other: 'Även angivet', severity: 'Allvarlighet', article: 'Artikel', record: 'Post', finding: 'Avvikelse', noFindings: 'Inga öppna avvikelser.',
-    noActivities: 'Inga behandlingar i detta urval.', flowTooLarge: `Flödet har fler noder än en sida kan visa (${MAX_SVG_NODES}); skriv ut rapporten per personuppgiftsansvarig.`,
-    severities: { high: 'Hög', medium: 'Medel', low: 'Låg' },
+    subjects: TERMS.dataSubjectCategories.sv, data: TERMS.dataCategories.sv, recipients: TERMS.recipientCategories.sv, processors: TERMS.processorsAndAgreements.sv,
+    transfers: TERMS.transfers.sv, noTransfers: 'inga överföringar till tredjeland angivna',
+    noMechanism: TERMS.noMechanism.sv, safeguards: 'skyddsåtgärder', documentation: 'dokumentation',
+    retention: TERMS.retention.sv, noRetention: 'ingen tidsfrist angiven', security: TERMS.securityMeasures.sv,
+    status: TERMS.status.sv, other: 'Även angivet', severity: TERMS.severity.sv, article: TERMS.article.sv, record: TERMS.record.sv, finding: TERMS.finding.sv, noFindings: 'Inga öppna avvikelser.',
+    noActivities: TERMS.noActivitiesSelected.sv, flowTooLarge: `Flödet har fler noder än en sida kan visa (${MAX_SVG_NODES}); skriv ut rapporten per personuppgiftsansvarig.`,
   },
 }
 type Words = typeof WORDS.en
@@ -158,7 +156,7 @@ function activitySection(a: ProcessingActivity, ctx: CellContext, w: Words, lang
 function findingsSection(findings: Finding[], w: Words, lang: Lang): string {
   const body = findings.length
     ? ['<table><thead><tr>', `<th>${h(w.severity)}</th><th>${h(w.article)}</th><th>${h(w.record)}</th><th>${h(w.finding)}</th>`, '</tr></thead><tbody>',
-      ...findings.map((f) => `<tr><td>${h(w.severities[f.severity])}</td><td>${h(f.article)}</td><td>${h(f.record.name)}</td><td>${h(f.message[lang])}</td></tr>`),
+      ...findings.map((f) => `<tr><td>${h(severityWords(f.severity, lang))}</td><td>${h(f.article)}</td><td>${h(f.record.name)}</td><td>${h(f.message[lang])}</td></tr>`),
       '</tbody></table>'].join('\n')
     : `<p>${h(w.noFindings)}</p>`
   return `<section class="findings" id="findings"><h2>${h(w.findings)} (${findings.length})</h2>\n${body}\n</section>`

@@ -1,6 +1,6 @@
 import { registerDate } from '../wording/dates'
 import { compareNames } from '../wording/collation'
-import { countryName, durationWords, Lang, specialCategoryWords } from '../wording/wording'
+import { countryName, durationWords, Lang, specialCategoryWords, TERMS } from '../wording/wording'
 import { htmlText, pageStart, stylesheetOnlyPolicy } from './page'
 import { Database } from '../../db/database'
 import { NotFound } from '../../errors'
@@ -43,12 +43,12 @@ const WORDS = {
   sv: {
     title: (name: string) => `Information om behandling av personuppgifter – ${name}`,
     intro: (name: string) => `Här beskriver ${name} hur vi behandlar dina personuppgifter och vilka rättigheter du har enligt dataskyddsförordningen (GDPR), artikel 13 och 14.`,
-    controller: 'Personuppgiftsansvarig',
-    name: 'Namn', organisationNumber: 'Organisationsnummer', address: 'Adress', email: 'E-post', phone: 'Telefon', website: 'Webbplats',
-    jointControllers: 'Gemensamt personuppgiftsansvariga',
+    controller: TERMS.controller.sv,
+    name: 'Namn', organisationNumber: TERMS.organisationNumber.sv, address: TERMS.address.sv, email: TERMS.email.sv, phone: TERMS.phone.sv, website: TERMS.website.sv,
+    jointControllers: TERMS.jointControllers.sv,
     jointIntro: 'Vi är gemensamt personuppgiftsansvariga med:',
     representative: 'Företrädare inom EU',
-    dpo: 'Dataskyddsombud',
+    dpo: TERMS.dataProtectionOfficer.sv,
     // the register being silent is not a decision not to appoint one (Art. 37): say what it holds
     noDpo: 'Uppgift om dataskyddsombud anges inte i registret.',
     processing: 'Hur vi behandlar dina personuppgifter',
@@ -60,8 +60,8 @@ const WORDS = {
     legitimateInterest: 'Vårt berättigade intresse',
     legitimateInterestMissing: 'Vårt berättigade intresse: anges inte',
     withdraw: 'Du kan när som helst återkalla ditt samtycke',
-    subjects: 'Kategorier av registrerade',
-    data: 'Kategorier av personuppgifter',
+    subjects: TERMS.dataSubjectCategories.sv,
+    data: TERMS.dataCategories.sv,
     special: (kind: string) => `känsliga personuppgifter: ${kind}`,
     criminal: 'personuppgifter om lagöverträdelser',
     nationalId: 'Varför vi behandlar personnummer',
@@ -104,12 +104,12 @@ const WORDS = {
   en: {
     title: (name: string) => `Privacy notice – ${name}`,
     intro: (name: string) => `This notice describes how ${name} processes your personal data and the rights you have under the General Data Protection Regulation (GDPR), Articles 13 and 14.`,
-    controller: 'Controller',
-    name: 'Name', organisationNumber: 'Organisation number', address: 'Address', email: 'E-mail', phone: 'Phone', website: 'Website',
-    jointControllers: 'Joint controllers',
+    controller: TERMS.controller.en,
+    name: 'Name', organisationNumber: TERMS.organisationNumber.en, address: TERMS.address.en, email: TERMS.email.en, phone: 'Phone', website: TERMS.website.en,
+    jointControllers: TERMS.jointControllers.en,
     jointIntro: 'We are joint controllers with:',
     representative: 'Representative in the EU',
-    dpo: 'Data protection officer',
+    dpo: TERMS.dataProtectionOfficer.en,
     noDpo: 'No data protection officer is recorded in the register.',
     processing: 'How we process your personal data',
     noActivities: 'No processing of personal data is recorded.',
@@ -120,8 +120,8 @@ const WORDS = {
     legitimateInterest: 'Our legitimate interest',
     legitimateInterestMissing: 'Our legitimate interest: not stated',
     withdraw: 'You may withdraw your consent at any time',
-    subjects: 'Categories of data subjects',
-    data: 'Categories of personal data',
+    subjects: TERMS.dataSubjectCategories.en,
+    data: TERMS.dataCategories.en,
     special: (kind: string) => `special-category data: ${kind}`,
     criminal: 'data relating to criminal offences',
     nationalId: 'Why we process personal identity numbers',

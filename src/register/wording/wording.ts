@@ -120,3 +120,59 @@ export const statusWords = (status: string, lang: Lang): string => STATUS[status
 export const dpiaStatusWords = (status: string, lang: Lang): string => DPIA_STATUS[status]?.[lang] ?? status
 /** The role in which an activity is recorded (Art. 30(1) controller, Art. 30(2) processor). */
 export const roleWords = (role: string, lang: Lang): string => ROLE[role]?.[lang] ?? role
+
+// --- terms ---------------------------------------------------------------------------------------
+
+/**
+ * The register's terms, as every document names them: the CSV's and the workbook's headers, the
+ * report's and the notice's labels, the findings' record types. A document writes its own
+ * sentences, but a concept it shares with another is named from here, so it reads the same in both.
+ */
+export const TERMS = {
+  controller: { en: 'Controller', sv: 'Personuppgiftsansvarig' },
+  controllers: { en: 'Controllers', sv: 'Personuppgiftsansvariga' },
+  jointControllers: { en: 'Joint controllers', sv: 'Gemensamt personuppgiftsansvariga' },
+  processor: { en: 'Processor', sv: 'Personuppgiftsbiträde' },
+  representative: { en: 'Representative', sv: 'Företrädare' },
+  dataProtectionOfficer: { en: 'Data protection officer', sv: 'Dataskyddsombud' },
+  organisationNumber: { en: 'Organisation number', sv: 'Organisationsnummer' },
+  address: { en: 'Address', sv: 'Adress' },
+  email: { en: 'E-mail', sv: 'E-post' },
+  phone: { en: 'Telephone', sv: 'Telefon' },
+  website: { en: 'Website', sv: 'Webbplats' },
+  country: { en: 'Country', sv: 'Land' },
+  processingActivity: { en: 'Processing activity', sv: 'Behandling' },
+  processingActivities: { en: 'Processing activities', sv: 'Behandlingar' },
+  description: { en: 'Description', sv: 'Beskrivning' },
+  purposes: { en: 'Purposes', sv: 'Ändamål' },
+  dataSubjectCategories: { en: 'Categories of data subjects', sv: 'Kategorier av registrerade' },
+  dataCategories: { en: 'Categories of personal data', sv: 'Kategorier av personuppgifter' },
+  dataCategory: { en: 'Category of personal data', sv: 'Kategori av personuppgifter' },
+  recipientCategories: { en: 'Categories of recipients', sv: 'Kategorier av mottagare' },
+  transfers: { en: 'Transfers to third countries or international organisations', sv: 'Överföring till tredjeland eller internationell organisation' },
+  noMechanism: { en: 'no transfer mechanism recorded', sv: 'ingen överföringsmekanism angiven' },
+  retention: { en: 'Time limits for erasure', sv: 'Tidsfrister för radering (gallring)' },
+  securityMeasures: { en: 'Technical and organisational security measures', sv: 'Tekniska och organisatoriska säkerhetsåtgärder' },
+  processorsAndAgreements: { en: 'Processors and data processing agreements', sv: 'Personuppgiftsbiträden och biträdesavtal' },
+  status: { en: 'Status', sv: 'Status' },
+  lastChanged: { en: 'Last changed', sv: 'Senast ändrad' },
+  dataFlow: { en: 'Flow of personal data', sv: 'Flöde av personuppgifter' },
+  noActivitiesSelected: { en: 'No processing activities in this selection.', sv: 'Inga behandlingar i detta urval.' },
+  openFindings: { en: 'Open findings', sv: 'Öppna avvikelser' },
+  finding: { en: 'Finding', sv: 'Avvikelse' },
+  severity: { en: 'Severity', sv: 'Allvarlighet' },
+  article: { en: 'Article', sv: 'Artikel' },
+  record: { en: 'Record', sv: 'Post' },
+}
+
+const SEVERITY: Record<'high' | 'medium' | 'low', { en: string; sv: string }> = {
+  high: { en: 'High', sv: 'Hög' }, medium: { en: 'Medium', sv: 'Medel' }, low: { en: 'Low', sv: 'Låg' },
+}
+/** A finding's severity in words. */
+export const severityWords = (severity: 'high' | 'medium' | 'low', lang: Lang): string => SEVERITY[severity][lang]
+
+const RECORD_TYPE = {
+  'processing-activity': TERMS.processingActivity, processor: TERMS.processor, controller: TERMS.controller, 'data-category': TERMS.dataCategory,
+}
+/** The kind of record a finding is about, in words. */
+export const recordTypeWords = (type: keyof typeof RECORD_TYPE, lang: Lang): string => RECORD_TYPE[type][lang]
