@@ -110,9 +110,10 @@ class ViewCache {
 }
 
 /**
- * The rows of the exported activities, a few at a time (CSV_ROWS_AT_ONCE activities): each batch is
- * parsed, turned into cells and handed on before the next is parsed, so that the parsed views and
- * cells die young (see CHUNK_CHARS) rather than piling up in the old generation until a full GC.
+ * The rows of the exported activities, CSV_ROWS_AT_ONCE activities at a time: each batch is read,
+ * parsed, turned into cells and handed on before the next is read, so that its views and cells die
+ * in the young generation. A page of 200 outlived a scavenge or two while its rows went out, and
+ * V8 promoted it: 100+ MB of garbage in the old generation before a full GC (bench/NOTES.md).
  */
 async function* csvRowBatches(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[][]> {
   const controllerViews = new ViewCache(ws, controllers)
