@@ -6,6 +6,9 @@ import { parse } from 'csv-parse/sync'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, exportValidator, Fixture } from './export-fixture'
 import { publishedExportSchemaText } from '../src/register/exchange/export-document'
+import { addActivityReferences } from '../src/register/exchange/export'
+import type { ProcessingActivity } from '../src/register/records/view-types'
+import { processingActivities, RecordType } from '../src/register/records/model'
 
 type Row = Record<string, any>
 
@@ -270,6 +273,24 @@ describe('register export', () => {
       expect(doc.purposes.map((p: Row) => p.name).sort()).to.deep.equal(['Fakturering', 'Vård och behandling'])
       expect(doc.legalBases.map((l: Row) => l.code).sort()).to.deep.equal(['A6-1-b', 'A6-1-c', 'A9-2-h', 'SE-BFL-7-2', 'SE-PDL-3-17'])
       expect(doc.retentionRules.map((r: Row) => r.name).sort()).to.deep.equal(['Bokföring', 'Journal', 'Kunddata'])
+    })
+
+    it('collects from each activity\'s view exactly the references its write body makes (what the import resolves)', async () => {
+      const views = [...await activityViews('controller'), ...await activityViews('processor')]
+      const types = new Set<string>()
+      for (const view of views) {
+        const expected = new Map<string, Set<string>>()
+        for (const use of processingActivities.refUses(processingActivities.toWrite(view))) {
+          if (!expected.has(use.type)) expected.set(use.type, new Set())
+          expected.get(use.type)!.add(use.id)
+          types.add(use.type)
+        }
+        const found = new Map<RecordType, Set<string>>()
+        addActivityReferences(found, view as ProcessingActivity)
+        expect(found, view.name).to.deep.equal(expected)
+      }
+      // the register refers to every kind of record an activity can name
+      expect([...types].sort()).to.deep.equal(['controller', 'data-category', 'data-subject-category', 'legal-basis', 'processor', 'purpose', 'recipient', 'retention-rule', 'security-measure'])
     })
 
     it('exports the processor record (Art. 30(2)) with the controllers it acts for', async () => {

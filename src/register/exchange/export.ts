@@ -1,5 +1,5 @@
-import { Readable, pipeline } from 'node:stream'
-import { stringify } from 'csv-stringify'
+import { Readable } from 'node:stream'
+import { stringify, Options as CsvOptions } from 'csv-stringify/sync'
 import { EntityManager } from 'typeorm'
 import { Database, ReadSeries } from '../../db/database'
 import { ProcessorSubProcessor } from '../../../entities'
@@ -57,7 +57,11 @@ export function csvDelimiter(q: Pick<ExportQuery, 'lang' | 'delimiter'>): ';' | 
   return delimiter === 'semicolon' ? ';' : ','
 }
 
-/** The export as a stream for the response; nothing is read until the stream is consumed. */
+/**
+ * The export as a stream for the response; nothing is read until the stream is consumed. An error
+ * while reading destroys the response (the status line is already sent); a client that goes away
+ * destroys the stream, which ends the reads and releases the snapshot.
+ */
 export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Date, timeZone: string): RegisterExport {
   const fileName = exportFileName(q, at, timeZone)
   if (q.format === 'json') {
@@ -68,23 +72,7 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
     const rows = (record: RegisterRecordKind) => csvRows(db, ws, { ...q, record }, timeZone, columnsOf(record).map((c) => c.cell))
     return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
   }
-  const columns = columnsOf(q.record)
-  const csv = stringify({
-    bom: true, // so that Excel reads UTF-8 (å, ä, ö)
-    delimiter: csvDelimiter(q),
-    // OWASP: a cell starting with = + - @ tab or CR gets a leading apostrophe so spreadsheets show it as text
-    escape_formulas: true,
-    record_delimiter: 'windows', // RFC 4180
-    // RFC 4180: a field holding a line break is quoted. csv-stringify quotes by itself only a field
-    // holding the record delimiter (CRLF), so a bare LF in a description split the row in Calc.
-    quoted_match: /[\r\n]/,
-  })
-  const rows = Readable.from(csvRows(db, ws, q, timeZone, columns.map((c) => c.cell)), { objectMode: true })
-  // An error while reading destroys the response (the status line is already sent); a client that
-  // goes away destroys the reads, which releases the snapshot.
-  pipeline(rows, csv, () => undefined)
-  csv.write(headers(columns, q.lang))
-  return { stream: csv, contentType: 'text/csv; charset=utf-8', fileName }
+  return { stream: Readable.from(csvDocument(db, ws, q, timeZone)), contentType: 'text/csv; charset=utf-8', fileName }
 }
 
 export const columnsOf = (record: RegisterRecordKind) => (record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS)
@@ -96,8 +84,8 @@ export const columnsOf = (record: RegisterRecordKind) => (record === 'processor'
  * (src/register/records/walk.ts): in name order, and for a controller the activities it keeps and those
  * it controls jointly, as its record must hold them (Art. 26, Art. 30(1)(a)).
  */
-function activityPages(series: ReadSeries, ws: string, q: ExportQuery): AsyncGenerator<StoredActivity[]> {
-  return storedActivityPages(series, ws, { role: q.record, controllerId: q.controllerId, statuses: q.status ? [q.status] : undefined }, EXPORT_PAGE_SIZE)
+function activityPages(series: ReadSeries, ws: string, q: ExportQuery, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
+  return storedActivityPages(series, ws, { role: q.record, controllerId: q.controllerId, statuses: q.status ? [q.status] : undefined }, pageSize)
 }
 
 // --- CSV ---------------------------------------------------------------------------------------
@@ -122,28 +110,69 @@ class ViewCache<V extends { id: string }> {
   }
 }
 
-async function* csvRows(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
+/**
+ * The rows of the exported activities, CSV_ROWS_AT_ONCE activities at a time: each batch is read,
+ * parsed, turned into cells and handed on before the next is read, so that its views and cells die
+ * in the young generation. A page of 200 outlived a scavenge or two while its rows went out, and
+ * V8 promoted it: 100+ MB of garbage in the old generation before a full GC (bench/NOTES.md).
+ */
+async function* csvRowBatches(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[][]> {
   const controllerViews = new ViewCache<Controller>(ws, controllers)
   const processorViews = new ViewCache<Processor>(ws, processors)
   const series = await db.snapshot()
   try {
-    for await (const page of activityPages(series, ws, q)) {
+    for await (const page of activityPages(series, ws, q, CSV_ROWS_AT_ONCE)) {
       const views = page.map((p) => JSON.parse(p.json) as ProcessingActivity)
       await series.read(async (m) => {
         await controllerViews.load(m, views.flatMap((a) => [a.controller.id, ...a.jointControllers.map((c) => c.id), ...a.onBehalfOfControllers.map((c) => c.id)]))
         await processorViews.load(m, views.flatMap((a) => a.processors.map((p) => p.id)))
       })
-      for (const activity of views) {
-        const context: CellContext = {
-          lang: q.lang, timeZone, activity, controller: (id) => controllerViews.get(id), processor: (id) => processorViews.get(id),
-        }
-        // Art. 30(2): one row per category of processing and controller on whose behalf it is carried out
-        const clients: (Controller | ControllerRef | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c) => controllerViews.get(c.id) ?? c) : [null]
-        for (const client of clients) yield cells.map((cell) => cell({ ...context, client }))
-      }
+      yield rowsOf(views, q, timeZone, cells, controllerViews, processorViews)
     }
   } finally {
     await series.close()
+  }
+}
+
+function rowsOf(views: ProcessingActivity[], q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[], controllerViews: ViewCache<Controller>, processorViews: ViewCache<Processor>): string[][] {
+  const rows: string[][] = []
+  const controller = (id: string | undefined) => controllerViews.get(id)
+  const processor = (id: string) => processorViews.get(id)
+  for (const activity of views) {
+    // Art. 30(2): one row per category of processing and controller on whose behalf it is carried out
+    const clients: (Controller | ControllerRef | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c) => controllerViews.get(c.id) ?? c) : [null]
+    for (const client of clients) {
+      const context: CellContext = { lang: q.lang, timeZone, activity, controller, processor, client }
+      rows.push(cells.map((cell) => cell(context)))
+    }
+  }
+  return rows
+}
+
+/** The rows one by one (the workbook's sheets of the two records). */
+async function* csvRows(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
+  for await (const rows of csvRowBatches(db, ws, q, timeZone, cells)) yield* rows
+}
+
+/** Activities whose rows are computed and written at once (about 40 KB of CSV). */
+const CSV_ROWS_AT_ONCE = 25
+
+/** The CSV file: the header row, then the rows as text, a batch at a time. */
+async function* csvDocument(db: Database, ws: string, q: ExportQuery, timeZone: string): AsyncGenerator<string> {
+  const columns = columnsOf(q.record)
+  const options: CsvOptions = {
+    delimiter: csvDelimiter(q),
+    // OWASP: a cell starting with = + - @ tab or CR gets a leading apostrophe so spreadsheets show it as text
+    escape_formulas: true,
+    record_delimiter: 'windows', // RFC 4180
+    // RFC 4180: a field holding a line break is quoted. csv-stringify quotes by itself only a field
+    // holding the record delimiter (CRLF), so a bare LF in a description split the row in Calc.
+    quoted_match: /[\r\n]/,
+  }
+  // the BOM, so that Excel reads UTF-8 (å, ä, ö); every record, the header too, ends in CRLF
+  yield stringify([headers(columns, q.lang)], { ...options, bom: true })
+  for await (const rows of csvRowBatches(db, ws, q, timeZone, columns.map((c) => c.cell))) {
+    if (rows.length) yield stringify(rows, options)
   }
 }
 
@@ -172,12 +201,7 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
     const referenced = new Map<RecordType, Set<string>>()
     let first = true
     for await (const page of activityPages(series, ws, q)) {
-      for (const { json } of page) {
-        for (const use of processingActivities.refUses(processingActivities.toWrite(JSON.parse(json)))) {
-          if (!referenced.has(use.type)) referenced.set(use.type, new Set())
-          referenced.get(use.type)!.add(use.id)
-        }
-      }
+      for (const { json } of page) addActivityReferences(referenced, JSON.parse(json))
       // the stored views as they are (the bytes GET answers with), in chunks of up to CHUNK_CHARS
       let chunk = ''
       for (const { json } of page) {
@@ -213,6 +237,38 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
   } finally {
     await series.close()
   }
+}
+
+/**
+ * The records an activity's view refers to, added to `into` by type: what
+ * `processingActivities.refUses(processingActivities.toWrite(view))` names (test/export.test.ts),
+ * read straight from the view. Going through the write body built a dozen objects per activity
+ * that V8 kept to the old generation: a 10,000-activity JSON export left about 60 MB of them there.
+ */
+export function addActivityReferences(into: Map<RecordType, Set<string>>, view: ProcessingActivity): void {
+  const add = (type: RecordType, id: string | null | undefined): void => {
+    if (!id) return
+    let ids = into.get(type)
+    if (!ids) into.set(type, ids = new Set())
+    ids.add(id)
+  }
+  add('controller', view.controller?.id)
+  for (const c of view.jointControllers ?? []) add('controller', c.id)
+  for (const c of view.onBehalfOfControllers ?? []) add('controller', c.id)
+  for (const c of view.dataSubjectCategories ?? []) add('data-subject-category', c.id)
+  for (const c of view.dataCategories ?? []) add('data-category', c.id)
+  for (const r of view.recipients ?? []) add('recipient', r.id)
+  for (const p of view.processors ?? []) add('processor', p.id)
+  for (const m of view.securityMeasures ?? []) add('security-measure', m.id)
+  for (const p of view.purposes ?? []) {
+    add('purpose', p.purpose?.id)
+    for (const b of p.legalBases ?? []) add('legal-basis', b.id)
+  }
+  for (const t of view.transfers ?? []) {
+    add('recipient', t.recipient?.id)
+    add('processor', t.processor?.id)
+  }
+  for (const r of view.retention ?? []) add('retention-rule', r.retentionRule?.id)
 }
 
 /** A processor's sub-processors, and theirs, so that every processor in the document can be imported. */

@@ -56,11 +56,17 @@ export async function* storedActivityPages(series: ReadSeries, ws: string, scope
   let after: { key: string; id: string } | null = null
   for (;;) {
     const from: { key: string; id: string } | null = after
-    const page: WalkRow[] = await series.read((m) => pageByName(m, ws, from, pageSize, conditions))
-    if (page.length) yield page.map((p) => ({ id: p.id, json: p.resolved_view }))
+    const rows: WalkRow[] = await series.read((m) => pageByName(m, ws, from, pageSize, conditions))
+    const page = rows.map((p) => ({ id: p.id, json: p.resolved_view }))
+    const last: WalkRow | undefined = rows[rows.length - 1]
+    if (last) after = { key: last.sort_key ?? '', id: last.id }
+    // The driver's result keeps this array (pg: the query's Result, by then in the old generation).
+    // V8's young-generation GC keeps alive whatever an old object points to, dead or not, so unless
+    // it is emptied every page's views are promoted and pile up until a full GC (an export of
+    // 50,000 activities on PostgreSQL: 150 MB over the idle process).
+    rows.length = 0
+    if (page.length) yield page
     if (page.length < pageSize) return
-    const last: WalkRow = page[page.length - 1]
-    after = { key: last.sort_key ?? '', id: last.id }
   }
 }
 
