@@ -1,7 +1,7 @@
 import fastJson, { Schema } from 'fast-json-stringify'
 import { EntityManager } from 'typeorm'
 import { Database } from '../../db/database'
-import { dialectOfManager, placeholders } from '../../db/sql'
+import { dialectOfManager, placeholders, quoted, viewBytes } from '../../db/sql'
 import { allSchemas } from '../../schemas/views'
 import { ENTITY_OF, RecordType, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
 import { findIn, toViews } from './reads'
@@ -120,15 +120,23 @@ export async function rebuildAllViews(m: EntityManager, ws?: string): Promise<vo
 
 export interface StoredView {
   version: number
-  json: string
+  /** The view's bytes as stored (SQLite hands them over as they are), or its text (PostgreSQL). */
+  json: Buffer | string
 }
 
-/** GET one: the stored view and its version (for the ETag), in one indexed read. */
+const getOne = new Map<string, string>()
+
+/** GET one: the stored view and its version (for the ETag), in one indexed read by a prepared statement. */
 export async function readStoredView(db: Database, ws: string, def: ResourceDef, id: string): Promise<StoredView | null> {
-  const table = db.dataSource.getMetadata(ENTITY_OF[def.type]).tableName
-  const rows = await db.query<{ version: number; resolved_view: string }>(
-    placeholders(db.dialect, `SELECT version, resolved_view FROM "${table}" WHERE workspace_id = ? AND id = ?`), [ws, id])
-  return rows.length ? { version: Number(rows[0].version), json: rows[0].resolved_view } : null
+  const key = `${db.dialect} ${def.type}`
+  let sql = getOne.get(key)
+  if (!sql) {
+    const table = db.dataSource.getMetadata(ENTITY_OF[def.type]).tableName
+    sql = `SELECT version, ${viewBytes(db.dialect, 'resolved_view')} AS view FROM ${quoted(table)} WHERE workspace_id = ? AND id = ?`
+    getOne.set(key, sql)
+  }
+  const rows = await db.prepared<{ version: number; view: Buffer | string }>(sql, [ws, id])
+  return rows.length ? { version: Number(rows[0].version), json: rows[0].view } : null
 }
 
 /** Stored views of records by id, as JSON text, in id order (missing ids left out). */
