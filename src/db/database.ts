@@ -1,5 +1,26 @@
-import { DataSource, EntityManager, QueryRunner } from 'typeorm'
+import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm'
+import type { Pool } from 'pg'
 import { Dialect } from './data-source'
+import { placeholders } from './sql'
+
+/** What is used here of a better-sqlite3 connection and its statements (the package ships no types). */
+interface SqliteStatement {
+  all(...parameters: unknown[]): unknown[]
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement
+}
+
+/** The driver's own connection under a TypeORM DataSource on better-sqlite3. */
+const sqliteConnectionOf = (dataSource: DataSource): SqliteConnection =>
+  (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection
+
+/**
+ * Distinct texts of hot read statements kept prepared (per connection): a list page's text depends
+ * on the filters given, so their combinations are many; past this number a text is prepared for
+ * one use, so that no client can make the database hold an unbounded number of plans.
+ */
+const PREPARED_TEXTS = 200
 
 /** Reads on one snapshot; see Database.snapshot. */
 export interface ReadSeries {
@@ -39,6 +60,12 @@ class SqliteReaders {
   statements(): Promise<DataSource> {
     this.shared ??= this.connect()
     return this.shared
+  }
+
+  /** The driver's connection for single statements, once it is open (then without waiting). */
+  private raw: SqliteConnection | null = null
+  async rawStatements(): Promise<SqliteConnection> {
+    return this.raw ??= sqliteConnectionOf(await this.statements())
   }
 
   /** A connection for a transaction: a free one, a new one while fewer than READERS, or the next released. */
@@ -108,6 +135,52 @@ export class Database {
     if (this.dialect === 'postgres') return this.dataSource.query(sql, parameters)
     if (!this.readers) return this.exclusive(() => this.dataSource.query(sql, parameters))
     return (await this.readers.statements()).query(sql, parameters)
+  }
+
+  /** Hot statements: SQLite's prepared per connection, PostgreSQL's name per text (PostgreSQL text: `$n` placeholders). */
+  private readonly sqlitePrepared = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>()
+  private readonly postgresNames = new Map<string, { name: string; text: string }>()
+
+  /**
+   * One read statement (`?` placeholders), outside any transaction (it is its own snapshot), run
+   * past TypeORM: the hot reads (GET one, a list page), where TypeORM's query runner, pool
+   * wrapper and events cost more than the statement. SQLite: prepared once on the read-only
+   * connection of single statements, run synchronously. PostgreSQL: a named prepared statement
+   * on a pooled connection, parsed and planned once per connection, one round trip each.
+   * Errors are QueryFailedErrors, as TypeORM's (the error log redacts those).
+   */
+  async prepared<T>(sql: string, parameters: unknown[]): Promise<T[]> {
+    if (this.dialect === 'postgres') {
+      let statement = this.postgresNames.get(sql)
+      if (!statement && this.postgresNames.size < PREPARED_TEXTS) {
+        statement = { name: `register_read_${this.postgresNames.size + 1}`, text: placeholders('postgres', sql) }
+        this.postgresNames.set(sql, statement)
+      }
+      const pool = (this.dataSource.driver as unknown as { master: Pool }).master
+      try {
+        return (await pool.query(statement ? { ...statement, values: parameters } : { text: placeholders('postgres', sql), values: parameters })).rows
+      } catch (err) {
+        throw new QueryFailedError(sql, parameters, err as Error)
+      }
+    }
+    if (!this.readers) return this.exclusive(async () => this.runSqlite(sqliteConnectionOf(this.dataSource), sql, parameters) as T[])
+    return this.runSqlite(await this.readers.rawStatements(), sql, parameters) as T[]
+  }
+
+  private runSqlite(connection: SqliteConnection, sql: string, parameters: unknown[]): unknown[] {
+    let statements = this.sqlitePrepared.get(connection)
+    if (!statements) this.sqlitePrepared.set(connection, statements = new Map())
+    try {
+      let statement = statements.get(sql)
+      if (!statement) {
+        statement = connection.prepare(sql)
+        if (statements.size < PREPARED_TEXTS) statements.set(sql, statement)
+      }
+      // better-sqlite3 binds no booleans
+      return statement.all(...parameters.map((p) => (typeof p === 'boolean' ? Number(p) : p)))
+    } catch (err) {
+      throw new QueryFailedError(sql, parameters, err as Error)
+    }
   }
 
   /** Reads that belong together (a page and its count), on one snapshot. */

@@ -32,3 +32,10 @@ export function listParameter(dialect: Dialect, values: readonly string[]): unkn
 
 /** A quoted identifier (table or column name), the same on both. */
 export const quoted = (name: string): string => `"${name.replace(/"/g, '""')}"`
+
+/**
+ * A stored view's column as the hot reads select it: SQLite returns a BLOB as the bytes in the
+ * file, so the view is neither decoded into a string nor encoded again to be sent; PostgreSQL
+ * sends text either way.
+ */
+export const viewBytes = (dialect: Dialect, column: string): string => (dialect === 'sqlite' ? `CAST(${column} AS BLOB)` : column)

@@ -1,8 +1,8 @@
-import { EntityManager, EntityTarget, In, SelectQueryBuilder } from 'typeorm'
+import { EntityManager, EntityMetadata, EntityTarget, In } from 'typeorm'
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata'
 import { Dialect } from '../../db/data-source'
 import { Database } from '../../db/database'
-import { dialectOfManager, inList, listParameter, placeholders, quoted } from '../../db/sql'
+import { dialectOfManager, inList, listParameter, placeholders, quoted, viewBytes } from '../../db/sql'
 import { searchFold } from '../wording/collation'
 import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
 
@@ -170,41 +170,73 @@ export interface ListQuery {
  */
 const likePattern = (q: string): string => `%${searchFold(q).replace(/[\\%_]/g, (c) => '\\' + c)}%`
 
-function applyFilters(qb: SelectQueryBuilder<any>, def: ResourceDef, query: ListQuery, dialect: Dialect): void {
+/** The conditions of a list query (the workspace, its filters, its search) with their parameters, `r` the main table. */
+function listConditions(db: Database, def: ResourceDef, ws: string, query: ListQuery): { sql: string; params: unknown[] } {
+  const metadata = db.dataSource.getMetadata(def.entity)
+  const conditions = ['r.workspace_id = ?']
+  const params: unknown[] = [ws]
   for (const f of def.filters) {
-    let value = query[f.param]
+    const value = query[f.param]
     if (value === undefined) continue
-    if (typeof value === 'boolean' && dialect === 'sqlite') value = value ? 1 : 0
-    const param = `f_${f.param}`
     if (f.column) {
-      qb.andWhere(`r.${f.column} = :${param}`, { [param]: value })
+      conditions.push(`r.${quoted(columnName(metadata, f.column))} = ?`)
+      params.push(value)
     } else if (f.child) {
-      const sub = qb.subQuery().select('c.ownerId').from(f.child.entity, 'c')
-        .where('c.workspaceId = :ws').andWhere(`c.${f.child.column} = :${param}`).getQuery()
-      qb.andWhere(`r.id IN ${sub}`, { [param]: value })
+      const child = db.dataSource.getMetadata(f.child.entity)
+      conditions.push(`r.id IN (SELECT c.owner_id FROM ${quoted(child.tableName)} c WHERE c.workspace_id = ? AND c.${quoted(columnName(child, f.child.column))} = ?)`)
+      params.push(ws, value)
     }
   }
   if (query.q) {
-    qb.andWhere(`r.searchText LIKE :q ESCAPE '\\'`, { q: likePattern(query.q) })
+    conditions.push(`r.${quoted(columnName(metadata, 'searchText'))} LIKE ? ESCAPE '\\'`)
+    params.push(likePattern(query.q))
   }
+  return { sql: conditions.join(' AND '), params }
 }
 
+const columnName = (metadata: EntityMetadata, property: string): string => {
+  const found = metadata.findColumnWithPropertyPath(property)
+  if (!found) throw new Error(`${metadata.tableName} has no column for ${property}`)
+  return found.databaseName
+}
+
+const ITEMS = Buffer.from('{"items":[')
+const COMMA = Buffer.from(',')
+
 /**
- * A page of stored views as the JSON text the list answers with (the List schema's order:
- * items, total, limit, offset): one query for the page and one for the count, on one snapshot.
+ * A page of stored views as the JSON the list answers with (the List schema's order: items,
+ * total, limit, offset), from ONE statement, its own snapshot on both databases (no transaction,
+ * no round trips for BEGIN and COMMIT): the count beside the page's stored views. PostgreSQL joins
+ * the page's views server-side (string_agg, in the page's order), so the driver parses one row, not
+ * fifty; SQLite hands over the views' bytes (see viewBytes), which are sent without being decoded.
  */
-export async function listPage(db: Database, ws: string, def: ResourceDef, query: ListQuery): Promise<string> {
-  return db.read(async (m) => {
-    const qb = m.getRepository(def.entity).createQueryBuilder('r').where('r.workspaceId = :ws', { ws })
-    applyFilters(qb, def, query, db.dialect)
-    const total = await qb.getCount()
-    const sort = query.sort ?? 'createdAt'
-    const desc = sort.startsWith('-')
-    const field = desc ? sort.slice(1) : sort
-    // names in the register's collation (src/register/wording/collation.ts), through their stored key
-    qb.orderBy(`r.${field === 'name' ? 'sortKey' : field}`, desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC')
-    qb.offset(query.offset).limit(query.limit)
-    const views: string[] = (await qb.select('r.resolvedView', 'view').getRawMany()).map((r) => r.view)
-    return `{"items":[${views.join(',')}],"total":${Number(total)},"limit":${Number(query.limit)},"offset":${Number(query.offset)}}`
-  })
+export async function listPage(db: Database, ws: string, def: ResourceDef, query: ListQuery): Promise<Buffer | string> {
+  const sort = query.sort ?? 'createdAt'
+  const desc = sort.startsWith('-')
+  const field = desc ? sort.slice(1) : sort
+  // names in the register's collation (src/register/wording/collation.ts), through their stored key
+  const metadata = db.dataSource.getMetadata(def.entity)
+  const column = quoted(columnName(metadata, field === 'name' ? 'sortKey' : field))
+  const orderBy = (sortedBy: string, id: string): string => `${sortedBy} ${desc ? 'DESC' : 'ASC'}, ${id} ASC`
+  const table = quoted(metadata.tableName)
+  const where = listConditions(db, def, ws, query)
+  const params = [...where.params, ...where.params, query.limit, query.offset]
+  const page = `SELECT ${viewBytes(db.dialect, 'r.resolved_view')} AS view, r.${column} AS s, r.id AS id FROM ${table} r WHERE ${where.sql} ORDER BY ${orderBy(`r.${column}`, 'r.id')} LIMIT ? OFFSET ?`
+  const count = `SELECT count(*) AS total FROM ${table} r WHERE ${where.sql}`
+  const tail = (total: unknown): string => `],"total":${Number(total)},"limit":${Number(query.limit)},"offset":${Number(query.offset)}}`
+  if (db.dialect === 'postgres') {
+    const [row] = await db.prepared<{ total: string; items: string | null }>(
+      `SELECT (${count}) AS total, (SELECT string_agg(p.view, ',' ORDER BY ${orderBy('p.s', 'p.id')}) FROM (${page}) p) AS items`, params)
+    return `{"items":[${row.items ?? ''}${tail(row.total)}`
+  }
+  const rows = await db.prepared<{ total: number; view: Buffer | null }>(
+    `SELECT n.total AS total, p.view AS view FROM (${count}) n LEFT JOIN (${page}) p ON 1 ORDER BY ${orderBy('p.s', 'p.id')}`, params)
+  const parts: Buffer[] = [ITEMS]
+  for (const r of rows) {
+    if (r.view === null) continue
+    if (parts.length > 1) parts.push(COMMA)
+    parts.push(r.view)
+  }
+  parts.push(Buffer.from(tail(rows[0].total)))
+  return Buffer.concat(parts)
 }

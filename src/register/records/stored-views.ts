@@ -1,7 +1,8 @@
+import DataLoader from 'dataloader'
 import fastJson, { Schema } from 'fast-json-stringify'
 import { EntityManager } from 'typeorm'
 import { Database } from '../../db/database'
-import { dialectOfManager, placeholders } from '../../db/sql'
+import { dialectOfManager, placeholders, quoted, viewBytes } from '../../db/sql'
 import { allSchemas } from '../../schemas/views'
 import { ENTITY_OF, RecordType, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
 import { findIn, toViews } from './reads'
@@ -120,15 +121,65 @@ export async function rebuildAllViews(m: EntityManager, ws?: string): Promise<vo
 
 export interface StoredView {
   version: number
-  json: string
+  /** The view's bytes as stored (SQLite hands them over as they are), or its text (PostgreSQL). */
+  json: Buffer | string
 }
 
-/** GET one: the stored view and its version (for the ETag), in one indexed read. */
+const getOne = new Map<string, string>()
+
+/** The statement of GET one: `ids` one id, or (PostgreSQL, batched) an array of them. */
+function getOneStatement(db: Database, def: ResourceDef, batched: boolean): string {
+  const key = `${db.dialect} ${def.type} ${batched}`
+  let sql = getOne.get(key)
+  if (!sql) {
+    const table = db.dataSource.getMetadata(ENTITY_OF[def.type]).tableName
+    sql = `SELECT id, version, ${viewBytes(db.dialect, 'resolved_view')} AS view FROM ${quoted(table)} WHERE workspace_id = ? AND ${batched ? 'id = ANY(?)' : 'id = ?'}`
+    getOne.set(key, sql)
+  }
+  return sql
+}
+
+type StoredRow = { id: string; version: number; view: Buffer | string }
+const stored = (row: StoredRow | undefined): StoredView | null => (row ? { version: Number(row.version), json: row.view } : null)
+
+/**
+ * PostgreSQL: the GET ones that arrive together (in one turn of the event loop) are read by one
+ * statement per kind of record and workspace, `id = ANY(…)`: one round trip, parse and send for
+ * all of them, where the round trip is most of a GET one's cost. Still one statement, one
+ * snapshot, for each of them.
+ */
+const batchedReads = new WeakMap<Database, DataLoader<string, StoredView | null>>()
+
+function batchedReader(db: Database): DataLoader<string, StoredView | null> {
+  let loader = batchedReads.get(db)
+  if (!loader) {
+    loader = new DataLoader(async (keys: readonly string[]) => {
+      const groups = new Map<string, string[]>()
+      for (const key of keys) {
+        const at = key.lastIndexOf(' ')
+        const group = key.slice(0, at)
+        if (!groups.has(group)) groups.set(group, [])
+        groups.get(group)!.push(key.slice(at + 1))
+      }
+      const found = new Map<string, StoredView | null>()
+      await Promise.all([...groups].map(async ([group, ids]) => {
+        const [type, ws] = [group.slice(0, group.indexOf(' ')), group.slice(group.indexOf(' ') + 1)]
+        const rows = await db.prepared<StoredRow>(getOneStatement(db, RESOURCE_OF[type as RecordType], true), [ws, [...new Set(ids)]])
+        for (const row of rows) found.set(`${group} ${row.id}`, stored(row))
+      }))
+      return keys.map((key) => found.get(key) ?? null)
+    }, { cache: false, maxBatchSize: 200, batchScheduleFn: (dispatch) => setImmediate(dispatch) })
+    batchedReads.set(db, loader)
+  }
+  return loader
+}
+
+/** GET one: the stored view and its version (for the ETag), in one indexed read by a prepared statement. */
 export async function readStoredView(db: Database, ws: string, def: ResourceDef, id: string): Promise<StoredView | null> {
-  const table = db.dataSource.getMetadata(ENTITY_OF[def.type]).tableName
-  const rows = await db.query<{ version: number; resolved_view: string }>(
-    placeholders(db.dialect, `SELECT version, resolved_view FROM "${table}" WHERE workspace_id = ? AND id = ?`), [ws, id])
-  return rows.length ? { version: Number(rows[0].version), json: rows[0].resolved_view } : null
+  // a workspace has no space (WORKSPACE_PATTERN), nor has a record type or an id
+  if (db.dialect === 'postgres') return batchedReader(db).load(`${def.type} ${ws} ${id}`)
+  const rows = await db.prepared<StoredRow>(getOneStatement(db, def, false), [ws, id])
+  return stored(rows[0])
 }
 
 /** Stored views of records by id, as JSON text, in id order (missing ids left out). */
