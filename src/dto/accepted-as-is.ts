@@ -1,6 +1,6 @@
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage'
 import { TransformationType } from 'class-transformer'
-import { getMetadataStorage, ValidationTypes } from 'class-validator'
+import { getMetadataStorage, ValidationArguments, ValidationTypes } from 'class-validator'
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata'
 import type { ConstraintMetadata } from 'class-validator/types/metadata/ConstraintMetadata'
 
@@ -27,10 +27,13 @@ const MAX_DEPTH = 8
 /** A value the quick path does not decide. */
 const UNDECIDED = Symbol('undecided')
 
+/** The arguments validateSync hands a constraint: one per check, its object and value set before each call. */
+type Arguments = ValidationArguments
+
 interface PropertyPlan {
   conditionals: ValidationMetadata[]
   /** IS_DEFINED ones first, then the others: the order validateSync checks them in. */
-  customs: { metadata: ValidationMetadata; constraints: ConstraintMetadata[] }[]
+  customs: { metadata: ValidationMetadata; constraints: ConstraintMetadata[]; args: Arguments }[]
   nested: ValidationMetadata[]
 }
 
@@ -61,7 +64,11 @@ function planOf(cls: Function, targetSchema: string | undefined): ClassPlan | nu
       const all = grouped[name]
       const defined = all.filter((m) => m.type === ValidationTypes.IS_DEFINED)
       const rest = all.filter((m) => m.type !== ValidationTypes.IS_DEFINED && m.type !== ValidationTypes.WHITELIST)
-      const withConstraints = (m: ValidationMetadata): PropertyPlan['customs'][number] => ({ metadata: m, constraints: storage.getTargetValidatorConstraints(m.constraintCls) })
+      const withConstraints = (m: ValidationMetadata): PropertyPlan['customs'][number] => ({
+        metadata: m,
+        constraints: storage.getTargetValidatorConstraints(m.constraintCls),
+        args: { targetName: '', property: m.propertyName, object: {}, value: undefined, constraints: m.constraints },
+      })
       properties.set(name, {
         conditionals: rest.filter((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION),
         customs: [...defined, ...rest.filter((m) => m.type === ValidationTypes.CUSTOM_VALIDATION)].map(withConstraints),
@@ -151,11 +158,13 @@ function valid(object: Row, targetSchema: string | undefined): boolean {
     let canValidate = true
     for (const c of property.conditionals) canValidate = Boolean(c.constraints[0](object, value)) && canValidate
     if (!canValidate) continue
-    for (const { metadata, constraints } of property.customs) {
+    for (const { metadata, constraints, args } of property.customs) {
       if (metadata.validateIf && !metadata.validateIf(object, value)) continue
+      args.targetName = object.constructor.name
+      args.object = object
+      args.value = value
       for (const constraint of constraints) {
         if (constraint.async) continue // validateSync leaves async constraints out
-        const args = { targetName: object.constructor?.name, property: metadata.propertyName, object, value, constraints: metadata.constraints }
         const values = metadata.each && Array.isArray(value) ? value : [value]
         for (const v of values) {
           const ok = constraint.instance.validate(v, args)

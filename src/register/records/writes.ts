@@ -9,6 +9,7 @@ import { ENTITY_OF, RecordType, RefUse, Resolver, RESOURCE_OF, ResourceDef, refe
 import { ReviewWrite } from '../../dto/register'
 import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, loadSummaries, selectOf, toViews } from './reads'
 import { dialectOfManager, placeholders, quoted } from '../../db/sql'
+import type { Dialect } from '../../db/data-source'
 import { appendHistory, ChainCursor, chainEntries, holdHistoryChain, Operation } from './journal'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { rewriteDependents, storeViews, summaryOf, viewJson } from './stored-views'
@@ -187,7 +188,7 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
   for (let i = 0; i < rows.length; i += per) {
     const part = rows.slice(i, i + per)
     const values = part.flatMap((row) => columns.map((c) => driver.preparePersistentValue(c.getEntityValue(row) ?? null, c) ?? null))
-    const sql = placeholders(dialect, into + part.map(() => tuple).join(', '))
+    const sql = insertText(dialect, into, tuple, part.length)
     if (series) await series.send(m, () => m.query(sql, values))
     else await m.query(sql, values)
   }
@@ -273,6 +274,20 @@ export class StoreSeries {
   }
 }
 
+/** The text of multi-row INSERTs by dialect, columns and number of rows: an import sends the same few again and again. */
+const insertTexts = new Map<string, string>()
+
+function insertText(dialect: Dialect, into: string, tuple: string, rows: number): string {
+  const key = `${dialect} ${rows} ${into}`
+  let sql = insertTexts.get(key)
+  if (!sql) {
+    sql = placeholders(dialect, into + new Array(rows).fill(tuple).join(', '))
+    if (insertTexts.size >= 200) insertTexts.clear()
+    insertTexts.set(key, sql)
+  }
+  return sql
+}
+
 /** Records that refer to records of their own kind must be written one by one, in order. */
 const batchable = (def: ResourceDef): boolean => !def.unique?.length &&
   ![...def.refs, ...def.children.flatMap((c) => c.refs)].some((r) => r.type === def.type)
@@ -305,12 +320,13 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
   if (!series?.chain.held) await holdHistoryChain(m, ws)
   const ok: number[] = []
   const uses = items.map((item) => def.refUses(item.dto))
+  const allUses = uses.flat()
   let missing: Set<RefUse>
   if (series) {
-    await series.know(m, ws, wantedBy(uses.flat()))
-    missing = new Set(uses.flat().filter((u) => !series.exists(u.type, u.id)))
+    await series.know(m, ws, wantedBy(allUses))
+    missing = new Set(allUses.filter((u) => !series.exists(u.type, u.id)))
   } else {
-    missing = await missingReferences(m, ws, uses.flat())
+    missing = await missingReferences(m, ws, allUses)
   }
   items.forEach((item, i) => {
     const refused = item.existing && def.guardReplace ? def.guardReplace(item.existing, item.dto) : []
