@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer'
 import { validateSync, ValidationError } from 'class-validator'
 import { FieldError, ValidationFailed } from '../errors'
+import { acceptedAsIs } from './accepted-as-is'
 
 /** `purposes.0.legalBasisIds` → `purposes[0].legalBasisIds` */
 function fieldPath(parent: string, property: string): string {
@@ -63,6 +64,12 @@ export function validateBody<T extends object>(cls: new () => T, body: unknown, 
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationFailed([{ field: fieldPrefix || 'body', message: 'the body must be a JSON object' }])
   }
+  // a valid body, the same instance, without class-validator's bookkeeping (accepted-as-is.ts)
+  return acceptedAsIs(cls, body) ?? validateFully(cls, body, fieldPrefix)
+}
+
+/** validateBody the full way: every check of the request class, every offending field named. */
+export function validateFully<T extends object>(cls: new () => T, body: object, fieldPrefix = ''): T {
   const unfit = unfitInput(body, fieldPrefix)
   if (unfit) throw new ValidationFailed([unfit])
   const instance = plainToInstance(cls, body, { enableImplicitConversion: false, exposeDefaultValues: false })

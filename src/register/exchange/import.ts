@@ -9,7 +9,7 @@ import type { FieldShape } from '../../dto/shape'
 import { findIn, toViews } from '../records/reads'
 import { addIdnEmailFormat } from '../../schemas/json-schema'
 import type { Principal } from '../../auth/principal'
-import { store, StoreItem, storeMany, validateWrite } from '../records/writes'
+import { store, StoreItem, storeMany, StoreSeries, validateWrite } from '../records/writes'
 import { HistoryEntry, RegisterVersion } from '../../../entities'
 import { chainEntries, firstBrokenIn, RESTORE_RECORD_TYPE, versionRecordId } from '../records/journal'
 import { createHash } from 'node:crypto'
@@ -229,6 +229,8 @@ class Importer {
    * checks, counts and errors as writing them one by one, errors reported in document order.
    */
   private async writeAll(items: Pending[]): Promise<void> {
+    // a section writes one kind of record, which refers only to kinds written before it
+    const series = new StoreSeries()
     for (let start = 0; start < items.length; start += WRITE_BATCH) {
       const slice = items.slice(start, start + WRITE_BATCH)
       const errors: ImportError[][] = slice.map(() => [])
@@ -255,7 +257,7 @@ class Importer {
       }
       if (toStore.length) {
         const { def, key } = slice[0].section
-        const outcomes = await storeMany(this.m, this.who, def, toStore.map((s) => s.item), this.pacer.pace)
+        const outcomes = await storeMany(this.m, this.who, def, toStore.map((s) => s.item), this.pacer.pace, series)
         outcomes.forEach((outcome, j) => {
           const { index, item } = toStore[j]
           if (outcome instanceof AppError) errors[index].push(...importErrors(`${key}[${slice[index].index}]`, outcome))
@@ -265,6 +267,7 @@ class Importer {
       }
       for (const e of errors.flat()) this.error(e.path, e.message)
     }
+    await series.drain()
   }
 
   /** Write bodies of a section's records, with what is stored under the same ids. */

@@ -57,15 +57,32 @@ export async function historyHead(m: EntityManager, ws: string): Promise<{ seq: 
   return row ? { seq: row.seq, hash: row.hash } : null
 }
 
+/**
+ * Where a series of appends in one transaction has brought the workspace's chain (an import's
+ * batches): the chain is held, and its head is the last hash chained, so that a batch need not
+ * read it back (which, on PostgreSQL, would wait for the batches' statements still on their way).
+ * Only for a series that nothing else appends to in between.
+ */
+export class ChainCursor {
+  held = false
+  /** undefined: not known yet (read from the table). */
+  head: string | null | undefined = undefined
+}
+
 /** History rows to insert, in order, each with its hash linked to the one before, starting at the current head. */
-export async function chainEntries<T extends ChainedContent>(m: EntityManager, ws: string, rows: T[]): Promise<(T & { hash: string })[]> {
+export async function chainEntries<T extends ChainedContent>(m: EntityManager, ws: string, rows: T[], cursor?: ChainCursor): Promise<(T & { hash: string })[]> {
   if (!rows.length) return []
-  await holdHistoryChain(m, ws)
-  let previous = (await historyHead(m, ws))?.hash ?? null
-  return rows.map((r) => {
+  if (!cursor?.held) await holdHistoryChain(m, ws)
+  let previous = cursor?.head !== undefined ? cursor.head : (await historyHead(m, ws))?.hash ?? null
+  const out = rows.map((r) => {
     previous = entryHash(previous, r)
     return { ...r, hash: previous }
   })
+  if (cursor) {
+    cursor.held = true
+    cursor.head = previous
+  }
+  return out
 }
 
 /** Appends one entry: who, when, which record and version, and its state (before it, for a delete). */

@@ -5,11 +5,12 @@ import { Database } from '../../db/database'
 import { validateBody } from '../../dto/validate'
 import { AppError, FieldError, NotFound, Reference, StillReferenced, ValidationFailed } from '../../errors'
 import { BUILT_IN_LEGAL_BASES, catalogueId } from './catalogue'
-import { ENTITY_OF, RecordType, RefUse, RESOURCE_OF, ResourceDef, referencedFrom, legalBases, processingActivities } from './model'
+import { ENTITY_OF, RecordType, RefUse, Resolver, RESOURCE_OF, ResourceDef, referencedFrom, legalBases, processingActivities } from './model'
 import { ReviewWrite } from '../../dto/register'
-import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, selectOf, toViews } from './reads'
+import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, loadSummaries, selectOf, toViews } from './reads'
 import { dialectOfManager, placeholders, quoted } from '../../db/sql'
-import { appendHistory, chainEntries, holdHistoryChain, Operation } from './journal'
+import type { Dialect } from '../../db/data-source'
+import { appendHistory, ChainCursor, chainEntries, holdHistoryChain, Operation } from './journal'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
 import { rewriteDependents, storeViews, summaryOf, viewJson } from './stored-views'
 import { HistoryEntry, LegalBasis } from '../../../entities'
@@ -49,6 +50,16 @@ async function missingReferences(m: EntityManager, ws: string, uses: RefUse[]): 
     for (const u of typeUses) if (!found.has(u.id)) missing.add(u)
   }
   return missing
+}
+
+/** References by kind of record, as loadSummaries takes them. */
+function wantedBy(uses: RefUse[]): Map<RecordType, Set<string>> {
+  const wanted = new Map<RecordType, Set<string>>()
+  for (const u of uses) {
+    if (!wanted.has(u.type)) wanted.set(u.type, new Set())
+    wanted.get(u.type)!.add(u.id)
+  }
+  return wanted
 }
 
 const referenceErrors = (uses: RefUse[], missing: Set<RefUse>): FieldError[] => uses.filter((u) => missing.has(u))
@@ -163,7 +174,7 @@ const rowsPerInsert = (columns: number): number => Math.max(1, Math.floor(8000 /
  * Rows into a table by multi-row INSERTs, their values converted as the query builder would
  * (booleans, JSON lists), `?` placeholders written as the dialect wants them.
  */
-async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row[]): Promise<void> {
+async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row[], series?: StoreSeries): Promise<void> {
   if (!rows.length) return
   const dialect = dialectOfManager(m)
   const metadata = m.connection.getMetadata(entity)
@@ -177,8 +188,104 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
   for (let i = 0; i < rows.length; i += per) {
     const part = rows.slice(i, i + per)
     const values = part.flatMap((row) => columns.map((c) => driver.preparePersistentValue(c.getEntityValue(row) ?? null, c) ?? null))
-    await m.query(placeholders(dialect, into + part.map(() => tuple).join(', ')), values)
+    const sql = insertText(dialect, into, tuple, part.length)
+    if (series) await series.send(m, () => m.query(sql, values))
+    else await m.query(sql, values)
   }
+}
+
+/** Statements a series lets run ahead of it at most (PostgreSQL): bounds the memory their parameters hold. */
+const IN_FLIGHT = 16
+
+/**
+ * What the storeMany calls of one kind of record in one transaction share (an import writes a
+ * section in batches): the summaries of the records they refer to, read once rather than per batch;
+ * the history chain's head (see ChainCursor); and, on PostgreSQL, the INSERTs run one after another
+ * behind the caller's back, so that the database stores one batch while the next one is validated
+ * and its views built. Any other statement on the transaction waits for them first (`drain`), so
+ * the connection runs one statement at a time, in the order they were made. Valid only while no
+ * record of the kinds referred to is written: one series per kind, drained before the transaction
+ * goes on to anything else. A statement that fails makes `drain` (and every later `send`) throw
+ * its error, and the statements after it are not run.
+ */
+export class StoreSeries {
+  readonly chain = new ChainCursor()
+  /** Summaries by kind and id; null: no such record in the workspace. */
+  private readonly summaries = new Map<RecordType, Map<string, Row | null>>()
+  /** The last statement sent, and each one's end, in order. */
+  private tail: Promise<void> = Promise.resolve()
+  private readonly ends: Promise<void>[] = []
+  private failure: { error: unknown } | null = null
+
+  /** Reads the summaries of the records named that are not known yet. */
+  async know(m: EntityManager, ws: string, wanted: Map<RecordType, Set<string>>): Promise<void> {
+    const unknown = new Map<RecordType, Set<string>>()
+    for (const [type, ids] of wanted) {
+      const known = this.summaries.get(type)
+      const missing = [...ids].filter((id) => !known?.has(id))
+      if (missing.length) unknown.set(type, new Set(missing))
+    }
+    if (!unknown.size) return
+    await this.drain()
+    const found = await loadSummaries(m, ws, unknown)
+    for (const [type, ids] of unknown) {
+      if (!this.summaries.has(type)) this.summaries.set(type, new Map())
+      const known = this.summaries.get(type)!
+      for (const id of ids) known.set(id, found.ref(type, id))
+    }
+  }
+
+  exists(type: RecordType, id: string): boolean {
+    return Boolean(this.summaries.get(type)?.get(id))
+  }
+
+  /** As loadSummaries answers, for records made known. */
+  readonly resolver: Resolver = { ref: (type, id) => (id ? this.summaries.get(type)?.get(id) ?? null : null) }
+
+  /** Runs a statement whose answer nobody reads: on PostgreSQL behind the caller's back (up to IN_FLIGHT of them). */
+  async send(m: EntityManager, statement: () => Promise<unknown>): Promise<void> {
+    this.throwIfFailed()
+    if (dialectOfManager(m) !== 'postgres') {
+      await statement()
+      return
+    }
+    this.tail = this.tail.then(async () => {
+      if (this.failure) return
+      try {
+        await statement()
+      } catch (error) {
+        this.failure = { error }
+      }
+    })
+    this.ends.push(this.tail)
+    if (this.ends.length > IN_FLIGHT) await this.ends.shift()
+    this.throwIfFailed()
+  }
+
+  /** Waits for every statement sent; throws the first failure. */
+  async drain(): Promise<void> {
+    await this.tail
+    this.ends.length = 0
+    this.throwIfFailed()
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error
+  }
+}
+
+/** The text of multi-row INSERTs by dialect, columns and number of rows: an import sends the same few again and again. */
+const insertTexts = new Map<string, string>()
+
+function insertText(dialect: Dialect, into: string, tuple: string, rows: number): string {
+  const key = `${dialect} ${rows} ${into}`
+  let sql = insertTexts.get(key)
+  if (!sql) {
+    sql = placeholders(dialect, into + new Array(rows).fill(tuple).join(', '))
+    if (insertTexts.size >= 200) insertTexts.clear()
+    insertTexts.set(key, sql)
+  }
+  return sql
 }
 
 /** Records that refer to records of their own kind must be written one by one, in order. */
@@ -192,9 +299,12 @@ const batchable = (def: ResourceDef): boolean => !def.unique?.length &&
  * view or the AppError that refused it; a refused item writes nothing. Kinds whose records must
  * be unique or refer to each other are stored one by one through store.
  */
-export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[], pace: () => Promise<void> = async () => undefined): Promise<(Row | AppError)[]> {
+export async function storeMany(m: EntityManager, who: Principal, def: ResourceDef, items: StoreItem[], pace: () => Promise<void> = async () => undefined, series?: StoreSeries): Promise<(Row | AppError)[]> {
   const out: (Row | AppError)[] = new Array(items.length)
   if (!batchable(def)) {
+    await series?.drain()
+    // store reads the chain's head itself and appends to it
+    if (series) series.chain.head = undefined
     for (const [i, item] of items.entries()) {
       try {
         await pace()
@@ -207,10 +317,17 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
     return out
   }
   const ws = who.ws
-  await holdHistoryChain(m, ws)
+  if (!series?.chain.held) await holdHistoryChain(m, ws)
   const ok: number[] = []
   const uses = items.map((item) => def.refUses(item.dto))
-  const missing = await missingReferences(m, ws, uses.flat())
+  const allUses = uses.flat()
+  let missing: Set<RefUse>
+  if (series) {
+    await series.know(m, ws, wantedBy(allUses))
+    missing = new Set(allUses.filter((u) => !series.exists(u.type, u.id)))
+  } else {
+    missing = await missingReferences(m, ws, allUses)
+  }
   items.forEach((item, i) => {
     const refused = item.existing && def.guardReplace ? def.guardReplace(item.existing, item.dto) : []
     if (refused.length) {
@@ -230,16 +347,31 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
   for (const child of def.children) {
     for (const i of ok) childrenByOwner.get(items[i].id)!.set(child.entity, child.rows(items[i].dto).map((r) => ({ workspaceId: ws, ownerId: items[i].id, ...r })))
   }
-  const plannedRows = ok.map((i) => {
+  const plannedRows: Row[] = ok.map((i) => {
     const { id, dto, existing } = items[i]
     return existing
       ? { ...existing, ...def.columns(dto), updatedAt: at, version: existing.version + 1 }
       : { workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto) }
   })
   const views = new Map<string, Row>()
+  if (series) {
+    // the records the views show, as assembleViews would read them (most are known already)
+    const shown: RefUse[] = []
+    for (const row of plannedRows) {
+      for (const ref of def.refs) if (row[ref.column]) shown.push({ type: ref.type, id: row[ref.column], field: '' })
+      for (const child of def.children) {
+        for (const c of childrenByOwner.get(row.id)!.get(child.entity)!) for (const ref of child.refs) if (c[ref.column]) shown.push({ type: ref.type, id: c[ref.column], field: '' })
+      }
+    }
+    await series.know(m, ws, wantedBy(shown))
+  }
   for (let i = 0; i < plannedRows.length; i += 50) {
     await pace()
-    for (const view of await assembleViews(m, ws, def, plannedRows.slice(i, i + 50), childrenByOwner)) views.set(view.id, view)
+    const rows = plannedRows.slice(i, i + 50)
+    const built = series
+      ? rows.map((r) => def.view(r, childrenByOwner.get(r.id) ?? new Map(), series.resolver))
+      : await assembleViews(m, ws, def, rows, childrenByOwner)
+    for (const view of built) views.set(view.id, view)
   }
   const created: Row[] = []
   const stored: number[] = []
@@ -253,6 +385,7 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
       stored.push(i)
       continue
     }
+    await series?.drain()
     const result = await m.createQueryBuilder().update(def.entity)
       .set({ ...def.columns(dto), updatedAt: at, version: existing.version + 1, resolvedView })
       .where('workspaceId = :ws AND id = :id AND version = :version', { ws, id, version: existing.version })
@@ -264,28 +397,33 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
     stored.push(i)
     if (summaryOf(def.type, existing) !== summaryOf(def.type, views.get(id)!)) renamed.push(id)
   }
-  await insertRows(m, def.entity, created)
+  await insertRows(m, def.entity, created, series)
   const written = stored.map((i) => items[i])
   const replaced = written.filter((item) => item.existing).map((item) => item.id)
   for (const child of def.children) {
     for (let i = 0; i < replaced.length; i += 500) {
-      await m.createQueryBuilder().delete().from(child.entity)
-        .where('workspaceId = :ws AND ownerId IN (:...ids)', { ws, ids: replaced.slice(i, i + 500) }).execute()
+      const ids = replaced.slice(i, i + 500)
+      const remove = (): Promise<unknown> => m.createQueryBuilder().delete().from(child.entity).where('workspaceId = :ws AND ownerId IN (:...ids)', { ws, ids }).execute()
+      if (series) await series.send(m, remove)
+      else await remove()
     }
     await pace()
-    await insertRows(m, child.entity, written.flatMap((item) => childrenByOwner.get(item.id)!.get(child.entity)!))
+    await insertRows(m, child.entity, written.flatMap((item) => childrenByOwner.get(item.id)!.get(child.entity)!), series)
   }
+  if (renamed.length) await series?.drain()
   for (const id of renamed) {
     await pace()
     await rewriteDependents(m, ws, def.type, id)
   }
   await pace()
+  // the chain's head is read once per series, after the statements before it
+  if (series?.chain.head === undefined) await series?.drain()
   // the history entries, as appendHistory writes them, in multi-row INSERTs
   await insertRows(m, HistoryEntry, await chainEntries(m, ws, stored.map((i) => {
     const view = views.get(items[i].id)!
     const operation: Operation = items[i].existing ? 'update' : 'create'
     return { workspaceId: ws, recordType: def.type, recordId: view.id, version: view.version, operation, actor: who.sub, at, state: JSON.stringify(view) }
-  })))
+  }), series?.chain), series)
   for (const i of stored) out[i] = views.get(items[i].id)!
   return out
 }
