@@ -63,13 +63,17 @@ describe('history hash chain', () => {
   it('stays one valid chain when two instances write to one database at once, an import among them', async function () {
     this.timeout(120_000) // two apps and fifty writes; slow on a loaded machine
     const shared = await freshDatabase()
-    const [one, two] = [await buildTestApp({ DATABASE_URL: shared.url }), await buildTestApp({ DATABASE_URL: shared.url })]
+    // Each instance waits for the other's write lock up to DB_BUSY_TIMEOUT_MS (5 s by default, then 503): on a
+    // loaded CI machine, running two test files at once, the twenty writes and the import took longer than that.
+    // What this test holds is the chain, not how long a writer waits.
+    const options = { DATABASE_URL: shared.url, DB_BUSY_TIMEOUT_MS: '30000' }
+    const [one, two] = [await buildTestApp(options), await buildTestApp(options)]
     try {
       const ws = 'busy'
       const writes: Promise<unknown>[] = []
       for (let i = 0; i < 20; i++) {
         const app = i % 2 ? one : two
-        writes.push(app.http.post('/api/v1/purposes').set('authorization', app.auth('editor', ws)).send({ name: `Ändamål ${i}` }).then((r) => expect(r.status).to.equal(201)))
+        writes.push(app.http.post('/api/v1/purposes').set('authorization', app.auth('editor', ws)).send({ name: `Ändamål ${i}` }).then((r) => expect(r.status, JSON.stringify(r.body)).to.equal(201)))
       }
       const doc0 = new Date().toISOString()
       const doc = { format: 'gdpr-art30-register', formatVersion: 1, generatedAt: new Date().toISOString(), workspace: ws, record: 'controller', filters: { controllerId: null, status: null, asOf: null },
