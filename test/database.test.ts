@@ -56,6 +56,14 @@ describe('database', () => {
     }
   })
 
+  if (onPostgres) it('stores views and history states compressed with lz4 where the server has it', async () => {
+    const ds = t.app.db.dataSource
+    const lz4 = (await ds.query(`SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)`)).length > 0
+    const rows = await ds.query(`SELECT c.relname AS "table", a.attcompression AS compression FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+      WHERE c.relname IN ('processing_activities', 'purposes', 'history') AND a.attname IN ('resolved_view', 'state') ORDER BY c.relname`)
+    expect(rows).to.deep.equal(['history', 'processing_activities', 'purposes'].map((table) => ({ table, compression: lz4 ? 'l' : '' })))
+  })
+
   it('enforces references in the database itself, across workspaces too', async () => {
     const ds = t.app.db.dataSource
     const at = new Date().toISOString()
