@@ -37,7 +37,7 @@ describe('database', () => {
         // about 6 MB: well past the automatic checkpoint's 1,000 pages
         for (let i = 0; i < 30; i++) await m.query(`INSERT INTO bulk_probe (x) SELECT hex(randomblob(100)) FROM (WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 1000) SELECT k FROM n)`)
       }, { bulk: true })
-      expect(inside).to.deep.equal([-256 * 1024, 0])
+      expect(inside).to.deep.equal([-64 * 1024, 0])
       expect(await settings((sql) => ds.query(sql))).to.deep.equal(before)
       await db.checkpointed()
       expect(statSync(file).size - sizeBefore).to.be.greaterThan(5_000_000)

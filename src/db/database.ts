@@ -31,7 +31,7 @@ export interface ReadSeries {
 }
 
 /** The page cache of a bulk write on SQLite, KiB (see Database.write). */
-const BULK_CACHE_KIB = 256 * 1024
+const BULK_CACHE_KIB = 64 * 1024
 
 /** Read-only connections for reads that hold a transaction; more wait for one to be free. */
 const READERS = 4
