@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { statSync } from 'node:fs'
 import { buildTestApp, freshDatabase, onPostgres, TestApp } from './helper'
 
 describe('database', () => {
@@ -17,6 +18,50 @@ describe('database', () => {
     expect((await ds.query('PRAGMA journal_mode'))[0].journal_mode).to.equal('wal')
     expect((await ds.query('PRAGMA foreign_keys'))[0].foreign_keys).to.equal(1)
     expect((await ds.query('PRAGMA busy_timeout'))[0].timeout).to.equal(5000)
+  })
+
+  if (!onPostgres) it('gives a bulk write (an import) a larger page cache and checkpoints its log aside, and puts the settings back', async () => {
+    const db = t.app.db
+    const ds = db.dataSource
+    const settings = async (q: (sql: string) => Promise<any[]>): Promise<number[]> =>
+      [(await q('PRAGMA cache_size'))[0].cache_size, (await q('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint]
+    const before = await settings((sql) => ds.query(sql))
+    const file = String(ds.options.database)
+    await ds.query('CREATE TABLE bulk_probe (x TEXT)')
+    try {
+      await db.checkpointed()
+      const sizeBefore = statSync(file).size
+      let inside: number[] = []
+      await db.write(async (m) => {
+        inside = await settings((sql) => m.query(sql))
+        // about 6 MB: well past the automatic checkpoint's 1,000 pages
+        for (let i = 0; i < 30; i++) await m.query(`INSERT INTO bulk_probe (x) SELECT hex(randomblob(100)) FROM (WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 1000) SELECT k FROM n)`)
+      }, { bulk: true })
+      expect(inside).to.deep.equal([-64 * 1024, 0])
+      expect(await settings((sql) => ds.query(sql))).to.deep.equal(before)
+      await db.checkpointed()
+      expect(statSync(file).size - sizeBefore).to.be.greaterThan(5_000_000)
+      expect((await ds.query('SELECT count(*) AS n FROM bulk_probe'))[0].n).to.equal(30_000)
+      // a rolled-back one puts them back too
+      let failed = false
+      await db.write(async (m) => {
+        await m.query(`INSERT INTO bulk_probe (x) VALUES ('y')`)
+        throw new Error('no')
+      }, { bulk: true }).catch(() => { failed = true })
+      expect(failed).to.equal(true)
+      expect(await settings((sql) => ds.query(sql))).to.deep.equal(before)
+      expect((await ds.query('SELECT count(*) AS n FROM bulk_probe'))[0].n).to.equal(30_000)
+    } finally {
+      await ds.query('DROP TABLE bulk_probe')
+    }
+  })
+
+  if (onPostgres) it('stores views and history states compressed with lz4 where the server has it', async () => {
+    const ds = t.app.db.dataSource
+    const lz4 = (await ds.query(`SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)`)).length > 0
+    const rows = await ds.query(`SELECT c.relname AS "table", a.attcompression AS compression FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+      WHERE c.relname IN ('processing_activities', 'purposes', 'history') AND a.attname IN ('resolved_view', 'state') ORDER BY c.relname`)
+    expect(rows).to.deep.equal(['history', 'processing_activities', 'purposes'].map((table) => ({ table, compression: lz4 ? 'l' : '' })))
   })
 
   it('enforces references in the database itself, across workspaces too', async () => {

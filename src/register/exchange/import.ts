@@ -180,7 +180,7 @@ export async function importRegister(db: Database, who: Principal, doc: unknown,
         await restoreHistory(m, who, doc as Row, result, pacer)
         await new Importer(m, who, result, pacer).run(doc as Row)
         if (dryRun || result.errors.length) throw new RolledBack(result)
-      })
+      }, { bulk: true })
     } catch (err) {
       if (!(err instanceof RolledBack)) throw err
     }

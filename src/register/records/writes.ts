@@ -184,11 +184,23 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
   const columns = metadata.columns.filter((c) => given.has(c.propertyPath.split('.')[0]))
   const into = `INSERT INTO ${quoted(metadata.tableName)} (${columns.map((c) => quoted(c.databaseName)).join(', ')}) VALUES `
   const tuple = `(${columns.map(() => '?').join(', ')})`
+  // a plain column's value is the row's property (what getEntityValue answers for it, read
+  // directly: an import converts a few million values)
+  const read = columns.map((c): ((row: Row) => unknown) => {
+    if (c.embeddedMetadata || c.relationMetadata || c.referencedColumn) return (row) => c.getEntityValue(row)
+    const property = c.propertyName
+    return (row) => row[property]
+  })
   const per = rowsPerInsert(columns.length)
   for (let i = 0; i < rows.length; i += per) {
-    const part = rows.slice(i, i + per)
-    const values = part.flatMap((row) => columns.map((c) => driver.preparePersistentValue(c.getEntityValue(row) ?? null, c) ?? null))
-    const sql = insertText(dialect, into, tuple, part.length)
+    const end = Math.min(rows.length, i + per)
+    const values: unknown[] = new Array((end - i) * columns.length)
+    let v = 0
+    for (let r = i; r < end; r++) {
+      const row = rows[r]
+      for (let k = 0; k < columns.length; k++) values[v++] = driver.preparePersistentValue(read[k](row) ?? null, columns[k]) ?? null
+    }
+    const sql = insertText(dialect, into, tuple, end - i)
     if (series) await series.send(m, () => m.query(sql, values))
     else await m.query(sql, values)
   }
