@@ -17,22 +17,35 @@ import { from as copyFrom } from 'pg-copy-streams'
  * format, so a row reads back exactly as it would have been inserted.
  */
 export async function copyRows(m: EntityManager, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
-  if (!rows.length) return
-  if (!m.queryRunner) throw new Error('copyRows runs inside a transaction')
-  const client = (await m.queryRunner.connect()) as PoolClient
+  await copyStatement(m, table, columns, rows)()
+}
+
+/**
+ * copyRows in two steps: the rows made into COPY's text now, sent when the statement returned is
+ * run. An import's series (StoreSeries) runs its statements one after another on the connection;
+ * with the text ready, each goes out the moment the one before it ends, rather than after the
+ * process has found time to write it.
+ */
+export function copyStatement(m: EntityManager, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): () => Promise<void> {
   const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`
   let text = ''
   for (const row of rows) {
     for (let k = 0; k < row.length; k++) text += (k ? '\t' : '') + copyField(row[k])
     text += '\n'
   }
-  try {
-    const stream = client.query(copyFrom(sql))
-    stream.end(text)
-    await finished(stream)
-  } catch (error) {
-    // the one shape the error handler knows (and redacts in the log): TypeORM's
-    throw new QueryFailedError(sql, [], error as Error)
+  const data = Buffer.from(text)
+  return async () => {
+    if (!rows.length) return
+    if (!m.queryRunner) throw new Error('copyRows runs inside a transaction')
+    const client = (await m.queryRunner.connect()) as PoolClient
+    try {
+      const stream = client.query(copyFrom(sql))
+      stream.end(data)
+      await finished(stream)
+    } catch (error) {
+      // the one shape the error handler knows (and redacts in the log): TypeORM's
+      throw new QueryFailedError(sql, [], error as Error)
+    }
   }
 }
 

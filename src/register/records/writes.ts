@@ -9,7 +9,7 @@ import { ENTITY_OF, RecordType, RefUse, Resolver, RESOURCE_OF, ResourceDef, refe
 import { ReviewWrite } from '../../dto/register'
 import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, loadSummaries, selectOf, toViews } from './reads'
 import { dialectOfManager, placeholders, quoted } from '../../db/sql'
-import { copyRows } from '../../db/copy'
+import { copyStatement } from '../../db/copy'
 import type { Dialect } from '../../db/data-source'
 import { appendHistory, ChainCursor, chainEntries, holdHistoryChain, Operation } from './journal'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
@@ -201,7 +201,7 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
   const value = (row: Row, k: number): unknown => driver.preparePersistentValue(read[k](row) ?? null, columns[k]) ?? null
   if (dialect === 'postgres' && rows.length >= COPY_FROM) {
     const tuples = rows.map((row) => columns.map((_, k) => value(row, k)))
-    const statement = (): Promise<void> => copyRows(m, quoted(metadata.tableName), columns.map((c) => quoted(c.databaseName)), tuples)
+    const statement = copyStatement(m, quoted(metadata.tableName), columns.map((c) => quoted(c.databaseName)), tuples)
     if (series) await series.send(m, statement)
     else await statement()
     return
