@@ -9,6 +9,7 @@ import { ENTITY_OF, RecordType, RefUse, Resolver, RESOURCE_OF, ResourceDef, refe
 import { ReviewWrite } from '../../dto/register'
 import { assembleViews, ChildRows, findIn, findRow, getView, leanRowsIn, loadSummaries, selectOf, toViews } from './reads'
 import { dialectOfManager, placeholders, quoted } from '../../db/sql'
+import { copyStatement } from '../../db/copy'
 import type { Dialect } from '../../db/data-source'
 import { appendHistory, ChainCursor, chainEntries, holdHistoryChain, Operation } from './journal'
 import { resolveLegalBasisCodes } from './legal-basis-codes'
@@ -167,6 +168,12 @@ export interface StoreItem {
   existing: Row | null
 }
 
+/**
+ * From this many rows on, PostgreSQL gets them by COPY (src/db/copy.ts) rather than by multi-row
+ * INSERTs: an import's batches; a CRUD write's few rows keep the one-round-trip INSERT.
+ */
+const COPY_FROM = 64
+
 /** Rows per multi-row INSERT: well below every database's limit on parameters. */
 const rowsPerInsert = (columns: number): number => Math.max(1, Math.floor(8000 / Math.max(1, columns)))
 
@@ -191,6 +198,14 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
     const property = c.propertyName
     return (row) => row[property]
   })
+  const value = (row: Row, k: number): unknown => driver.preparePersistentValue(read[k](row) ?? null, columns[k]) ?? null
+  if (dialect === 'postgres' && rows.length >= COPY_FROM) {
+    const tuples = rows.map((row) => columns.map((_, k) => value(row, k)))
+    const statement = copyStatement(m, quoted(metadata.tableName), columns.map((c) => quoted(c.databaseName)), tuples)
+    if (series) await series.send(m, statement)
+    else await statement()
+    return
+  }
   const per = rowsPerInsert(columns.length)
   for (let i = 0; i < rows.length; i += per) {
     const end = Math.min(rows.length, i + per)
@@ -198,7 +213,7 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
     let v = 0
     for (let r = i; r < end; r++) {
       const row = rows[r]
-      for (let k = 0; k < columns.length; k++) values[v++] = driver.preparePersistentValue(read[k](row) ?? null, columns[k]) ?? null
+      for (let k = 0; k < columns.length; k++) values[v++] = value(row, k)
     }
     const sql = insertText(dialect, into, tuple, end - i)
     if (series) await series.send(m, () => m.query(sql, values))
