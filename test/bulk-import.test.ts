@@ -77,6 +77,14 @@ describe('bulk import (COPY on PostgreSQL)', () => {
         expect(withoutTimestamps(stored.body)).to.deep.equal(withoutTimestamps(record))
       }
     }
+    // the search and sort keys went in with the rows: a search finds them, case and form folded
+    const named = doc.processingActivities.filter((a: Row) => `${a.name} ${a.description}`.includes('Ängelholm'))
+    const found = await target.http.get(`/api/v1/processing-activities?q=${encodeURIComponent('ÄNGELHOLM')}&limit=100`).set('authorization', target.auth('reader'))
+    expect(found.status).to.equal(200)
+    expect(found.body.items.map((a: Row) => a.id).sort()).to.deep.equal(named.map((a: Row) => a.id).sort())
+    const nfd = await target.http.get(`/api/v1/processing-activities?q=${encodeURIComponent('ö (NFC)'.normalize('NFD'))}&limit=100`).set('authorization', target.auth('reader'))
+    expect(nfd.body.total).to.equal(doc.processingActivities.filter((a: Row) => `${a.name} ${a.description}`.includes('ö (NFC)')).length).and.to.be.greaterThan(0)
+
     const sample = doc.processingActivities[doc.processingActivities.length - 1]
     const history = await target.http.get(`/api/v1/processing-activities/${sample.id}/history`).set('authorization', target.auth('reader'))
     expect(history.body.items[0].state.name).to.equal(sample.name)
