@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { statSync } from 'node:fs'
+import { QueryFailedError } from 'typeorm'
 import { buildTestApp, freshDatabase, onPostgres, TestApp } from './helper'
 
 describe('database', () => {
@@ -54,6 +55,44 @@ describe('database', () => {
     } finally {
       await ds.query('DROP TABLE bulk_probe')
     }
+  })
+
+  if (!onPostgres) it('asks for the write lock again when SQLite refuses it at once, within the busy timeout and no longer', async () => {
+    const db = t.app.db
+    const ds = db.dataSource
+    const original = ds.createQueryRunner.bind(ds)
+    // SQLite may answer BEGIN IMMEDIATE with SQLITE_BUSY without waiting in its busy handler (WAL
+    // mode, while another connection resets or checkpoints the log): the first `refusals` BEGINs do
+    let refusals = 3
+    let begins = 0
+    ds.createQueryRunner = ((...args: Parameters<typeof original>) => {
+      const runner = original(...args)
+      const query = runner.query.bind(runner)
+      runner.query = (async (sql: string, ...rest: unknown[]) => {
+        if (sql === 'BEGIN IMMEDIATE') {
+          begins++
+          if (refusals-- > 0) throw new QueryFailedError(sql, [], Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY_SNAPSHOT' }))
+        }
+        return (query as any)(sql, ...rest)
+      }) as typeof runner.query
+      return runner
+    }) as typeof ds.createQueryRunner
+    try {
+      const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter ett upptaget lås' })
+      expect(res.status, JSON.stringify(res.body)).to.equal(201)
+      expect(begins, "BEGINs after the three refusals").to.be.greaterThan(3)
+      // a refusal that lasts answers 503 once the busy timeout (5 s here) is spent, not before
+      refusals = Infinity
+      const started = Date.now()
+      const busy = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Aldrig' })
+      expect(busy.status).to.equal(503)
+      expect(busy.body.code).to.equal('busy')
+      expect(Date.now() - started).to.be.within(4900, 15000)
+    } finally {
+      ds.createQueryRunner = original
+    }
+    const names = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', t.auth('reader'))).body.items.map((p: { name: string }) => p.name)
+    expect(names).to.include('Efter ett upptaget lås').and.not.include('Aldrig')
   })
 
   if (onPostgres) it('stores views and history states compressed with lz4 where the server has it', async () => {

@@ -266,7 +266,7 @@ export class Database {
     const bulk = Boolean(options.bulk) && this.readers !== null
     return this.exclusive(async () => {
       const runner = this.dataSource.createQueryRunner()
-      await runner.query('BEGIN IMMEDIATE')
+      await this.beginImmediate(runner)
       let restore: string[] = []
       let committed = false
       try {
@@ -283,6 +283,27 @@ export class Database {
         if (bulk && committed) this.checkpointAside()
       }
     })
+  }
+
+  /**
+   * BEGIN IMMEDIATE, waiting for another process's writer up to the busy timeout in all. SQLite
+   * waits in its busy handler, but in WAL mode it may also answer SQLITE_BUSY at once rather than
+   * wait (while another connection resets or checkpoints the log), and one such answer made a
+   * write fail with 503 although the other writer was done in milliseconds. Nothing has run in the
+   * transaction yet, so it is simply asked again.
+   */
+  private async beginImmediate(runner: QueryRunner): Promise<void> {
+    const budgetMs = Number((this.dataSource.options as { timeout?: unknown }).timeout ?? 5000)
+    const started = performance.now()
+    for (;;) {
+      try {
+        await runner.query('BEGIN IMMEDIATE')
+        return
+      } catch (err) {
+        if (!sqliteBusy(err) || performance.now() - started >= budgetMs) throw err
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+      }
+    }
   }
 
   /** Sets a bulk write's page cache and automatic checkpoint; answers the statements that put them back. */
@@ -334,4 +355,10 @@ export class Database {
     await this.checkpointed()
     await this.readers?.close()
   }
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, _RECOVERY, _TIMEOUT). */
+export function sqliteBusy(err: unknown): boolean {
+  const e = err as { driverError?: { code?: unknown }; code?: unknown }
+  return String(e.driverError?.code ?? e.code ?? '').startsWith('SQLITE_BUSY')
 }

@@ -143,7 +143,8 @@ export default fp(async function errors(app: FastifyInstance) {
       return reply.code(409).send(body(request, 409, 'conflict', conflict))
     }
     if (isBusy(error)) {
-      request.log.warn('database busy')
+      // the driver's code (SQLITE_BUSY_SNAPSHOT, 40P01…) tells a long writer from a refusal
+      request.log.warn({ code: (error as any).driverError?.code ?? (error as any).code }, 'database busy')
       return reply.code(503).header('retry-after', '1').send(body(request, 503, 'busy', 'The database is busy; retry in a moment'))
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500
