@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { Duplex } from 'node:stream'
 import { QueryFailedError } from 'typeorm'
 import { AppError, FieldError, invalidFields } from '../errors'
+import { sqliteBusy } from '../db/database'
 
 interface ErrorBody {
   statusCode: number
@@ -81,7 +82,7 @@ export function loggableError(err: unknown): unknown {
 
 function isBusy(err: unknown): boolean {
   const code = String((err as any)?.driverError?.code ?? (err as any)?.code ?? '')
-  return code.startsWith('SQLITE_BUSY') || code === '40001' || code === '40P01'
+  return sqliteBusy(err) || code === '40001' || code === '40P01'
 }
 
 /**

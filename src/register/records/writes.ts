@@ -200,8 +200,7 @@ async function insertRows(m: EntityManager, entity: EntityTarget<any>, rows: Row
   })
   const value = (row: Row, k: number): unknown => driver.preparePersistentValue(read[k](row) ?? null, columns[k]) ?? null
   if (dialect === 'postgres' && rows.length >= COPY_FROM) {
-    const tuples = rows.map((row) => columns.map((_, k) => value(row, k)))
-    const statement = copyStatement(m, quoted(metadata.tableName), columns.map((c) => quoted(c.databaseName)), tuples)
+    const statement = copyStatement(m, quoted(metadata.tableName), columns.map((c) => quoted(c.databaseName)), rows, value)
     if (series) await series.send(m, statement)
     else await statement()
     return
