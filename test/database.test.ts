@@ -14,11 +14,36 @@ describe('database', () => {
   })
 
   // (on PostgreSQL the same guarantees come from the server itself)
-  if (!onPostgres) it('runs SQLite with WAL, foreign keys and a busy timeout', async () => {
+  if (!onPostgres) it('runs SQLite with WAL and foreign keys', async () => {
     const ds = t.app.db.dataSource
     expect((await ds.query('PRAGMA journal_mode'))[0].journal_mode).to.equal('wal')
     expect((await ds.query('PRAGMA foreign_keys'))[0].foreign_keys).to.equal(1)
-    expect((await ds.query('PRAGMA busy_timeout'))[0].timeout).to.equal(5000)
+  })
+
+  if (!onPostgres) it("waits for another process's write lock without stopping: reads are answered meanwhile, the write lands once the lock is free", async () => {
+    // (the workspace's first request writes its catalogue: it is opened before the lock is taken)
+    await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader')).expect(200)
+    // another connection to the file (as another instance would hold) keeps the write lock for a while
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const other = new (require('better-sqlite3'))(String(t.app.db.dataSource.options.database))
+    try {
+      other.exec('BEGIN IMMEDIATE')
+      let freed = 0
+      const release = new Promise<void>((resolve) => setTimeout(() => { other.exec('COMMIT'); freed = Date.now(); resolve() }, 600))
+      const write = t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter ett annat lås' })
+        .then((r) => ({ status: r.status, at: Date.now() }))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const read = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+      expect(read.status).to.equal(200)
+      expect(freed, 'the read was answered while the other connection held the lock').to.equal(0)
+      const written = await write
+      await release
+      expect(written.status).to.equal(201)
+      expect(written.at).to.be.at.least(freed)
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
+    }
   })
 
   if (!onPostgres) it('gives a bulk write (an import) a larger page cache and checkpoints its log aside, and puts the settings back', async () => {
@@ -57,13 +82,15 @@ describe('database', () => {
     }
   })
 
-  if (!onPostgres) it('asks for the write lock again when SQLite refuses it at once, within the busy timeout and no longer', async () => {
+  if (!onPostgres) it('starts a write again when SQLite refuses it as busy, at BEGIN or within it, within the busy timeout and no longer', async () => {
     const db = t.app.db
     const ds = db.dataSource
     const original = ds.createQueryRunner.bind(ds)
     // SQLite may answer BEGIN IMMEDIATE with SQLITE_BUSY without waiting in its busy handler (WAL
-    // mode, while another connection resets or checkpoints the log): the first `refusals` BEGINs do
+    // mode, while another connection resets or checkpoints the log): the first `refusals` BEGINs do;
+    // `within`: the purpose's INSERT, in a transaction begun, is refused (as a read recovering the log may be)
     let refusals = 3
+    let within = 0
     let begins = 0
     ds.createQueryRunner = ((...args: Parameters<typeof original>) => {
       const runner = original(...args)
@@ -73,6 +100,7 @@ describe('database', () => {
           begins++
           if (refusals-- > 0) throw new QueryFailedError(sql, [], Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY_SNAPSHOT' }))
         }
+        if (/^INSERT INTO "purposes"/.test(sql) && within-- > 0) throw new QueryFailedError(sql, [], Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY_RECOVERY' }))
         return (query as any)(sql, ...rest)
       }) as typeof runner.query
       return runner
@@ -81,6 +109,13 @@ describe('database', () => {
       const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter ett upptaget lås' })
       expect(res.status, JSON.stringify(res.body)).to.equal(201)
       expect(begins, "BEGINs after the three refusals").to.be.greaterThan(3)
+      // refused within: the whole transaction again, rolled back first, so nothing is written twice
+      within = 2
+      const again = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter en vägrad rad' })
+      expect(again.status, JSON.stringify(again.body)).to.equal(201)
+      expect(within).to.be.lessThan(0)
+      const entries = (await t.http.get(`/api/v1/purposes/${again.body.id}/history`).set('authorization', t.auth('reader'))).body
+      expect((entries.items ?? entries).map((e: { version: number }) => e.version)).to.deep.equal([1])
       // a refusal that lasts answers 503 once the busy timeout (5 s here) is spent, not before
       refusals = Infinity
       const started = Date.now()
@@ -93,6 +128,7 @@ describe('database', () => {
     }
     const names = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', t.auth('reader'))).body.items.map((p: { name: string }) => p.name)
     expect(names).to.include('Efter ett upptaget lås').and.not.include('Aldrig')
+    expect(names.filter((n: string) => n === 'Efter en vägrad rad')).to.have.length(1)
   })
 
   if (onPostgres) it('stores views and history states compressed with lz4 where the server has it', async () => {

@@ -70,16 +70,18 @@ describe('history hash chain', () => {
     const [one, two] = [await buildTestApp(options), await buildTestApp(options)]
     try {
       const ws = 'busy'
+      // a refusal names the driver's codes both instances logged (SQLITE_BUSY_SNAPSHOT, _RECOVERY…)
+      const busy = (): string => JSON.stringify([...one.logs, ...two.logs].filter((l) => l.msg === 'database busy').map((l) => l.code))
       const writes: Promise<unknown>[] = []
       for (let i = 0; i < 20; i++) {
         const app = i % 2 ? one : two
-        writes.push(app.http.post('/api/v1/purposes').set('authorization', app.auth('editor', ws)).send({ name: `Ändamål ${i}` }).then((r) => expect(r.status, JSON.stringify(r.body)).to.equal(201)))
+        writes.push(app.http.post('/api/v1/purposes').set('authorization', app.auth('editor', ws)).send({ name: `Ändamål ${i}` }).then((r) => expect(r.status, `${JSON.stringify(r.body)} ${busy()}`).to.equal(201)))
       }
       const doc0 = new Date().toISOString()
       const doc = { format: 'gdpr-art30-register', formatVersion: 1, generatedAt: new Date().toISOString(), workspace: ws, record: 'controller', filters: { controllerId: null, status: null, asOf: null },
         controllers: [], processors: [], legalBases: [], dataSubjectCategories: [], dataCategories: [], recipients: [], retentionRules: [], securityMeasures: [], processingActivities: [],
         purposes: Array.from({ length: 30 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `Importerat ${i}`, description: null, createdAt: doc0, updatedAt: doc0, version: 1 })) }
-      writes.push(one.http.post('/api/v1/register/import').set('authorization', one.auth('editor', ws)).send(doc).then((r) => expect(r.status, JSON.stringify(r.body)).to.equal(200)))
+      writes.push(one.http.post('/api/v1/register/import').set('authorization', one.auth('editor', ws)).send(doc).then((r) => expect(r.status, `${JSON.stringify(r.body)} ${busy()}`).to.equal(200)))
       await Promise.all(writes)
       const result = await verify(one, ws)
       expect(result.valid, JSON.stringify(result.firstBroken)).to.equal(true)

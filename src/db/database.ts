@@ -11,6 +11,7 @@ interface SqliteStatement {
 }
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement
+  pragma(source: string): unknown
 }
 
 /** The driver's own connection under a TypeORM DataSource on better-sqlite3. */
@@ -113,7 +114,9 @@ class SqliteReaders {
  *
  * Writes: PostgreSQL gets a transaction per write from the pool. SQLite has one write connection
  * that TypeORM shares between all callers, so writes take turns on it, each starting with BEGIN
- * IMMEDIATE so that another process's writer makes us wait (busy timeout) instead of failing.
+ * IMMEDIATE. While another process's writer holds the lock, that BEGIN is asked again on timers
+ * (see againIfBusy) rather than in SQLite's busy handler, which sleeps in the calling thread: the
+ * event loop, and the reads it serves, would stop for as long as the other writer takes.
  *
  * Reads: each read is one snapshot. PostgreSQL: a REPEATABLE READ, READ ONLY transaction.
  * SQLite: a transaction on a read-only connection of its own (WAL lets it read while a write
@@ -127,6 +130,9 @@ export class Database {
   constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {
     const file = dialect === 'sqlite' ? String((dataSource.options as { database?: unknown }).database ?? '') : ''
     this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource) : null
+    // the write connection waits in againIfBusy, not in SQLite's busy handler (see above); the
+    // read connections keep the handler: in WAL mode they wait only while a log is recovered
+    if (this.readers && dataSource.isInitialized) sqliteConnectionOf(dataSource).pragma('busy_timeout = 0')
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -169,7 +175,9 @@ export class Database {
       }
     }
     if (!this.readers) return this.exclusive(async () => this.runSqlite(sqliteConnectionOf(this.dataSource), sql, parameters) as T[])
-    return this.runSqlite(await this.readers.rawStatements(), sql, parameters) as T[]
+    const connection = await this.readers.rawStatements()
+    // a read refused as busy (see againIfBusy) is asked again
+    return this.againIfBusy(async () => this.runSqlite(connection, sql, parameters) as T[])
   }
 
   private runSqlite(connection: SqliteConnection, sql: string, parameters: unknown[]): unknown[] {
@@ -191,12 +199,15 @@ export class Database {
   /** Reads that belong together (a page and its count), on one snapshot. */
   async read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.dialect === 'sqlite' && !this.readers) return this.exclusive(() => fn(this.dataSource.manager))
-    const series = await this.begin(false)
-    try {
-      return await series.read(fn)
-    } finally {
-      await series.close()
+    const once = async (): Promise<T> => {
+      const series = await this.begin(false)
+      try {
+        return await series.read(fn)
+      } finally {
+        await series.close()
+      }
     }
+    return this.dialect === 'sqlite' ? this.againIfBusy(once) : once()
   }
 
   /**
@@ -264,43 +275,51 @@ export class Database {
   write<T>(fn: (manager: EntityManager) => Promise<T>, options: { bulk?: boolean } = {}): Promise<T> {
     if (this.dialect !== 'sqlite') return this.againIfDeadlocked(() => this.dataSource.transaction(fn))
     const bulk = Boolean(options.bulk) && this.readers !== null
-    return this.exclusive(async () => {
+    return this.exclusive(() => this.againIfBusy(async (attempt) => {
       const runner = this.dataSource.createQueryRunner()
-      await this.beginImmediate(runner)
       let restore: string[] = []
-      let committed = false
+      let begun = false
       try {
+        await runner.query('BEGIN IMMEDIATE')
+        begun = true
         if (bulk) restore = await this.bulkSettings(runner)
         const result = await fn(runner.manager)
         await runner.query('COMMIT')
-        committed = true
+        attempt.committed = true
         return result
       } catch (err) {
-        if (!committed) await runner.query('ROLLBACK')
+        if (begun && !attempt.committed) await runner.query('ROLLBACK')
         throw err
       } finally {
         for (const pragma of restore) await runner.query(pragma)
-        if (bulk && committed) this.checkpointAside()
+        await runner.release()
+        if (bulk && attempt.committed) this.checkpointAside()
       }
-    })
+    }))
+  }
+
+  /** The busy timeout of the SQLite connections, ms. */
+  private get busyTimeoutMs(): number {
+    return Number((this.dataSource.options as { timeout?: unknown }).timeout ?? 5000)
   }
 
   /**
-   * BEGIN IMMEDIATE, waiting for another process's writer up to the busy timeout in all. SQLite
-   * waits in its busy handler, but in WAL mode it may also answer SQLITE_BUSY at once rather than
-   * wait (while another connection resets or checkpoints the log), and one such answer made a
-   * write fail with 503 although the other writer was done in milliseconds. Nothing has run in the
-   * transaction yet, so it is simply asked again.
+   * SQLite: a unit of work that SQLite refused as busy starts again, after a few milliseconds on a
+   * timer, while the busy timeout lasts (from the first try). A write is refused at its BEGIN
+   * IMMEDIATE while another process writes (the write connection has no busy handler: see the
+   * class); a read may be refused while another connection recovers the log's index
+   * (SQLITE_BUSY_RECOVERY). A write is tried again only if it did not commit. With the busy
+   * handler, two instances in one process (the history-chain test) stopped each other: one slept
+   * in the handler for the whole timeout while the other's transaction waited for the event loop.
    */
-  private async beginImmediate(runner: QueryRunner): Promise<void> {
-    const budgetMs = Number((this.dataSource.options as { timeout?: unknown }).timeout ?? 5000)
+  private async againIfBusy<T>(fn: (attempt: { committed: boolean }) => Promise<T>): Promise<T> {
     const started = performance.now()
     for (;;) {
+      const attempt = { committed: false }
       try {
-        await runner.query('BEGIN IMMEDIATE')
-        return
+        return await fn(attempt)
       } catch (err) {
-        if (!sqliteBusy(err) || performance.now() - started >= budgetMs) throw err
+        if (attempt.committed || !sqliteBusy(err) || performance.now() - started >= this.busyTimeoutMs) throw err
         await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
       }
     }
