@@ -63,8 +63,9 @@ describe('history hash chain', () => {
   it('stays one valid chain when two instances write to one database at once, an import among them', async function () {
     this.timeout(120_000) // two apps and fifty writes; slow on a loaded machine
     const shared = await freshDatabase()
-    // Each instance waits for the other's write lock up to DB_BUSY_TIMEOUT_MS (5 s by default, then 503): on a
-    // loaded CI machine, running two test files at once, the twenty writes and the import took longer than that.
+    // Each instance waits for the other's write lock up to DB_BUSY_TIMEOUT_MS (5 s by default, then 503), on
+    // timers, so the two, in one process, do not stop each other (Database.againIfBusy). On a loaded CI machine,
+    // running two test files at once, the twenty writes and the import may take longer than 5 s in all.
     // What this test holds is the chain, not how long a writer waits.
     const options = { DATABASE_URL: shared.url, DB_BUSY_TIMEOUT_MS: '30000' }
     const [one, two] = [await buildTestApp(options), await buildTestApp(options)]
