@@ -194,7 +194,7 @@ function report(results: Results): string {
   }
   lines.push(
     '',
-    '### Export (HTTP download on 127.0.0.1, server in a child process)',
+    '### Export (HTTP download on 127.0.0.1: the server in a child process, the client in a process of its own)',
     '',
     'Baseline: the database\'s command-line tool writing the equivalent CSV with one query (`baselineQuery` in bench/export.ts: one row per activity,',
     'the same 29 columns, each list built with group_concat / string_agg over its link table), timed in the same run: `sqlite3 -csv` on SQLite,',
