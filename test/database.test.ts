@@ -99,6 +99,7 @@ describe('database', () => {
     // `within`: the purpose's INSERT, in a transaction begun, is refused (as a read recovering the log may be)
     let refusals = 3
     let within = 0
+    let atCommit = 0
     let begins = 0
     ds.createQueryRunner = ((...args: Parameters<typeof original>) => {
       const runner = original(...args)
@@ -108,6 +109,7 @@ describe('database', () => {
           begins++
           if (refusals-- > 0) throw new QueryFailedError(sql, [], Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY_SNAPSHOT' }))
         }
+        if (sql === 'COMMIT' && atCommit-- > 0) throw new QueryFailedError(sql, [], Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))
         if (/^INSERT INTO "purposes"/.test(sql) && within-- > 0) throw new QueryFailedError(sql, [], Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY_RECOVERY' }))
         return (query as any)(sql, ...rest)
       }) as typeof runner.query
@@ -124,6 +126,19 @@ describe('database', () => {
       expect(within).to.be.lessThan(0)
       const entries = (await t.http.get(`/api/v1/purposes/${again.body.id}/history`).set('authorization', t.auth('reader'))).body
       expect((entries.items ?? entries).map((e: { version: number }) => e.version)).to.deep.equal([1])
+      // an import refused at its COMMIT, started again, counts each record once and writes it once
+      await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader', 'retry')).expect(200) // the workspace's catalogue first
+      atCommit = 1
+      const at = new Date().toISOString()
+      const doc = { format: 'gdpr-art30-register', formatVersion: 1, generatedAt: at, workspace: 'retry', record: 'controller', filters: { controllerId: null, status: null, asOf: null },
+        controllers: [], processors: [], legalBases: [], dataSubjectCategories: [], dataCategories: [], recipients: [], retentionRules: [], securityMeasures: [], processingActivities: [],
+        purposes: Array.from({ length: 3 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, name: `Återförsök ${i}`, description: null, createdAt: at, updatedAt: at, version: 1 })) }
+      const imported = await t.http.post('/api/v1/register/import').set('authorization', t.auth('editor', 'retry')).send(doc)
+      expect(imported.status, JSON.stringify(imported.body)).to.equal(200)
+      expect(atCommit).to.be.lessThan(0)
+      expect(imported.body.created.purposes).to.equal(3)
+      const listed = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', t.auth('reader', 'retry'))).body
+      expect(listed.total).to.equal(3)
       // a refusal that lasts answers 503 once the busy timeout (5 s here) is spent, not before
       refusals = Infinity
       const started = Date.now()

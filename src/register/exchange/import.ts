@@ -177,6 +177,8 @@ export async function importRegister(db: Database, who: Principal, doc: unknown,
   if (!result.errors.length) {
     try {
       await db.write(async (m) => {
+        // a transaction the database made start again (a deadlock, SQLite busy) counts afresh
+        Object.assign(result, { created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] })
         await restoreHistory(m, who, doc as Row, result, pacer)
         await new Importer(m, who, result, pacer).run(doc as Row)
         if (dryRun || result.errors.length) throw new RolledBack(result)
