@@ -176,8 +176,13 @@ export class Database {
     }
     if (!this.readers) return this.exclusive(async () => this.runSqlite(sqliteConnectionOf(this.dataSource), sql, parameters) as T[])
     const connection = await this.readers.rawStatements()
-    // a read refused as busy (see againIfBusy) is asked again
-    return this.againIfBusy(async () => this.runSqlite(connection, sql, parameters) as T[])
+    try {
+      return this.runSqlite(connection, sql, parameters) as T[]
+    } catch (err) {
+      // a read refused as busy (see againIfBusy) is asked again; the hot path makes no closure for it
+      if (!sqliteBusy(err)) throw err
+      return this.againIfBusy(async () => this.runSqlite(connection, sql, parameters) as T[])
+    }
   }
 
   private runSqlite(connection: SqliteConnection, sql: string, parameters: unknown[]): unknown[] {
