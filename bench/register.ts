@@ -244,7 +244,7 @@ export const benchToken = (role: 'reader' | 'editor' | 'admin', ws = WS, subject
 
 /** The app, as the server runs it, on 127.0.0.1 (port chosen by the system), tokens for workspace `ws`. */
 export async function serve(url: string, ws = WS): Promise<Served> {
-  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: BENCH_ISSUER, JWT_AUDIENCE: BENCH_AUDIENCE, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000' })
+  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: BENCH_ISSUER, JWT_AUDIENCE: BENCH_AUDIENCE, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000' })
   const instance = Fastify(fastifyOptions(config))
   await instance.register(app, { config })
   await instance.ready()

@@ -9,6 +9,7 @@ import errors, { clientError, frameworkError } from './plugins/errors'
 import openapi from './plugins/swagger'
 import auth from './plugins/auth'
 import security from './plugins/security'
+import budgets from './plugins/budgets'
 import { buildSerializer, buildValidator } from './plugins/schema-compilers'
 import serviceRoutes from '../routes/service'
 import controllers from '../routes/controllers'
@@ -67,12 +68,22 @@ export class AccessLog extends LogController {
   }
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts that many addresses from the connection's end of
+ * X-Forwarded-For whoever sent them (Fastify itself would trust none): only for a service that nothing
+ * reaches but through its proxies.
+ */
+function trustProxy(setting: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  return typeof setting === 'number' ? (_address: string, hop: number) => hop < setting : setting
+}
+
 /** Options of the Fastify instance that both the server and the tests create. */
 export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
   return {
     logger,
     logController: new AccessLog(),
     bodyLimit: config.bodyLimit,
+    trustProxy: trustProxy(config.trustProxy),
     requestIdHeader: false,
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
@@ -115,6 +126,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(openapi)
   // application
   await instance.register(auth, { openWorkspace: (ws) => openWorkspace(instance.db, ws, !opts.config.knownWorkspacesOnly) })
+  await instance.register(budgets)
   // routes
   for (const routes of [
     serviceRoutes,

@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { isIP } from 'node:net'
 
 import type { Role } from './auth/principal'
 import { isTimeZone } from './register/wording/dates'
@@ -30,6 +31,14 @@ export interface Config {
   authFailuresPerMinute: number
   /** A register version must be approved by an admin other than its proposer (four eyes). */
   versionsFourEyes: boolean
+  /** Expensive operations (exports, backup, report, data flow, import, version proposals) one workspace may have in flight; a download counts until its last byte is sent. */
+  expensivePerWorkspace: number
+  /** Requests one token (its `sub` in its workspace) may make per minute before getting 429. */
+  requestsPerMinute: number
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client's address (limits, logs). */
+  trustProxy: boolean | number | string[]
+  /** From asking for a data-flow layout to having it, waiting included; then 503. */
+  layoutTimeoutMs: number
   jwt: {
     keys: JwtKeys
     /** The only algorithms a token may name (so `alg: none` and HS256 signed with a public key are refused). */
@@ -104,6 +113,10 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1000000),
     versionsFourEyes: flag(env, 'VERSIONS_FOUR_EYES', true),
+    expensivePerWorkspace: int(env, 'EXPENSIVE_PER_WORKSPACE', 8, 1, 10000),
+    requestsPerMinute: int(env, 'REQUESTS_PER_MINUTE', 1200, 1, 100000000),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    layoutTimeoutMs: duration(env, 'LAYOUT_TIMEOUT', 30_000),
     jwt,
     knownWorkspacesOnly: nodeEnv === 'production',
     registerTimeZone: timeZone(env.REGISTER_TIMEZONE || 'Europe/Stockholm'),
@@ -259,6 +272,35 @@ function corsOrigins(raw: string | undefined): string[] {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`CORS_ORIGINS must list origins such as https://intranet.example.se, got "${o}"`)
   }
   return origins
+}
+
+/**
+ * TRUST_PROXY: `false` (default: the connection's address is the client's), `true` (trust every
+ * proxy: only when nothing can reach the service but through the proxy), a number of proxy hops, or
+ * a comma-separated list of proxy addresses and CIDR ranges (`10.0.0.0/8,192.168.1.4`; also
+ * `loopback`, `linklocal`, `uniquelocal`).
+ */
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  const value = (raw ?? '').trim()
+  if (value === '' || value === 'false') return false
+  if (value === 'true') return true
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    if (hops < 1 || hops > 100) throw new ConfigError(`TRUST_PROXY must be a hop count between 1 and 100, got "${raw}"`)
+    return hops
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean)
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue
+    const [address, prefix, ...rest] = entry.split('/')
+    const family = isIP(address)
+    const bits = family === 6 ? 128 : 32
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits)
+    if (!family || !prefixOk || rest.length) {
+      throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of addresses or CIDR ranges such as 10.0.0.0/8,192.168.1.4; "${entry}" is none of these`)
+    }
+  }
+  return entries
 }
 
 /** A random secret kept in ./data so that the server and `npm run token` agree in development. */

@@ -209,28 +209,32 @@ describe('register data flow (JSON and SVG)', function () {
     })
 
     it('answers a layout that takes too long with a 503 naming the way out, and draws again afterwards', async () => {
-      const layout = new FlowLayout({ timeoutMs: 20, maxQueued: 1 })
+      const layout = new FlowLayout({ timeoutMs: 20, perWorkspace: 1, threads: 1 })
       try {
         let error: any
-        await dataFlowSvg(largeFlow(), 'en', layout).catch((err) => { error = err })
+        await dataFlowSvg(largeFlow(), 'en', { workspace: 'a' }, layout).catch((err) => { error = err })
         expect(error).to.include({ statusCode: 503, code: 'layout_timeout' })
+        expect(error.retryAfterSeconds).to.be.within(1, 60)
         expect(error.message).to.contain('format=json')
         // a new worker takes the next layout
         layout.options.timeoutMs = 60_000
-        const svg = await dataFlowSvg(small('Customers'), 'en', layout)
+        const svg = await dataFlowSvg(small('Customers'), 'en', { workspace: 'a' }, layout)
         expect(svg).to.contain('>Customers</tspan>')
       } finally {
         await layout.close()
       }
     })
 
-    it('refuses more layouts than it queues with a 503, and draws the ones it took', async () => {
-      const layout = new FlowLayout({ timeoutMs: 60_000, maxQueued: 1 })
+    it('refuses more layouts than a workspace may have with a 503, and draws the ones it took and another workspace\'s', async () => {
+      const layout = new FlowLayout({ timeoutMs: 60_000, perWorkspace: 2, threads: 1 })
       try {
-        // the first goes to the worker at once, the second waits, the third finds the queue full
-        const results = await Promise.allSettled([dataFlowSvg(small('First'), 'en', layout), dataFlowSvg(small('Second'), 'en', layout), dataFlowSvg(small('Third'), 'en', layout)])
-        expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected'])
+        // the first goes to the worker at once, the second waits, the third finds the workspace's share full; another workspace's is taken
+        const a = { workspace: 'a' }
+        const results = await Promise.allSettled([dataFlowSvg(small('First'), 'en', a, layout), dataFlowSvg(small('Second'), 'en', a, layout), dataFlowSvg(small('Third'), 'en', a, layout),
+          dataFlowSvg(small('Other'), 'en', { workspace: 'b' }, layout)])
+        expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
         expect((results[1] as PromiseFulfilledResult<string>).value).to.contain('>Second</tspan>')
+        expect((results[3] as PromiseFulfilledResult<string>).value).to.contain('>Other</tspan>')
         expect((results[2] as PromiseRejectedResult).reason).to.include({ statusCode: 503, code: 'layout_busy' })
       } finally {
         await layout.close()
@@ -244,6 +248,7 @@ describe('register data flow (JSON and SVG)', function () {
         const res = await get('register/data-flow?format=svg')
         expect(res.status).to.equal(503)
         expect(res.body).to.include({ statusCode: 503, code: 'layout_timeout' })
+        expect(Number(res.headers['retry-after'])).to.be.within(1, 60)
         expect(res.body.message).to.contain('controllerId')
         expect(res.body.requestId).to.be.a('string')
       } finally {

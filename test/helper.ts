@@ -144,7 +144,7 @@ export function token(role: Role, ws = 'test', sub = `${role}-user`, options: jw
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   // an app given a database (shared with another app, or one a test prepared) does not own it
   const db: TestDatabase = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await migratedDatabase()
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, LOG_LEVEL: 'info', AUTH_FAILURES_PER_MINUTE: '1000000', ...env })
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, LOG_LEVEL: 'info', AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000', ...env })
   const logs: Record<string, any>[] = []
   const stream = new Writable({
     write(chunk, _enc, cb) {

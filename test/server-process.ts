@@ -25,7 +25,7 @@ export function startServer(databaseUrl: string, env: Record<string, string> = {
   const child = spawn(process.execPath, [SERVER_JS], {
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, AUTH_FAILURES_PER_MINUTE: '1000000', ...env,
+      DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -4,6 +4,7 @@ import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } f
 import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { checkControllerFilter } from '../../src/register/records/walk'
 import { errorResponses, json } from '../crud'
+import { clientGone } from '../../src/plugins/budgets'
 
 const querystring = {
   type: 'object',
@@ -19,7 +20,7 @@ const querystring = {
 /** Where personal data goes: the register as a flow, as data or as a picture. */
 export default async function dataFlowRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: DataFlowQuery & { format: 'json' | 'svg' } }>('/api/v1/register/data-flow', {
-    config: { auth: 'reader' },
+    config: { auth: 'reader', expensive: true },
     schema: {
       summary: 'The register as a data flow (JSON or SVG)',
       description: [
@@ -51,6 +52,6 @@ export default async function dataFlowRoutes(app: FastifyInstance): Promise<void
     await checkControllerFilter(app.db, ws, query.controllerId)
     const flow = await dataFlow(app.db, ws, query)
     if (query.format === 'json') return flow
-    return reply.header('content-type', 'image/svg+xml; charset=utf-8').send(await dataFlowSvg(flow, query.lang))
+    return reply.header('content-type', 'image/svg+xml; charset=utf-8').send(await dataFlowSvg(flow, query.lang, { workspace: ws, signal: clientGone(reply) }))
   })
 }

@@ -30,7 +30,7 @@ const querystring = {
 /** The register as a file: the JSON export document or an Art. 30 CSV, streamed as it is read. */
 export default async function exportRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Partial<ExportQuery> & { version?: string } }>('/api/v1/register/export', {
-    config: { auth: 'reader' },
+    config: { auth: 'reader', expensive: true },
     schema: {
       summary: 'Export the register (JSON, CSV or an Excel workbook)',
       description: [

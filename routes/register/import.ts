@@ -40,7 +40,7 @@ export const IMPORT_BODY_LIMIT = 100 * 1024 * 1024
 /** Takes an export document back: creates or updates every record by id, all or nothing. */
 export default async function importRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Querystring: { dryRun: boolean } }>('/api/v1/register/import', {
-    config: { auth: 'editor' },
+    config: { auth: 'editor', expensive: true },
     bodyLimit: IMPORT_BODY_LIMIT,
     schema: {
       summary: 'Import a register export document',

@@ -3,6 +3,7 @@ import { checkControllerFilter } from '../../src/register/records/walk'
 import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/reading/report'
 import { errorResponses, json } from '../crud'
+import { clientGone } from '../../src/plugins/budgets'
 
 const querystring = {
   type: 'object',
@@ -17,7 +18,7 @@ const querystring = {
 /** The register as people read it on paper: a printable report for an authority, an auditor or management. */
 export default async function reportRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: ReportQuery }>('/api/v1/register/report', {
-    config: { auth: 'reader' },
+    config: { auth: 'reader', expensive: true },
     schema: {
       summary: 'A printable report of the register (HTML)',
       description: [
@@ -40,7 +41,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     const { ws } = request.principal
     const query = request.query
     await checkControllerFilter(app.db, ws, query.controllerId)
-    const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone)
+    const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone, clientGone(reply))
     // Replaces helmet's API policy (default-src 'none') for this page: its one inline stylesheet is allowed by hash.
     return reply.header('content-security-policy', REPORT_CSP).header('content-type', 'text/html; charset=utf-8').send(html)
   })

@@ -26,7 +26,7 @@ interface ByNumber {
  */
 export default async function versionRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/v1/register/versions', {
-    config: { auth: 'editor' },
+    config: { auth: 'editor', expensive: true },
     schema: {
       summary: '1. Propose a version: freeze the register as it is now',
       description: [
@@ -94,7 +94,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
   }, async (request) => listVersions(app.db, request.principal.ws, request.query))
 
   app.get('/api/v1/register/backup', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', expensive: true },
     schema: {
       summary: 'Back up the workspace: the register with its history and versions',
       description: [

@@ -5,7 +5,7 @@ import { JsonSchema } from '../../schemas/json-schema'
 import { catalogueLabel } from '../exchange/export-columns'
 import { countryName, Lang, TERMS } from '../wording/wording'
 import { isThirdCountry } from '../review/findings'
-import { FlowLayout, flowLayout } from './flow-layout'
+import { FlowLayout, flowLayout, LayoutRequest } from './flow-layout'
 import { activityPages } from '../records/walk'
 
 import type { ProcessingActivity, ProcessorRef, RecipientRef } from '../records/view-types'
@@ -232,9 +232,10 @@ const transferLabel = (l: FlowLink, lang: Lang): string =>
 
 /**
  * Lays the flow out (ELK layered, left to right, one layer per kind) and draws it as a standalone SVG.
- * The layout runs in the layout worker thread (flow-layout.ts), so other requests go on meanwhile.
+ * The layout runs in the layout pool (flow-layout.ts), so other requests go on meanwhile; `request` says
+ * whose workspace's share it takes, and stops it when the client has gone away.
  */
-export async function dataFlowSvg(flow: DataFlow, lang: Lang, layout: FlowLayout = flowLayout): Promise<string> {
+export async function dataFlowSvg(flow: DataFlow, lang: Lang, request: LayoutRequest = { workspace: '' }, layout: FlowLayout = flowLayout): Promise<string> {
   if (flow.nodes.length > MAX_SVG_NODES) {
     throw new AppError(422, 'flow_too_large', `The flow has ${flow.nodes.length} nodes, more than the ${MAX_SVG_NODES} a picture can show legibly; choose a controllerId or a status, or ask for format=json`)
   }
@@ -267,7 +268,7 @@ export async function dataFlowSvg(flow: DataFlow, lang: Lang, layout: FlowLayout
       labels: l.kind === 'transfer' ? [{ id: `label${i}`, text: transferLabel(l, lang), width: transferLabel(l, lang).length * CHAR_WIDTH * 0.9 + 6, height: LINE_HEIGHT }] : [],
     })),
   }
-  const laid = await layout.layout(graph)
+  const laid = await layout.layout(graph, request)
   const width = Math.max(4 * NODE_WIDTH + 3 * 90, laid.width ?? 0) + 2 * MARGIN
   const top = HEADING_HEIGHT + MARGIN
   const height = Math.max(laid.height ?? 0, LINE_HEIGHT * 3) + top + LEGEND_HEIGHT + MARGIN

@@ -194,8 +194,8 @@ async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): P
   }
 }
 
-/** The report as one HTML document. */
-export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string): Promise<string> {
+/** The report as one HTML document; `signal`: the client has gone away (its picture is no longer drawn). */
+export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string, signal?: AbortSignal): Promise<string> {
   const { lang } = q
   const w = WORDS[lang]
   const reg = await loadReport(db, ws, q, at)
@@ -206,7 +206,7 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
   const ctx = (activity: ProcessingActivity): CellContext => ({
     lang, timeZone, activity, controller: (id) => (id ? reg.controllers.get(id) ?? null : null), processor: (id) => reg.processors.get(id) ?? null,
   })
-  const picture = reg.flow.nodes.length > MAX_SVG_NODES ? `<p>${h(w.flowTooLarge)}</p>` : await dataFlowSvg(reg.flow, lang)
+  const picture = reg.flow.nodes.length > MAX_SVG_NODES ? `<p>${h(w.flowTooLarge)}</p>` : await dataFlowSvg(reg.flow, lang, { workspace: ws, signal })
   const title = q.controllerId && cover[0] ? `${w.title}: ${cover[0].name}` : w.title
   return [
     ...pageStart(lang, title, CSS),
