@@ -31,7 +31,7 @@ import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
-import { openWorkspace } from './register/records/workspaces'
+import { completeCatalogues, openWorkspace } from './register/records/workspaces'
 import { SERIALIZER_OPTIONS } from './register/records/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
@@ -125,6 +125,9 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(database)
   await instance.register(openapi)
   // application
+  // every workspace's built-in catalogue, before the first request: reads never write it
+  const catalogued = await completeCatalogues(instance.db)
+  if (catalogued.length) instance.log.info({ workspaces: catalogued }, 'built-in catalogue completed')
   await instance.register(auth, { openWorkspace: (ws) => openWorkspace(instance.db, ws, !opts.config.knownWorkspacesOnly) })
   await instance.register(budgets)
   // routes

@@ -10,7 +10,7 @@ import { TokenVerifier } from '../auth/verify-token'
  * outcome, so that only requests without a valid token are counted. The refusal itself waits for
  * preParsing, after the rate limit had its say and before the body is read. Then the role, then the
  * workspace: in production it must be registered (`npm run workspace -- add`), elsewhere it is
- * created on first use; either way its built-in catalogue is filled in once per process.
+ * created on first use (with its built-in catalogue, in one transaction); opening a registered one only reads.
  */
 export interface AuthOptions {
   /**

@@ -523,23 +523,26 @@ export async function deleteRecord(db: Database, who: Principal, def: ResourceDe
  * same in every workspace and instance.
  */
 export async function ensureCatalogue(db: Database, ws: string): Promise<void> {
-  await db.write(async (m) => {
-    const present = new Set((await m.getRepository(LegalBasis).find({ where: { workspaceId: ws, code: In(BUILT_IN_LEGAL_BASES.map((b) => b.code)) }, select: { code: true } })).map((r) => r.code))
-    const missing = BUILT_IN_LEGAL_BASES.filter((b) => !present.has(b.code))
-    if (!missing.length) return
-    await holdHistoryChain(m, ws)
-    const at = now()
-    await m.createQueryBuilder().insert().into(legalBases.entity).orIgnore()
-      .values(missing.map((b) => ({ ...legalBases.columns(b), workspaceId: ws, id: catalogueId(b.code), createdAt: at, updatedAt: at, version: 1, builtIn: true })))
-      .execute()
-    // the catalogue is part of the register as it stood: history holds it like any other record
-    // (entries another instance added at the same moment have another timestamp, and their own history)
-    const added = await findIn(m, legalBases.entity, ws, 'id', missing.map((b) => catalogueId(b.code)))
-    for (const view of await toViews(m, ws, legalBases, added.filter((r) => r.createdAt === at))) {
-      await storeViews(m, ws, legalBases, [view])
-      await appendHistory(m, SYSTEM(ws), 'legal-basis', view, 'create', at)
-    }
-  })
+  await db.write((m) => fillCatalogue(m, ws))
+}
+
+/** The catalogue's missing built-in entries, added in the caller's write transaction (with a new workspace's row, say). */
+export async function fillCatalogue(m: EntityManager, ws: string): Promise<void> {
+  const present = new Set((await m.getRepository(LegalBasis).find({ where: { workspaceId: ws, code: In(BUILT_IN_LEGAL_BASES.map((b) => b.code)) }, select: { code: true } })).map((r) => r.code))
+  const missing = BUILT_IN_LEGAL_BASES.filter((b) => !present.has(b.code))
+  if (!missing.length) return
+  await holdHistoryChain(m, ws)
+  const at = now()
+  await m.createQueryBuilder().insert().into(legalBases.entity).orIgnore()
+    .values(missing.map((b) => ({ ...legalBases.columns(b), workspaceId: ws, id: catalogueId(b.code), createdAt: at, updatedAt: at, version: 1, builtIn: true })))
+    .execute()
+  // the catalogue is part of the register as it stood: history holds it like any other record
+  // (entries another instance added at the same moment have another timestamp, and their own history)
+  const added = await findIn(m, legalBases.entity, ws, 'id', missing.map((b) => catalogueId(b.code)))
+  for (const view of await toViews(m, ws, legalBases, added.filter((r) => r.createdAt === at))) {
+    await storeViews(m, ws, legalBases, [view])
+    await appendHistory(m, SYSTEM(ws), 'legal-basis', view, 'create', at)
+  }
 }
 
 const addYear = (date: string): string => `${Number(date.slice(0, 4)) + 1}${date.slice(4) === '-02-29' ? '-02-28' : date.slice(4)}`
