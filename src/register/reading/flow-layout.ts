@@ -8,9 +8,9 @@ import { AppError } from '../../errors'
  * ELK layouts of data-flow pictures, run off the event loop in a pool of worker threads (tinypool).
  *
  * Fair between workspaces: each workspace has its own queue, bounded (`perWorkspace`, waiting and
- * under way together), and a free thread takes the oldest layout of the next workspace in turn, so
- * a workspace that fills its share is refused (503 `layout_busy`) without refusing or delaying
- * another beyond one layout per workspace ahead of it. A layout that is not done within `timeoutMs`
+ * under way together), and a free thread takes the oldest layout of the workspace with the fewest
+ * under way, taking turns: a workspace that fills its share is refused (503 `layout_busy`) without
+ * refusing another, which waits for the layouts under way, not for the first one's queue. A layout that is not done within `timeoutMs`
  * of being asked for is answered 503 `layout_timeout`; a layout whose client went away (its
  * `signal`) is dropped from its queue, or its thread ended (ELK cannot be interrupted otherwise).
  * Either way its place is free at once for the next.
@@ -65,8 +65,11 @@ interface Job {
 
 export class FlowLayout {
   private pool: Tinypool | null = null
-  /** Each workspace's waiting layouts, oldest first; the map's order is the workspaces' turn. */
+  /** Each workspace's waiting layouts, oldest first. */
   private readonly waiting = new Map<string, Job[]>()
+  /** When each workspace last had a turn (a counter); forgotten when it has nothing left. */
+  private readonly turns = new Map<string, number>()
+  private turn = 0
   /** Each workspace's layouts waiting or under way. */
   private readonly held = new Map<string, number>()
   private running = 0
@@ -126,14 +129,22 @@ export class FlowLayout {
     return this.pool
   }
 
-  /** Free threads take the oldest layout of the next workspace in turn. */
+  /**
+   * Free threads take the oldest layout of the workspace with the fewest under way, and of those the one
+   * whose turn came longest ago: a workspace that just had its turn waits behind every other.
+   */
   private next(): void {
     while (this.running < this.options.threads && this.waiting.size) {
-      const [workspace, jobs] = this.waiting.entries().next().value as [string, Job[]]
+      let chosen: string | null = null
+      let best: [number, number] = [Infinity, Infinity]
+      for (const [workspace, jobs] of this.waiting) {
+        const rank: [number, number] = [this.load(workspace) - jobs.length, this.turns.get(workspace) ?? 0]
+        if (rank[0] < best[0] || (rank[0] === best[0] && rank[1] < best[1])) [chosen, best] = [workspace, rank]
+      }
+      const jobs = this.waiting.get(chosen!)!
       const job = jobs.shift()!
-      // the workspace goes to the end of the turn (or leaves it)
-      this.waiting.delete(workspace)
-      if (jobs.length) this.waiting.set(workspace, jobs)
+      if (!jobs.length) this.waiting.delete(chosen!)
+      this.turns.set(chosen!, ++this.turn)
       this.run(job)
     }
   }
@@ -154,7 +165,10 @@ export class FlowLayout {
     clearTimeout(job.timer)
     const held = this.load(job.workspace) - 1
     if (held > 0) this.held.set(job.workspace, held)
-    else this.held.delete(job.workspace)
+    else {
+      this.held.delete(job.workspace)
+      this.turns.delete(job.workspace)
+    }
     if (job.started) {
       this.running--
     } else {
