@@ -75,6 +75,16 @@ declare module 'fastify' {
  *   answered with Retry-After.
  */
 export default fp(async function budgets(app: FastifyInstance) {
+  // every operation under /api may be refused for a spent budget: documented with the others (OpenAPI)
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.auth || !route.schema) return
+    const responses = (route.schema.response ??= {}) as Record<number, unknown>
+    const meaning = route.config.expensive
+      ? 'Too many requests from this token (REQUESTS_PER_MINUTE), or too many expensive operations under way in this workspace (EXPENSIVE_PER_WORKSPACE); retry after Retry-After seconds'
+      : 'Too many requests from this token (REQUESTS_PER_MINUTE) or, without a valid token, from this address; retry after Retry-After seconds'
+    responses[429] ??= { description: meaning, content: { 'application/json': { schema: { $ref: 'Error#' } } } }
+  })
+
   const inFlight = new InFlight(app.config.expensivePerWorkspace)
   flowLayout.options.timeoutMs = app.config.layoutTimeoutMs
   app.decorate('expensiveInFlight', inFlight)

@@ -54,7 +54,7 @@ export default fp(async function security(app: FastifyInstance) {
       origin: origins,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'if-match', 'x-request-id'],
-      exposedHeaders: ['etag', 'location', 'x-request-id', 'content-disposition'],
+      exposedHeaders: ['etag', 'location', 'x-request-id', 'content-disposition', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
       maxAge: 600,
     })
   }
