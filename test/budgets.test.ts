@@ -311,13 +311,9 @@ describe('budgets: the layout pool', function () {
       await large.catch((err) => { error = err })
       expect(error).to.be.instanceOf(ClientGone)
       expect(layout.load('a')).to.equal(0)
-      // the thread was ended with the layout: the next one does not wait for the large one
-      const started = performance.now()
+      // the thread was ended with the layout: free at once for the next, which is drawn by a new one
+      expect(layout.busy).to.equal(false)
       expect(await dataFlowSvg(small('Next'), 'en', { workspace: 'a' }, layout)).to.contain('>Next</tspan>')
-      const largeAlone = performance.now()
-      await dataFlowSvg(largeFlow(), 'en', { workspace: 'a' }, layout)
-      const largeMs = performance.now() - largeAlone
-      expect(largeAlone - started, `the small one after a cancelled large one, against ${largeMs.toFixed(0)} ms for a large one`).to.be.lessThan(largeMs)
       // a waiting layout whose client goes away leaves its queue
       const queued = new AbortController()
       const running = dataFlowSvg(largeFlow(), 'en', { workspace: 'b' }, layout)
@@ -337,7 +333,8 @@ describe('budgets: the layout pool', function () {
     let t: TestApp
     let port: number
     before(async () => {
-      t = await buildTestApp()
+      // nine demo pictures one after another on a loaded machine: far within two minutes
+      t = await buildTestApp({ LAYOUT_TIMEOUT: '120s' })
       await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: 'a' })
       await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: 'b' })
       port = await portOf(t.app)
