@@ -51,7 +51,7 @@ describe('history hash chain', () => {
     expect(entries.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).to.equal(true)
     expect(new Set(entries.map((e) => e.hash)).size).to.equal(entries.length)
     const result = await verify()
-    expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null, versionsWithoutHead: [] })
+    expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null, versionsWithoutHead: [], checkpoints: 0 })
     // another workspace has a chain of its own
     await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor', 'other')).send({ name: 'Annat' }).expect(201)
     const other = await verify(t, 'other')
@@ -138,7 +138,10 @@ describe('history hash chain', () => {
       // the latest entries removed leave no break, but version 1 recorded the head they led to
       await directly(fresh.config.databaseUrl, [`DELETE FROM history WHERE seq >= ${entries[entries.length - 3].seq}`])
       const truncated = await verify(fresh)
-      expect(truncated).to.deep.include({ valid: false, entries: entries.length - 4, firstBroken: null, versionsWithoutHead: [1] })
+      expect(truncated).to.deep.include({ valid: false, entries: entries.length - 4, versionsWithoutHead: [1] })
+      // and the checkpoints signed at the proposal name entries the chain no longer reaches
+      expect(truncated.firstBroken.seq).to.equal(entries[entries.length - 5].seq)
+      expect(truncated.firstBroken.reason).to.match(/were removed/)
     } finally {
       await fresh.close()
     }

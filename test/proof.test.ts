@@ -278,6 +278,8 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       const keySet = createLocalJWKSet(published)
       for (const c of all) await compactVerify(c.jws, keySet, { algorithms: ['EdDSA'] })
       expect(new Set(all.map((c) => decodeProtectedHeader(c.jws).kid)).size).to.equal(2)
+      // the service itself checks old and new checkpoints alike
+      expect((await rotated.http.get('/api/v1/history/verify').set('authorization', rotated.auth('reader'))).body).to.include({ valid: true, checkpoints: all.length })
       // a backup now verifies offline with the published set, old and new checkpoints alike
       const rotatedBackup = JSON.parse((await rotated.http.get('/api/v1/register/backup').set('authorization', rotated.auth('admin'))).text)
       const out = await exec('node', ['dist/src/cli/verify.js', file('rotated.json', JSON.stringify(rotatedBackup)), '--jwks', file('published.json', JSON.stringify(published))])
@@ -287,6 +289,37 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       expect((await exec('node', ['dist/src/cli/verify.js', file('rotated2.json', JSON.stringify(rotatedBackup)), '--jwks', onlyNew])).code).to.equal(1)
     } finally {
       await rotated.close()
+    }
+  })
+
+  it('finds a chain rewritten in the database with every hash recomputed, at the first signed checkpoint after the change', async () => {
+    const other = await buildTestApp()
+    try {
+      const ed = other.auth('editor')
+      for (const name of ['Ett', 'Två', 'Tre']) await other.http.post('/api/v1/purposes').set('authorization', ed).send({ name }).expect(201)
+      await other.http.post('/api/v1/history/checkpoints').set('authorization', ed).expect(201)
+      await other.http.post('/api/v1/purposes').set('authorization', ed).send({ name: 'Fyra' }).expect(201)
+      const entries = (await other.http.get('/api/v1/history?limit=500').set('authorization', other.auth('reader'))).body.items as Row[]
+      const signedAt = entries.length - 2
+      const victim = entries[signedAt - 1]
+      // as an attacker with the database would: lift the triggers, change an entry, recompute every hash after it
+      const source = other.app.db.dataSource
+      const sqlite = source.options.type !== 'postgres'
+      await source.query(sqlite ? 'DROP TRIGGER history_append_only_update' : 'ALTER TABLE history DISABLE TRIGGER history_append_only')
+      const p = (n: number) => (sqlite ? '?' : `$${n}`)
+      let previous = entries[signedAt - 2].hash
+      for (const h of entries.slice(signedAt - 1)) {
+        const state = h.seq === victim.seq ? JSON.stringify({ ...h.state, name: 'Något annat' }) : JSON.stringify(h.state)
+        const hash = entryHash(previous, { ...h, state } as any)
+        await source.query(`UPDATE history SET state = ${p(1)}, hash = ${p(2)} WHERE seq = ${p(3)}`, [state, hash, h.seq])
+        previous = hash
+      }
+      const checked = (await other.http.get('/api/v1/history/verify').set('authorization', other.auth('reader'))).body
+      expect(checked.valid).to.equal(false)
+      expect(checked.firstBroken.seq).to.equal(entries[signedAt].seq)
+      expect(checked.firstBroken.reason).to.match(/not the head signed by the checkpoint/)
+    } finally {
+      await other.close()
     }
   })
 
@@ -312,6 +345,6 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       }
     }
     expect((await versionsOf('test')).map((v) => [v.number, v.status, v.approvedBy])).to.deep.equal([[2, 'rejected', null], [1, 'approved', 'bertil']])
-    expect(await verify('test')).to.include({ valid: true })
+    expect(await verify('restored')).to.include({ valid: true })
   })
 })

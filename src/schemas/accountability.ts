@@ -155,10 +155,11 @@ function versionSchemas(): JsonSchema[] {
           type: 'array', items: { type: 'integer' },
           description: 'Register versions whose historyHead is no longer in the chain: the entries up to it were removed (which leaves no break behind)',
         },
+        checkpoints: { type: 'integer', description: 'Signed checkpoints checked: each verifies with the service\'s keys and the entry it names still has the head it signed' },
       },
-      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead'],
+      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead', 'checkpoints'],
       additionalProperties: false,
-      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [] }],
+      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [], checkpoints: 3 }],
     },
   ]
 }

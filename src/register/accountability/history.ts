@@ -1,5 +1,6 @@
 import { EntityManager } from 'typeorm'
-import { HistoryEntry, RegisterVersion } from '../../../entities'
+import { HistoryCheckpoint, HistoryEntry, RegisterVersion } from '../../../entities'
+import { HistoryKeys, verifyCheckpoint } from './checkpoints'
 import { createDataSource } from '../../db/data-source'
 import { Database } from '../../db/database'
 import { RecordType, RESOURCE_OF } from '../records/model'
@@ -61,6 +62,8 @@ export interface ChainVerification {
   firstBroken: BrokenEntry | null
   /** Register versions whose historyHead is no longer in the chain: entries up to it were removed. */
   versionsWithoutHead: number[]
+  /** Signed checkpoints checked: each signature verifies and its head is the entry it names. */
+  checkpoints: number
 }
 
 const VERIFY_PAGE = 1000
@@ -72,10 +75,21 @@ const VERIFY_PAGE = 1000
  * The latest entries removed leave no break behind them, but a version frozen after them still
  * records its historyHead, which is then missing from the chain.
  */
-export async function verifyHistory(db: Database, ws: string): Promise<ChainVerification> {
+export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys): Promise<ChainVerification> {
   const series = await db.snapshot()
-  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [] }
+  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [], checkpoints: 0 }
   try {
+    // what the signed checkpoints say the chain is: entry position (from 0) → the head signed there.
+    // Someone who rewrote an entry and every hash after it (past the triggers) cannot sign the new heads.
+    const signed = new Map<number, { head: string; seq: number; ok: boolean }>()
+    if (keys) {
+      for (const c of await series.read((m) => m.getRepository(HistoryCheckpoint).find({ where: { workspaceId: ws }, order: { id: 'ASC' } }))) {
+        const checked = await verifyCheckpoint(c.jws, keys.trusted)
+        const ok = checked.ok && checked.claims.seq === c.seq && checked.claims.head === c.head
+        signed.set(c.base + c.seq - 1, { head: c.head, seq: c.seq, ok })
+        result.checkpoints++
+      }
+    }
     const heads = new Map<string, number[]>()
     for (const v of await series.read((m) => m.getRepository(RegisterVersion).find({ where: { workspaceId: ws }, select: { number: true, historyHead: true }, order: { number: 'ASC' } }))) {
       if (v.historyHead) heads.set(v.historyHead, [...(heads.get(v.historyHead) ?? []), v.number])
@@ -90,6 +104,7 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
       result.firstBroken = { seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at, reason: walk.broken.reason }
     }
     let after = 0
+    let last: HistoryEntry | null = null
     for (;;) {
       const rows = await series.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h')
         .where('h.workspaceId = :ws AND h.seq > :after', { ws, after }).orderBy('h.seq', 'ASC').limit(VERIFY_PAGE).getMany())
@@ -97,6 +112,16 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
         blamable.set(result.entries, h)
         walk.step(h)
         blame()
+        const checkpoint = signed.get(result.entries)
+        if (checkpoint && !result.firstBroken && (!checkpoint.ok || checkpoint.head !== h.hash)) {
+          result.valid = false
+          result.firstBroken = {
+            seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at,
+            reason: checkpoint.ok ? `the entry's hash is not the head signed by the checkpoint of entry ${checkpoint.seq}: the chain was rewritten up to here` : 'the checkpoint of this entry does not verify with the service\'s keys',
+          }
+        }
+        signed.delete(result.entries)
+        last = h
         if (restoreOf(h) === null) blamable.delete(result.entries)
         if (h.hash) heads.delete(h.hash)
         result.entries++
@@ -106,6 +131,15 @@ export async function verifyHistory(db: Database, ws: string): Promise<ChainVeri
     }
     walk.end()
     blame()
+    if (signed.size && !result.firstBroken && last) {
+      // checkpoints of entries that are no longer there: the latest entries were removed
+      result.valid = false
+      const [[, lost]] = [...signed.entries()]
+      result.firstBroken = {
+        seq: last.seq, recordType: last.recordType, recordId: last.recordId, version: last.version, at: last.at,
+        reason: `the chain ends here, but a checkpoint signs entry ${lost.seq}: the entries after this one were removed`,
+      }
+    }
     result.head = walk.head
     result.versionsWithoutHead = [...heads.values()].flat().sort((a, b) => a - b)
     if (result.versionsWithoutHead.length) result.valid = false

@@ -1274,6 +1274,10 @@ export interface HistoryVerification {
    * Register versions whose historyHead is no longer in the chain: the entries up to it were removed (which leaves no break behind)
    */
   versionsWithoutHead: number[];
+  /**
+   * Signed checkpoints checked: each verifies with the service's keys and the entry it names still has the head it signed
+   */
+  checkpoints: number;
 }
 /**
  * One change: who, when, which record and version, and the record as it was after it (before it, for a delete). A register version's approval, rejection and superseding are entries too (recordType `register-version`, version: its number, recordId: the first 32 hex digits of its contentHash, state: the version as GET /register/versions/{number} reads it after the change)
