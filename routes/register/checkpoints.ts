@@ -40,6 +40,7 @@ export default async function checkpointRoutes(app: FastifyInstance): Promise<vo
         'current head. A checkpoint is also made whenever a version is proposed, approved or rejected, and with every backup.',
       ].join(' '),
       tags: TAGS, security: [{ bearerAuth: [] }], operationId: 'createHistoryCheckpoint',
+      body: { type: 'object', additionalProperties: false, properties: {}, description: 'Nothing: the head is the one signed (an empty body, or none, is accepted)' },
       response: { 200: json('The latest checkpoint, which already signs the head', 'HistoryCheckpoint'), 201: json('The checkpoint', 'HistoryCheckpoint'), ...errorResponses(409) },
     },
   }, async (request, reply) => {
