@@ -39,7 +39,7 @@ export default async function checkpointRoutes(app: FastifyInstance): Promise<vo
         '(Ed25519), with a key held outside the database. 201 with the new checkpoint; 200 with the latest one when it already signs the',
         'current head. A checkpoint is also made whenever a version is proposed, approved or rejected, and with every backup.',
       ].join(' '),
-      tags: TAGS, security: [{ bearerAuth: [] }], operationId: 'createHistoryCheckpoint',
+      tags: TAGS, security: [{ bearerAuth: [] }], operationId: 'signHistoryHead',
       body: { type: 'object', additionalProperties: false, properties: {}, description: 'Nothing: the head is the one signed (an empty body, or none, is accepted)' },
       response: { 200: json('The latest checkpoint, which already signs the head', 'HistoryCheckpoint'), 201: json('The checkpoint', 'HistoryCheckpoint'), ...errorResponses(409) },
     },
