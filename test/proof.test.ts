@@ -99,8 +99,15 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       expect(claims).to.have.keys(['ws', 'seq', 'head', 'iat'])
       expect(claims).to.include({ ws: 'test', seq: c.seq, head: c.head })
     }
+    // the report's cover names the head and its checkpoint
+    const report = (await t.http.get('/api/v1/register/report?lang=en').set('authorization', reader()).expect(200)).text
+    expect(report).to.contain(`Change history head (entry ${checked.entries}): ${checked.head}; signed checkpoint ${fresh.body.at}, key ${key.kid}`)
+    const rapport = (await t.http.get('/api/v1/register/report?lang=sv').set('authorization', reader()).expect(200)).text
+    expect(rapport).to.contain(`Ändringshistorikens senaste hash (post ${checked.entries}): ${checked.head}; signerad kontrollpunkt`)
     // a signature changed by one character fails
-    const bad = fresh.body.jws.slice(0, -2) + (fresh.body.jws.endsWith('A') ? 'BA' : 'AA')
+    const [h64, p64, s64] = fresh.body.jws.split('.')
+    const flipped = s64.slice(0, 10) + (s64[10] === 'A' ? 'B' : 'A') + s64.slice(11)
+    const bad = `${h64}.${p64}.${flipped}`
     let refused = false
     await compactVerify(bad, keySet, { algorithms: ['EdDSA'] }).catch(() => { refused = true })
     expect(refused).to.equal(true)

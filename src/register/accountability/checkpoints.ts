@@ -153,3 +153,13 @@ export async function allCheckpoints(m: EntityManager, ws: string): Promise<(Che
   const rows = await m.getRepository(HistoryCheckpoint).find({ where: { workspaceId: ws }, order: { id: 'ASC' } })
   return rows.map((c) => ({ ...checkpointView(c), base: c.base }))
 }
+
+/** The head and the latest checkpoint, as the report's cover names them (one snapshot). */
+export async function reportProof(db: Database, ws: string): Promise<{ entries: number; head: string | null; checkpoint: CheckpointView | null }> {
+  return db.read(async (m) => {
+    const head = await historyHead(m, ws)
+    const entries = head ? await m.getRepository(HistoryEntry).count({ where: { workspaceId: ws } }) : 0
+    const latest = await m.getRepository(HistoryCheckpoint).findOne({ where: { workspaceId: ws, base: 0 }, order: { id: 'DESC' } })
+    return { entries, head: head?.hash ?? null, checkpoint: latest ? checkpointView(latest) : null }
+  })
+}
