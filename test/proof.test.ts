@@ -232,6 +232,12 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       ['a version number above 2³¹', (b) => { b.registerVersions[0].number = 2 ** 31 }, 'registerVersions[0].number'],
       ['a version document that is not a register', (b) => { b.registerVersions[0].document = '{"hello":1}' }, 'registerVersions[0].document.format'],
       ['findings that are not counts', (b) => { b.registerVersions[1].findings = { total: 'many' } }, 'registerVersions[1].findings'],
+      // a checkpoint made up with alg: none, for the head as it is
+      ['an unsigned checkpoint', (b) => {
+        const c = b.checkpoints[b.checkpoints.length - 1]
+        const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+        c.jws = `${b64({ alg: 'none', kid: keys.keys[0].kid })}.${b64({ ws: 'test', seq: c.seq, head: c.head, iat: 1 })}.`
+      }, `checkpoints[${backup.checkpoints.length - 1}]`],
     ]
     for (const [what, plant, field] of cases) {
       const planted = structuredClone(backup)
