@@ -2,6 +2,7 @@ import { Controller } from './controller'
 import { HistoryEntry } from './history'
 import { Workspace } from './workspace'
 import { RegisterVersion } from './register-version'
+import { HistoryCheckpoint } from './history-checkpoint'
 import { Processor, ProcessorSubProcessor } from './processor'
 import {
   DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
@@ -19,11 +20,12 @@ export * from './processing-activity'
 export * from './history'
 export * from './workspace'
 export * from './register-version'
+export * from './history-checkpoint'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
   Recipient, RetentionRule, SecurityMeasure, ProcessingActivity, ActivityJointController,
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
-  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace, RegisterVersion,
+  ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace, RegisterVersion, HistoryCheckpoint,
 ]

@@ -4,7 +4,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm'
  * An established version of a workspace's register (fastställd registerförteckning): the whole
  * register (Art. 30(1) and 30(2) records) frozen as one JSON export document when it was proposed,
  * then approved by another admin (four eyes) or rejected. Nothing in it changes after freezing but
- * its status and who decided; `document` is kept byte for byte, its SHA-256 is `contentHash`.
+ * its status, who decided and its checkpoint (database triggers hold it to that); `document` is kept byte for byte, its SHA-256 is `contentHash`.
  */
 @Entity('register_versions')
 export class RegisterVersion {
@@ -68,6 +68,13 @@ export class RegisterVersion {
   /** JSON: the open findings at freezing, by severity and by rule. */
   @Column({ type: 'text' })
   findings!: string
+
+  /**
+   * JSON: the signed checkpoint made at its latest step (proposal, approval, rejection, superseding),
+   * `{ seq, head, at, kid, jws }`, whose head covers that step's history entry; null before checkpoints existed.
+   */
+  @Column({ type: 'text', nullable: true })
+  checkpoint!: string | null
 
   /** The frozen JSON export document, exactly as downloaded; read only when exported. */
   @Column({ type: 'text', select: false })

@@ -32,6 +32,7 @@ import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
 import { completeCatalogues, openWorkspace } from './register/records/workspaces'
+import historyCheckpoints from '../routes/register/checkpoints'
 import { SERIALIZER_OPTIONS } from './register/records/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
@@ -136,7 +137,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
     registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews, registerVersions,
-    registerDataFlow, registerReport,
+    registerDataFlow, registerReport, historyCheckpoints,
   ]) {
     await instance.register(routes)
   }

@@ -1,4 +1,4 @@
-import { createPublicKey, randomBytes } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { isIP } from 'node:net'
@@ -62,12 +62,25 @@ export interface Config {
   registerTimeZone: string
   /** BCP 47 locale whose collation orders names everywhere (lists, exports, notice, findings): src/register/wording/collation.ts. */
   registerLocale: string
+  /** The keys of signed history checkpoints, all held outside the database. */
+  history: HistoryKeyConfig
+}
+
+/** Ed25519 keys of history checkpoints (src/register/accountability/checkpoints.ts). */
+export interface HistoryKeyConfig {
+  /** PKCS#8 PEM of the private key that signs new checkpoints. */
+  signingKeyPem: string
+  /** Public JWKs of keys that signed before a rotation: still published, so old checkpoints verify. */
+  previousKeys: Record<string, unknown>[]
+  /** Public JWKs of other deployments whose checkpoints a restore accepts (moving a register between them). */
+  trustedKeys: Record<string, unknown>[]
 }
 
 export class ConfigError extends Error {}
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/ropa.sqlite'
 export const DEV_SECRET_FILE = './data/dev-jwt-secret'
+export const DEV_HISTORY_KEY_FILE = './data/history-signing-key.pem'
 
 type Env = Record<string, string | undefined>
 
@@ -121,6 +134,75 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     knownWorkspacesOnly: nodeEnv === 'production',
     registerTimeZone: timeZone(env.REGISTER_TIMEZONE || 'Europe/Stockholm'),
     registerLocale: locale(env),
+    history: historyKeys(env, nodeEnv),
+  }
+}
+
+/**
+ * The checkpoint keys. The signing key is a file, never a database row: whoever can rewrite the
+ * database must not be able to sign a head. Production refuses to start without one; development
+ * makes one in ./data (as it does the JWT secret); tests get a fresh one in memory unless they name a file.
+ */
+function historyKeys(env: Env, nodeEnv: Config['nodeEnv']): HistoryKeyConfig {
+  const file = env.HISTORY_SIGNING_KEY_FILE || undefined
+  let signingKeyPem: string
+  if (file) {
+    try {
+      signingKeyPem = readFileSync(file, 'utf8')
+    } catch {
+      throw new ConfigError(`HISTORY_SIGNING_KEY_FILE names "${file}", which cannot be read`)
+    }
+  } else if (nodeEnv === 'production') {
+    throw new ConfigError('NODE_ENV=production needs HISTORY_SIGNING_KEY_FILE (an Ed25519 private key, PEM) to sign history checkpoints: refusing to start without one')
+  } else if (nodeEnv === 'test') {
+    signingKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  } else {
+    signingKeyPem = readOrCreateDevHistoryKey()
+  }
+  try {
+    const key = createPrivateKey(signingKeyPem)
+    if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(`HISTORY_SIGNING_KEY_FILE must hold an Ed25519 private key, got ${key.asymmetricKeyType}`)
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError('HISTORY_SIGNING_KEY_FILE is not a PEM private key (make one with: openssl genpkey -algorithm ed25519)')
+  }
+  return {
+    signingKeyPem,
+    previousKeys: keySetFile(env, 'HISTORY_PREVIOUS_KEYS_FILE'),
+    trustedKeys: keySetFile(env, 'HISTORY_TRUSTED_KEYS'),
+  }
+}
+
+/** A JWKS file of Ed25519 public keys ({ keys: [{ kty: "OKP", crv: "Ed25519", x, kid }] }); none when the variable is empty. */
+function keySetFile(env: Env, name: string): Record<string, unknown>[] {
+  const file = env[name]
+  if (!file) return []
+  let parsed: any
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    throw new ConfigError(`${name} must name a readable JWKS file ({ "keys": [ … ] }), got "${file}"`)
+  }
+  const keys = parsed?.keys
+  if (!Array.isArray(keys) || keys.some((k: any) => k?.kty !== 'OKP' || k?.crv !== 'Ed25519' || typeof k?.x !== 'string' || typeof k?.kid !== 'string' || 'd' in k)) {
+    throw new ConfigError(`${name} must be a JWKS of Ed25519 public keys, each { "kty": "OKP", "crv": "Ed25519", "x": …, "kid": … } (as GET /api/v1/history/keys answers)`)
+  }
+  return keys
+}
+
+/** An Ed25519 signing key kept in ./data, so that development checkpoints still verify after a restart. */
+export function readOrCreateDevHistoryKey(file = DEV_HISTORY_KEY_FILE): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    mkdirSync(dirname(file), { recursive: true })
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    try {
+      writeFileSync(file, pem, { mode: 0o600, flag: 'wx' })
+    } catch {
+      return readFileSync(file, 'utf8') // another process created it first
+    }
+    return pem
   }
 }
 

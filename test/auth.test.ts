@@ -3,7 +3,10 @@ import { generateKeyPairSync } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
-import { buildTestApp, SECRET, TestApp, token } from './helper'
+import { buildTestApp, HISTORY_KEY_FILE, SECRET, TestApp, token } from './helper'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import app, { fastifyOptions } from '../src/app'
 import { ConfigError, loadConfig } from '../src/config'
 
@@ -25,7 +28,8 @@ function apiOperations(t: TestApp): Operation[] {
   const doc = t.app.swagger() as any
   const out: Operation[] = []
   for (const [path, item] of Object.entries<any>(doc.paths)) {
-    if (!path.startsWith('/api')) continue
+    // the checkpoint keys are public by design (anyone holding a checkpoint may verify it): test/proof.test.ts
+    if (!path.startsWith('/api') || path === '/api/v1/history/keys') continue
     for (const [method, op] of Object.entries<any>(item)) {
       const required = (op.parameters ?? []).filter((p: any) => p.in === 'query' && p.required)
       const query = required.map((p: any) => `${p.name}=${encodeURIComponent(SAMPLE[p.schema.format] ?? 'x')}`).join('&')
@@ -225,7 +229,13 @@ describe('token verification settings', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ...idp })).to.throw(ConfigError, /production/)
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short', ...idp })).to.throw(ConfigError, /32/)
     expect(() => loadConfig({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: rsa.publicKey })).to.throw(ConfigError)
-    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...idp }).jwt
+    // nor without the key that signs the history's checkpoints, an Ed25519 key
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...idp })).to.throw(ConfigError, /HISTORY_SIGNING_KEY_FILE/)
+    const notEd25519 = join(mkdtempSync(join(tmpdir(), 'ropa-key-')), 'rsa.pem')
+    writeFileSync(notEd25519, rsa.privateKey)
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, HISTORY_SIGNING_KEY_FILE: notEd25519, ...idp })).to.throw(ConfigError, /Ed25519/)
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, HISTORY_SIGNING_KEY_FILE: '/nonexistent/key.pem', ...idp })).to.throw(ConfigError, /cannot be read/)
+    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, HISTORY_SIGNING_KEY_FILE: HISTORY_KEY_FILE, ...idp }).jwt
     expect(production).to.deep.include({ algorithms: ['HS256'], devSecret: false })
   })
 

@@ -98,9 +98,13 @@ describe('register backup with history and versions', function () {
     expect(entries.slice(0, anchor).every((e) => e.actor === 'system' && e.recordType === 'legal-basis')).to.equal(true)
     const restored = entries.slice(anchor + 1, anchor + 1 + backup.history.length)
     expect(restored.map((e) => [e.hash, e.actor, e.operation, e.at])).to.deep.equal(backup.history.map((h: Row) => [h.hash, h.actor, h.operation, h.at]))
-    expect(entries.slice(anchor + 1 + backup.history.length).every((e) => e.actor === 'carol' && e.operation === 'create')).to.equal(true)
-    // the approvals and the rejection came along
-    expect(restored.filter((e) => e.recordType === 'register-version').map((e) => [e.version, e.operation])).to.deep.equal([[1, 'approve'], [2, 'reject'], [3, 'approve'], [1, 'supersede']])
+    // the closing entry names the anchor; then the import's own writes
+    const closing = entries[anchor + 1 + backup.history.length]
+    expect(closing).to.deep.include({ recordType: 'history-restore', operation: 'restored', actor: 'carol' })
+    expect(closing.state).to.deep.equal({ anchor: entries[anchor].hash, head: backup.history[backup.history.length - 1].hash })
+    expect(entries.slice(anchor + 2 + backup.history.length).every((e) => e.actor === 'carol' && e.operation === 'create')).to.equal(true)
+    // the proposals, approvals and the rejection came along
+    expect(restored.filter((e) => e.recordType === 'register-version').map((e) => [e.version, e.operation])).to.deep.equal([[1, 'propose'], [1, 'approve'], [2, 'propose'], [2, 'reject'], [3, 'propose'], [3, 'approve'], [1, 'supersede']])
 
     // the restored register is the register backed up
     const [a, b] = [JSON.parse((await download('test', 'format=json')).toString()), JSON.parse((await download('restored', 'format=json')).toString())]
@@ -113,7 +117,9 @@ describe('register backup with history and versions', function () {
     expect(next.body.number).to.equal(4)
     const after = await verify('restored')
     expect(after).to.include({ valid: true })
-    expect(after.head).to.equal(next.body.historyHead)
+    // the head is the proposal's own entry, which the version's checkpoint signs
+    expect(after.head).to.equal(next.body.checkpoint.head)
+    expect(after.head).to.not.equal(next.body.historyHead)
   })
 
   it('finds a restored entry changed in the database afterwards', async () => {
@@ -142,7 +148,7 @@ describe('register backup with history and versions', function () {
     edited.history[i].state = edited.history[i].state.replace('Styrelsen § 12', 'Styrelsen § 13')
     const res = await importInto('tampered', edited)
     expect(res.status).to.equal(400)
-    expect(res.body.details.map((d: Row) => d.field)).to.deep.equal([`history[${i}].hash`])
+    expect(res.body.details.map((d: Row) => d.field)).to.deep.equal([`history[${i}]`])
 
     const forged = structuredClone(backup)
     forged.registerVersions[0].document = forged.registerVersions[0].document.replace('Årlig genomgång', 'Årlig genomgång!')

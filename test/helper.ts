@@ -1,9 +1,9 @@
 import 'reflect-metadata'
 import Fastify, { FastifyInstance } from 'fastify'
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import jwt from 'jsonwebtoken'
 import { Client } from 'pg'
@@ -13,6 +13,10 @@ import { Config, loadConfig } from '../src/config'
 import { createDataSource, migrationsDir } from '../src/db/data-source'
 
 export const SECRET = 'test-secret-that-is-long-enough-0123456789'
+
+/** The history checkpoints' signing key of every test app that names none (production needs one). */
+export const HISTORY_KEY_FILE = join(mkdtempSync(join(tmpdir(), 'ropa-history-key-')), 'history-signing-key.pem')
+writeFileSync(HISTORY_KEY_FILE, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }))
 export type Role = 'reader' | 'editor' | 'admin'
 
 /**
@@ -144,7 +148,7 @@ export function token(role: Role, ws = 'test', sub = `${role}-user`, options: jw
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   // an app given a database (shared with another app, or one a test prepared) does not own it
   const db: TestDatabase = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await migratedDatabase()
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, LOG_LEVEL: 'info', AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000', ...env })
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, LOG_LEVEL: 'info', AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000', HISTORY_SIGNING_KEY_FILE: HISTORY_KEY_FILE, ...env })
   const logs: Record<string, any>[] = []
   const stream = new Writable({
     write(chunk, _enc, cb) {

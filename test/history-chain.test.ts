@@ -51,7 +51,7 @@ describe('history hash chain', () => {
     expect(entries.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).to.equal(true)
     expect(new Set(entries.map((e) => e.hash)).size).to.equal(entries.length)
     const result = await verify()
-    expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null, versionsWithoutHead: [] })
+    expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null, versionsWithoutHead: [], checkpoints: 0 })
     // another workspace has a chain of its own
     await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor', 'other')).send({ name: 'Annat' }).expect(201)
     const other = await verify(t, 'other')
@@ -125,18 +125,23 @@ describe('history hash chain', () => {
       expect(version.status).to.equal(201)
       await fresh.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Fyra' }).expect(201)
       const entries: Row[] = (await fresh.http.get('/api/v1/history?limit=500').set('authorization', fresh.auth('reader'))).body.items
-      expect(entries[entries.length - 2].hash).to.equal(version.body.historyHead)
-      const removed = entries[entries.length - 3]
+      // the head it froze, then the proposal's own entry, then Fyra
+      expect(entries[entries.length - 2]).to.deep.include({ recordType: 'register-version', operation: 'propose' })
+      expect(entries[entries.length - 3].hash).to.equal(version.body.historyHead)
+      const removed = entries[entries.length - 4]
       await directly(fresh.config.databaseUrl, [...liftTriggers(fresh.config.databaseUrl), `DELETE FROM history WHERE seq = ${removed.seq}`])
       const result = await verify(fresh)
       expect(result.valid).to.equal(false)
       expect(result.entries).to.equal(entries.length - 1)
-      expect(result.firstBroken.seq).to.equal(entries[entries.length - 2].seq)
+      expect(result.firstBroken.seq).to.equal(entries[entries.length - 3].seq)
       expect(result.versionsWithoutHead).to.deep.equal([])
       // the latest entries removed leave no break, but version 1 recorded the head they led to
-      await directly(fresh.config.databaseUrl, [`DELETE FROM history WHERE seq >= ${entries[entries.length - 2].seq}`])
+      await directly(fresh.config.databaseUrl, [`DELETE FROM history WHERE seq >= ${entries[entries.length - 3].seq}`])
       const truncated = await verify(fresh)
-      expect(truncated).to.deep.include({ valid: false, entries: entries.length - 3, firstBroken: null, versionsWithoutHead: [1] })
+      expect(truncated).to.deep.include({ valid: false, entries: entries.length - 4, versionsWithoutHead: [1] })
+      // and the checkpoints signed at the proposal name entries the chain no longer reaches
+      expect(truncated.firstBroken.seq).to.equal(entries[entries.length - 5].seq)
+      expect(truncated.firstBroken.reason).to.match(/were removed/)
     } finally {
       await fresh.close()
     }

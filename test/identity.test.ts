@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../src/config'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
 import { BUILT_IN_LEGAL_BASES } from '../src/register/records/catalogue'
 import { addWorkspace } from '../src/register/records/workspaces'
-import { buildTestApp, freshDatabase, TestApp, TestDatabase } from './helper'
+import { buildTestApp, freshDatabase, HISTORY_KEY_FILE, TestApp, TestDatabase } from './helper'
 
 type Alg = 'RS256' | 'PS256' | 'ES256'
 
@@ -402,7 +402,7 @@ describe('behind an identity provider (JWKS)', function () {
         [{ JWT_PUBLIC_KEY: rsa.publicPem, JWT_ALGORITHM: 'ES256' }, /does not fit the RSA key/],
       ]
       for (const [env, message] of cases) expect(() => loadConfig(env, () => 'dev'), JSON.stringify(env)).to.throw(ConfigError, message)
-      const settings = loadConfig({ ...prod, JWT_JWKS_URL: jwks, JWT_ROLE_MAP: 'ropa-admin=admin, ropa-reader=reader', JWT_MAX_AGE: '8h' }).jwt
+      const settings = loadConfig({ ...prod, HISTORY_SIGNING_KEY_FILE: HISTORY_KEY_FILE, JWT_JWKS_URL: jwks, JWT_ROLE_MAP: 'ropa-admin=admin, ropa-reader=reader', JWT_MAX_AGE: '8h' }).jwt
       expect(settings).to.deep.include({ algorithms: ['RS256', 'PS256', 'ES256'], roleMap: { 'ropa-admin': 'admin', 'ropa-reader': 'reader' }, maxAgeSeconds: 28800, roleClaim: 'role', workspaceClaim: 'ws' })
       expect(settings.keys).to.deep.equal({ kind: 'jwks', url: jwks, refreshMs: 600_000, cooldownMs: 30_000 })
       expect(loadConfig({ JWT_PUBLIC_KEY: pss.publicPem, JWT_ALGORITHM: 'PS256' }).jwt.algorithms).to.deep.equal(['PS256'])

@@ -196,10 +196,14 @@ describe('register versions', () => {
     it('records approvals, rejections and superseding in history, chained: who, when, the note or reason', async () => {
       const reader = t.auth('reader')
       const entries = (await t.http.get('/api/v1/history?recordType=register-version').set('authorization', reader).expect(200)).body.items as Row[]
-      // version 1 approved by dave; 2 rejected by dave; 3 approved by carol, superseding 1 (refused attempts left nothing)
-      expect(entries.map((e) => [e.version, e.operation, e.actor])).to.deep.equal([[1, 'approve', 'dave'], [2, 'reject', 'dave'], [3, 'approve', 'carol'], [1, 'supersede', 'carol']])
-      const versionsNow = new Map(((await t.http.get('/api/v1/register/versions').set('authorization', reader)).body.items as Row[]).map((v) => [v.number, v]))
-      const [approved1, rejected2, approved3, superseded1] = entries
+      // each proposal by its proposer; version 1 approved by dave; 2 rejected by dave; 3 approved by carol, superseding 1 (refused attempts left nothing)
+      expect(entries.map((e) => [e.version, e.operation, e.actor])).to.deep.equal([[1, 'propose', 'alice'], [2, 'propose', 'carol'], [1, 'approve', 'dave'], [2, 'reject', 'dave'],
+        [3, 'propose', 'alice'], [3, 'approve', 'carol'], [1, 'supersede', 'carol'], [4, 'propose', 'alice']])
+      // the entries state the version as it reads, but for the checkpoint that signs them
+      const versionsNow = new Map(((await t.http.get('/api/v1/register/versions').set('authorization', reader)).body.items as Row[]).map(({ checkpoint, ...v }) => [v.number, v]))
+      const proposed1 = entries[0]
+      expect(proposed1.state).to.include({ number: 1, status: 'proposed', proposedBy: 'alice', contentHash: first.contentHash, approvedBy: null })
+      const [approved1, rejected2, approved3, superseded1] = entries.filter((e) => e.operation !== 'propose')
       expect(approved1.state).to.include({ number: 1, status: 'approved', approvedBy: 'dave', approvalNote: 'Fastställd av styrelsen', contentHash: first.contentHash })
       expect(approved1.at).to.equal(approved1.state.approvedAt)
       expect(rejected2.state).to.include({ number: 2, status: 'rejected', rejectionReason: 'Lagringstid saknas' })
@@ -211,7 +215,7 @@ describe('register versions', () => {
       // each names the frozen document it is about
       for (const e of entries) expect(e.recordId.replace(/-/g, '')).to.equal(e.state.contentHash.slice(0, 32))
       const byRecord = (await t.http.get(`/api/v1/history?recordId=${approved1.recordId}`).set('authorization', reader)).body.items as Row[]
-      expect(byRecord.map((e) => e.operation)).to.deep.equal(['approve', 'supersede'])
+      expect(byRecord.map((e) => e.operation)).to.deep.equal(['propose', 'approve', 'supersede'])
       expect((await t.http.get('/api/v1/history?operation=reject').set('authorization', reader)).body.items.map((e: Row) => e.version)).to.deep.equal([2])
       // in the one chain: each entry's hash follows from the one before it, and the whole chain verifies
       const all = (await t.http.get('/api/v1/history?limit=500').set('authorization', reader)).body.items as Row[]

@@ -2,6 +2,7 @@ import { FastifyInstance } from 'fastify'
 import { activityChanges, HistoryQuery, listHistory, verifyHistory } from '../../src/register/accountability/history'
 import { HISTORY_OPERATIONS, HISTORY_RECORD_TYPES } from '../../src/schemas/accountability'
 import { ValidationFailed } from '../../src/errors'
+import { historyKeys } from '../../src/register/accountability/checkpoints'
 import { pageParams } from '../../src/schemas/paging'
 import { errorResponses, json } from '../crud'
 
@@ -44,12 +45,13 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
         'This recomputes the chain from the first entry: `valid` is false when an entry was changed, removed or inserted outside',
         'the service (for instance by someone with the database file), and `firstBroken` names the first entry that fails.',
         '`head` is the latest hash, which register versions record as their historyHead; a version whose historyHead is no longer',
-        'in the chain (the latest entries were removed) is listed in `versionsWithoutHead`.',
+        'in the chain (the latest entries were removed) is listed in `versionsWithoutHead`. Every signed checkpoint is checked too: its signature,',
+        'and that the entry it names still has the head it signed, so a chain rewritten with every hash recomputed is found at the first checkpoint after the change.',
       ].join(' '),
       tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'verifyHistory',
       response: { 200: json('The chain, checked', 'HistoryVerification'), ...errorResponses() },
     },
-  }, async (request) => verifyHistory(app.db, request.principal.ws))
+  }, async (request) => verifyHistory(app.db, request.principal.ws, await historyKeys(app.config.history)))
 
   app.get<{ Querystring: { since: string; until?: string } }>('/api/v1/register/changes', {
     config: { auth: 'reader' },

@@ -1,6 +1,8 @@
 import { FastifyInstance } from 'fastify'
 import { exportDocumentSchema, SECTIONS } from '../../src/register/exchange/export-document'
 import { importRegister } from '../../src/register/exchange/import'
+import { historyKeys } from '../../src/register/accountability/checkpoints'
+import { restoreProof } from '../../src/register/accountability/proof'
 import { errorResponses } from '../crud'
 
 const counts = (description: string) => ({
@@ -50,6 +52,9 @@ export default async function importRoutes(app: FastifyInstance): Promise<void> 
         'Built-in legal bases are matched by id and code, never created; creating or changing a legal basis needs the admin role.',
         'With dryRun=true nothing is written: the answer tells what would be created and updated, and every error with its JSON path.',
         'A failed import answers 400 (403 for legal-basis changes without the admin role) with each error in details, field = JSON path.',
+        'A backup (GET /api/v1/register/backup) with history, register versions and checkpoints is restored only by an admin (403 otherwise,',
+        'nothing written), into the token\'s workspace, and only when every entry and version has the expected shape, the chain verifies, and',
+        'its head is signed by a checkpoint of a key this service trusts (its own, or HISTORY_TRUSTED_KEYS); a failure is a 400 naming the entry.',
       ].join(' '),
       tags: ['Register'],
       security: [{ bearerAuth: [] }],
@@ -64,6 +69,6 @@ export default async function importRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async (request) => {
     const { dryRun } = request.query
-    return importRegister(app.db, request.principal, request.body, dryRun)
+    return importRegister(app.db, request.principal, request.body, dryRun, restoreProof(await historyKeys(app.config.history)))
   })
 }

@@ -2,6 +2,7 @@ import { FastifyInstance } from 'fastify'
 import { checkControllerFilter } from '../../src/register/records/walk'
 import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/reading/report'
+import { reportProof } from '../../src/register/accountability/checkpoints'
 import { errorResponses, json } from '../crud'
 import { clientGone } from '../../src/plugins/budgets'
 
@@ -41,7 +42,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     const { ws } = request.principal
     const query = request.query
     await checkControllerFilter(app.db, ws, query.controllerId)
-    const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone, clientGone(reply))
+    const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone, clientGone(reply), await reportProof(app.db, ws))
     // Replaces helmet's API policy (default-src 'none') for this page: its one inline stylesheet is allowed by hash.
     return reply.header('content-security-policy', REPORT_CSP).header('content-type', 'text/html; charset=utf-8').send(html)
   })

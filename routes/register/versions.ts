@@ -4,6 +4,7 @@ import { registerDate } from '../../src/register/wording/dates'
 import {
   approveVersion, backupDocument, getVersion, listVersions, proposeVersion, rejectVersion, versionChanges, VersionStatus,
 } from '../../src/register/accountability/versions'
+import { historyKeys } from '../../src/register/accountability/checkpoints'
 import { PageQuery, pageParams } from '../../src/schemas/paging'
 import { errorResponses, json } from '../crud'
 
@@ -32,14 +33,15 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       description: [
         'Freezes the whole register of the workspace (the Art. 30(1) and Art. 30(2) records) as the next version, status `proposed`.',
         'The frozen JSON document is kept byte for byte; its SHA-256 is `contentHash`. The version records the history chain\'s head',
-        '(`historyHead`), the records per kind (`counts`) and the open findings at that moment. An admin other than the proposer then approves or rejects it.',
+        '(`historyHead`, with a signed checkpoint of it in the document), the records per kind (`counts`) and the open findings at that moment.',
+        'The proposal is a history entry, and the version carries the signed checkpoint that covers it (`checkpoint`). An admin other than the proposer then approves or rejects it.',
       ].join(' '),
       tags: TAGS, security: [{ bearerAuth: [] }], operationId: 'proposeRegisterVersion',
       body: { $ref: 'VersionProposal#' },
       response: { 201: json('The version, frozen and proposed', 'RegisterVersion'), ...errorResponses(413, 415) },
     },
   }, async (request, reply) => {
-    const version = await proposeVersion(app.db, request.principal, request.body, app.config.registerTimeZone)
+    const version = await proposeVersion(app.db, request.principal, request.body, app.config.registerTimeZone, await historyKeys(app.config.history))
     reply.code(201).header('location', `/api/v1/register/versions/${version.number}`)
     return version
   })
@@ -50,6 +52,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       summary: '2. Approve a proposed version (another admin: four eyes)',
       description: [
         'Establishes the version: status `approved`, with who and when. The version approved before it becomes `superseded`.',
+        'Both are history entries, signed by a new checkpoint that the version carries.',
         'Only a proposed version can be approved (409 otherwise), and not by the admin who proposed it (403), unless the service',
         'runs with VERSIONS_FOUR_EYES=false (one-person organisations).',
       ].join(' '),
@@ -59,7 +62,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request) => {
     const { number } = request.params
-    return approveVersion(app.db, request.principal, number, request.body, app.config.versionsFourEyes)
+    return approveVersion(app.db, request.principal, number, request.body, app.config.versionsFourEyes, await historyKeys(app.config.history))
   })
 
   app.post<ByNumber>('/api/v1/register/versions/:number/reject', {
@@ -73,7 +76,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request) => {
     const { number } = request.params
-    return rejectVersion(app.db, request.principal, number, request.body)
+    return rejectVersion(app.db, request.principal, number, request.body, await historyKeys(app.config.history))
   })
 
   app.get<{ Querystring: PageQuery & { status?: VersionStatus } }>('/api/v1/register/versions', {
@@ -99,7 +102,8 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       summary: 'Back up the workspace: the register with its history and versions',
       description: [
         'The whole register as one JSON export document (`record: "all"`), with the workspace\'s whole history as stored (each entry',
-        'with its hash) and every register version with its frozen document, all as of one moment. POST /api/v1/register/import',
+        'with its hash) and every register version with its frozen document, all as of one moment, and every signed checkpoint (the head',
+        'is signed as the backup is made). `npm run verify` checks it offline. POST /api/v1/register/import (admin)',
         'takes it back into a workspace without a register of its own: the versions keep their numbers, statuses and contentHash',
         '(their exports are byte for byte the same), and GET /api/v1/history/verify finds the restored chain valid, with every',
         'historyHead the versions recorded.',
@@ -112,7 +116,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
     },
   }, async (request, reply) => {
     const ws = request.principal.ws
-    const document = await backupDocument(app.db, ws, app.config.registerTimeZone)
+    const document = await backupDocument(app.db, ws, app.config.registerTimeZone, await historyKeys(app.config.history))
     const day = registerDate(new Date(), app.config.registerTimeZone)
     return reply.header('content-type', 'application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="register-backup-${day}.json"`).send(document)

@@ -27,7 +27,7 @@ export default fp(async function auth(app: FastifyInstance, options: AuthOptions
   app.decorateRequest('principal', null as never)
   app.decorateRequest('authFailure', null)
 
-  // No route under /api can be registered without saying which role it needs.
+  // No route under /api can be registered without saying which role it needs ('public': none, no token read).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api') && !(route.config as { auth?: Role } | undefined)?.auth) {
       throw new Error(`route ${route.method} ${route.url} must declare config.auth (the least role it needs)`)
@@ -41,7 +41,7 @@ export default fp(async function auth(app: FastifyInstance, options: AuthOptions
 
   // An application-wide hook: it runs before the rate limit's, which is route-level.
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (!request.routeOptions.config.auth) return
+    if (!request.routeOptions.config.auth || request.routeOptions.config.auth === 'public') return
     try {
       request.principal = await verifier.verify(request.headers.authorization)
     } catch (err) {
@@ -52,7 +52,7 @@ export default fp(async function auth(app: FastifyInstance, options: AuthOptions
 
   app.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply, payload) => {
     const needed = request.routeOptions.config.auth
-    if (!needed) return payload
+    if (!needed || needed === 'public') return payload
     const failure = request.authFailure
     if (failure) {
       if (failure instanceof Unauthorized) {

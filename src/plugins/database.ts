@@ -12,7 +12,7 @@ const MIGRATION_LOCK = 3030_2016
  * an advisory lock lets one migrate while the others wait, then find nothing left to do.
  * (SQLite: the migration's write transaction already excludes other processes.)
  */
-async function migrate(dataSource: DataSource, dialect: Dialect): Promise<Migration[]> {
+export async function migrateDatabase(dataSource: DataSource, dialect: Dialect): Promise<Migration[]> {
   if (dialect !== 'postgres') {
     return dataSource.runMigrations({ transaction: 'each' })
   }
@@ -36,7 +36,7 @@ export default fp(async function database(app: FastifyInstance) {
   const dataSource = createDataSource({ databaseUrl, busyTimeoutMs: dbBusyTimeoutMs })
   await dataSource.initialize()
   try {
-    const applied = await migrate(dataSource, dialectOf(databaseUrl))
+    const applied = await migrateDatabase(dataSource, dialectOf(databaseUrl))
     if (applied.length) app.log.info({ migrations: applied.map((m) => m.name) }, 'database migrated')
   } catch (err) {
     await dataSource.destroy()

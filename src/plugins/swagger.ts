@@ -59,8 +59,8 @@ export default fp(async function openapi(app: FastifyInstance) {
     },
     // every operation says the least role it needs, from the route's own declaration
     transform: ({ schema, url, route }) => {
-      const role = (route.config as { auth?: Role } | undefined)?.auth
-      return { schema: schema && role ? { ...schema, 'x-required-role': role } : schema, url }
+      const role = (route.config as { auth?: Role | 'public' } | undefined)?.auth
+      return { schema: schema && role && role !== 'public' ? { ...schema, 'x-required-role': role } : schema, url }
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),

@@ -15,7 +15,7 @@ declare module 'fastify' {
     authFailure: AppError | null
   }
   interface FastifyContextConfig {
-    /** The least role a route needs; every route under /api declares one. */
-    auth?: Role
+    /** The least role a route needs; every route under /api declares one ('public': no token, e.g. the checkpoint keys). */
+    auth?: Role | 'public'
   }
 }

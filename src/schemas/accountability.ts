@@ -13,7 +13,7 @@ export const RECORD_TYPES = [
 
 /** What history entries are about: the register's records, and register versions (their approval, rejection and superseding). */
 export const HISTORY_RECORD_TYPES = [...RECORD_TYPES, 'register-version', 'history-restore']
-export const HISTORY_OPERATIONS = ['create', 'update', 'delete', 'approve', 'reject', 'supersede', 'restore']
+export const HISTORY_OPERATIONS = ['create', 'update', 'delete', 'propose', 'approve', 'reject', 'supersede', 'restore', 'restored']
 
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 const HEAD = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
@@ -22,9 +22,14 @@ const versionExample = {
   number: 3, status: 'approved', note: 'Årlig genomgång 2026', proposedBy: 'alice', proposedAt: '2026-11-30T09:12:03.441Z',
   approvedBy: 'bertil', approvedAt: '2026-12-01T14:02:51.007Z', approvalNote: 'Fastställd av styrelsen 2026-12-01, § 12',
   rejectedBy: null, rejectedAt: null, rejectionReason: null, supersededAt: null, supersededBy: null,
-  contentHash: HASH, historyHead: HEAD,
+  contentHash: HASH, historyHead: HEAD, checkpoint: null,
   counts: { controllerActivities: 14, processorActivities: 2, processingActivities: 16, controllers: 3, processors: 5, purposes: 11, legalBases: 7, dataSubjectCategories: 6, dataCategories: 12, recipients: 4, retentionRules: 6, securityMeasures: 5 },
   findings: { total: 4, bySeverity: { high: 1, medium: 2, low: 1 }, byRule: { 'processor-without-dpa': 1, 'retention-missing': 2, 'review-overdue': 1 } },
+}
+
+const CHECKPOINT_EXAMPLE = {
+  seq: 412, head: HEAD, at: '2026-12-01T14:02:51.112Z', kid: 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg',
+  jws: 'eyJhbGciOiJFZERTQSIsImtpZCI6Im40YlFnWWhNZldXYUwtcWd4VnJRRmFPX1R4c3JDNElzMFYxc0ZiRHdDZ2ciLCJ0eXAiOiJoaXN0b3J5LWNoZWNrcG9pbnQrandzIn0.eyJ3cyI6ImRlbW8iLCJzZXEiOjQxMiwiaGVhZCI6IjlmODZkMDgxODg0YzdkNjU5YTJmZWFhMGM1NWFkMDE1YTNiZjRmMWIyYjBiODIyY2QxNWQ2YzE1YjBmMDBhMDgiLCJpYXQiOjE3OTY0MDA1NzF9.c2lnbmF0dXJl',
 }
 
 /** Shapes of the register versions and of the history chain's verification. */
@@ -52,6 +57,10 @@ function versionSchemas(): JsonSchema[] {
         contentHash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the version\'s JSON export: `sha256sum` of the downloaded file gives the same' },
         historyHead: { type: ['string', 'null'], description: 'The history chain\'s head (hash of the latest entry) when the register was frozen' },
         counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Records per kind; controllerActivities are the Art. 30(1) record, processorActivities the Art. 30(2) record' },
+        checkpoint: {
+          anyOf: [ref('HistoryCheckpoint'), { type: 'null' }],
+          description: 'The signed checkpoint made at its latest step (proposal, approval, rejection, superseding): its head covers that step\'s history entry; null for versions decided before checkpoints existed',
+        },
         findings: {
           type: 'object',
           description: 'The open findings (GET /api/v1/register/findings) when the register was frozen',
@@ -64,9 +73,46 @@ function versionSchemas(): JsonSchema[] {
           additionalProperties: false,
         },
       },
-      required: ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy', 'contentHash', 'historyHead', 'counts', 'findings'],
+      required: ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy', 'contentHash', 'historyHead', 'counts', 'findings', 'checkpoint'],
       additionalProperties: false,
       examples: [versionExample],
+    },
+    {
+      $id: 'HistoryCheckpoint',
+      type: 'object',
+      description: 'A signed checkpoint of the history\'s head: `jws` is a compact JWS (EdDSA, Ed25519) over `{ ws, seq, head, iat }`, verified by GET /api/v1/history/keys',
+      properties: {
+        seq: { type: 'integer', description: 'Entries in the chain signed: its head is entry number seq' },
+        head: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The hash of entry number seq' },
+        at: { type: 'string', format: 'date-time', description: 'When it was signed' },
+        kid: { type: 'string', description: 'The signing key (RFC 7638 thumbprint), in GET /api/v1/history/keys' },
+        jws: { type: 'string', description: 'The compact JWS' },
+      },
+      required: ['seq', 'head', 'at', 'kid', 'jws'],
+      additionalProperties: false,
+      examples: [CHECKPOINT_EXAMPLE],
+    },
+    pageSchema('HistoryCheckpointList', ref('HistoryCheckpoint')),
+    {
+      $id: 'HistoryKeySet',
+      type: 'object',
+      description: 'A JSON Web Key Set of Ed25519 public keys (RFC 8037)',
+      properties: {
+        keys: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              kty: { type: 'string', enum: ['OKP'] }, crv: { type: 'string', enum: ['Ed25519'] }, kid: { type: 'string' }, x: { type: 'string' },
+              alg: { type: 'string', enum: ['EdDSA'] }, use: { type: 'string', enum: ['sig'] },
+            },
+            required: ['kty', 'crv', 'kid', 'x', 'alg', 'use'],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ['keys'],
+      additionalProperties: false,
     },
     pageSchema('RegisterVersionList', ref('RegisterVersion')),
     {
@@ -109,10 +155,11 @@ function versionSchemas(): JsonSchema[] {
           type: 'array', items: { type: 'integer' },
           description: 'Register versions whose historyHead is no longer in the chain: the entries up to it were removed (which leaves no break behind)',
         },
+        checkpoints: { type: 'integer', description: 'Signed checkpoints checked: each verifies with the service\'s keys and the entry it names still has the head it signed' },
       },
-      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead'],
+      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead', 'checkpoints'],
       additionalProperties: false,
-      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [] }],
+      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [], checkpoints: 3 }],
     },
   ]
 }

@@ -1,12 +1,13 @@
 import { EntityManager } from 'typeorm'
-import { HistoryEntry, RegisterVersion } from '../../../entities'
+import { HistoryCheckpoint, HistoryEntry, RegisterVersion } from '../../../entities'
+import { HistoryKeys, verifyCheckpoint } from './checkpoints'
 import { createDataSource } from '../../db/data-source'
 import { Database } from '../../db/database'
 import { RecordType, RESOURCE_OF } from '../records/model'
 import { rebuildAllViews } from '../records/stored-views'
 import type { Principal } from '../../auth/principal'
 import {
-  ChainedContent, chainEntries, entryHash, Operation, RESTORE_RECORD_TYPE, RestoreState, VERSION_RECORD_TYPE, VersionOperation, versionRecordId,
+  ChainedContent, chainEntries, ChainWalk, Operation, RESTORE_RECORD_TYPE, restoreOf, VERSION_RECORD_TYPE, VersionOperation, versionRecordId,
 } from '../records/journal'
 
 import type { Row } from '../records/model'
@@ -24,16 +25,6 @@ export async function appendVersionHistory(m: EntityManager, who: Principal, at:
     operation, actor: who.sub, at, state: JSON.stringify(version),
   })))
   if (rows.length) await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
-}
-
-const restoreOf = (h: { recordType: string; operation: string; state: string }): RestoreState | null => {
-  if (h.recordType !== RESTORE_RECORD_TYPE || h.operation !== 'restore') return null
-  try {
-    const s = JSON.parse(h.state)
-    return Number.isInteger(s.entries) && s.entries > 0 && typeof s.head === 'string' ? s : null
-  } catch {
-    return null
-  }
 }
 
 /** The workspace's whole history, oldest first, a page at a time, as stored (state as its JSON text). */
@@ -71,6 +62,8 @@ export interface ChainVerification {
   firstBroken: BrokenEntry | null
   /** Register versions whose historyHead is no longer in the chain: entries up to it were removed. */
   versionsWithoutHead: number[]
+  /** Signed checkpoints checked: each signature verifies and its head is the entry it names. */
+  checkpoints: number
 }
 
 const VERIFY_PAGE = 1000
@@ -82,48 +75,72 @@ const VERIFY_PAGE = 1000
  * The latest entries removed leave no break behind them, but a version frozen after them still
  * records its historyHead, which is then missing from the chain.
  */
-export async function verifyHistory(db: Database, ws: string): Promise<ChainVerification> {
+export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys): Promise<ChainVerification> {
   const series = await db.snapshot()
-  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [] }
+  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [], checkpoints: 0 }
   try {
+    // what the signed checkpoints say the chain is: entry position (from 0) → the head signed there.
+    // Someone who rewrote an entry and every hash after it (past the triggers) cannot sign the new heads.
+    const signed = new Map<number, { head: string; seq: number; ok: boolean }>()
+    if (keys) {
+      for (const c of await series.read((m) => m.getRepository(HistoryCheckpoint).find({ where: { workspaceId: ws }, order: { id: 'ASC' } }))) {
+        const checked = await verifyCheckpoint(c.jws, keys.trusted)
+        const ok = checked.ok && checked.claims.seq === c.seq && checked.claims.head === c.head
+        signed.set(c.base + c.seq - 1, { head: c.head, seq: c.seq, ok })
+        result.checkpoints++
+      }
+    }
     const heads = new Map<string, number[]>()
     for (const v of await series.read((m) => m.getRepository(RegisterVersion).find({ where: { workspaceId: ws }, select: { number: true, historyHead: true }, order: { number: 'ASC' } }))) {
       if (v.historyHead) heads.set(v.historyHead, [...(heads.get(v.historyHead) ?? []), v.number])
     }
-    let after = 0
-    let previous: string | null = null
-    const broken = (h: HistoryEntry, reason: string): void => {
-      if (!result.valid) return
+    const walk = new ChainWalk()
+    // the entries a break may blame: the one walked and the restore anchors still open (a walk blames no other)
+    const blamable = new Map<number, HistoryEntry>()
+    const blame = (): void => {
+      if (!walk.broken || result.firstBroken) return
+      const h = blamable.get(walk.broken.index)!
       result.valid = false
-      result.firstBroken = { seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at, reason }
+      result.firstBroken = { seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at, reason: walk.broken.reason }
     }
-    // a restored chain under way: the anchor, and how many of its entries are still to come
-    let restoring: { anchor: HistoryEntry; state: RestoreState; left: number } | null = null
+    let after = 0
+    let last: HistoryEntry | null = null
     for (;;) {
       const rows = await series.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h')
         .where('h.workspaceId = :ws AND h.seq > :after', { ws, after }).orderBy('h.seq', 'ASC').limit(VERIFY_PAGE).getMany())
       for (const h of rows) {
-        const expected = entryHash(previous, h)
-        if (h.hash !== expected) broken(h, h.hash === null ? 'the entry has no hash' : 'the hash does not match the previous entry\'s hash and this entry\'s content')
+        blamable.set(result.entries, h)
+        walk.step(h)
+        blame()
+        const checkpoint = signed.get(result.entries)
+        if (checkpoint && !result.firstBroken && (!checkpoint.ok || checkpoint.head !== h.hash)) {
+          result.valid = false
+          result.firstBroken = {
+            seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, at: h.at,
+            reason: checkpoint.ok ? `the entry's hash is not the head signed by the checkpoint of entry ${checkpoint.seq}: the chain was rewritten up to here` : 'the checkpoint of this entry does not verify with the service\'s keys',
+          }
+        }
+        signed.delete(result.entries)
+        last = h
+        if (restoreOf(h) === null) blamable.delete(result.entries)
         if (h.hash) heads.delete(h.hash)
-        previous = h.hash
         result.entries++
-        if (restoring && --restoring.left === 0) {
-          if (h.hash !== restoring.state.head) broken(restoring.anchor, 'the restored entries do not end at the head this restore names')
-          restoring = null
-        }
-        const restore = restoreOf(h)
-        if (restore && !restoring) {
-          // the restored entries start their own chain (from ''), as in the workspace they come from
-          restoring = { anchor: h, state: restore, left: restore.entries }
-          previous = null
-        }
       }
       if (rows.length < VERIFY_PAGE) break
       after = rows[rows.length - 1].seq
     }
-    if (restoring) broken(restoring.anchor, `${restoring.left} of the ${restoring.state.entries} restored entries are missing`)
-    result.head = previous
+    walk.end()
+    blame()
+    if (signed.size && !result.firstBroken && last) {
+      // checkpoints of entries that are no longer there: the latest entries were removed
+      result.valid = false
+      const [[, lost]] = [...signed.entries()]
+      result.firstBroken = {
+        seq: last.seq, recordType: last.recordType, recordId: last.recordId, version: last.version, at: last.at,
+        reason: `the chain ends here, but a checkpoint signs entry ${lost.seq}: the entries after this one were removed`,
+      }
+    }
+    result.head = walk.head
     result.versionsWithoutHead = [...heads.values()].flat().sort((a, b) => a - b)
     if (result.versionsWithoutHead.length) result.valid = false
   } finally {

@@ -12,6 +12,7 @@ import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from 
 import { registerFindings } from '../review/findings'
 import { ActivityChanges, appendVersionHistory, differences, scratchRegister } from './history'
 import { historyHead, holdHistoryChain } from '../records/journal'
+import { allCheckpoints, CheckpointView, checkpointHead, HistoryKeys } from './checkpoints'
 import type { Principal } from '../../auth/principal'
 
 import type { Row } from '../records/model'
@@ -64,15 +65,26 @@ export interface VersionView {
   historyHead: string | null
   counts: VersionCounts
   findings: VersionFindings
+  /** The signed checkpoint made at its latest step, whose head covers that step's history entry. */
+  checkpoint: CheckpointView | null
 }
 
-const view = (v: RegisterVersion): VersionView => ({
+/** What the version's history entries state: the version as read, without its checkpoint (which signs the entry). */
+const stateOf = (v: RegisterVersion): Omit<VersionView, 'checkpoint'> => ({
   number: v.number, status: v.status as VersionStatus, note: v.note, proposedBy: v.proposedBy, proposedAt: v.proposedAt,
   approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote,
   rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt, rejectionReason: v.rejectionReason,
   supersededAt: v.supersededAt, supersededBy: v.supersededBy,
   contentHash: v.contentHash, historyHead: v.historyHead, counts: JSON.parse(v.counts), findings: JSON.parse(v.findings),
 })
+
+const view = (v: RegisterVersion): VersionView => ({ ...stateOf(v), checkpoint: v.checkpoint ? JSON.parse(v.checkpoint) : null })
+
+/** Signs the head just appended to (the chain is held): what a version carries as its checkpoint. */
+async function signedStep(m: EntityManager, ws: string, keys: HistoryKeys): Promise<string> {
+  const signed = await checkpointHead(m, ws, keys)
+  return JSON.stringify(signed!.checkpoint)
+}
 
 export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 
@@ -134,8 +146,13 @@ async function frozenDocument(register: Database, ws: string, at: Date, version:
 
 const versions = (m: EntityManager) => m.getRepository(RegisterVersion)
 
-/** Freezes the register as it is now as the workspace's next version, proposed by the caller. */
-export async function proposeVersion(db: Database, who: Principal, body: unknown, timeZone: string): Promise<VersionView> {
+/**
+ * Freezes the register as it is now as the workspace's next version, proposed by the caller. The
+ * frozen document names the history head it was frozen at and a signed checkpoint of it; the
+ * proposal is then a history entry (with the contentHash and the proposer), and the checkpoint
+ * signed after it is the version's.
+ */
+export async function proposeVersion(db: Database, who: Principal, body: unknown, timeZone: string, keys: HistoryKeys): Promise<VersionView> {
   const input = validateBody(VersionProposal, body ?? {})
   const ws = who.ws
   return db.write(async (m) => {
@@ -144,9 +161,10 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
     const number = Number(last?.n ?? 0) + 1
     const at = new Date()
     const head = (await historyHead(m, ws))?.hash ?? null
+    const headSigned = head ? (await checkpointHead(m, ws, keys))!.checkpoint : null
     const note = input.note ?? null
     const register = within(m, db.dialect)
-    const { document, counts } = await frozenDocument(register, ws, at, { number, proposedBy: who.sub, proposedAt: at.toISOString(), note, historyHead: head }, timeZone)
+    const { document, counts } = await frozenDocument(register, ws, at, { number, proposedBy: who.sub, proposedAt: at.toISOString(), note, historyHead: head, ...(headSigned ? { historyCheckpoint: headSigned } : {}) }, timeZone)
     const found = await registerFindings(register, ws, {}, at, timeZone)
     const byRule: Record<string, number> = {}
     for (const f of found.items) byRule[f.rule] = (byRule[f.rule] ?? 0) + 1
@@ -155,8 +173,10 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
       workspaceId: ws, number, status: 'proposed', note, proposedBy: who.sub, proposedAt: at.toISOString(),
       approvedBy: null, approvedAt: null, approvalNote: null, rejectedBy: null, rejectedAt: null, rejectionReason: null,
       supersededAt: null, supersededBy: null, contentHash: sha256(document), historyHead: head,
-      counts: JSON.stringify(counts), findings: JSON.stringify(findings), document,
+      counts: JSON.stringify(counts), findings: JSON.stringify(findings), checkpoint: null, document,
     }
+    await appendVersionHistory(m, who, row.proposedAt, [{ operation: 'propose', version: stateOf(row) }])
+    row.checkpoint = await signedStep(m, ws, keys)
     await m.createQueryBuilder().insert().into(RegisterVersion).values(row).execute()
     return view(row)
   })
@@ -168,18 +188,23 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
  * document), all as of one moment. POST /register/import takes it back into a workspace without a
  * register: the records through the write path, history and versions verbatim (see import.ts).
  */
-export async function backupDocument(db: Database, ws: string, timeZone: string): Promise<string> {
+export async function backupDocument(db: Database, ws: string, timeZone: string, keys: HistoryKeys): Promise<string> {
   return db.write(async (m) => {
     // the chain held: no change commits between the records, the history and the versions read here
     await holdHistoryChain(m, ws)
+    // the head signed, so that the backup proves all its history (and can be restored)
+    await checkpointHead(m, ws, keys)
     const { document } = await frozenDocument(within(m, db.dialect), ws, new Date(), null, timeZone)
     const parts = [document.slice(0, -2)]
     const entries = await m.getRepository(HistoryEntry).find({ where: { workspaceId: ws }, order: { seq: 'ASC' } })
     parts.push(',\n"history":[' + (entries.length ? '\n' + entries.map((h) => JSON.stringify({
       seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
+      hashVersion: 1,
     })).join(',\n') : '') + '\n]')
     const all = await versions(m).createQueryBuilder('v').addSelect('v.document').where('v.workspaceId = :ws', { ws }).orderBy('v.number', 'ASC').getMany()
     parts.push(',\n"registerVersions":[' + (all.length ? '\n' + all.map((v) => JSON.stringify({ ...view(v), document: v.document })).join(',\n') : '') + '\n]')
+    const signed = await allCheckpoints(m, ws)
+    parts.push(',\n"checkpoints":[' + (signed.length ? '\n' + signed.map((c) => JSON.stringify(c)).join(',\n') : '') + '\n]')
     return parts.join('') + '}\n'
   })
 }
@@ -198,7 +223,7 @@ function mustBeProposed(v: RegisterVersion, action: string): void {
  * Approves a proposed version (admin; with four eyes, not its proposer). The version approved
  * before it becomes superseded, so there is at most one approved version at a time.
  */
-export async function approveVersion(db: Database, who: Principal, number: number, body: unknown, fourEyes: boolean): Promise<VersionView> {
+export async function approveVersion(db: Database, who: Principal, number: number, body: unknown, fourEyes: boolean, keys: HistoryKeys): Promise<VersionView> {
   const input = validateBody(VersionApproval, body ?? {})
   return db.write(async (m) => {
     await holdHistoryChain(m, who.ws)
@@ -209,33 +234,39 @@ export async function approveVersion(db: Database, who: Principal, number: numbe
     }
     const at = new Date().toISOString()
     const previous = await versions(m).findOne({ where: { workspaceId: who.ws, status: 'approved' } })
-    await versions(m).createQueryBuilder().update().set({ status: 'superseded', supersededAt: at, supersededBy: number })
-      .where('workspaceId = :ws AND status = :approved', { ws: who.ws, approved: 'approved' }).execute()
-    await versions(m).createQueryBuilder().update().set({ status: 'approved', approvedBy: who.sub, approvedAt: at, approvalNote: input.note ?? null })
-      .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
-    const approved = view(await mustFindVersion(m, who.ws, number))
-    // the approval and, following from it, the superseding of the version approved before: both in the history chain
+    const approved: RegisterVersion = { ...v, status: 'approved', approvedBy: who.sub, approvedAt: at, approvalNote: input.note ?? null }
+    const superseded: RegisterVersion | null = previous ? { ...previous, status: 'superseded', supersededAt: at, supersededBy: number } : null
+    // the approval and, following from it, the superseding of the version approved before: both in the
+    // history chain, then signed; each row changes once, with the checkpoint that covers its entry
     await appendVersionHistory(m, who, at, [
-      { operation: 'approve', version: approved },
-      ...(previous ? [{ operation: 'supersede' as const, version: view(await mustFindVersion(m, who.ws, previous.number)) }] : []),
+      { operation: 'approve', version: stateOf(approved) },
+      ...(superseded ? [{ operation: 'supersede' as const, version: stateOf(superseded) }] : []),
     ])
-    return approved
+    const checkpoint = await signedStep(m, who.ws, keys)
+    if (superseded) {
+      await versions(m).createQueryBuilder().update().set({ status: 'superseded', supersededAt: at, supersededBy: number, checkpoint })
+        .where('workspaceId = :ws AND number = :number', { ws: who.ws, number: superseded.number }).execute()
+    }
+    await versions(m).createQueryBuilder().update().set({ status: 'approved', approvedBy: who.sub, approvedAt: at, approvalNote: input.note ?? null, checkpoint })
+      .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
+    return view({ ...approved, checkpoint })
   })
 }
 
 /** Rejects a proposed version (admin), with the reason. */
-export async function rejectVersion(db: Database, who: Principal, number: number, body: unknown): Promise<VersionView> {
+export async function rejectVersion(db: Database, who: Principal, number: number, body: unknown, keys: HistoryKeys): Promise<VersionView> {
   const input = validateBody(VersionRejection, body)
   return db.write(async (m) => {
     await holdHistoryChain(m, who.ws)
     const v = await mustFindVersion(m, who.ws, number)
     mustBeProposed(v, 'rejected')
     const at = new Date().toISOString()
-    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: at, rejectionReason: input.reason })
+    const rejected: RegisterVersion = { ...v, status: 'rejected', rejectedBy: who.sub, rejectedAt: at, rejectionReason: input.reason }
+    await appendVersionHistory(m, who, at, [{ operation: 'reject', version: stateOf(rejected) }])
+    const checkpoint = await signedStep(m, who.ws, keys)
+    await versions(m).createQueryBuilder().update().set({ status: 'rejected', rejectedBy: who.sub, rejectedAt: at, rejectionReason: input.reason, checkpoint })
       .where('workspaceId = :ws AND number = :number', { ws: who.ws, number }).execute()
-    const rejected = view(await mustFindVersion(m, who.ws, number))
-    await appendVersionHistory(m, who, at, [{ operation: 'reject', version: rejected }])
-    return rejected
+    return view({ ...rejected, checkpoint })
   })
 }
 

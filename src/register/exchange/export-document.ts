@@ -41,6 +41,20 @@ export const SECTION_OF_TYPE = Object.fromEntries(SECTIONS.map((s) => [s.def.typ
 
 const ref = (id: string): JsonSchema => ({ $ref: `${id}#` })
 
+/** A signed checkpoint of the history's head (src/register/accountability/checkpoints.ts). */
+const CHECKPOINT = {
+  type: 'object',
+  properties: {
+    seq: { type: 'integer', minimum: 1, maximum: 2147483647, description: 'The head is the chain\'s entry number seq' },
+    head: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    at: { type: 'string', maxLength: 30 },
+    kid: { type: 'string', maxLength: 100 },
+    jws: { type: 'string', maxLength: 2000, description: 'Compact JWS (EdDSA) over { ws, seq, head, iat }' },
+  },
+  required: ['seq', 'head', 'at', 'kid', 'jws'],
+  additionalProperties: false,
+} as const
+
 /**
  * The document's schema with references to the shared schemas in Fastify's form (`Controller#`),
  * as routes use it; `publishedExportSchema` bundles it into one standalone file.
@@ -72,6 +86,7 @@ export function exportDocumentSchema(): JsonSchema {
           proposedAt: { type: 'string', format: 'date-time' },
           note: { type: ['string', 'null'] },
           historyHead: { type: ['string', 'null'], description: 'The history chain\'s head at freezing' },
+          historyCheckpoint: { ...CHECKPOINT, description: 'A signed checkpoint of historyHead (GET /api/v1/history/keys verifies it)' },
         },
         required: ['number', 'proposedBy', 'proposedAt', 'note', 'historyHead'],
         additionalProperties: false,
@@ -95,15 +110,16 @@ export function exportDocumentSchema(): JsonSchema {
         items: {
           type: 'object',
           properties: {
-            seq: { type: 'integer', description: 'Its place in the workspace it comes from (a restored entry gets a new one)' },
+            seq: { type: 'integer', minimum: 1, maximum: 9007199254740991, description: 'Its place in the workspace it comes from (a restored entry gets a new one)' },
             recordType: { type: 'string', maxLength: 40 },
             recordId: { type: 'string', maxLength: 36 },
-            version: { type: 'integer' },
+            version: { type: 'integer', minimum: 0, maximum: 2147483647 },
             operation: { type: 'string', maxLength: 10 },
             actor: { type: 'string', maxLength: 200 },
             at: { type: 'string', maxLength: 30 },
             state: { type: 'string', description: 'The state as the JSON text the hash covers' },
             hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            hashVersion: { type: 'integer', enum: [1], description: 'The scheme of `hash` (docs/verifying-history.md); absent means 1' },
           },
           required: ['seq', 'recordType', 'recordId', 'version', 'operation', 'actor', 'at', 'state', 'hash'],
           additionalProperties: false,
@@ -115,7 +131,7 @@ export function exportDocumentSchema(): JsonSchema {
         items: {
           type: 'object',
           properties: {
-            number: { type: 'integer', minimum: 1 },
+            number: { type: 'integer', minimum: 1, maximum: 2147483647 },
             status: { type: 'string', enum: ['proposed', 'approved', 'rejected', 'superseded'] },
             note: { type: ['string', 'null'] },
             proposedBy: { type: 'string', maxLength: 200 },
@@ -127,17 +143,23 @@ export function exportDocumentSchema(): JsonSchema {
             rejectedAt: { type: ['string', 'null'], maxLength: 30 },
             rejectionReason: { type: ['string', 'null'] },
             supersededAt: { type: ['string', 'null'], maxLength: 30 },
-            supersededBy: { type: ['integer', 'null'] },
+            supersededBy: { type: ['integer', 'null'], minimum: 1, maximum: 2147483647 },
             contentHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
             historyHead: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
-            counts: { type: 'object', additionalProperties: { type: 'integer' } },
+            counts: { type: 'object', additionalProperties: { type: 'integer', minimum: 0, maximum: 2147483647 } },
             findings: { type: 'object', additionalProperties: true },
             document: { type: 'string', description: 'The frozen export document, byte for byte' },
+            checkpoint: { anyOf: [CHECKPOINT, { type: 'null' }], description: 'The signed checkpoint made at its latest step' },
           },
           required: ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt',
             'rejectionReason', 'supersededAt', 'supersededBy', 'contentHash', 'historyHead', 'counts', 'findings', 'document'],
           additionalProperties: false,
         },
+      },
+      checkpoints: {
+        type: 'array',
+        description: 'Only in a backup: every signed checkpoint of the history, oldest first (`base`: entries before the chain it counts, for checkpoints restored from another backup)',
+        items: { ...CHECKPOINT, properties: { ...CHECKPOINT.properties, base: { type: 'integer', minimum: 0, maximum: 2147483647 } } },
       },
     },
     required: ['format', 'formatVersion', 'generatedAt', 'workspace', 'record', 'filters', ...SECTIONS.map((s) => s.key)],

@@ -10,9 +10,11 @@ import { findIn, toViews } from '../records/reads'
 import { addIdnEmailFormat } from '../../schemas/json-schema'
 import type { Principal } from '../../auth/principal'
 import { store, StoreItem, storeMany, StoreSeries, validateWrite } from '../records/writes'
-import { HistoryEntry, RegisterVersion } from '../../../entities'
-import { chainEntries, firstBrokenIn, RESTORE_RECORD_TYPE, versionRecordId } from '../records/journal'
-import { createHash } from 'node:crypto'
+import { HistoryCheckpoint, HistoryEntry, RegisterVersion } from '../../../entities'
+import {
+  chainEntries, RESTORE_OPERATION, RESTORE_RECORD_TYPE, RESTORED_OPERATION, VERSION_RECORD_TYPE, versionRecordId,
+} from '../records/journal'
+import { RECORD_TYPES } from '../../schemas/accountability'
 
 import type { Row } from '../records/model'
 type Counts = Record<string, number>
@@ -170,18 +172,49 @@ function canonical(value: unknown): string {
 
 const emptyCounts = (): Counts => Object.fromEntries(SECTIONS.map((s) => [s.key, 0]))
 
-export async function importRegister(db: Database, who: Principal, doc: unknown, dryRun: boolean): Promise<ImportResult> {
+/**
+ * What a restore needs from the accountability room, handed in by the caller (the exchange room sits
+ * below it): the proof check of a backup, and signing the head once the restore is written.
+ */
+export interface RestoreProof {
+  /** The backup's proof checked with the keys the service trusts: null when it holds, else the first failure. */
+  check(doc: Row): Promise<ImportError | null>
+  /** Signs the workspace's head inside the transaction (the chain held). */
+  signHead(m: EntityManager, ws: string): Promise<void>
+}
+
+/** Whether a document carries history, versions or checkpoints: a backup to restore, not only records. */
+export const carriesHistory = (doc: unknown): boolean =>
+  Boolean(doc && typeof doc === 'object' && ['history', 'registerVersions', 'checkpoints'].some((k) => Array.isArray((doc as Row)[k]) && (doc as Row)[k].length))
+
+export async function importRegister(db: Database, who: Principal, doc: unknown, dryRun: boolean, proof?: RestoreProof): Promise<ImportResult> {
   const result: ImportResult = { dryRun, created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] }
+  const restoring = carriesHistory(doc)
+  // history and established versions are the accountability record: restoring them is the most
+  // privileged write there is, refused before anything is read (four eyes would mean nothing if
+  // an editor could plant an approved version)
+  if (restoring && who.role !== 'admin') {
+    throw new AppError(403, 'forbidden', `Restoring history, register versions and checkpoints from a backup needs the admin role; the token has ${who.role}. Import the document without them to restore only the records`)
+  }
   const pacer = new Pacer()
   result.errors = await validateDocument(doc, pacer)
+  if (!result.errors.length && restoring) {
+    result.errors = await checkRestoredShapes(doc as Row, pacer)
+    if (!result.errors.length) {
+      const failure = proof ? await proof.check(doc as Row) : { path: 'checkpoints', message: 'checkpoints: this import cannot check signed checkpoints, so it restores no history' }
+      if (failure) result.errors.push(failure)
+    }
+  }
   if (!result.errors.length) {
     try {
       await db.write(async (m) => {
         // a transaction the database made start again (a deadlock, SQLite busy) counts afresh
         Object.assign(result, { created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] })
-        await restoreHistory(m, who, doc as Row, result, pacer)
+        const restored = await restoreHistory(m, who, doc as Row, result, pacer)
         await new Importer(m, who, result, pacer).run(doc as Row)
         if (dryRun || result.errors.length) throw new RolledBack(result)
+        // the restored chain with the records written after it, signed
+        if (restored && proof) await proof.signHead(m, who.ws)
       }, { bulk: true })
     } catch (err) {
       if (!(err instanceof RolledBack)) throw err
@@ -398,20 +431,124 @@ function importErrors(path: string, err: AppError): ImportError[] {
 
 // --- a backup's history and versions ------------------------------------------------------------
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const OPERATIONS: Record<string, string[]> = {
+  ...Object.fromEntries(RECORD_TYPES.map((t) => [t, ['create', 'update', 'delete']])),
+  [VERSION_RECORD_TYPE]: ['propose', 'approve', 'reject', 'supersede'],
+  [RESTORE_RECORD_TYPE]: [RESTORE_OPERATION, RESTORED_OPERATION],
+}
+const isInstant = (v: unknown): boolean => typeof v === 'string' && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v))
+const isObject = (v: unknown): v is Row => Boolean(v) && typeof v === 'object' && !Array.isArray(v)
+const isCount = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2147483647
+const counted = (v: unknown): boolean => isObject(v) && Object.values(v).every(isCount)
+
+/** The top of an export document with its lists empty, to check one record against its list's schema. */
+const emptyDocument = (): Row => ({
+  format: 'gdpr-art30-register', formatVersion: 1, generatedAt: new Date(0).toISOString(), workspace: 'check', record: 'all',
+  filters: { controllerId: null, status: null, asOf: null }, ...Object.fromEntries(SECTIONS.map((s) => [s.key, []])),
+})
+
 /**
- * A backup (GET /register/backup) carries the workspace's history and register versions beside its
- * records. They are restored verbatim, before the records, into a workspace without a register of
- * its own (its history holds at most the built-in catalogue's entries, and it has no version): an
- * anchor entry, chained to what the workspace has, names how many entries follow and the head they
- * end at; the entries follow as they were, hashes included; the versions keep their numbers,
- * statuses, frozen documents and contentHash. The records are then written as by any import, their
- * entries chained after the restored ones. Checked first: the chain as it was (from its first entry),
- * each version's document against its contentHash, and its historyHead against the chain.
+ * Everything restored is what readers will later read: each history entry's state is the JSON of an
+ * object of its kind (a record as its view, with the entry's id and version; a register version as
+ * the version), times are instants, and each version's document is an export document of the whole
+ * register, so that nothing planted in a backup fails a read (the register as of a moment, a
+ * version's CSV) for everyone in the workspace later. Each failure names the entry.
  */
-async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result: ImportResult, pacer: Pacer): Promise<void> {
+async function checkRestoredShapes(doc: Row, pacer: Pacer): Promise<ImportError[]> {
+  const errors: ImportError[] = []
+  const error = (path: string, message: string): void => {
+    if (errors.length < MAX_ERRORS) errors.push({ path, message: `${path} ${message}` })
+  }
+  const validate = validator()
+  const sectionOf = new Map(SECTIONS.map((s) => [s.def.type as string, s.key]))
+  const top = emptyDocument()
+  for (const [i, h] of ((doc.history ?? []) as Row[]).entries()) {
+    await pacer.pace()
+    const path = `history[${i}]`
+    const operations = OPERATIONS[h.recordType]
+    if (!operations) {
+      error(`${path}.recordType`, `must be one of ${Object.keys(OPERATIONS).join(', ')}, e.g. "processing-activity"`)
+      continue
+    }
+    if (!operations.includes(h.operation)) error(`${path}.operation`, `must be one of ${operations.join(', ')} for ${h.recordType}`)
+    if (!UUID.test(h.recordId)) error(`${path}.recordId`, 'must be a UUID, e.g. "0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10"')
+    if (!isInstant(h.at)) error(`${path}.at`, 'must be an instant in UTC, e.g. "2026-12-01T14:02:51.007Z"')
+    let state: unknown
+    try {
+      state = JSON.parse(h.state)
+    } catch {
+      state = undefined
+    }
+    if (!isObject(state)) {
+      error(`${path}.state`, 'must be the JSON text of an object (the record, version or restore the entry is about)')
+      continue
+    }
+    const key = sectionOf.get(h.recordType)
+    if (key) {
+      if (state.id !== h.recordId) error(`${path}.state`, `must be the record ${h.recordId} (its id is ${JSON.stringify(state.id)})`)
+      if (state.version !== h.version || !isCount(state.version) || state.version < 1) error(`${path}.state.version`, `must be the entry's version, ${h.version} (1 or more)`)
+      // the record's view as its list in an export holds it; a field added since may be missing, and
+      // one since removed may remain, in a state written long ago
+      validate({ ...top, [key]: [state] })
+      for (const e of (validate.errors ?? []).filter((x) => x.keyword !== 'required' && x.keyword !== 'additionalProperties').slice(0, 5)) {
+        error(`${path}.state${jsonPath(e.instancePath.replace(new RegExp(`^/${key}/0`), '')).replace(/^(?=[^[])/, '.')}`, e.message ?? 'is not valid')
+      }
+    } else if (h.recordType === VERSION_RECORD_TYPE) {
+      if (state.number !== h.version || !isCount(state.number) || state.number < 1) error(`${path}.state.number`, `must be the entry's version, ${h.version} (1 to 2147483647)`)
+      if (typeof state.contentHash !== 'string' || !/^[0-9a-f]{64}$/.test(state.contentHash)) error(`${path}.state.contentHash`, 'must be a SHA-256 in hex')
+      if (!counted(state.counts)) error(`${path}.state.counts`, 'must be counts of records by kind, e.g. { "processingActivities": 12 }')
+    } else if (h.operation === RESTORE_OPERATION && !(isCount(state.entries) && state.entries > 0 && typeof state.head === 'string')) {
+      error(`${path}.state`, 'must name the entries restored and their head, e.g. { "workspace": "acme", "entries": 412, "head": "9f2c…" }')
+    }
+  }
+  for (const [i, v] of ((doc.registerVersions ?? []) as Row[]).entries()) {
+    await pacer.pace()
+    const path = `registerVersions[${i}]`
+    for (const field of ['proposedAt', 'approvedAt', 'rejectedAt', 'supersededAt']) {
+      if ((field === 'proposedAt' || v[field] !== null) && !isInstant(v[field])) error(`${path}.${field}`, 'must be an instant in UTC, e.g. "2026-12-01T14:02:51.007Z"')
+    }
+    const f = v.findings
+    if (!isObject(f) || !isCount(f.total) || !counted(f.bySeverity) || !counted(f.byRule)) error(`${path}.findings`, 'must be { total, bySeverity, byRule } with counts, e.g. { "total": 1, "bySeverity": { "high": 1 }, "byRule": { "retention-missing": 1 } }')
+    let frozen: unknown
+    try {
+      frozen = JSON.parse(v.document)
+    } catch {
+      frozen = undefined
+    }
+    if (!isObject(frozen)) {
+      error(`${path}.document`, 'must be the JSON text of the register export document the version froze')
+      continue
+    }
+    const problems = await validateDocument(frozen, pacer)
+    for (const e of problems.slice(0, 5)) error(`${path}.document.${e.path}`, `(${e.message})`)
+    if (!problems.length) {
+      if (frozen.record !== 'all') error(`${path}.document.record`, 'must be "all": a version freezes the whole register')
+      if (!isObject(frozen.registerVersion) || frozen.registerVersion.number !== v.number) error(`${path}.document.registerVersion.number`, `must be the version's number, ${v.number}`)
+    }
+  }
+  return errors
+}
+
+/**
+ * A backup (GET /register/backup) carries the workspace's history, register versions and signed
+ * checkpoints beside its records. Checked before this (checkRestoredShapes, and the proof: the chain
+ * from its first entry, every checkpoint signed by a trusted key, the head signed, every version
+ * what the chain says it is), they are restored verbatim, before the records, into the token's
+ * workspace if it has no register of its own (its history holds at most the built-in catalogue's
+ * entries, and it has no version): an anchor entry, chained to what the workspace has, names how
+ * many entries follow and the head they end at; the entries follow as they were, hashes included;
+ * a closing entry, chained to the last of them, names the anchor; the versions keep their numbers,
+ * statuses, frozen documents, contentHash and checkpoint; the checkpoints are kept with the number
+ * of entries before the chain they count. The records are then written as by any import, their
+ * entries chained after the closing one. Answers whether anything was restored.
+ */
+async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result: ImportResult, pacer: Pacer): Promise<boolean> {
   const history = (doc.history ?? []) as Row[]
   const registerVersions = (doc.registerVersions ?? []) as Row[]
-  if (!history.length && !registerVersions.length) return
+  const checkpoints = (doc.checkpoints ?? []) as Row[]
+  if (!history.length && !registerVersions.length) return false
   const ws = who.ws
   const before = result.errors.length
   const error = (path: string, message: string): void => {
@@ -421,40 +558,46 @@ async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result
     .where('h.workspaceId = :ws', { ws }).andWhere('NOT (h.actor = :system AND h.recordType = :catalogue)', { system: 'system', catalogue: 'legal-basis' }).getCount()
   if (own) error(history.length ? 'history' : 'registerVersions', `a history can be restored only into a workspace without a register of its own; this one has ${own} history entries`)
   if (await m.getRepository(RegisterVersion).count({ where: { workspaceId: ws } })) error('registerVersions', 'register versions can be restored only into a workspace without versions of its own')
-  const broken = firstBrokenIn(history as any)
-  if (broken >= 0) error(`history[${broken}].hash`, `history[${broken}].hash does not follow from the entry before it and its own content: the history was changed after it was backed up`)
-  const hashes = new Set(history.map((h) => h.hash as string))
   const numbers = new Set<number>()
   registerVersions.forEach((v, i) => {
     if (numbers.has(v.number)) error(`registerVersions[${i}].number`, `registerVersions[${i}].number repeats version ${v.number}`)
     numbers.add(v.number)
-    if (createHash('sha256').update(v.document, 'utf8').digest('hex') !== v.contentHash) {
-      error(`registerVersions[${i}].contentHash`, `registerVersions[${i}].contentHash is not the SHA-256 of its document: the version was changed after it was frozen`)
-    }
-    if (v.historyHead !== null && !hashes.has(v.historyHead)) error(`registerVersions[${i}].historyHead`, `registerVersions[${i}].historyHead is not in the backup's history`)
   })
-  if (result.errors.length > before) return
-  if (history.length) {
-    const head = history[history.length - 1].hash as string
-    const [anchor] = await chainEntries(m, ws, [{
-      workspaceId: ws, recordType: RESTORE_RECORD_TYPE, recordId: versionRecordId(head), version: history.length, operation: 'restore',
-      actor: who.sub, at: new Date().toISOString(), state: JSON.stringify({ workspace: doc.workspace, entries: history.length, head }),
-    }])
-    await m.createQueryBuilder().insert().into(HistoryEntry).values(anchor).execute()
-    for (let i = 0; i < history.length; i += 200) {
-      const rows = history.slice(i, i + 200).map((h) => ({
-        workspaceId: ws, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
-      }))
-      await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
-      await pacer.pace()
-    }
+  if (result.errors.length > before) return false
+  const entriesBefore = await m.getRepository(HistoryEntry).count({ where: { workspaceId: ws } })
+  const head = history[history.length - 1].hash as string
+  const at = new Date().toISOString()
+  const [anchor] = await chainEntries(m, ws, [{
+    workspaceId: ws, recordType: RESTORE_RECORD_TYPE, recordId: versionRecordId(head), version: history.length, operation: RESTORE_OPERATION,
+    actor: who.sub, at, state: JSON.stringify({ workspace: doc.workspace, entries: history.length, head }),
+  }])
+  await m.createQueryBuilder().insert().into(HistoryEntry).values(anchor).execute()
+  for (let i = 0; i < history.length; i += 200) {
+    const rows = history.slice(i, i + 200).map((h) => ({
+      workspaceId: ws, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
+    }))
+    await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
+    await pacer.pace()
   }
+  const [closing] = await chainEntries(m, ws, [{
+    workspaceId: ws, recordType: RESTORE_RECORD_TYPE, recordId: versionRecordId(head), version: history.length, operation: RESTORED_OPERATION,
+    actor: who.sub, at, state: JSON.stringify({ anchor: anchor.hash, head }),
+  }])
+  await m.createQueryBuilder().insert().into(HistoryEntry).values(closing).execute()
   for (const v of registerVersions) {
     await m.createQueryBuilder().insert().into(RegisterVersion).values({
       workspaceId: ws, number: v.number, status: v.status, note: v.note, proposedBy: v.proposedBy, proposedAt: v.proposedAt,
       approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote, rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt,
       rejectionReason: v.rejectionReason, supersededAt: v.supersededAt, supersededBy: v.supersededBy, contentHash: v.contentHash,
       historyHead: v.historyHead, counts: JSON.stringify(v.counts), findings: JSON.stringify(v.findings), document: v.document,
+      checkpoint: v.checkpoint ? JSON.stringify({ seq: v.checkpoint.seq, head: v.checkpoint.head, at: v.checkpoint.at, kid: v.checkpoint.kid, jws: v.checkpoint.jws }) : null,
     }).execute()
   }
+  // each checkpoint still counts its seq in the chain it signed, which now starts after the anchor
+  for (let i = 0; i < checkpoints.length; i += 200) {
+    await m.createQueryBuilder().insert().into(HistoryCheckpoint).values(checkpoints.slice(i, i + 200).map((c) => ({
+      workspaceId: ws, seq: c.seq, head: c.head, at: c.at, kid: c.kid, jws: c.jws, base: entriesBefore + 1 + (c.base ?? 0),
+    }))).execute()
+  }
+  return true
 }

@@ -194,8 +194,27 @@ async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): P
   }
 }
 
+/** The history's head when the report was made, and the latest signed checkpoint (GET /api/v1/history/checkpoints). */
+export interface ReportProof {
+  entries: number
+  head: string | null
+  checkpoint: { seq: number; head: string; at: string; kid: string } | null
+}
+
+/** One line on the cover naming the history's head and its signed checkpoint, so a printed report can be matched to the chain. */
+function proofLine(p: ReportProof, lang: 'en' | 'sv'): string {
+  const sv = lang === 'sv'
+  const head = p.head ? `${sv ? 'Ändringshistorikens senaste hash' : 'Change history head'} (${sv ? 'post' : 'entry'} ${p.entries}): ${p.head}` : (sv ? 'Ingen ändringshistorik' : 'No change history')
+  if (!p.checkpoint) return head
+  const c = p.checkpoint
+  const signed = c.seq === p.entries && c.head === p.head
+    ? (sv ? `signerad kontrollpunkt ${c.at}, nyckel ${c.kid}` : `signed checkpoint ${c.at}, key ${c.kid}`)
+    : (sv ? `senaste signerade kontrollpunkt: post ${c.seq}, ${c.head}, ${c.at}, nyckel ${c.kid}` : `latest signed checkpoint: entry ${c.seq}, ${c.head}, ${c.at}, key ${c.kid}`)
+  return `${head}; ${signed}`
+}
+
 /** The report as one HTML document; `signal`: the client has gone away (its picture is no longer drawn). */
-export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string, signal?: AbortSignal): Promise<string> {
+export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string, signal?: AbortSignal, proof?: ReportProof): Promise<string> {
   const { lang } = q
   const w = WORDS[lang]
   const reg = await loadReport(db, ws, q, at)
@@ -214,6 +233,7 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
     `<h1>${h(title)}</h1>`,
     `<p>${h(w.subtitle)}</p>`,
     `<p class="generated">${h(w.generated)}: ${h(at.toISOString().slice(0, 10))}</p>`,
+    ...(proof ? [`<p class="generated">${h(proofLine(proof, lang))}</p>`] : []),
     ...cover.map((c) => controllerBlock(c, w, lang)),
     '</header>',
     `<nav class="toc"><h2>${h(w.contents)}</h2><ol>`,

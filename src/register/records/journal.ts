@@ -96,9 +96,9 @@ export async function appendHistory(m: EntityManager, who: Principal, type: Reco
 
 // --- entries that are not a record's change ---------------------------------------------------
 
-/** Record type of the history entries of a register version's approval, rejection and superseding. */
+/** Record type of the history entries of a register version's proposal, approval, rejection and superseding. */
 export const VERSION_RECORD_TYPE = 'register-version'
-export type VersionOperation = 'approve' | 'reject' | 'supersede'
+export type VersionOperation = 'propose' | 'approve' | 'reject' | 'supersede'
 
 /**
  * A version's record id in history: the first 128 bits of its contentHash in UUID form, so that the
@@ -110,13 +110,18 @@ export function versionRecordId(contentHash: string): string {
 }
 
 /**
- * Record type of the entry that opens a history restored from a backup (POST /register/import of a
- * document with `history`). The anchor is chained to the entries before it like any entry; its
- * state names how many entries were restored and the head their chain ends at. The restored entries
- * follow it verbatim, hashes included, as the chain they were in their own workspace (from ''), so
- * the heads that register versions recorded, and that anyone kept outside, are found again.
+ * Record type of the entries that enclose a history restored from a backup (POST /register/import
+ * of a document with `history`). The anchor (operation `restore`) is chained to the entries before
+ * it like any entry; its state names how many entries were restored and the head their chain ends
+ * at. The restored entries follow it verbatim, hashes included, as the chain they were in their own
+ * workspace (from ''), so the heads that register versions recorded, and that anyone kept outside,
+ * are found again. The closing entry (operation `restored`) follows the last of them, chained to it,
+ * and names the anchor's hash in its state: so the entries before the anchor are covered by every
+ * hash after the restore too (restores made before the closing entry existed have none).
  */
 export const RESTORE_RECORD_TYPE = 'history-restore'
+export const RESTORE_OPERATION = 'restore'
+export const RESTORED_OPERATION = 'restored'
 
 export interface RestoreState {
   /** The workspace the backup was taken from. */
@@ -125,13 +130,91 @@ export interface RestoreState {
   head: string
 }
 
-/** A chain as it was in its own workspace, from its first entry: the first entry whose hash does not follow, or -1. */
-export function firstBrokenIn(entries: (ChainedContent & { hash: string | null })[]): number {
-  let previous: string | null = null
-  for (const [i, e] of entries.entries()) {
-    if (e.hash !== entryHash(previous, e)) return i
-    previous = e.hash
-  }
-  return -1
+/** The closing entry's state: the anchor it closes and the head the restored entries ended at. */
+export interface RestoredState {
+  anchor: string
+  head: string
 }
 
+const parsed = (state: string): any => {
+  try {
+    return JSON.parse(state)
+  } catch {
+    return null
+  }
+}
+
+/** The anchor's state when the entry opens a restored chain, else null. */
+export function restoreOf(h: { recordType: string; operation: string; state: string }): RestoreState | null {
+  if (h.recordType !== RESTORE_RECORD_TYPE || h.operation !== RESTORE_OPERATION) return null
+  const s = parsed(h.state)
+  return s && Number.isInteger(s.entries) && s.entries > 0 && typeof s.head === 'string' ? s : null
+}
+
+/** Where a walk over a chain found it broken: the entry to blame (its index in the walk) and why. */
+export interface ChainBreak {
+  index: number
+  reason: string
+}
+
+/**
+ * Walks one workspace's chain, entry by entry from its first, as GET /history/verify, a restore and
+ * the offline verifier all do (docs/verifying-history.md is its specification): each entry's hash
+ * must follow from the previous hash and its own content; a restore anchor starts the chain of the
+ * restored entries afresh (from ''), which must end, after as many entries as it names, at the
+ * head it names; a closing entry after them must name the anchor's hash. Restores nest.
+ */
+export class ChainWalk {
+  private previous: string | null = null
+  private index = -1
+  private open: { anchor: number; hash: string | null; left: number; entries: number; head: string }[] = []
+  private justClosed: { hash: string | null; head: string } | null = null
+  /** The first break found, if any. */
+  broken: ChainBreak | null = null
+  /** Hashes seen, by position (0-based), for heads that checkpoints and versions name. */
+  readonly hashes: (string | null)[] = []
+
+  /** The latest hash (the head so far). */
+  get head(): string | null {
+    return this.previous
+  }
+
+  private fail(index: number, reason: string): void {
+    this.broken ??= { index, reason }
+  }
+
+  step(e: ChainedContent & { hash: string | null }): void {
+    const i = ++this.index
+    this.hashes.push(e.hash)
+    if (e.hash === null) this.fail(i, 'the entry has no hash')
+    else if (e.hash !== entryHash(this.previous, e)) this.fail(i, 'the hash does not follow from the previous entry\'s hash and this entry\'s content')
+    const closing = e.recordType === RESTORE_RECORD_TYPE && e.operation === RESTORED_OPERATION
+    if (closing) {
+      const s = parsed(e.state) as RestoredState | null
+      if (!this.justClosed) this.fail(i, 'a restore\'s closing entry that follows no restored entries')
+      else if (s?.anchor !== this.justClosed.hash || s?.head !== this.justClosed.head) this.fail(i, 'the restore\'s closing entry does not name the anchor and head of the entries it follows')
+    }
+    this.justClosed = null
+    this.previous = e.hash
+    const closed: typeof this.open = []
+    for (const seg of this.open) if (--seg.left === 0) closed.push(seg)
+    for (const seg of closed) {
+      if (e.hash !== seg.head) this.fail(seg.anchor, 'the restored entries do not end at the head the restore names')
+      this.open.splice(this.open.indexOf(seg), 1)
+    }
+    // the closing entry, when there is one, closes the outermost restore that ended here
+    if (closed.length) this.justClosed = closed.reduce((a, b) => (a.anchor < b.anchor ? a : b))
+    const restore = restoreOf(e)
+    if (restore) {
+      this.open.push({ anchor: i, hash: e.hash, left: restore.entries, entries: restore.entries, head: restore.head })
+      this.previous = null
+    }
+  }
+
+  /** Ends the walk: restores whose entries did not all come are a break at their anchor. */
+  end(): ChainBreak | null {
+    for (const seg of this.open) this.fail(seg.anchor, `${seg.left} of the ${seg.entries} restored entries are missing`)
+    this.open = []
+    return this.broken
+  }
+}

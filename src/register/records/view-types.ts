@@ -1115,6 +1115,10 @@ export interface RegisterVersion {
     [k: string]: number;
   };
   /**
+   * The signed checkpoint made at its latest step (proposal, approval, rejection, superseding): its head covers that step's history entry; null for versions decided before checkpoints existed
+   */
+  checkpoint: HistoryCheckpoint | null;
+  /**
    * The open findings (GET /api/v1/register/findings) when the register was frozen
    */
   findings: {
@@ -1126,6 +1130,63 @@ export interface RegisterVersion {
       [k: string]: number;
     };
   };
+}
+/**
+ * A signed checkpoint of the history's head: `jws` is a compact JWS (EdDSA, Ed25519) over `{ ws, seq, head, iat }`, verified by GET /api/v1/history/keys
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "HistoryCheckpoint".
+ */
+export interface HistoryCheckpoint {
+  /**
+   * Entries in the chain signed: its head is entry number seq
+   */
+  seq: number;
+  /**
+   * The hash of entry number seq
+   */
+  head: string;
+  /**
+   * When it was signed
+   */
+  at: string;
+  /**
+   * The signing key (RFC 7638 thumbprint), in GET /api/v1/history/keys
+   */
+  kid: string;
+  /**
+   * The compact JWS
+   */
+  jws: string;
+}
+/**
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "HistoryCheckpointList".
+ */
+export interface HistoryCheckpointList {
+  items: HistoryCheckpoint[];
+  /**
+   * Matching records in all pages
+   */
+  total: number;
+  limit: number;
+  offset: number;
+}
+/**
+ * A JSON Web Key Set of Ed25519 public keys (RFC 8037)
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "HistoryKeySet".
+ */
+export interface HistoryKeySet {
+  keys: {
+    kty: "OKP";
+    crv: "Ed25519";
+    kid: string;
+    x: string;
+    alg: "EdDSA";
+    use: "sig";
+  }[];
 }
 /**
  * This interface was referenced by `Views`'s JSON-Schema
@@ -1213,6 +1274,10 @@ export interface HistoryVerification {
    * Register versions whose historyHead is no longer in the chain: the entries up to it were removed (which leaves no break behind)
    */
   versionsWithoutHead: number[];
+  /**
+   * Signed checkpoints checked: each verifies with the service's keys and the entry it names still has the head it signed
+   */
+  checkpoints: number;
 }
 /**
  * One change: who, when, which record and version, and the record as it was after it (before it, for a delete). A register version's approval, rejection and superseding are entries too (recordType `register-version`, version: its number, recordId: the first 32 hex digits of its contentHash, state: the version as GET /register/versions/{number} reads it after the change)
@@ -1246,7 +1311,7 @@ export interface HistoryEntry {
   /**
    * create, update, delete of a record; approve, reject, supersede of a register version; restore: the entries after it were restored from a backup (recordType history-restore, version: how many)
    */
-  operation: "create" | "update" | "delete" | "approve" | "reject" | "supersede" | "restore";
+  operation: "create" | "update" | "delete" | "propose" | "approve" | "reject" | "supersede" | "restore" | "restored";
   /**
    * The token's subject; `system` for changes the service makes itself
    */

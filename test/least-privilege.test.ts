@@ -1,0 +1,81 @@
+import { expect } from 'chai'
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Client } from 'pg'
+import { buildTestApp, freshDatabase, onPostgres } from './helper'
+
+const run = promisify(execFile)
+const root = join(__dirname, '..', '..')
+
+/**
+ * Migrations by a separate command with the owner's URL (`npm run migrate`), and the service under a
+ * role that owns nothing, as the README's "Proving the register to an auditor" sets it up: the
+ * service works, and cannot lift the triggers that keep history, versions and checkpoints append-only.
+ */
+describe('npm run migrate, and the service under a role that owns nothing', function () {
+  this.timeout(180_000)
+
+  it('migrates a database and exits; run again, finds nothing to do', async () => {
+    const db = await freshDatabase()
+    try {
+      const first = await run('node', ['dist/src/cli/migrate.js'], { cwd: root, env: { ...process.env, DATABASE_URL: db.url } })
+      expect(first.stdout).to.match(/^migrated: .*ProofCheckpoints1796600000000/)
+      const again = await run('node', ['dist/src/cli/migrate.js'], { cwd: root, env: { ...process.env, DATABASE_URL: db.url } })
+      expect(again.stdout.trim()).to.equal('the schema is current: nothing to migrate')
+    } finally {
+      await db.drop()
+    }
+  })
+
+  if (onPostgres) {
+    it('PostgreSQL: the README\'s grants let the service work, and do not let it lift a trigger or truncate', async () => {
+      const db = await freshDatabase()
+      const role = `ropa_app_${randomBytes(4).toString('hex')}`
+      const owner = new Client({ connectionString: db.url })
+      await owner.connect()
+      try {
+        await run('node', ['dist/src/cli/migrate.js'], { cwd: root, env: { ...process.env, DATABASE_URL: db.url } })
+        // the README's statements, word for word but the role's name
+        for (const sql of [
+          `CREATE ROLE ${role} LOGIN PASSWORD 'secret'`,
+          `GRANT USAGE ON SCHEMA public TO ${role}`,
+          `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
+          `REVOKE UPDATE, DELETE ON history, history_checkpoints FROM ${role}`,
+          `REVOKE DELETE ON register_versions FROM ${role}`,
+          `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`,
+        ]) await owner.query(sql)
+        const url = new URL(db.url)
+        url.username = role
+        url.password = 'secret'
+        const t = await buildTestApp({ DATABASE_URL: url.toString() })
+        try {
+          const editor = t.auth('editor', 'test', 'alice')
+          await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Bokföring' }).expect(201)
+          await t.http.post('/api/v1/register/versions').set('authorization', editor).send({}).expect(201)
+          await t.http.post('/api/v1/register/versions/1/approve').set('authorization', t.auth('admin', 'test', 'bertil')).send({}).expect(200)
+          const backup = JSON.parse((await t.http.get('/api/v1/register/backup').set('authorization', t.auth('admin')).expect(200)).text)
+          const restored = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'copy')).send(backup)
+          expect(restored.status, JSON.stringify(restored.body)).to.equal(200)
+          expect((await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader', 'copy'))).body.valid).to.equal(true)
+          // what an attacker holding the service's credentials would try first
+          const as = async (sql: string): Promise<string> => t.app.db.dataSource.query(sql).then(() => 'accepted', (err) => String(err))
+          expect(await as('ALTER TABLE history DISABLE TRIGGER history_append_only')).to.match(/must be owner/)
+          expect(await as('DROP TRIGGER register_versions_allowed_steps ON register_versions')).to.match(/must be owner/)
+          expect(await as('DELETE FROM history')).to.match(/permission denied/)
+          expect(await as('TRUNCATE history_checkpoints')).to.match(/permission denied|append-only/)
+        } finally {
+          await t.close()
+        }
+      } finally {
+        await owner.end()
+        await db.drop()
+        const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL })
+        await admin.connect()
+        await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined)
+        await admin.end()
+      }
+    })
+  }
+})
