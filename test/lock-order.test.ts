@@ -4,11 +4,20 @@ import { buildTestApp, migratedDatabase, onPostgres, TestApp, TestDatabase } fro
 
 type Row = Record<string, any>
 
-/** PostgreSQL's count of deadlocks it broke in a database, as the statistics collector has it now. */
+/**
+ * PostgreSQL's count of deadlocks it broke in a database. A backend reports its statistics when it
+ * ends (before it leaves pg_stat_activity): this waits, up to 10 s, for every other session of the
+ * database to have ended.
+ */
 async function deadlocksIn(url: string): Promise<number> {
   const client = new Client({ connectionString: url })
   await client.connect()
   try {
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+      if (rows[0].n === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
     await client.query('SELECT pg_stat_clear_snapshot()')
     const { rows } = await client.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')
     return Number(rows[0].deadlocks)
@@ -27,9 +36,12 @@ describe('lock order: racing writes on one record and its dependents', function 
   this.timeout(120_000)
   let db: TestDatabase
   let t: TestApp
+  let deadlocksBefore = 0
 
   beforeEach(async () => {
     db = await migratedDatabase()
+    // before any session of the app: nothing to wait for
+    if (onPostgres) deadlocksBefore = await deadlocksIn(db.url)
     t = await buildTestApp({ DATABASE_URL: db.url })
   })
   afterEach(async () => {
@@ -54,7 +66,6 @@ describe('lock order: racing writes on one record and its dependents', function 
     // one record fought over by everyone, and siblings that share its dependencies; some are deleted
     const activities: Row[] = []
     for (let i = 0; i < 8; i++) activities.push(await post('processing-activities', activityBody(i)))
-    const deadlocksBefore = onPostgres ? await deadlocksIn(db.url) : 0
 
     const json = { authorization: editor, 'content-type': 'application/json' }
     const requests = Array.from({ length: 200 }, (_, i) => {
