@@ -103,7 +103,8 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 /**
  * Reads the environment into a typed config, failing with a message naming the variable.
  * `devSecret` reads (or creates) the local development secret; it is only consulted when no JWT
- * key is configured and NODE_ENV is not production.
+ * key is configured, NODE_ENV is not production and HOST is a loopback address (fail closed: elsewhere
+ * the service refuses to start without a key source).
  */
 export function loadConfig(env: Env = process.env, devSecret: () => string = readOrCreateDevSecret): Config {
   const nodeEnv = (env.NODE_ENV ?? 'development') as Config['nodeEnv']
@@ -114,10 +115,11 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://')
   }
-  const jwt = jwtSettings(env, nodeEnv, devSecret)
+  const host = env.HOST || '127.0.0.1'
+  const jwt = jwtSettings(env, nodeEnv, devSecret, host)
   return {
     nodeEnv,
-    host: env.HOST || '127.0.0.1',
+    host,
     port: int(env, 'PORT', 3000, 0, 65535),
     databaseUrl,
     logLevel: env.LOG_LEVEL || 'info',
@@ -223,12 +225,15 @@ function locale(env: Env): string {
 
 const ROLE_NAMES: Role[] = ['reader', 'editor', 'admin']
 
+/** The addresses development mode (no key source: a secret of its own) may listen on: this machine only. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost']
+
 /**
  * The JWT part of the configuration. Exactly one source of keys: an HS256 secret, a PEM public key,
  * or the identity provider's JWKS. Production also needs the issuer and audience, so that a token
  * the same provider issued for another application is refused.
  */
-function jwtSettings(env: Env, nodeEnv: Config['nodeEnv'], devSecret: () => string): Config['jwt'] {
+function jwtSettings(env: Env, nodeEnv: Config['nodeEnv'], devSecret: () => string, host: string): Config['jwt'] {
   const secret = env.JWT_SECRET || undefined
   const publicKey = env.JWT_PUBLIC_KEY || (env.JWT_PUBLIC_KEY_FILE ? readFileSync(env.JWT_PUBLIC_KEY_FILE, 'utf8') : undefined)
   const jwksUrl = env.JWT_JWKS_URL || undefined
@@ -262,6 +267,10 @@ function jwtSettings(env: Env, nodeEnv: Config['nodeEnv'], devSecret: () => stri
   } else {
     if (nodeEnv === 'production') {
       throw new ConfigError('NODE_ENV=production needs JWT_JWKS_URL, JWT_PUBLIC_KEY(_FILE) or JWT_SECRET: refusing to start without one')
+    }
+    // development mode signs its own tokens and creates any workspace a token names: only for this machine
+    if (!LOOPBACK_HOSTS.includes(host)) {
+      throw new ConfigError(`HOST=${host} lets other machines in, and no key source verifies tokens: set JWT_JWKS_URL, JWT_PUBLIC_KEY (or JWT_PUBLIC_KEY_FILE) or JWT_SECRET, or leave HOST at 127.0.0.1 for development mode`)
     }
     keys = { kind: 'secret', secret: devSecret() }
     algorithms = ['HS256']

@@ -2,22 +2,21 @@ import { expect } from 'chai'
 import { readFileSync } from 'node:fs'
 import { Browser } from 'playwright-core'
 import { buildTestApp, TestApp } from './helper'
-import { CHROMIUM, chromiumAvailable, launchChromium } from './chromium'
+import { launchChromium } from './chromium'
+import { CHROMIUM_TOOL, needTool } from './tools'
 
 
 /**
  * A compliance officer's path through Swagger UI in a real browser (Debian's Chromium): open
  * /docs, authorise with a token, run "list processing activities", see a 200 with the data.
  */
-const available = chromiumAvailable
-if (!available) console.log(`note: ${CHROMIUM} not found, the Swagger UI browser test is left out`)
-
-;(available ? describe : () => undefined)('Swagger UI in a browser', function () {
+describe('Swagger UI in a browser', function () {
   this.timeout(120000)
   let t: TestApp
   let browser: Browser
   let base: string
 
+  before(function () { needTool(this, CHROMIUM_TOOL) })
   before(async () => {
     t = await buildTestApp()
     base = await t.app.listen({ host: '127.0.0.1', port: 0 })

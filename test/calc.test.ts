@@ -1,14 +1,15 @@
 import { expect } from 'chai'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { buildTestApp, TestApp } from './helper'
+import { needTool, SOFFICE_TOOL } from './tools'
 import { loadDemo } from '../src/register/demo/demo'
 
-const SOFFICE = '/usr/bin/soffice'
+const SOFFICE = SOFFICE_TOOL.path
 const run = promisify(execFile)
 
 /**
@@ -18,19 +19,16 @@ const run = promisify(execFile)
  * (exceljs) counts its rows and reads its cells. Our own CSV parser agreed with a file that Calc
  * split into extra rows wherever a description held a line break.
  */
-// CI installs LibreOffice (.ci/run) and must run this; a machine without it leaves it out.
-const available = existsSync(SOFFICE) || Boolean(process.env.CI)
-if (!available) console.log(`note: ${SOFFICE} not found, the LibreOffice Calc test is left out`)
-
-;(available ? describe : () => undefined)('CSV export opened in LibreOffice Calc', function () {
+describe('CSV export opened in LibreOffice Calc', function () {
   this.timeout(180000)
   const WS = 'demo'
   let t: TestApp
   let dir: string
   let activities: { name: string; description: string | null }[]
 
+  // CI installs LibreOffice (.ci/run) and must run this; elsewhere it is pending without it
+  before(function () { needTool(this, SOFFICE_TOOL) })
   before(async () => {
-    if (!existsSync(SOFFICE)) throw new Error(`${SOFFICE} is missing: .ci/run should have installed Debian's libreoffice-calc-nogui`)
     t = await buildTestApp()
     await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: WS })
     dir = mkdtempSync(join(tmpdir(), 'ropa-calc-'))

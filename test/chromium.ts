@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs'
 import { Browser, chromium } from 'playwright-core'
+import { CHROMIUM_TOOL } from './tools'
 
-/** Debian's Chromium, never a browser a test tool downloads. */
-export const CHROMIUM = '/usr/bin/chromium'
+/** Debian's Chromium, never a browser a test tool downloads (suites check for it with needTool). */
+export const CHROMIUM = CHROMIUM_TOOL.path
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-
-/** The browser tests run where Chromium is, and always in CI (where .ci/run installs it). */
-export const chromiumAvailable = existsSync(CHROMIUM) || Boolean(process.env.CI)
 
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run should have installed Debian's chromium`)

@@ -325,3 +325,210 @@ function mutate(doc: Row, mutations: Mutation[]): Row {
   }
   return copy
 }
+
+/**
+ * Moments a query string may carry that have broken services before. Each is either refused with a
+ * 400 that names the parameter and shows the expected form, or read as the moment it says: never a 500.
+ */
+const INVALID_MOMENTS = [
+  '2026-06-30T23:59:60Z', // a leap second: RFC 3339 has it, Date cannot hold it
+  '2016-12-31T23:59:60+01:00',
+  '2026-02-30T00:00:00Z', '2026-02-29T12:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z',
+  '2026-01-01T24:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00+01:60',
+  '9999-12-31T23:59:59-01:00', // beyond year 9999 in UTC
+  '0000-01-01T00:30:00+01:00', // before year 0 in UTC
+  '+275760-09-13T00:00:00Z', '275761-01-01T00:00:00Z', '-000001-01-01T00:00:00Z', '99999-01-01T00:00:00Z',
+  '2026-01-01T00:00:00.1234Z', // finer than the millisecond a moment is kept to
+  '2026-01-01T00:00:00', '2026-01-01', '2026-01-01T00:00Z', 'yesterday', '1717171717', '', ' ', '2026-01-01T00:00:00,5Z',
+]
+const VALID_MOMENTS = [
+  '2024-02-29T12:00:00Z', '2026-06-30T23:59:59.999Z', '2026-06-30T14:00:00+02:00', '2026-06-30t12:00:00z', '2026-06-30T12:00:00.5-05:30',
+  '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2000-01-01T00:00:00+00:00',
+]
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0')
+
+/** Moments built from parts, each now and then just beyond its range: RFC 3339 as a client writes it, or nearly. */
+const MOMENT_PARTS: fc.Arbitrary<string> = fc.record({
+  year: fc.oneof(fc.integer({ min: 1900, max: 2100 }), fc.constantFrom(0, 1, 99, 9999, 10000, 275760)),
+  month: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 12 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 13) }),
+  day: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 28 }) }, { weight: 2, arbitrary: fc.integer({ min: 29, max: 32 }) }, { weight: 1, arbitrary: fc.constant(0) }),
+  hour: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 23 }) }, { weight: 1, arbitrary: fc.constant(24) }),
+  minute: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 59 }) }, { weight: 1, arbitrary: fc.constant(60) }),
+  second: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 59 }) }, { weight: 2, arbitrary: fc.constant(60) }),
+  fraction: fc.constantFrom('', '', '.5', '.123', '.1234', '.123456789'),
+  separator: fc.constantFrom('T', 'T', 'T', 't', ' '),
+  zone: fc.oneof(fc.constantFrom('Z', 'Z', 'z', '+00:00', '+02:00', '-05:30', '+0100', '+23:59', '+24:00', '-01:60', ''), fc.integer({ min: -14, max: 14 }).map((h) => `${h < 0 ? '-' : '+'}${pad(Math.abs(h), 2)}:00`)),
+}).map((p) => `${p.year > 9999 ? `+${pad(p.year, 6)}` : pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}${p.separator}${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}${p.fraction}${p.zone}`)
+
+/** A zone offset of whole and half hours, and the UTC time it makes of a local one. */
+const OFFSET = fc.integer({ min: -28, max: 28 }).map((halves) => ({ minutes: halves * 30, text: `${halves < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(halves) / 2), 2)}:${Math.abs(halves) % 2 ? '30' : '00'}` }))
+const localTime = (utcMinutes: number, offset: number): string => {
+  const local = ((utcMinutes + offset) % 1440 + 1440) % 1440
+  return `${pad(Math.floor(local / 60), 2)}:${pad(local % 60, 2)}`
+}
+
+/** A leap second: 23:59:60 in UTC, written in any zone (RFC 3339 and ajv-formats take it; Date cannot hold it). */
+const LEAP_SECOND = fc.tuple(fc.constantFrom('2016-12-31', '2026-06-30', '2026-12-31'), OFFSET)
+  .map(([date, offset]) => `${date}T${localTime(23 * 60 + 59, offset.minutes)}:60${offset.minutes ? offset.text : 'Z'}`)
+
+/** The ends of the years 0000–9999, moved across them by a zone offset now and then. */
+const ENDS_OF_TIME = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 1439 }), OFFSET).map(([last, minutes, offset]) =>
+  `${last ? '9999-12-31' : '0000-01-01'}T${pad(Math.floor(minutes / 60), 2)}:${pad(minutes % 60, 2)}:00${offset.minutes ? offset.text : 'Z'}`)
+
+const MOMENT_TEXT: fc.Arbitrary<string> = fc.oneof({ weight: 4, arbitrary: MOMENT_PARTS }, { weight: 1, arbitrary: LEAP_SECOND }, { weight: 1, arbitrary: ENDS_OF_TIME })
+
+/** The read endpoints of the OpenAPI document, with their path and query parameters. */
+interface ReadEndpoint {
+  path: string
+  pathParams: Row[]
+  queryParams: Row[]
+}
+const READS: ReadEndpoint[] = Object.entries<Row>(OPENAPI.paths).filter(([, ops]) => ops.get).map(([path, ops]) => ({
+  path,
+  pathParams: (ops.get.parameters ?? []).filter((p: Row) => p.in === 'path'),
+  queryParams: (ops.get.parameters ?? []).filter((p: Row) => p.in === 'query'),
+}))
+
+/** A query parameter's value: by its schema (clean or noisy), a moment from the lists above, repeated, or garbage. */
+function queryValue(schema: Schema, ids: Draw['ids']): fc.Arbitrary<unknown> {
+  // mostly clean, so that a request with several parameters often gets past the schema to the service
+  const moments = schema.format === 'date-time'
+    ? [{ weight: 3, arbitrary: fc.constantFrom(...INVALID_MOMENTS, ...VALID_MOMENTS) }, { weight: 3, arbitrary: MOMENT_TEXT }, { weight: 2, arbitrary: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) }]
+    : []
+  return fc.oneof(
+    { weight: 12, arbitrary: fromSchema(schema, { ids, noisy: false }) },
+    { weight: 2, arbitrary: fromSchema(schema, { ids, noisy: true }, 1) },
+    ...moments,
+    { weight: 1, arbitrary: fc.array(fromSchema(schema, { ids, noisy: false }), { minLength: 2, maxLength: 3 }) },
+    { weight: 1, arbitrary: text(40) },
+  )
+}
+
+const queryText = (query: Row): string => {
+  const search = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue
+    for (const one of Array.isArray(v) ? v : [v]) search.append(k, typeof one === 'object' && one !== null ? JSON.stringify(one) : String(one))
+  }
+  const s = search.toString()
+  return s ? `?${s}` : ''
+}
+
+describe('fuzz: generated query strings to every read endpoint', () => {
+  let t: TestApp
+  let idsOf: Map<string, string[]>
+  let allIds: string[]
+  const checked = new Map<string, number>()
+
+  before(async function () {
+    this.timeout(60000)
+    t = await buildTestApp()
+    await buildRegister(t)
+    idsOf = new Map()
+    for (const def of RESOURCES) {
+      const list = await t.http.get(`/api/v1/${def.plural}?limit=500`).set('authorization', t.auth('reader'))
+      idsOf.set(def.plural, list.body.items.map((r: Row) => r.id))
+    }
+    allIds = [...idsOf.values()].flat()
+    // two register versions, so that version=, /versions/{number} and ?against= have something to find
+    for (let i = 0; i < 2; i++) {
+      const v = await t.http.post('/api/v1/register/versions').set('authorization', t.auth('editor')).send({ note: `v${i + 1}` })
+      expect(v.status, JSON.stringify(v.body)).to.equal(201)
+    }
+  })
+  after(async () => {
+    await t.close()
+  })
+
+  const ids = (field: string): fc.Arbitrary<string> => fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...(field === 'controllerId' ? idsOf.get('controllers')! : allIds)) },
+    { weight: 1, arbitrary: fc.uuid() },
+  )
+  const pathValue = (endpoint: ReadEndpoint, param: Row): fc.Arbitrary<unknown> => {
+    if (param.name === 'number') return fc.oneof(fc.constantFrom(1, 2, 3), fromSchema(param.schema, { ids, noisy: true }, 1))
+    const plural = endpoint.path.split('/')[3]
+    return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...(idsOf.get(plural) ?? allIds)) }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: text(40) })
+  }
+
+  async function get(url: string): Promise<{ status: number; body: Row | null; context: string }> {
+    const res = await t.app.inject({ method: 'GET', url, headers: { authorization: t.auth('reader') } })
+    const json = String(res.headers['content-type'] ?? '').startsWith('application/json') ? res.json() : null
+    const context = `GET ${url} → ${res.statusCode} ${res.body.slice(0, 300)}`
+    const logged = res.statusCode >= 500 ? JSON.stringify(t.logs.find((l) => l.reqId === json?.requestId && l.err)?.err ?? {}).slice(0, 1500) : ''
+    expect(res.statusCode, `${context} ${logged}`).to.be.below(500)
+    if (res.statusCode >= 400) expectOneErrorShape(res.statusCode, json!, context)
+    return { status: res.statusCode, body: json, context }
+  }
+
+  for (const endpoint of READS.filter((e) => e.queryParams.length || e.pathParams.length)) {
+    it(`GET ${endpoint.path}: every query parameter, generated from its schema`, async function () {
+      this.timeout(120000)
+      const path = fc.record(Object.fromEntries(endpoint.pathParams.map((p) => [p.name, pathValue(endpoint, p)])))
+      const known = Object.fromEntries(endpoint.queryParams.map((p) => [p.name, queryValue(p.schema, ids)]))
+      const query = fc.tuple(
+        fc.record(known, { requiredKeys: [] }),
+        // now and then a parameter the endpoint does not declare
+        fc.option(fc.tuple(fc.constantFrom('colour', 'limit', 'asOf', '__proto__', 'q[]'), text(20)), { freq: 6 }),
+      ).map(([q, extra]) => (extra ? { ...q, [extra[0]]: extra[1] } : q))
+      // the exports rebuild or render a register per request: fewer runs
+      const numRuns = /export|backup|report|data-flow|privacy-notice/.test(endpoint.path) ? 100 : 150
+      await fc.assert(fc.asyncProperty(path, query, async (p: Row, q: Row) => {
+        // a lone surrogate cannot be sent in a URL at all: it goes as U+FFFD, as URLSearchParams sends it
+        const url = endpoint.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent((String(p[name]) as any).toWellFormed())) + queryText(q)
+        await get(url)
+        checked.set(endpoint.path, (checked.get(endpoint.path) ?? 0) + 1)
+      }), { numRuns })
+    })
+  }
+
+  it('reads a generated moment in every date-time parameter as the moment it says, or refuses it with a 400 naming the parameter: 300 runs each', async function () {
+    this.timeout(300000)
+    const dated = READS.flatMap((e) => e.queryParams.filter((p) => p.schema.format === 'date-time').map((p) => ({ path: e.path, name: p.name as string })))
+    let refused = 0
+    let read = 0
+    for (const { path, name } of dated) {
+      // the export rebuilds the register per moment: fewer runs
+      const numRuns = path.endsWith('/export') ? 100 : 300
+      await fc.assert(fc.asyncProperty(MOMENT_TEXT, async (moment) => {
+        const { status, body, context } = await get(`${path}?${name}=${encodeURIComponent(moment)}`)
+        const detail = status === 400 ? body!.details.find((d: Row) => d.field === name) : undefined
+        if (detail) {
+          expect(detail.message, context).to.match(/such as \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/)
+          refused++
+        } else {
+          // taken: a moment Date holds as it was written (a valid year, month, day, no leap second)
+          expect(Number.isNaN(new Date(moment).getTime()), context).to.equal(false)
+          read++
+        }
+      }), { numRuns })
+    }
+    // both kinds were met
+    expect(refused, 'refused').to.be.above(50)
+    expect(read, 'read').to.be.above(50)
+  })
+
+  it('refuses every impossible moment in every date-time parameter with a 400 naming the parameter and showing the form, and reads every possible one', async function () {
+    this.timeout(120000)
+    const dated = READS.flatMap((e) => e.queryParams.filter((p) => p.schema.format === 'date-time').map((p) => ({ path: e.path, name: p.name as string })))
+    expect(dated.map((d) => `${d.path}?${d.name}`).sort()).to.include.members(['/api/v1/history?from', '/api/v1/history?to', '/api/v1/register/changes?since', '/api/v1/register/export?asOf'])
+    for (const { path, name } of dated) {
+      for (const moment of INVALID_MOMENTS) {
+        const { status, body, context } = await get(`${path}?${name}=${encodeURIComponent(moment)}`)
+        expect(status, context).to.equal(400)
+        const detail = body!.details.find((d: Row) => d.field === name)
+        expect(detail, context).to.not.equal(undefined)
+        expect(detail.message, context).to.match(/such as \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/)
+      }
+      for (const moment of VALID_MOMENTS) {
+        const { status, body, context } = await get(`${path}?${name}=${encodeURIComponent(moment)}`)
+        // read as a moment: answered, or refused for what it means (since after now), not for its form
+        if (status !== 200) expect(body!.details.map((d: Row) => d.message).join(' '), context).to.not.match(/must be a moment/)
+      }
+    }
+  })
+
+  it('sent requests to every read endpoint with a query parameter', () => {
+    for (const endpoint of READS.filter((e) => e.queryParams.length)) expect(checked.get(endpoint.path) ?? 0, endpoint.path).to.be.at.least(100)
+  })
+})

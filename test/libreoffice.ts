@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
+import { SOFFICE_TOOL } from './tools'
 
 const run = promisify(execFile)
 
 /** Debian's libreoffice-calc-nogui (.ci/run installs it): the spreadsheet reader our users have. */
-export const SOFFICE = '/usr/bin/soffice'
-export const sofficeAvailable = (): boolean => existsSync(SOFFICE)
+export const SOFFICE = SOFFICE_TOOL.path
 
 /**
  * LibreOffice in a profile of its own (so that runs in parallel do not share one lock), converting

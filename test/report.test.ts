@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import { Browser, Page } from 'playwright-core'
 import { buildTestApp, TestApp } from './helper'
-import { CHROMIUM, chromiumAvailable, launchChromium } from './chromium'
+import { launchChromium } from './chromium'
+import { CHROMIUM_TOOL, needTool } from './tools'
 import { buildRegister, Fixture } from './export-fixture'
 import { DemoLoadResult, loadDemo } from '../src/register/demo/demo'
 
@@ -14,10 +15,7 @@ type Row = Record<string, any>
  * an authority reads (names, legal bases, retention, transfers, the data-flow picture) and prints
  * to an A4 PDF, each activity on a page of its own.
  */
-const available = chromiumAvailable
-if (!available) console.log(`note: ${CHROMIUM} not found, the report browser test is left out`)
-
-;(available ? describe : () => undefined)('register report in a browser', function () {
+describe('register report in a browser', function () {
   this.timeout(180_000)
   let t: TestApp
   let browser: Browser
@@ -25,6 +23,7 @@ if (!available) console.log(`note: ${CHROMIUM} not found, the report browser tes
   let demo: DemoLoadResult
   let f: Fixture
 
+  before(function () { needTool(this, CHROMIUM_TOOL) })
   before(async () => {
     t = await buildTestApp()
     demo = await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: 'demo' })

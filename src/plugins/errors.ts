@@ -6,6 +6,7 @@ import { Duplex } from 'node:stream'
 import { QueryFailedError } from 'typeorm'
 import { AppError, FieldError, invalidFields } from '../errors'
 import { sqliteBusy } from '../db/database'
+import { FORMAT_EXPECTED, PATTERN_EXPECTED } from '../schemas/formats'
 
 interface ErrorBody {
   statusCode: number
@@ -27,10 +28,13 @@ function ajvDetails(error: FastifyError): FieldError[] {
     const params = v.params as Record<string, unknown>
     const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
     const field = (params.missingProperty ?? params.additionalProperty ?? path) || error.validationContext || 'request'
+    const expected = v.keyword === 'format' ? FORMAT_EXPECTED[String(params.format)]
+      : v.keyword === 'pattern' ? PATTERN_EXPECTED[String(params.pattern)] : undefined
     const message = params.additionalProperty ? `${field} is not a known parameter`
       : params.missingProperty ? `${field} is required`
         : Array.isArray(params.allowedValues) ? `${field} must be one of: ${params.allowedValues.join(', ')}`
-          : `${field} ${v.message ?? 'is not valid'}`
+          : expected ? `${field} must be ${expected}`
+            : `${field} ${v.message ?? 'is not valid'}`
     return { field: String(field), message }
   })
 }

@@ -1,5 +1,7 @@
 import AjvCompiler from '@fastify/ajv-compiler'
 import fastJsonStringify from 'fast-json-stringify'
+import type Ajv from 'ajv'
+import { STRICT_FORMATS } from '../schemas/formats'
 
 /**
  * Fastify's schema compilers, with the compiled functions kept per process.
@@ -49,10 +51,19 @@ export function buildSerializer(externalSchemas: Record<string, { $id?: string }
 /**
  * Validators of path, query string and headers, compiled once per schema. Request bodies are
  * validated by class-validator in the register services (one declaration per shape, see
- * src/dto), so Ajv accepts any body here.
+ * src/dto), so Ajv accepts any body here. `date-time` is ours (src/schemas/formats.ts): ajv-formats
+ * lets through moments `Date` cannot hold (a leap second, years beyond 9999 in UTC), which the
+ * services then read as Invalid Date.
  */
 export function buildValidator(externalSchemas: unknown, ajvOptions: unknown) {
-  const build = (AjvCompiler() as any)(externalSchemas, ajvOptions)
+  const options = ajvOptions as { onCreate?: (ajv: Ajv) => void }
+  const build = (AjvCompiler() as any)(externalSchemas, {
+    ...options,
+    onCreate: (ajv: Ajv) => {
+      for (const [name, validate] of Object.entries(STRICT_FORMATS)) ajv.addFormat(name, { type: 'string', validate })
+      options?.onCreate?.(ajv)
+    },
+  })
   const acceptBody: Compiled = () => true
   return cached('validator', externalSchemas, ajvOptions, (route) => (route.httpPart === 'body' ? acceptBody : build(route)))
 }

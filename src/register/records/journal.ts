@@ -41,8 +41,9 @@ const CHAIN_LOCK_CLASS = 3030_2017
 /**
  * Makes this transaction the only one that may append to the workspace's history until it ends,
  * so that the chain stays one chain when several instances write at once. PostgreSQL: a
- * transaction-level advisory lock per workspace, taken by the write path before it locks any row
- * (so writers never wait for each other in a cycle). SQLite: every write transaction already
+ * transaction-level advisory lock per workspace, taken by every write before it locks any row
+ * (docs/architecture.md, "One lock order": so writers never wait for each other in a cycle); taking
+ * it again in the same transaction is harmless. SQLite: every write transaction already
  * holds the database's write lock (BEGIN IMMEDIATE), across processes too.
  */
 export async function holdHistoryChain(m: EntityManager, ws: string): Promise<void> {

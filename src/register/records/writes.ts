@@ -115,9 +115,12 @@ async function retried<T>(expectedVersion: number | undefined, fn: () => Promise
 
 /**
  * The stored row a write starts from. On PostgreSQL it is locked until the transaction ends, so
- * that writes of one record take turns and a rewrite of its dependents' views sees it whole.
+ * that writes of one record take turns and a rewrite of its dependents' views sees it whole. The
+ * history chain is taken first: every write takes its locks in one order, the chain and then rows
+ * (docs/architecture.md, "One lock order"), so no two writes wait for each other in a cycle.
  */
 async function mustFind(m: EntityManager, ws: string, def: ResourceDef, id: string, expectedVersion?: number): Promise<Row> {
+  await holdHistoryChain(m, ws)
   const existing = m.connection.driver.options.type === 'postgres'
     ? await m.getRepository(def.entity).findOne({ where: { workspaceId: ws, id } as any, lock: { mode: 'pessimistic_write' } })
     : await findRow(m, ws, def, id)
@@ -501,7 +504,6 @@ export async function referencesTo(m: EntityManager, ws: string, type: RecordTyp
 /** Deletes a record that nothing refers to; its own lists go with it, nothing else does. */
 export async function deleteRecord(db: Database, who: Principal, def: ResourceDef, id: string, expectedVersion?: number): Promise<void> {
   await retried(expectedVersion, () => db.write(async (m) => {
-    await holdHistoryChain(m, who.ws)
     const existing = await mustFind(m, who.ws, def, id, expectedVersion)
     const refused = def.guardDelete?.(existing)
     if (refused) throw new AppError(409, 'built_in_entry', refused)
