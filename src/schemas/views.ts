@@ -103,6 +103,7 @@ export function allSchemas(): JsonSchema[] {
       for (const x of (storage as Storage).extras ?? []) if (x.after === f.name) out[x.name] = x.schema
     }
     for (const x of (storage as Storage).extras ?? []) if (!x.after) out[x.name] = x.schema
+    for (const d of (storage as Storage).derived ?? []) out[d.name] = d.schema
     return out
   }
 
@@ -111,6 +112,7 @@ export function allSchemas(): JsonSchema[] {
     for (const f of nested) {
       for (const shown of Object.values(r.storage.rows![f.name].shown ?? {})) out.push(...(shown.components ?? []))
     }
+    for (const d of r.storage.derived ?? []) out.push(...(d.components ?? []))
     for (const f of nested) out.push(object(itemName(f.nested!()), fields(f.nested!(), r.storage.rows![f.name]), r.storage.rows![f.name].description))
     out.push(withMeta(r.viewSchema, fields(r.writeClass, r.storage)))
   }
