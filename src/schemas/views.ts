@@ -4,6 +4,7 @@ import { accountabilitySchemas } from './accountability'
 import { RecordType, RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from '../register/records/model'
 import { shapeOf } from '../dto/shape'
 import { findingSchemas } from '../register/review/findings'
+import { DPIA_SCREENING_SCHEMAS } from '../register/records/dpia-screening'
 
 /**
  * Response shapes. Scalar fields are taken from the request schemas (one declaration per field);
@@ -123,6 +124,7 @@ export function allSchemas(): JsonSchema[] {
     out.push(pageSchema(`${r.viewSchema}List`, ref(r.viewSchema), `A page of ${r.titlePlural}`))
   }
   out.push(...findingSchemas())
+  out.push(...DPIA_SCREENING_SCHEMAS)
   out.push(...accountabilitySchemas())
   return out
 }

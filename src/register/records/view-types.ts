@@ -1124,7 +1124,8 @@ export interface Finding {
     | "legitimate-interest-not-stated"
     | "legitimate-interest-without-assessment"
     | "consent-without-withdrawal"
-    | "dpia-decision-missing"
+    | "dpia-screening-required"
+    | "dpia-screening-undetermined"
     | "controller-without-contact"
     | "controller-without-dpo"
     | "review-overdue"
@@ -1172,6 +1173,70 @@ export interface FindingList {
     high: number;
     medium: number;
     low: number;
+  };
+}
+/**
+ * A WP248 criterion or an Art. 35(3) case: met (true), not met (false) or open (null, a fact it reads is not answered)
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "DpiaCriterion".
+ */
+export interface DpiaCriterion {
+  id:
+    | "WP248-1"
+    | "WP248-2"
+    | "WP248-3"
+    | "WP248-4"
+    | "WP248-5"
+    | "WP248-6"
+    | "WP248-7"
+    | "WP248-8"
+    | "WP248-9"
+    | "A35-3-a"
+    | "A35-3-b"
+    | "A35-3-c";
+  met: boolean | null;
+  /**
+   * Why, in English and Swedish
+   */
+  because: {
+    en: string;
+    sv: string;
+  };
+  /**
+   * The fields of the activity it read
+   */
+  fields: string[];
+}
+/**
+ * The DPIA screening of a processing activity, computed from the register and explained article by article (docs/dpia-screening.md)
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "DpiaScreening".
+ */
+export interface DpiaScreening {
+  /**
+   * required: an Art. 35(3) case or at least two WP248 criteria (IMY's list); not-required: every fact answered and neither holds; undetermined: an unanswered fact could change it
+   */
+  outcome: "required" | "not-required" | "undetermined";
+  /**
+   * The nine criteria of WP248 rev.01, WP248-1 … WP248-9
+   */
+  criteria: DpiaCriterion[];
+  /**
+   * The cases of Art. 35(3): A35-3-a, A35-3-b, A35-3-c
+   */
+  article35_3: DpiaCriterion[];
+  /**
+   * Facts not yet answered that could change the outcome
+   */
+  unanswered: string[];
+  /**
+   * One paragraph in English and Swedish, citing the articles, WP248 and IMY's list
+   */
+  explanation: {
+    en: string;
+    sv: string;
   };
 }
 /**
