@@ -109,7 +109,10 @@ const names = (list: string[], lang: 'en' | 'sv'): string => list.map(q[lang]).j
 // ---------------------------------------------------------------------------------------------
 // the screening
 
-/** Large scale as recital 91 reads it: not for an individual professional's own patients or clients. */
+/**
+ * Large scale as recital 91 reads it: not for an individual professional's own patients or clients.
+ * The exception is claimed (individualProfessional: true), never presumed: unanswered, it sets nothing aside.
+ */
 function largeScaleOf(a: ScreenedActivity): { met: Met; fields: string[]; because: Words } {
   const large = fact(a.riskFactors?.largeScale)
   const individual = fact(a.individualProfessional)
@@ -123,15 +126,6 @@ function largeScaleOf(a: ScreenedActivity): { met: Met; fields: string[]; becaus
       because: {
         en: `An individual physician's, health professional's or lawyer's processing of their own patients' or clients' data is not large scale (recital 91)${approx.en}.`,
         sv: `En enskild läkares, annan yrkesutövare inom hälso- och sjukvårdens eller advokats behandling av sina patienters eller klienters uppgifter är inte behandling i stor omfattning (skäl 91)${approx.sv}.`,
-      },
-    }
-  }
-  if (large === true && individual === null) {
-    return {
-      met: null, fields,
-      because: {
-        en: `The register records processing on a large scale${approx.en}, but not whether it is an individual professional's own patients or clients (recital 91: then not large scale).`,
-        sv: `Registret anger behandling i stor omfattning${approx.sv}, men inte om det gäller en enskild yrkesutövares egna patienter eller klienter (skäl 91: då inte stor omfattning).`,
       },
     }
   }
