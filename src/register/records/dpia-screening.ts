@@ -97,14 +97,18 @@ const factWords: Record<RiskFactor, Words> = {
   preventsRightOrService: { en: 'preventing data subjects from exercising a right or using a service', sv: 'att de registrerade hindras från att utöva en rättighet eller använda en tjänst' },
 }
 
-const said = (v: Met, w: Words): Words => (v === true
+/** Whether the words are wanted: the view's summary (computed with every stored view) has none. */
+let wordy = true
+const NO_WORDS: Words = { en: '', sv: '' }
+
+const said = (v: Met, w: Words): Words => (!wordy ? NO_WORDS : v === true
   ? { en: `The register records ${w.en}.`, sv: `Registret anger ${w.sv}.` }
   : v === false
     ? { en: `The register records no ${w.en}.`, sv: `Registret anger att det inte förekommer ${w.sv}.` }
     : { en: `Whether there is ${w.en} is not answered.`, sv: `Om det förekommer ${w.sv} är inte besvarat.` })
 
 const q = { en: (s: string): string => `"${s}"`, sv: (s: string): string => `”${s}”` }
-const names = (list: string[], lang: 'en' | 'sv'): string => list.map(q[lang]).join(', ')
+const names = (list: string[], lang: 'en' | 'sv'): string => (wordy ? list.map(q[lang]).join(', ') : '')
 
 // ---------------------------------------------------------------------------------------------
 // the screening
@@ -240,8 +244,17 @@ function article35_3(a: ScreenedActivity, large: Met, largeFields: string[]): Cr
   ]
 }
 
-/** The whole screening of an activity, from its view. */
-export function screenActivity(a: ScreenedActivity): DpiaScreening {
+/** The whole screening of an activity, from its view; `explained: false` leaves every `because` and the explanation empty (the view's summary has none). */
+export function screenActivity(a: ScreenedActivity, explained = true): DpiaScreening {
+  wordy = explained
+  try {
+    return screened(a, explained)
+  } finally {
+    wordy = true
+  }
+}
+
+function screened(a: ScreenedActivity, explained: boolean): DpiaScreening {
   const large = largeScaleOf(a)
   const decisions = fromFactor('WP248-2', 'automatedDecisionWithLegalEffect', a)
   if (decisions.met === null && a.automatedDecisionMaking === true) {
@@ -272,7 +285,8 @@ export function screenActivity(a: ScreenedActivity): DpiaScreening {
   else if (cases.some((c) => c.met === null) || open > 0) outcome = 'undetermined'
   else outcome = 'not-required'
   const unanswered = outcome === 'undetermined' ? unansweredFacts(a, [...counted, ...cases]) : []
-  return { outcome, criteria, article35_3: cases, unanswered, explanation: explain(outcome, criteria, cases, individual, unanswered) }
+  const explanation = explained ? explain(outcome, criteria, cases, individual, unanswered) : { en: '', sv: '' }
+  return { outcome, criteria, article35_3: cases, unanswered, explanation }
 }
 
 /** The facts left unanswered by the open criteria and cases: the ones that could change the outcome. */
@@ -286,9 +300,21 @@ function unansweredFacts(a: ScreenedActivity, open: Criterion[]): string[] {
   return [...out]
 }
 
+/** A field path's steps (`dataCategories[0].highlyPersonal` → dataCategories, 0, highlyPersonal): the same few paths recur. */
+const steps = new Map<string, string[]>()
+function stepsOf(path: string): string[] {
+  let out = steps.get(path)
+  if (!out) {
+    out = path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '')
+    if (steps.size > 10000) steps.clear()
+    steps.set(path, out)
+  }
+  return out
+}
+
 function valueAt(a: ScreenedActivity, path: string): unknown {
   let at: any = a
-  for (const part of path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '')) {
+  for (const part of stepsOf(path)) {
     if (at === null || at === undefined) return null
     at = at[part]
   }
@@ -330,7 +356,7 @@ export function screeningSummary(s: DpiaScreening, individualProfessional: boole
 }
 
 /** The summary the activity's view carries, from the rest of the view. */
-export const dpiaScreeningOf = (a: ScreenedActivity): DpiaScreeningSummary => screeningSummary(screenActivity(a), a.individualProfessional)
+export const dpiaScreeningOf = (a: ScreenedActivity): DpiaScreeningSummary => screeningSummary(screenActivity(a, false), a.individualProfessional)
 
 /** The screening's summary in words with its references, as the CSV, workbook and report show it. */
 export function screeningWords(s: DpiaScreeningSummary | null | undefined, lang: 'en' | 'sv'): string | null {

@@ -560,7 +560,8 @@ function dpiaDecisionRules(view: Row, existing: Row | null): FieldError[] {
   const dpia = view.dpia as Row | null
   if (dpia?.required !== false || !blankText(dpia.justification) || view.dpiaScreening?.outcome !== 'required') return []
   if (existing && existing.dpiaRequired === false && blankText(existing.dpiaJustification)) return []
-  const met = [...screenActivity(view).article35_3, ...screenActivity(view).criteria].filter((c) => c.met === true).map((c) => c.id)
+  const screening = screenActivity(view, false)
+  const met = [...screening.article35_3, ...screening.criteria].filter((c) => c.met === true).map((c) => c.id)
   return [{
     field: 'dpia.justification',
     message: `the screening finds a DPIA required (${met.join(', ')}); deciding required: false needs a justification, e.g. "Internal newsletter; assessed with the DPO on 2026-11-02"`,
