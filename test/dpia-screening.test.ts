@@ -277,6 +277,29 @@ describe('DPIA screening', function () {
     })
   })
 
+  describe('a forged document', () => {
+    it('is screened from its facts, not from the screening it claims, and its "not required" against "required" needs a justification', async () => {
+      const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', reader())).body
+      const employees = doc.processingActivities.findIndex((a: Body) => a.id === ids.employees)
+      const forged = structuredClone(doc)
+      forged.processingActivities[employees].dpiaScreening = { outcome: 'not-required', met: [], setAside: [], unanswered: [] }
+      const imported = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'dpia-forged')).send(forged)
+      expect(imported.status, JSON.stringify(imported.body)).to.equal(200)
+      const read = await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', t.auth('reader', 'dpia-forged'))
+      expect(read.body.dpiaScreening).to.deep.include({ outcome: 'required', met: ['WP248-3', 'WP248-7'] })
+      const listed = await t.http.get('/api/v1/processing-activities?dpiaScreening=not-required&limit=500').set('authorization', t.auth('reader', 'dpia-forged'))
+      expect(listed.body.items.map((a: Body) => a.id)).to.not.include(ids.employees)
+
+      const undecided = structuredClone(doc)
+      undecided.processingActivities[employees].dpia = { required: false, status: null, reference: null, justification: null, dpoAdvice: null, decidedBy: null, decidedAt: null }
+      const dry = await t.http.post('/api/v1/register/import?dryRun=true').set('authorization', t.auth('admin', 'dpia-undecided')).send(undecided)
+      expect(dry.body.errors.map((e: Body) => e.path)).to.deep.equal([`processingActivities[${employees}].dpia.justification`])
+      const refused = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'dpia-undecided')).send(undecided)
+      expect(refused.status).to.equal(400)
+      expect((await t.http.get('/api/v1/processing-activities').set('authorization', t.auth('reader', 'dpia-undecided'))).body.total).to.equal(0)
+    })
+  })
+
   describe('the stored screening follows the facts', () => {
     it('filters the list by it, and a data subject category that becomes vulnerable rewrites the activities that show it', async () => {
       const list = async (outcome: string): Promise<string[]> => {
