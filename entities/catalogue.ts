@@ -49,6 +49,10 @@ export class DataSubjectCategory extends RegisterRecord {
 
   @Column({ type: 'text', nullable: true })
   description!: string | null
+
+  /** Vulnerable data subjects (children, employees, patients, …: WP248 criterion 7); null: not yet answered. */
+  @Column({ type: 'boolean', nullable: true })
+  vulnerable!: boolean | null
 }
 
 @Entity('data_categories')
@@ -67,6 +71,10 @@ export class DataCategory extends RegisterRecord {
   /** For `special`: which Art. 9(1) category (health, biometric, …). */
   @Column({ type: 'varchar', length: 40, nullable: true })
   specialCategory!: string | null
+
+  /** Highly personal data (location, financial, communications content, …: WP248 criterion 4); null: not yet answered. */
+  @Column({ type: 'boolean', nullable: true })
+  highlyPersonal!: boolean | null
 }
 
 @Entity('recipients')

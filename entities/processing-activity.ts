@@ -15,6 +15,7 @@ import { DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, Rete
 // list pages sort by these (default createdAt); without an index every page sorts the whole register
 @Index(['workspaceId', 'createdAt', 'id'])
 @Index(['workspaceId', 'name', 'id'])
+@Index('IDX_processing_activities_dpia_screening', ['workspaceId', 'dpiaScreening', 'id'])
 export class ProcessingActivity extends RegisterRecord {
   @Column({ type: 'varchar', length: 200 })
   name!: string
@@ -48,6 +49,60 @@ export class ProcessingActivity extends RegisterRecord {
 
   @Column({ type: 'varchar', length: 500, nullable: true })
   dpiaReference!: string | null
+
+  /** Why the DPIA decision is what it is; required to decide "not required" against a screening of "required". */
+  @Column({ type: 'text', nullable: true })
+  dpiaJustification!: string | null
+
+  /** The data protection officer's advice on the DPIA (Art. 35(2)). */
+  @Column({ type: 'text', nullable: true })
+  dpiaDpoAdvice!: string | null
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  dpiaDecidedBy!: string | null
+
+  @Column({ type: 'varchar', length: 10, nullable: true })
+  dpiaDecidedAt!: string | null
+
+  /** The facts a DPIA screening reads (WP248 rev.01 criteria, Art. 35(3)); null: not yet answered. */
+  @Column({ type: 'boolean', nullable: true })
+  riskEvaluationOrScoring!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskAutomatedDecisionWithLegalEffect!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskSystematicMonitoring!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskPubliclyAccessibleArea!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskLargeScale!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskMatchingDatasets!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskInnovativeTechnology!: boolean | null
+
+  @Column({ type: 'boolean', nullable: true })
+  riskPreventsRightOrService!: boolean | null
+
+  /** About how many data subjects the activity concerns. */
+  @Column({ type: 'integer', nullable: true })
+  dataSubjectsApprox!: number | null
+
+  /** An individual physician's, health professional's or lawyer's own patients or clients (recital 91: not large scale). */
+  @Column({ type: 'boolean', nullable: true })
+  individualProfessional!: boolean | null
+
+  /**
+   * The DPIA screening's outcome (required | not-required | undetermined), computed with the stored
+   * view (src/register/records/dpia-screening.ts) and written with it: what `?dpiaScreening=` filters by.
+   */
+  @Column({ type: 'varchar', length: 20, nullable: true, select: false })
+  dpiaScreening!: string | null
 
   @Column({ type: 'boolean' })
   automatedDecisionMaking!: boolean

@@ -38,7 +38,7 @@ describe('processing activities', () => {
       securityMeasureIds: [ids.tls],
       dataSources: ['Webbformulär', 'Automatiskt insamlad enhetsinformation'],
       systems: ['Webbutik'],
-      dpia: { required: false, status: 'not-required', reference: null },
+      dpia: { required: false, status: 'not-required', reference: null, justification: null, dpoAdvice: null, decidedBy: null, decidedAt: null },
       automatedDecisionMaking: false,
       status: 'active',
       owner: 'Kundtjänst',
@@ -95,7 +95,7 @@ describe('processing activities', () => {
     expect(a.securityMeasures[0]).to.include({ name: 'TLS', type: 'technical', category: 'encryption' })
     expect(a).to.deep.include({
       dataSources: ['Webbformulär', 'Automatiskt insamlad enhetsinformation'], systems: ['Webbutik'],
-      dpia: { required: false, status: 'not-required', reference: null },
+      dpia: { required: false, status: 'not-required', reference: null, justification: null, dpoAdvice: null, decidedBy: null, decidedAt: null },
       automatedDecisionMaking: false, status: 'active', owner: 'Kundtjänst', lastReviewedAt: '2026-01-15', nextReviewAt: '2027-01-15',
     })
   })

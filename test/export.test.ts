@@ -19,7 +19,7 @@ const CONTROLLER_HEADERS_EN = [
   'Categories of recipients', 'Transfers to third countries or international organisations', 'Transfer safeguards and documentation',
   'Time limits for erasure', 'Technical and organisational security measures', 'Legal basis per purpose',
   'Conditions for special categories / criminal data', 'Legitimate interests and assessment', 'Processors and data processing agreements',
-  'Sources of the data', 'Systems', 'Data protection impact assessment', 'Automated decision-making and profiling', 'Status', 'Owner',
+  'Sources of the data', 'Systems', 'Data protection impact assessment', 'DPIA screening', 'Automated decision-making and profiling', 'Status', 'Owner',
   'Last reviewed', 'Next review', 'Last changed',
 ]
 const CONTROLLER_HEADERS_SV = [
@@ -28,7 +28,7 @@ const CONTROLLER_HEADERS_SV = [
   'Känsliga personuppgifter och uppgifter om lagöverträdelser', 'Kategorier av mottagare', 'Överföring till tredjeland eller internationell organisation',
   'Skyddsåtgärder och dokumentation vid överföring', 'Tidsfrister för radering (gallring)', 'Tekniska och organisatoriska säkerhetsåtgärder',
   'Rättslig grund per ändamål', 'Undantag för känsliga personuppgifter / lagöverträdelser', 'Berättigade intressen och intresseavvägning',
-  'Personuppgiftsbiträden och biträdesavtal', 'Varifrån uppgifterna kommer', 'System', 'Konsekvensbedömning (DPIA)',
+  'Personuppgiftsbiträden och biträdesavtal', 'Varifrån uppgifterna kommer', 'System', 'Konsekvensbedömning (DPIA)', 'Förhandsbedömning (DPIA)',
   'Automatiserat beslutsfattande och profilering', 'Status', 'Ansvarig verksamhet', 'Senast granskad', 'Nästa granskning', 'Senast ändrad',
 ]
 const PROCESSOR_HEADERS_EN = [
@@ -87,7 +87,7 @@ describe('register export', () => {
   }
 
   describe('CSV, controller record (Art. 30(1))', () => {
-    it('has the 29 columns of Art. 30(1)(a)–(g) in order and one row per activity, matching the register row for row', async () => {
+    it('has the 30 columns of Art. 30(1)(a)–(g) in order and one row per activity, matching the register row for row', async () => {
       const { header, rows, res } = await csv('record=controller')
       expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8')
       expect(res.headers['content-disposition']).to.equal(`attachment; filename="register-of-processing-activities-${today()}.csv"`)
@@ -191,7 +191,7 @@ describe('register export', () => {
       expect(one.rows.map((r) => r['Processing activity'])).to.deep.equal(['Patientjournal'])
       const none = await csv(`controllerId=${f.controllers.itDrift.id}`)
       expect(none.rows).to.have.length(0)
-      expect(none.header).to.have.length(29)
+      expect(none.header).to.have.length(30)
     })
 
     it('holds, for a joint controller, the activities it controls jointly (Art. 26, Art. 30(1)(a)), as findings and the notice do', async () => {

@@ -36,6 +36,7 @@ describe('register findings', () => {
     jointController?(b: Body): void
     processor?(b: Body): void
     health?(b: Body): void
+    patients?(b: Body): void
     retentionRule?(b: Body): void
     activity?(b: Body, ids: Record<string, string>): void
   }
@@ -66,7 +67,7 @@ describe('register findings', () => {
     ids.fraud = await create(ws, 'purposes', { name: 'Förhindra bedrägeri' })
     ids.newsletter = await create(ws, 'purposes', { name: 'Nyhetsbrev' })
     ids.analytics = await create(ws, 'purposes', { name: 'Besöksstatistik' })
-    ids.patients = await create(ws, 'data-subject-categories', { name: 'Patienter' })
+    ids.patients = await create(ws, 'data-subject-categories', body({ name: 'Patienter' }, changes.patients))
     ids.name = await create(ws, 'data-categories', { name: 'Namn', classification: 'ordinary' })
     ids.health = await create(ws, 'data-categories', body({ name: 'Journalanteckningar', classification: 'special', specialCategory: 'health' }, changes.health))
     ids.criminal = await create(ws, 'data-categories', { name: 'Misstänkta bedrägerier', classification: 'criminal' })
@@ -240,23 +241,26 @@ describe('register findings', () => {
     expect(explicit.items[0].message.en).to.contain('A6-1-a, A9-2-a')
   })
 
-  it('11: special categories or automated decision-making without a DPIA decision', async () => {
-    const none = await broken({ activity: (a) => { a.dpia = null } })
-    expect(none.items.map((f: any) => [f.rule, f.field])).to.deep.equal([['dpia-decision-missing', 'dpia']])
-    expect(none.items[0].message.en).to.contain('"Journalanteckningar"').and.contain('automated decision-making')
+  it('11: a DPIA screening of "required" with no DPIA decided (high), or an undetermined one (low)', async () => {
+    // the facts unanswered: health data alone is one criterion (WP248-4), so the screening cannot decide
+    const silent = await broken({ activity: (a) => { a.dpia = null } })
+    expect(silent.items.map((f: any) => [f.rule, f.severity, f.field])).to.deep.equal([['dpia-screening-undetermined', 'low', 'riskFactors.evaluationOrScoring']])
+    expect(silent.items[0].message.en).to.contain('riskFactors.largeScale').and.contain('dataSubjectCategories[0].vulnerable')
 
-    const undecided = await broken({ activity: (a) => { a.dpia = { required: null, status: 'planned' } } })
-    expect(undecided.items.map((f: any) => [f.rule, f.field])).to.deep.equal([['dpia-decision-missing', 'dpia.required']])
+    // patients answered vulnerable: WP248-4 and WP248-7, two criteria (IMY's list)
+    const required = await broken({ patients: (c) => { c.vulnerable = true }, activity: (a) => { a.dpia = null } })
+    expect(required.items.map((f: any) => [f.rule, f.severity, f.field])).to.deep.equal([['dpia-screening-required', 'high', 'dpia']])
+    expect(required.items[0].message.en).to.contain('vulnerable data subjects (WP248-7)').and.contain('(WP248-4)')
+    expect(required.items[0].message.sv).to.contain('sårbara registrerade (WP248-7)')
 
-    const ordinary = await broken({
-      activity: (a, ids) => {
-        a.dpia = null
-        a.automatedDecisionMaking = false
-        a.automatedDecisionMakingDescription = null
-        a.dataCategoryIds = [ids.name]
-      },
-    })
-    expect(ordinary.items).to.deep.equal([])
+    // undecided, with a DPIA only planned: the plan is a DPIA in progress
+    const planned = await broken({ patients: (c) => { c.vulnerable = true }, activity: (a) => { a.dpia = { required: null, status: 'planned' } } })
+    expect(planned.items).to.deep.equal([])
+    const undecided = await broken({ patients: (c) => { c.vulnerable = true }, activity: (a) => { a.dpia = { required: null, reference: 'DPIA-2026-03' } } })
+    expect(undecided.items.map((f: any) => [f.rule, f.field])).to.deep.equal([['dpia-screening-required', 'dpia.required']])
+    // decided "not required" with its justification: the people's decision stands
+    const justified = await broken({ patients: (c) => { c.vulnerable = true }, activity: (a) => { a.dpia = { required: false, justification: 'Bedömt med dataskyddsombudet 2026-11-02' } } })
+    expect(justified.items).to.deep.equal([])
   })
 
   it('12: a controller or joint controller without contact details, or without a DPO (low)', async () => {
@@ -332,10 +336,11 @@ describe('register findings', () => {
       ['purpose-without-legal-basis', 'Annans behandling'],
       ['purpose-without-legal-basis', 'Patientvård'],
       ['activity-without-security-measures', 'Patientvård'],
+      ['dpia-screening-undetermined', 'Annans behandling'],
       ['never-reviewed', 'Patientvård'],
     ])
-    expect(all.total).to.equal(4)
-    expect(all.counts).to.deep.equal({ high: 2, medium: 1, low: 1 })
+    expect(all.total).to.equal(5)
+    expect(all.counts).to.deep.equal({ high: 2, medium: 1, low: 2 })
 
     const high = await findings(ws, '?severity=high')
     expect(high.items.map((f: any) => f.severity)).to.deep.equal(['high', 'high'])
@@ -345,7 +350,7 @@ describe('register findings', () => {
     expect(rule.items.map((f: any) => f.rule)).to.deep.equal(['never-reviewed'])
 
     const annan = await findings(ws, `?controllerId=${other}`)
-    expect(annan.items.map((f: any) => [f.rule, f.record.name])).to.deep.equal([['purpose-without-legal-basis', 'Annans behandling']])
+    expect(annan.items.map((f: any) => [f.rule, f.record.name])).to.deep.equal([['purpose-without-legal-basis', 'Annans behandling'], ['dpia-screening-undetermined', 'Annans behandling']])
     const klinik = await findings(ws, `?controllerId=${ids.controller}&severity=high`)
     expect(klinik.items.map((f: any) => f.record.name)).to.deep.equal(['Patientvård'])
     // a joint controller sees the activities it shares
@@ -389,7 +394,7 @@ describe('register findings', () => {
     for (let i = 0; i < count; i++) {
       await create(ws, 'processing-activities', {
         name: `Behandling ${String(i).padStart(3, '0')}`, role: 'controller', status: 'active', controllerId: ids.controller,
-        retention: [{ retentionRuleId: ids.tenYears }], lastReviewedAt: '2025-06-01',
+        retention: [{ retentionRuleId: ids.tenYears }], lastReviewedAt: '2025-06-01', dpia: { required: true, status: 'planned' },
       })
     }
     const found = await findings(ws)
@@ -438,13 +443,16 @@ describe('register findings', () => {
       expect(where('special-category-without-condition', activityName('haltea.activity.orders'))).to.have.length(1)
     })
 
-    it('the clinics: health data (photos and notes) without an Art. 9(2) condition, and no DPIA decision', () => {
+    it('the clinics: health data (photos and notes) without an Art. 9(2) condition, and a DPIA required by the screening but not decided', () => {
       for (const key of ['allavie', 'wellnesskliniken']) {
         const activity = activityName(`${key}.activity.customers`)
         const found = all.filter((f) => f.rule === 'special-category-without-condition' && f.record.id === demoId(`${key}.activity.customers`))
         expect(found, key).to.have.length(1)
         expect(found[0].message.en).to.contain('Bilder/foton och anteckningar du själv väljer att lämna').and.contain('(health)')
-        expect(all.some((f) => f.rule === 'dpia-decision-missing' && f.record.id === demoId(`${key}.activity.customers`)), activity).to.equal(true)
+        // health data and patients: WP248-4 and WP248-7
+        const dpia = all.filter((f) => f.rule === 'dpia-screening-required' && f.record.id === demoId(`${key}.activity.customers`))
+        expect(dpia, activity).to.have.length(1)
+        expect(dpia[0].message.en).to.contain('(WP248-4)').and.contain('(WP248-7)')
         // the legitimate interest is not described and no LIA is referenced
         expect(all.filter((f) => f.record.id === demoId(`${key}.activity.customers`) && f.rule.startsWith('legitimate-interest')).map((f) => f.rule))
           .to.have.members(['legitimate-interest-not-stated', 'legitimate-interest-without-assessment'])
@@ -474,10 +482,14 @@ describe('register findings', () => {
       expect(where('controller-without-contact')).to.deep.equal([])
     })
 
-    it('5D-portalen: no security measures on any activity; profiling without a DPIA decision', () => {
+    it('5D-portalen: no security measures on any activity; profiling, and the DPIA screening left undetermined', () => {
       const fiveD = DEMO.processingActivities.filter((a) => (a.controller as { id: string }).id === demoId('5d-portalen')).map((a) => a.id)
       expect(where('activity-without-security-measures').map((f) => f.record.id)).to.have.members(fiveD)
-      expect(all.some((f) => f.rule === 'dpia-decision-missing' && f.record.id === demoId('5d-portalen.activity.marketing'))).to.equal(true)
+      const marketing = all.filter((f) => f.rule === 'dpia-screening-undetermined' && f.record.id === demoId('5d-portalen.activity.marketing'))
+      expect(marketing).to.have.length(1)
+      // profiling is stated (WP248-1); the rest is not
+      expect(marketing[0].message.en).to.not.contain('evaluationOrScoring')
+      expect(marketing[0].message.en).to.contain('riskFactors.largeScale')
     })
 
     it('no data processing agreement with any processor; no activity reviewed; cookie activities without retention', () => {

@@ -158,7 +158,7 @@ describe('the register as it stood, and what changed', () => {
     expect(changes.changed[0]).to.include({ id: kept.id, actor: 'alice' })
     const fields = Object.fromEntries(changes.changed[0].fields.map((f: any) => [f.field, [f.before, f.after]]))
     expect(fields.status).to.deep.equal(['active', 'retired'])
-    expect(fields.dpia).to.deep.equal([null, { required: true, status: 'planned', reference: null }])
+    expect(fields.dpia).to.deep.equal([null, { required: true, status: 'planned', reference: null, justification: null, dpoAdvice: null, decidedBy: null, decidedAt: null }])
     expect(Object.keys(fields)).to.not.include('version')
 
     const none = (await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(then)}&until=${encodeURIComponent(then)}`).set('authorization', t.auth('reader'))).body

@@ -95,6 +95,12 @@ describe('migrations', () => {
       expect(activity.name).to.equal('Records')
       expect(activity.jointControllers.map((j: any) => j.id)).to.deep.equal([c])
       expect(activity.transfers[0].country).to.equal('US')
+      // the DPIA screening's facts unanswered after the upgrade: the view and its filter column say undetermined
+      const [stored] = await all.query(`SELECT resolved_view, dpia_screening FROM processing_activities WHERE id = '${a}'`)
+      expect(stored.dpia_screening).to.equal('undetermined')
+      expect(JSON.parse(stored.resolved_view)).to.deep.include({ riskFactors: null, individualProfessional: null, dataSubjectsApprox: null })
+      expect(JSON.parse(stored.resolved_view).dpiaScreening.met).to.deep.equal(['WP248-4'])
+      expect(JSON.parse(stored.resolved_view).dataSubjectCategories[0]).to.deep.equal({ id: id(4), name: 'Patienter', vulnerable: null })
       const log = await all.driver.createSchemaBuilder().log()
       expect(log.upQueries.map((q) => q.query)).to.deep.equal([])
     } finally {

@@ -122,7 +122,7 @@ describe('register export as an XLSX workbook', function () {
     expect(ods).to.match(/office:value-type="date" office:date-value="2027-01-15"/)
     const filters = [...ods.matchAll(/<table:database-range [^>]*table:target-range-address="([^"]+)"[^>]*table:display-filter-buttons="true"/g)].map((m) => m[1])
     expect(filters).to.have.length(4)
-    expect(filters[0]).to.match(/\.A1:.*\.AC3$/) // the 29 columns: the header and the two controller activities
+    expect(filters[0]).to.match(/\.A1:.*\.AD3$/) // the 30 columns: the header and the two controller activities
   })
 
   it('shows the register as it stood at a moment (asOf), as the CSV does', async () => {

@@ -1,6 +1,6 @@
 import {
-  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsISO31661Alpha2, IsISO8601, IsOptional, IsString,
-  IsUrl, IsUUID, Matches, MaxLength, ValidateIf, ValidateNested,
+  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsISO8601, IsOptional, IsString,
+  IsUrl, IsUUID, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator'
 import { Type } from 'class-transformer'
 import { JSONSchema } from 'class-validator-jsonschema'
@@ -110,6 +110,17 @@ export const Ids = (description: string, refers: Refers): Decorator =>
 
 export const Strings = (max: number, description: string): Decorator =>
   compose(IsOptional(), IsArray(), ArrayMaxSize(100), IsString({ each: true }), MaxLength(max, { each: true }), doc(description), recordShape({ kind: 'strings', required: false }))
+
+/** A whole number of things, 0 up to what a 32-bit integer column holds. */
+export const Count = (description: string, example?: number): Decorator =>
+  compose(
+    IsOptional(),
+    IsInt({ message: '$property must be a whole number such as 1200' }),
+    Min(0, { message: '$property must be 0 or more' }),
+    Max(2147483647, { message: '$property must be at most 2147483647' }),
+    doc(description, example),
+    value,
+  )
 
 export const Flag = (description: string): Decorator => compose(IsOptional(), IsBoolean(), doc(description), recordShape({ kind: 'flag', required: false }))
 

@@ -4,7 +4,7 @@ import {
 } from '../register/records/catalogue'
 import { Matches } from 'class-validator'
 import {
-  Country, DateOnly, Duration, Email, Flag, Id, Ids, LegalBasisRefs, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,
+  Count, Country, DateOnly, Duration, Email, Flag, Id, Ids, LegalBasisRefs, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,
 } from './decorators'
 
 /**
@@ -77,6 +77,7 @@ export class LegalBasisWrite {
 export class DataSubjectCategoryWrite {
   @Name('Name of the category of data subjects (kategori av registrerade)', 'Customers') name!: string
   @Text(10000, 'Description') description?: string | null
+  @Flag('Vulnerable data subjects: children, employees, patients, the elderly, asylum seekers, anyone in an unequal relationship with the controller (WP248 criterion 7). null: not yet answered') vulnerable?: boolean | null
 }
 
 export class DataCategoryWrite {
@@ -86,6 +87,8 @@ export class DataCategoryWrite {
   @When((o) => o.classification === 'special' || (o.specialCategory !== undefined && o.specialCategory !== null))
   @OneOf(SPECIAL_CATEGORIES, 'Which Art. 9(1) category; required when classification is special, otherwise absent', true)
   specialCategory?: string | null
+
+  @Flag('Highly personal data beside Art. 9 and 10: location, financial data, communications content, personal documents (WP248 criterion 4). null: not yet answered') highlyPersonal?: boolean | null
 }
 
 export class RecipientWrite {
@@ -132,9 +135,28 @@ export class RetentionWrite {
 }
 
 export class Dpia {
-  @Flag('Is a data protection impact assessment required (Art. 35)? null: not decided') required?: boolean | null
+  @Flag('Is a data protection impact assessment required (Art. 35)? null: not decided. The screening (GET …/dpia-screening) informs the decision; people take it') required?: boolean | null
   @OneOf(DPIA_STATUSES, 'Progress of the DPIA') status?: string | null
   @Text(500, 'Reference or link to the DPIA') reference?: string | null
+  @Text(10000, 'Why the decision is what it is; required when deciding required: false against a screening of "required"', { example: 'Internal newsletter to 40 staff; no monitoring; assessed 2026-11-02' }) justification?: string | null
+  @Text(10000, 'The data protection officer\'s advice (Art. 35(2))') dpoAdvice?: string | null
+  @Text(200, 'Who decided', { example: 'Anna Andersson, DPO' }) decidedBy?: string | null
+  @DateOnly('When it was decided') decidedAt?: string | null
+}
+
+/**
+ * The facts of an activity a DPIA screening reads (WP248 rev.01 criteria; Art. 35(3)), each
+ * true, false, or null (not yet answered: the screening then cannot say "not required").
+ */
+export class RiskFactors {
+  @Flag('Evaluation or scoring, profiling and predicting included (WP248 criterion 1)') evaluationOrScoring?: boolean | null
+  @Flag('Automated decision-making with legal or similarly significant effect (WP248 criterion 2; Art. 35(3)(a))') automatedDecisionWithLegalEffect?: boolean | null
+  @Flag('Systematic monitoring of data subjects (WP248 criterion 3)') systematicMonitoring?: boolean | null
+  @Flag('The monitoring covers a publicly accessible area (Art. 35(3)(c))') publiclyAccessibleArea?: boolean | null
+  @Flag('Processing on a large scale: number of people, volume, duration, geographical extent (WP248 criterion 5)') largeScale?: boolean | null
+  @Flag('Matching or combining datasets beyond what data subjects would expect (WP248 criterion 6)') matchingDatasets?: boolean | null
+  @Flag('Innovative use or new technological solutions: biometrics, IoT, AI (WP248 criterion 8)') innovativeTechnology?: boolean | null
+  @Flag('The processing prevents data subjects from exercising a right or using a service or contract (WP248 criterion 9)') preventsRightOrService?: boolean | null
 }
 
 export class ProcessingActivityWrite {
@@ -156,7 +178,10 @@ export class ProcessingActivityWrite {
   @Ids('Technical and organisational security measures', { to: 'security-measure', as: 'securityMeasures' }) securityMeasureIds?: string[] | null
   @Strings(500, 'Where the data come from') dataSources?: string[] | null
   @Strings(200, 'Systems the processing runs in') systems?: string[] | null
-  @Nested(() => Dpia, 'Data protection impact assessment') dpia?: Dpia | null
+  @Nested(() => RiskFactors, 'The facts a DPIA screening reads; null or a null fact: not yet answered') riskFactors?: RiskFactors | null
+  @Count('About how many data subjects the activity concerns', 1200) dataSubjectsApprox?: number | null
+  @Flag('An individual physician\'s, health professional\'s or lawyer\'s processing of their own patients\' or clients\' data (recital 91: not large scale)') individualProfessional?: boolean | null
+  @Nested(() => Dpia, 'Data protection impact assessment: the people\'s decision') dpia?: Dpia | null
   @Flag('Automated decision-making, including profiling (Art. 22)') automatedDecisionMaking?: boolean | null
   @Text(10000, 'How automated decisions are made; required when automatedDecisionMaking is true') automatedDecisionMakingDescription?: string | null
   @Text(200, 'Responsible business function or contact', { example: 'Customer service' }) owner?: string | null

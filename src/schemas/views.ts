@@ -4,6 +4,7 @@ import { accountabilitySchemas } from './accountability'
 import { RecordType, RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from '../register/records/model'
 import { shapeOf } from '../dto/shape'
 import { findingSchemas } from '../register/review/findings'
+import { DPIA_SCREENING_SCHEMAS } from '../register/records/dpia-screening'
 
 /**
  * Response shapes. Scalar fields are taken from the request schemas (one declaration per field);
@@ -103,6 +104,7 @@ export function allSchemas(): JsonSchema[] {
       for (const x of (storage as Storage).extras ?? []) if (x.after === f.name) out[x.name] = x.schema
     }
     for (const x of (storage as Storage).extras ?? []) if (!x.after) out[x.name] = x.schema
+    for (const d of (storage as Storage).derived ?? []) out[d.name] = d.schema
     return out
   }
 
@@ -111,6 +113,7 @@ export function allSchemas(): JsonSchema[] {
     for (const f of nested) {
       for (const shown of Object.values(r.storage.rows![f.name].shown ?? {})) out.push(...(shown.components ?? []))
     }
+    for (const d of r.storage.derived ?? []) out.push(...(d.components ?? []))
     for (const f of nested) out.push(object(itemName(f.nested!()), fields(f.nested!(), r.storage.rows![f.name]), r.storage.rows![f.name].description))
     out.push(withMeta(r.viewSchema, fields(r.writeClass, r.storage)))
   }
@@ -121,6 +124,7 @@ export function allSchemas(): JsonSchema[] {
     out.push(pageSchema(`${r.viewSchema}List`, ref(r.viewSchema), `A page of ${r.titlePlural}`))
   }
   out.push(...findingSchemas())
+  out.push(...DPIA_SCREENING_SCHEMAS)
   out.push(...accountabilitySchemas())
   return out
 }

@@ -1,4 +1,5 @@
 import { registerDate } from '../wording/dates'
+import { screeningWords } from '../records/dpia-screening'
 import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords, TERMS } from '../wording/wording'
 
 /**
@@ -186,8 +187,17 @@ export const CONTROLLER_COLUMNS: Column[] = [
       if (!d) return ''
       const required = d.required === true ? words(c.lang, 'Required', 'Krävs')
         : d.required === false ? words(c.lang, 'Not required', 'Krävs inte') : words(c.lang, 'Not decided', 'Ej bedömt')
-      return join([required, d.status ? dpiaStatusWords(d.status, c.lang) : null, d.reference])
+      const decided = d.decidedBy || d.decidedAt
+        ? `${words(c.lang, 'decided', 'beslutat')}${d.decidedBy ? ` ${words(c.lang, 'by', 'av')} ${d.decidedBy}` : ''}${d.decidedAt ? ` ${d.decidedAt}` : ''}`
+        : null
+      return join([required, d.status ? dpiaStatusWords(d.status, c.lang) : null, d.reference, d.justification, decided,
+        d.dpoAdvice ? `${words(c.lang, 'DPO advice', 'Dataskyddsombudets råd')}: ${d.dpoAdvice}` : null])
     },
+  },
+  {
+    // computed from the register (records/dpia-screening.ts); a version frozen before it existed has none
+    en: 'DPIA screening', sv: 'Förhandsbedömning (DPIA)',
+    cell: (c) => screeningWords(c.activity.dpiaScreening, c.lang) ?? '',
   },
   {
     en: 'Automated decision-making and profiling', sv: 'Automatiserat beslutsfattande och profilering',

@@ -82,7 +82,7 @@ type Words = typeof WORDS.en
 
 const h = htmlText
 const column = (en: string) => CONTROLLER_COLUMNS.find((c) => c.en === en)!
-const OTHER_COLUMNS = ['Sources of the data', 'Systems', 'Data protection impact assessment', 'Automated decision-making and profiling', 'Owner', 'Last reviewed', 'Next review', 'Last changed'].map(column)
+const OTHER_COLUMNS = ['Sources of the data', 'Systems', 'Data protection impact assessment', 'DPIA screening', 'Automated decision-making and profiling', 'Owner', 'Last reviewed', 'Next review', 'Last changed'].map(column)
 
 const none = (w: Words, text = w.none): string => `<span class="none">${h(text)}</span>`
 const list = (items: string[], w: Words, empty = w.none): string => (items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>` : none(w, empty))

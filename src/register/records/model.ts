@@ -15,6 +15,7 @@ import { TRANSFER_MECHANISMS } from './catalogue'
 import { withLookupColumns } from '../wording/collation'
 import { FieldShape, referencesIn, shapeOf } from '../../dto/shape'
 import { JsonSchema, nullable } from '../../schemas/json-schema'
+import { DPIA_SCREENING_SUMMARY_SCHEMA, dpiaScreeningOf, screenActivity } from './dpia-screening'
 
 /**
  * The register's resources described once: tables, the lists they own, the references they make,
@@ -105,6 +106,10 @@ export interface ResourceDef {
   guardReplace?(existing: Row, body: Row): FieldError[]
   /** Refuses deleting an existing record, with the reason. */
   guardDelete?(existing: Row): string | null
+  /** Stored columns computed from the view (written wherever the view is stored): what a filter reads. */
+  viewColumns?(view: Row): Row
+  /** Rules over the resolved view a write is about to store (they see the records it refers to); `existing`: the stored row it replaces. */
+  viewRules?(view: Row, existing: Row | null): FieldError[]
   /** The JSON a client reads. */
   view(row: Row, children: Map<EntityTarget<any>, Row[]>, resolve: Resolver): Row
   /** The write body equivalent to a view (what PATCH starts from). */
@@ -161,6 +166,19 @@ export interface ViewExtra {
 }
 
 /**
+ * A field the view shows that is computed from the rest of the view (a screening): never written,
+ * recomputed wherever the view is built; optionally kept in a column of its own for filters.
+ */
+export interface DerivedField {
+  name: string
+  view(view: Row): unknown
+  schema: JsonSchema
+  components?: JsonSchema[]
+  /** The column it is kept in, and its value there. */
+  column?: { name: string; value(derived: any): unknown }
+}
+
+/**
  * How a request class's fields are stored, where they are not stored plainly (a value in its
  * column, a Contact embedded): everything else about a resource's fields comes from its
  * declaration in src/dto/register.ts (src/dto/shape.ts).
@@ -175,6 +193,8 @@ export interface Storage {
   /** The value stored when a write leaves a field out: the view never shows it null. */
   defaults?: Record<string, unknown>
   extras?: ViewExtra[]
+  /** Fields computed from the view, after every other field. */
+  derived?: DerivedField[]
 }
 
 /** A field's name in the view: a reference shows as the record it names. */
@@ -230,6 +250,7 @@ function storedView(cls: Function, storage: Storage, r: Row, children: Map<Entit
     extrasAfter(f.name)
   }
   for (const x of storage.extras ?? []) if (!x.after) out[x.name] = x.view(r)
+  for (const d of storage.derived ?? []) out[d.name] = d.view(out)
   return out
 }
 
@@ -299,8 +320,10 @@ function ownedTables(cls: Function, storage: Storage): ChildTable[] {
 }
 
 /** What a resource's declaration and its storage give: everything but its routes and rules. */
-function shaped(writeClass: new () => object, storage: Storage = {}): Pick<ResourceDef, 'writeClass' | 'storage' | 'refs' | 'children' | 'columns' | 'refUses' | 'view' | 'toWrite'> {
+function shaped(writeClass: new () => object, storage: Storage = {}): Pick<ResourceDef, 'writeClass' | 'storage' | 'refs' | 'children' | 'columns' | 'refUses' | 'view' | 'toWrite' | 'viewColumns'> {
+  const kept = (storage.derived ?? []).filter((d) => d.column)
   return {
+    ...(kept.length ? { viewColumns: (view: Row) => Object.fromEntries(kept.map((d) => [d.column!.name, d.column!.value(view[d.name])])) } : {}),
     writeClass,
     storage,
     refs: shapeOf(writeClass).filter((f) => f.kind === 'ref').map((f) => ({ column: f.name, type: f.to! })),
@@ -338,8 +361,9 @@ export const SUMMARY_COLUMNS: Record<RecordType, string[]> = {
   processor: ['id', 'name', 'organisationNumber', 'country'],
   purpose: ['id', 'name'],
   'legal-basis': ['id', 'code', 'kind', 'name', 'nameSv', 'articleReference'],
-  'data-subject-category': ['id', 'name'],
-  'data-category': ['id', 'name', 'classification', 'specialCategory'],
+  // vulnerable and highlyPersonal: the DPIA screening of the activities that show them reads them
+  'data-subject-category': ['id', 'name', 'vulnerable'],
+  'data-category': ['id', 'name', 'classification', 'specialCategory', 'highlyPersonal'],
   recipient: ['id', 'name', 'country'],
   'retention-rule': ['id', 'name', 'period', 'trigger', 'legalReference'],
   'security-measure': ['id', 'name', 'type', 'category'],
@@ -525,6 +549,25 @@ function activityRules(b: Row): FieldError[] {
   return errors
 }
 
+const blankText = (v: unknown): boolean => typeof v !== 'string' || !v.trim()
+
+/**
+ * Deciding that no DPIA is required against a screening of "required" needs a justification
+ * (Art. 35(1), 5(2)): checked when the decision is taken or changed, not on every later write
+ * (a category that becomes vulnerable later shows as a finding instead).
+ */
+function dpiaDecisionRules(view: Row, existing: Row | null): FieldError[] {
+  const dpia = view.dpia as Row | null
+  if (dpia?.required !== false || !blankText(dpia.justification) || view.dpiaScreening?.outcome !== 'required') return []
+  if (existing && existing.dpiaRequired === false && blankText(existing.dpiaJustification)) return []
+  const screening = screenActivity(view, false)
+  const met = [...screening.article35_3, ...screening.criteria].filter((c) => c.met === true).map((c) => c.id)
+  return [{
+    field: 'dpia.justification',
+    message: `the screening finds a DPIA required (${met.join(', ')}); deciding required: false needs a justification, e.g. "Internal newsletter; assessed with the DPO on 2026-11-02"`,
+  }]
+}
+
 export const processingActivities: ResourceDef = {
   ...shaped(ProcessingActivityWrite, {
     lists: {
@@ -547,8 +590,12 @@ export const processingActivities: ResourceDef = {
         lists: { dataCategoryIds: { entity: ActivityRetentionDataCategory, column: 'dataCategoryId' } },
       },
     },
-    flat: { dpia: 'dpia' },
+    flat: { dpia: 'dpia', riskFactors: 'risk' },
     defaults: { status: 'draft', automatedDecisionMaking: false },
+    derived: [{
+      name: 'dpiaScreening', view: (v) => dpiaScreeningOf(v), schema: { $ref: 'DpiaScreeningSummary#' }, components: [DPIA_SCREENING_SUMMARY_SCHEMA],
+      column: { name: 'dpiaScreening', value: (s) => s.outcome },
+    }],
     extras: [{
       name: 'lastReviewedBy', after: 'lastReviewedAt', view: (r) => r.lastReviewedBy ?? null,
       schema: { type: ['string', 'null'], description: 'Who marked the activity reviewed last' },
@@ -574,8 +621,10 @@ export const processingActivities: ResourceDef = {
     { param: 'retentionRuleId', child: { entity: ActivityRetention, column: 'retentionRuleId' }, schema: uuidFilter },
     { param: 'securityMeasureId', child: { entity: ActivitySecurityMeasure, column: 'securityMeasureId' }, schema: uuidFilter },
     { param: 'transferCountry', child: { entity: ActivityTransfer, column: 'country' }, schema: { type: 'string', pattern: '^[A-Z]{2}$' } },
+    { param: 'dpiaScreening', column: 'dpiaScreening', schema: { type: 'string', enum: ['required', 'not-required', 'undetermined'] } },
   ],
   rules: activityRules,
+  viewRules: dpiaDecisionRules,
   storedExtras: (v) => ({ lastReviewedBy: v.lastReviewedBy ?? null }),
 }
 

@@ -84,7 +84,7 @@ export interface DataProcessingAgreement {
  */
 export interface Dpia {
   /**
-   * Is a data protection impact assessment required (Art. 35)? null: not decided
+   * Is a data protection impact assessment required (Art. 35)? null: not decided. The screening (GET …/dpia-screening) informs the decision; people take it
    */
   required?: boolean | null;
   /**
@@ -95,6 +95,60 @@ export interface Dpia {
    * Reference or link to the DPIA
    */
   reference?: string | null;
+  /**
+   * Why the decision is what it is; required when deciding required: false against a screening of "required"
+   */
+  justification?: string | null;
+  /**
+   * The data protection officer's advice (Art. 35(2))
+   */
+  dpoAdvice?: string | null;
+  /**
+   * Who decided
+   */
+  decidedBy?: string | null;
+  /**
+   * When it was decided
+   */
+  decidedAt?: string | null;
+}
+/**
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "RiskFactors".
+ */
+export interface RiskFactors {
+  /**
+   * Evaluation or scoring, profiling and predicting included (WP248 criterion 1)
+   */
+  evaluationOrScoring?: boolean | null;
+  /**
+   * Automated decision-making with legal or similarly significant effect (WP248 criterion 2; Art. 35(3)(a))
+   */
+  automatedDecisionWithLegalEffect?: boolean | null;
+  /**
+   * Systematic monitoring of data subjects (WP248 criterion 3)
+   */
+  systematicMonitoring?: boolean | null;
+  /**
+   * The monitoring covers a publicly accessible area (Art. 35(3)(c))
+   */
+  publiclyAccessibleArea?: boolean | null;
+  /**
+   * Processing on a large scale: number of people, volume, duration, geographical extent (WP248 criterion 5)
+   */
+  largeScale?: boolean | null;
+  /**
+   * Matching or combining datasets beyond what data subjects would expect (WP248 criterion 6)
+   */
+  matchingDatasets?: boolean | null;
+  /**
+   * Innovative use or new technological solutions: biometrics, IoT, AI (WP248 criterion 8)
+   */
+  innovativeTechnology?: boolean | null;
+  /**
+   * The processing prevents data subjects from exercising a right or using a service or contract (WP248 criterion 9)
+   */
+  preventsRightOrService?: boolean | null;
 }
 /**
  * A resolved reference to a controller
@@ -192,6 +246,10 @@ export interface DataSubjectCategoryRef {
    * Name of the category of data subjects (kategori av registrerade)
    */
   name: string;
+  /**
+   * Vulnerable data subjects: children, employees, patients, the elderly, asylum seekers, anyone in an unequal relationship with the controller (WP248 criterion 7). null: not yet answered
+   */
+  vulnerable: boolean | null;
 }
 /**
  * A resolved reference to a personal data category
@@ -223,6 +281,10 @@ export interface DataCategoryRef {
     | "sex-life-or-sexual-orientation"
     | "unspecified"
     | null;
+  /**
+   * Highly personal data beside Art. 9 and 10: location, financial data, communications content, personal documents (WP248 criterion 4). null: not yet answered
+   */
+  highlyPersonal: boolean | null;
 }
 /**
  * A resolved reference to a recipient category
@@ -520,6 +582,10 @@ export interface DataSubjectCategory {
    * Description
    */
   description: string | null;
+  /**
+   * Vulnerable data subjects: children, employees, patients, the elderly, asylum seekers, anyone in an unequal relationship with the controller (WP248 criterion 7). null: not yet answered
+   */
+  vulnerable: boolean | null;
   createdAt: string;
   updatedAt: string;
   /**
@@ -559,6 +625,10 @@ export interface DataCategory {
     | "sex-life-or-sexual-orientation"
     | "unspecified"
     | null;
+  /**
+   * Highly personal data beside Art. 9 and 10: location, financial data, communications content, personal documents (WP248 criterion 4). null: not yet answered
+   */
+  highlyPersonal: boolean | null;
   createdAt: string;
   updatedAt: string;
   /**
@@ -678,6 +748,56 @@ export interface TransferMechanism {
   nameSv: string;
 }
 /**
+ * The DPIA screening computed from the register (GET /processing-activities/{id}/dpia-screening explains it): its outcome and what is met
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "DpiaScreeningSummary".
+ */
+export interface DpiaScreeningSummary {
+  /**
+   * required: an Art. 35(3) case or at least two WP248 criteria (IMY's list); not-required: every fact answered and neither holds; undetermined: an unanswered fact could change it
+   */
+  outcome: "required" | "not-required" | "undetermined";
+  /**
+   * The WP248 criteria and Art. 35(3) cases met
+   */
+  met: (
+    | "WP248-1"
+    | "WP248-2"
+    | "WP248-3"
+    | "WP248-4"
+    | "WP248-5"
+    | "WP248-6"
+    | "WP248-7"
+    | "WP248-8"
+    | "WP248-9"
+    | "A35-3-a"
+    | "A35-3-b"
+    | "A35-3-c"
+  )[];
+  /**
+   * Criteria met that recital 91 sets aside (an individual professional's own patients or clients)
+   */
+  setAside: (
+    | "WP248-1"
+    | "WP248-2"
+    | "WP248-3"
+    | "WP248-4"
+    | "WP248-5"
+    | "WP248-6"
+    | "WP248-7"
+    | "WP248-8"
+    | "WP248-9"
+    | "A35-3-a"
+    | "A35-3-b"
+    | "A35-3-c"
+  )[];
+  /**
+   * Facts not yet answered that could change the outcome
+   */
+  unanswered: string[];
+}
+/**
  * A purpose of the activity with its legal bases
  *
  * This interface was referenced by `Views`'s JSON-Schema
@@ -782,7 +902,19 @@ export interface ProcessingActivity {
    */
   systems: string[];
   /**
-   * Data protection impact assessment
+   * The facts a DPIA screening reads; null or a null fact: not yet answered
+   */
+  riskFactors: RiskFactors | null;
+  /**
+   * About how many data subjects the activity concerns
+   */
+  dataSubjectsApprox: number | null;
+  /**
+   * An individual physician's, health professional's or lawyer's processing of their own patients' or clients' data (recital 91: not large scale)
+   */
+  individualProfessional: boolean | null;
+  /**
+   * Data protection impact assessment: the people's decision
    */
   dpia: Dpia | null;
   /**
@@ -809,6 +941,7 @@ export interface ProcessingActivity {
    * Date the next review is due
    */
   nextReviewAt: string | null;
+  dpiaScreening: DpiaScreeningSummary;
   createdAt: string;
   updatedAt: string;
   /**
@@ -991,7 +1124,8 @@ export interface Finding {
     | "legitimate-interest-not-stated"
     | "legitimate-interest-without-assessment"
     | "consent-without-withdrawal"
-    | "dpia-decision-missing"
+    | "dpia-screening-required"
+    | "dpia-screening-undetermined"
     | "controller-without-contact"
     | "controller-without-dpo"
     | "review-overdue"
@@ -1039,6 +1173,70 @@ export interface FindingList {
     high: number;
     medium: number;
     low: number;
+  };
+}
+/**
+ * A WP248 criterion or an Art. 35(3) case: met (true), not met (false) or open (null, a fact it reads is not answered)
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "DpiaCriterion".
+ */
+export interface DpiaCriterion {
+  id:
+    | "WP248-1"
+    | "WP248-2"
+    | "WP248-3"
+    | "WP248-4"
+    | "WP248-5"
+    | "WP248-6"
+    | "WP248-7"
+    | "WP248-8"
+    | "WP248-9"
+    | "A35-3-a"
+    | "A35-3-b"
+    | "A35-3-c";
+  met: boolean | null;
+  /**
+   * Why, in English and Swedish
+   */
+  because: {
+    en: string;
+    sv: string;
+  };
+  /**
+   * The fields of the activity it read
+   */
+  fields: string[];
+}
+/**
+ * The DPIA screening of a processing activity, computed from the register and explained article by article (docs/dpia-screening.md)
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "DpiaScreening".
+ */
+export interface DpiaScreening {
+  /**
+   * required: an Art. 35(3) case or at least two WP248 criteria (IMY's list); not-required: every fact answered and neither holds; undetermined: an unanswered fact could change it
+   */
+  outcome: "required" | "not-required" | "undetermined";
+  /**
+   * The nine criteria of WP248 rev.01, WP248-1 … WP248-9
+   */
+  criteria: DpiaCriterion[];
+  /**
+   * The cases of Art. 35(3): A35-3-a, A35-3-b, A35-3-c
+   */
+  article35_3: DpiaCriterion[];
+  /**
+   * Facts not yet answered that could change the outcome
+   */
+  unanswered: string[];
+  /**
+   * One paragraph in English and Swedish, citing the articles, WP248 and IMY's list
+   */
+  explanation: {
+    en: string;
+    sv: string;
   };
 }
 /**

@@ -158,6 +158,8 @@ export async function store(m: EntityManager, who: Principal, def: ResourceDef, 
   }
   await replaceChildren(m, ws, def, id, dto)
   const view = (await getView(m, ws, def, id))!
+  const refused = def.viewRules?.(view, existing) ?? []
+  if (refused.length) throw new ValidationFailed(refused)
   await storeViews(m, ws, def, [view])
   if (existing && summaryOf(def.type, existing) !== summaryOf(def.type, view)) await rewriteDependents(m, ws, def.type, id)
   await appendHistory(m, who, def.type, view, existing ? 'update' : 'create', at)
@@ -408,15 +410,22 @@ export async function storeMany(m: EntityManager, who: Principal, def: ResourceD
   for (const i of ok) {
     await pace()
     const { id, dto, existing } = items[i]
-    const resolvedView = viewJson(def, views.get(id)!)
+    const view = views.get(id)!
+    const refused = def.viewRules?.(view, existing) ?? []
+    if (refused.length) {
+      out[i] = new ValidationFailed(refused)
+      continue
+    }
+    const resolvedView = viewJson(def, view)
+    const computed = def.viewColumns?.(view) ?? {}
     if (!existing) {
-      created.push({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto), resolvedView })
+      created.push({ workspaceId: ws, id, createdAt: at, updatedAt: at, version: 1, ...def.insertDefaults, ...def.columns(dto), ...computed, resolvedView })
       stored.push(i)
       continue
     }
     await series?.drain()
     const result = await m.createQueryBuilder().update(def.entity)
-      .set({ ...def.columns(dto), updatedAt: at, version: existing.version + 1, resolvedView })
+      .set({ ...def.columns(dto), ...computed, updatedAt: at, version: existing.version + 1, resolvedView })
       .where('workspaceId = :ws AND id = :id AND version = :version', { ws, id, version: existing.version })
       .execute()
     if (result.affected === 0) {

@@ -5,6 +5,7 @@ import { Database } from '../../db/database'
 import { JsonSchema } from '../../schemas/json-schema'
 import { controllers, processors } from '../records/model'
 import { activityPages, viewsById } from '../records/walk'
+import { screeningWords } from '../records/dpia-screening'
 
 import type { ActivityPurpose, Controller, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Transfer } from '../records/view-types'
 
@@ -237,23 +238,36 @@ function consentWithoutWithdrawal(a: ProcessingActivity): Gap[] {
   })
 }
 
-function dpiaDecisionMissing(a: ProcessingActivity): Gap[] {
-  if (a.dpia && a.dpia.required !== null && a.dpia.required !== undefined) return []
-  const special = dataOf(a, 'special').map((d) => d.category.name)
-  const reasons = { en: [] as string[], sv: [] as string[] }
-  if (special.length) {
-    reasons.en.push(`special-category data (${quoted(special, 'en')})`)
-    reasons.sv.push(`känsliga personuppgifter (${quoted(special, 'sv')})`)
-  }
-  if (a.automatedDecisionMaking) {
-    reasons.en.push('automated decision-making or profiling')
-    reasons.sv.push('automatiserat beslutsfattande eller profilering')
-  }
-  if (!reasons.en.length) return []
+/** A DPIA decided or under way: required: true, or "not required" with its justification, or a DPIA planned, in progress or done. */
+function dpiaDecided(a: ProcessingActivity): boolean {
+  const d = a.dpia
+  if (!d) return false
+  return d.required === true || (d.required === false && !blank(d.justification)) || ['planned', 'in-progress', 'completed'].includes(d.status ?? '')
+}
+
+function dpiaScreeningRequired(a: ProcessingActivity): Gap[] {
+  const s = a.dpiaScreening
+  if (s?.outcome !== 'required' || dpiaDecided(a)) return []
+  const why = { en: screeningWords(s, 'en'), sv: screeningWords(s, 'sv') }
+  const against = a.dpia?.required === false
   return [{
-    field: a.dpia ? 'dpia.required' : 'dpia',
-    en: `The activity involves ${reasons.en.join(' and ')}, but whether a data protection impact assessment is required has not been decided.`,
-    sv: `Behandlingen omfattar ${reasons.sv.join(' och ')}, men om en konsekvensbedömning (DPIA) krävs har inte bedömts.`,
+    field: against ? 'dpia.justification' : a.dpia ? 'dpia.required' : 'dpia',
+    en: against
+      ? `The DPIA screening finds a data protection impact assessment required (${why.en}), but the activity is marked "not required" without a justification.`
+      : `The DPIA screening finds a data protection impact assessment required (${why.en}), but none is decided or in progress.`,
+    sv: against
+      ? `Förhandsbedömningen visar att en konsekvensbedömning krävs (${why.sv}), men behandlingen är markerad ”krävs inte” utan motivering.`
+      : `Förhandsbedömningen visar att en konsekvensbedömning krävs (${why.sv}), men ingen är beslutad eller påbörjad.`,
+  }]
+}
+
+function dpiaScreeningUndetermined(a: ProcessingActivity): Gap[] {
+  const s = a.dpiaScreening
+  if (s?.outcome !== 'undetermined' || a.dpia?.required === true) return []
+  return [{
+    field: s.unanswered[0] ?? 'riskFactors',
+    en: `Whether a data protection impact assessment is required cannot be screened: answer ${s.unanswered.join(', ')}.`,
+    sv: `Om en konsekvensbedömning krävs kan inte förhandsbedömas: besvara ${s.unanswered.join(', ')}.`,
   }]
 }
 
@@ -348,7 +362,8 @@ export const RULES: Rule[] = [
   { id: 'legitimate-interest-not-stated', severity: 'medium', article: 'Art. 6(1)(f); Art. 13(1)(d)', summary: 'Legitimate interests (A6-1-f) without the interest stated', ...onActivity(true), check: legitimateInterestNotStated },
   { id: 'legitimate-interest-without-assessment', severity: 'low', article: 'Art. 6(1)(f); Art. 5(2)', summary: 'Legitimate interests (A6-1-f) without a reference to the balancing test (LIA)', ...onActivity(true), check: legitimateInterestWithoutAssessment },
   { id: 'consent-without-withdrawal', severity: 'medium', article: 'Art. 7(3)', summary: 'Consent (A6-1-a, A9-2-a) without a noted way to withdraw it', ...onActivity(true), check: consentWithoutWithdrawal },
-  { id: 'dpia-decision-missing', severity: 'medium', article: 'Art. 35(1), (3)', summary: 'Special categories or automated decision-making without a decision on a DPIA', ...onActivity(true), check: dpiaDecisionMissing },
+  { id: 'dpia-screening-required', severity: 'high', article: 'Art. 35(1), (3), (4); WP248 rev.01', summary: 'The DPIA screening finds a DPIA required, but none is decided or in progress', ...onActivity(true), check: dpiaScreeningRequired },
+  { id: 'dpia-screening-undetermined', severity: 'low', article: 'Art. 35(1); WP248 rev.01', summary: 'The DPIA screening cannot decide: facts it needs are not answered', ...onActivity(true), check: dpiaScreeningUndetermined },
   { id: 'controller-without-contact', severity: 'high', article: 'Art. 30(1)(a); Art. 13(1)(a)', summary: 'A controller or joint controller without e-mail, phone or address', about: 'controller', check: controllerWithoutContact },
   { id: 'controller-without-dpo', severity: 'low', article: 'Art. 37; Art. 30(1)(a)', summary: 'A controller or joint controller without a data protection officer recorded (not every one must appoint one)', about: 'controller', check: controllerWithoutDpo },
   { id: 'review-overdue', severity: 'medium', article: 'Art. 5(2); Art. 24(1)', summary: 'The next review date has passed', ...onActivity(false), check: reviewOverdue },
