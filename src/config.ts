@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { tmpdir } from 'node:os'
 
 import type { Role } from './auth/principal'
 import { isTimeZone } from './register/wording/dates'
@@ -53,6 +54,34 @@ export interface Config {
   registerTimeZone: string
   /** BCP 47 locale whose collation orders names everywhere (lists, exports, notice, findings): src/register/wording/collation.ts. */
   registerLocale: string
+  /** Bounds on what a slow, stalled or hostile caller can hold (README, "Limits"). */
+  limits: Limits
+}
+
+/** Timeouts and sizes that keep a slow or stalled client from holding the service's resources. */
+export interface Limits {
+  /** Largest answer spooled to a temporary file before it is sent, bytes (507 above it). */
+  spoolMaxBytes: number
+  /** Where spooled answers are written (a temporary file each, removed once sent). */
+  spoolDir: string
+  /** A download that makes no progress this long is closed, ms. */
+  downloadIdleTimeoutMs: number
+  /** The whole request (headers and body) must arrive within this, ms (408). */
+  requestTimeoutMs: number
+  /** The request headers must arrive within this, ms (408). */
+  headersTimeoutMs: number
+  /** An idle keep-alive connection is closed after this, ms. */
+  keepAliveTimeoutMs: number
+  /** Longest wait for a database connection before 503 busy, ms. */
+  dbPoolWaitMs: number
+  /** PostgreSQL connections for reads (writes have their own: dbWritePoolSize). */
+  dbPoolSize: number
+  /** PostgreSQL connections that only writes use. */
+  dbWritePoolSize: number
+  /** PostgreSQL: longest time one read statement may run, ms. */
+  dbStatementTimeoutMs: number
+  /** PostgreSQL: a read transaction left idle this long is ended by the server, ms. */
+  dbIdleInTransactionTimeoutMs: number
 }
 
 export class ConfigError extends Error {}
@@ -108,6 +137,27 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     knownWorkspacesOnly: nodeEnv === 'production',
     registerTimeZone: timeZone(env.REGISTER_TIMEZONE || 'Europe/Stockholm'),
     registerLocale: locale(env),
+    limits: limits(env),
+  }
+}
+
+function limits(env: Env): Limits {
+  const requestTimeoutMs = duration(env, 'REQUEST_TIMEOUT', 120_000)
+  const headersTimeoutMs = duration(env, 'HEADERS_TIMEOUT', 20_000)
+  // Node refuses a headers timeout longer than the request's
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT, got ${env.HEADERS_TIMEOUT} and ${env.REQUEST_TIMEOUT}`)
+  return {
+    spoolMaxBytes: int(env, 'SPOOL_MAX_BYTES', 2 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    spoolDir: env.SPOOL_DIR || tmpdir(),
+    downloadIdleTimeoutMs: duration(env, 'DOWNLOAD_IDLE_TIMEOUT', 60_000),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: duration(env, 'KEEP_ALIVE_TIMEOUT', 72_000),
+    dbPoolWaitMs: int(env, 'DB_POOL_WAIT_MS', 5000, 1, 600000),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 2, 1000),
+    dbWritePoolSize: int(env, 'DB_WRITE_POOL_SIZE', 4, 1, 1000),
+    dbStatementTimeoutMs: duration(env, 'DB_STATEMENT_TIMEOUT', 30_000),
+    dbIdleInTransactionTimeoutMs: duration(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT', 30_000),
   }
 }
 
