@@ -74,6 +74,8 @@ export interface Limits {
   keepAliveTimeoutMs: number
   /** Longest wait for a database connection before 503 busy, ms. */
   dbPoolWaitMs: number
+  /** Longest wait of an answer read on one snapshot (an export, the report, …) for its turn before 503 busy, ms. */
+  longReadWaitMs: number
   /** PostgreSQL connections for reads (writes have their own: dbWritePoolSize). */
   dbPoolSize: number
   /** PostgreSQL connections that only writes use. */
@@ -154,6 +156,7 @@ function limits(env: Env): Limits {
     headersTimeoutMs,
     keepAliveTimeoutMs: duration(env, 'KEEP_ALIVE_TIMEOUT', 72_000),
     dbPoolWaitMs: int(env, 'DB_POOL_WAIT_MS', 5000, 1, 600000),
+    longReadWaitMs: duration(env, 'LONG_READ_WAIT', 30_000),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 2, 1000),
     dbWritePoolSize: int(env, 'DB_WRITE_POOL_SIZE', 4, 1, 1000),
     dbStatementTimeoutMs: duration(env, 'DB_STATEMENT_TIMEOUT', 30_000),

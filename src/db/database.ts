@@ -98,9 +98,9 @@ class SqliteReaders {
   private readonly short: ReaderPool
   private readonly long: ReaderPool
 
-  constructor(private readonly writer: DataSource, waitMs: number) {
+  constructor(private readonly writer: DataSource, waitMs: number, longWaitMs: number) {
     this.short = new ReaderPool(READERS, waitMs, () => this.connect())
-    this.long = new ReaderPool(LONG_READERS, waitMs, () => this.connect())
+    this.long = new ReaderPool(LONG_READERS, longWaitMs, () => this.connect())
   }
 
   private async connect(): Promise<DataSource> {
@@ -166,8 +166,10 @@ class ReaderPool {
 
 /** Settings of the units of work (the configuration's limits); the defaults suit a scratch database. */
 export interface DatabaseOptions {
-  /** Longest wait for a connection (or a turn at a long read), ms. */
+  /** Longest wait for a connection, ms. */
   poolWaitMs?: number
+  /** Longest wait for a turn at a series of reads on one snapshot, ms (they take long: so may their turn). */
+  longReadWaitMs?: number
   /** PostgreSQL: the read pool's size; long reads take at most half of it. */
   readPoolSize?: number
 }
@@ -194,9 +196,10 @@ export class Database {
 
   constructor(readonly dataSource: DataSource, readonly dialect: Dialect, options: DatabaseOptions = {}) {
     const waitMs = options.poolWaitMs ?? 5000
+    const longWaitMs = options.longReadWaitMs ?? 30_000
     const file = dialect === 'sqlite' ? String((dataSource.options as { database?: unknown }).database ?? '') : ''
-    this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource, waitMs) : null
-    this.longReads = dialect === 'postgres' ? new Gate(Math.max(1, Math.floor((options.readPoolSize ?? 10) / 2)), waitMs) : null
+    this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource, waitMs, longWaitMs) : null
+    this.longReads = dialect === 'postgres' ? new Gate(Math.max(1, Math.floor((options.readPoolSize ?? 10) / 2)), longWaitMs) : null
     // the write connection waits in againIfBusy, not in SQLite's busy handler (see above); the
     // read connections keep the handler: in WAL mode they wait only while a log is recovered
     if (this.readers && dataSource.isInitialized) sqliteConnectionOf(dataSource).pragma('busy_timeout = 0')

@@ -50,7 +50,7 @@ export default fp(async function database(app: FastifyInstance) {
     await dataSource.destroy()
     throw err
   }
-  const db = new Database(dataSource, dialectOf(databaseUrl), { poolWaitMs: limits.dbPoolWaitMs, readPoolSize: limits.dbPoolSize })
+  const db = new Database(dataSource, dialectOf(databaseUrl), { poolWaitMs: limits.dbPoolWaitMs, longReadWaitMs: limits.longReadWaitMs, readPoolSize: limits.dbPoolSize })
   app.decorate('db', db)
   app.addHook('onClose', async () => {
     await db.close()

@@ -118,9 +118,12 @@ export class Spool {
  * reading): the socket's inactivity timer runs only while nothing is written or read.
  */
 function closeWhenStalled(res: ServerResponse, idleMs: number): void {
-  if (idleMs <= 0) return
-  // once the answer is sent, Node gives the socket its keep-alive timeout
-  res.setTimeout(idleMs, () => res.destroy())
+  const socket = res.socket
+  if (idleMs <= 0 || !socket) return
+  // the socket, not the response: a response is finished once its last bytes are handed to the
+  // socket, which may still hold them for a client that stopped reading (then Node gives the
+  // socket its keep-alive timeout, which closes it too)
+  res.setTimeout(idleMs, () => socket.destroy())
 }
 
 /**
