@@ -236,6 +236,7 @@ export function writeHostile(m: HostileMeasurement): void {
       'process with the default limits, clients in the bench process, all on 127.0.0.1. The machine is shared (2 cores, several',
       'engineers building and testing at once): its load average is given, and figures vary from run to run.',
       '',
+      '',
     ].join('\n'))
   }
   const ratio = m.hostile.p99 / Math.max(1, m.quiet.p99)

@@ -7,6 +7,9 @@ import { buildTestApp, migratedDatabase, onPostgres, TestApp, TestDatabase, toke
 import { buildViews, generate } from '../bench/register'
 import { READ_POOL_NAME } from '../src/db/data-source'
 import type { ReadSeries } from '../src/db/database'
+import Fastify from 'fastify'
+import { loadConfig } from '../src/config'
+import { fastifyOptions } from '../src/app'
 
 /** Activities in the register: its JSON export (about 10 MB) is larger than what loopback socket buffers hold. */
 const ACTIVITIES = 2000
@@ -281,5 +284,32 @@ describe('hostile readers', function () {
     await t.app.db.read((m) => m.query('SELECT pg_sleep(2)')).catch((e) => { err = e })
     expect(err?.driverError?.code ?? err?.code).to.equal('57014')
     await t.close()
+  })
+})
+
+describe('limits configuration', () => {
+  it('gives every limit a default a normal team never meets, and names the variable at fault', () => {
+    const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) }
+    const { limits } = loadConfig(base)
+    expect(limits).to.deep.include({
+      spoolMaxBytes: 2 * 1024 ** 3, downloadIdleTimeoutMs: 60_000, requestTimeoutMs: 120_000, headersTimeoutMs: 20_000,
+      keepAliveTimeoutMs: 72_000, dbPoolWaitMs: 5000, longReadWaitMs: 30_000, dbPoolSize: 10, dbWritePoolSize: 4,
+      dbStatementTimeoutMs: 30_000, dbIdleInTransactionTimeoutMs: 30_000,
+    })
+    expect(loadConfig({ ...base, DOWNLOAD_IDLE_TIMEOUT: '90s', DB_STATEMENT_TIMEOUT: '1m' }).limits).to.deep.include({ downloadIdleTimeoutMs: 90_000, dbStatementTimeoutMs: 60_000 })
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DOWNLOAD_IDLE_TIMEOUT: 'forever' }, /DOWNLOAD_IDLE_TIMEOUT must be a duration such as 30s/],
+      [{ DB_POOL_WAIT_MS: '5s' }, /DB_POOL_WAIT_MS must be an integer/],
+      [{ DB_POOL_SIZE: '1' }, /DB_POOL_SIZE must be an integer between 2/],
+      [{ SPOOL_MAX_BYTES: '-1' }, /SPOOL_MAX_BYTES must be an integer/],
+      [{ REQUEST_TIMEOUT: '10s', HEADERS_TIMEOUT: '20s' }, /HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT/],
+    ]
+    for (const [env, message] of cases) expect(() => loadConfig({ ...base, ...env })).to.throw(message)
+  })
+
+  it('sets the request, header and keep-alive timeouts on the HTTP server', () => {
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), REQUEST_TIMEOUT: '90s', HEADERS_TIMEOUT: '15s', KEEP_ALIVE_TIMEOUT: '61s' })
+    const server = Fastify(fastifyOptions(config)).server
+    expect([server.requestTimeout, server.headersTimeout, server.keepAliveTimeout]).to.deep.equal([90_000, 15_000, 61_000])
   })
 })

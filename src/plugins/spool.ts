@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { createReadStream } from 'node:fs'
+import { createReadStream, ReadStream } from 'node:fs'
 import { mkdtemp, open, rm, unlink } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -139,7 +139,9 @@ export default fp(async function spool(app: FastifyInstance) {
   app.decorate('spool', spooled)
 
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
-    if (payload === null || typeof payload !== 'object' || typeof (payload as Readable).pipe !== 'function') {
+    // a file already (Swagger UI's assets) holds nothing of the database: sent as it is
+    if (payload === null || typeof payload !== 'object' || typeof (payload as Readable).pipe !== 'function' || payload instanceof ReadStream) {
+      if (payload instanceof ReadStream) closeWhenStalled(reply.raw, downloadIdleTimeoutMs)
       if ((typeof payload === 'string' || Buffer.isBuffer(payload)) && payload.length >= WATCHED_BYTES) closeWhenStalled(reply.raw, downloadIdleTimeoutMs)
       done(null, payload)
       return
@@ -153,7 +155,7 @@ export default fp(async function spool(app: FastifyInstance) {
       reply.raw.removeListener('close', leave)
       if (gone.signal.aborted) {
         stream.destroy()
-        done(new ClientGone())
+        done(null, '') // to nobody: the connection is closed
         return
       }
       reply.raw.once('close', () => stream.destroy())
@@ -162,6 +164,10 @@ export default fp(async function spool(app: FastifyInstance) {
       done(null, stream)
     }, (err: Error) => {
       reply.raw.removeListener('close', leave)
+      if (err instanceof ClientGone) {
+        done(null, '') // to nobody: the connection is closed
+        return
+      }
       // the error is answered as JSON, not as the file the headers announced
       for (const name of ['content-disposition', 'etag', 'x-register-version']) reply.removeHeader(name)
       done(err)
