@@ -50,6 +50,8 @@ interface LoadFigures {
   timeouts: number
   status5xx: number
   other: number
+  /** Answers other than 200 by request kind and status ("get 503": …), timeouts as status 0. */
+  failures: Record<string, number>
 }
 
 function request(port: number, method: string, path: string, token: string, body?: string): Promise<{ status: number; ms: number }> {
@@ -76,6 +78,7 @@ async function mixedLoad(port: number, ids: string[], seconds: number): Promise<
   let timeouts = 0
   let status5xx = 0
   let other = 0
+  const failures: Record<string, number> = {}
   let n = 0
   await Promise.all(Array.from({ length: MIXED_CLIENTS }, async (_, client) => {
     while (Date.now() < until) {
@@ -85,13 +88,14 @@ async function mixedLoad(port: number, ids: string[], seconds: number): Promise<
         : kind === 1 ? await request(port, 'GET', `/api/v1/processing-activities?limit=50&offset=${(n * 50) % ids.length}`, reader)
           : await request(port, 'PATCH', `/api/v1/processing-activities/${id}`, editor, JSON.stringify({ description: `Changed under load ${n}` }))
       latencies.push(r.ms)
+      if (r.status !== 200) failures[`${['get', 'list', 'patch'][kind]} ${r.status}`] = (failures[`${['get', 'list', 'patch'][kind]} ${r.status}`] ?? 0) + 1
       if (r.status === 0) timeouts++
       else if (r.status >= 500) status5xx++
       else if (r.status !== 200) other++
     }
   }))
   latencies.sort((a, b) => a - b)
-  return { requests: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), timeouts, status5xx, other }
+  return { requests: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), timeouts, status5xx, other, failures }
 }
 
 /** The hostile clients: SLOW reading at 2 KB/s, STALLED reading nothing after the headers. */
@@ -213,7 +217,7 @@ export async function benchHostile(scratch: Scratch): Promise<HostileMeasurement
       exports,
       connections: scratch.dialect === 'postgres'
         ? { max: maxConnections, limit: 14, what: 'PostgreSQL sessions of the server not idle (read pool 10 + write pool 4)' }
-        : { max: maxConnections, limit: 10, what: 'SQLite connections the server holds open (writer, single statements, 4 + 4 pooled)' },
+        : { max: maxConnections, limit: 8, what: 'SQLite connections the server holds open (writer, single statements, 4 short reads, 2 on one snapshot)' },
       load,
     }
   } finally {
@@ -256,6 +260,8 @@ export function writeHostile(m: HostileMeasurement): void {
     `| other non-200 | ${m.quiet.other} | ${m.hostile.other} | – | – |`,
     `| /ready polls not 200 (every 0.5 s) | – | ${m.ready.not200} of ${m.ready.polls}, slowest ${m.ready.maxMs} ms | 0 | ${met(m.ready.not200 === 0)} |`,
     `| database connections in use, most seen | – | ${m.connections.max} | ≤ ${m.connections.limit} (${m.connections.what}) | ${met(m.connections.max <= m.connections.limit)} |`,
+    '',
+    `Mixed-load answers other than 200 by kind and status (0: no answer within ${TIMEOUT_MS / 1000} s): quiet ${counts(m.quiet.failures) || 'none'}; with hostile readers ${counts(m.hostile.failures) || 'none'}.`,
     '',
     `The hostile downloads: slow ${counts(m.exports.slow)} (${m.exports.slowBytes} bytes read in all); stalled ${counts(m.exports.stalled)}.`,
     '',

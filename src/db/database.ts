@@ -36,8 +36,12 @@ const BULK_CACHE_KIB = 64 * 1024
 /** Read-only connections for reads that hold a transaction; more wait for one to be free. */
 const READERS = 4
 
-/** Read-only connections for series of reads on one snapshot (an export spooling): more wait for one. */
-const LONG_READERS = 4
+/**
+ * Series of reads on one snapshot at once (an export being spooled, the report, findings…): more
+ * wait for a turn. What they cost is mostly the process's CPU (rendering rows), which the short
+ * requests share: with 4 or 5 at once on a loaded machine, writes queued for seconds (bench/hostile).
+ */
+export const LONG_READS = 2
 
 /** How long a caller waited for a database connection before giving up: answered 503 busy (see plugins/errors). */
 export class PoolWaitExceeded extends Error {
@@ -88,7 +92,7 @@ export class Gate {
  * share one connection (better-sqlite3 runs each statement whole). A read of several statements
  * holds a connection for its transaction (its snapshot): READERS of them, taken in turn. A series
  * on one snapshot (an export, read whole into a spool file before it is sent) takes one of
- * LONG_READERS others, so that exports never make the short reads wait, and never open more
+ * LONG_READS others, so that exports never make the short reads wait, and never open more
  * connections than that however many are asked for at once.
  */
 class SqliteReaders {
@@ -100,7 +104,7 @@ class SqliteReaders {
 
   constructor(private readonly writer: DataSource, waitMs: number, longWaitMs: number) {
     this.short = new ReaderPool(READERS, waitMs, () => this.connect())
-    this.long = new ReaderPool(LONG_READERS, longWaitMs, () => this.connect())
+    this.long = new ReaderPool(LONG_READS, longWaitMs, () => this.connect())
   }
 
   private async connect(): Promise<DataSource> {
@@ -191,7 +195,7 @@ export interface DatabaseOptions {
 export class Database {
   private queue: Promise<unknown> = Promise.resolve()
   private readers: SqliteReaders | null
-  /** PostgreSQL: turns at a series of reads on one snapshot, so that they leave half the read pool to the others. */
+  /** PostgreSQL: turns at a series of reads on one snapshot (LONG_READS, at most half the read pool, so that they leave connections to the others). */
   private readonly longReads: Gate | null
 
   constructor(readonly dataSource: DataSource, readonly dialect: Dialect, options: DatabaseOptions = {}) {
@@ -199,7 +203,7 @@ export class Database {
     const longWaitMs = options.longReadWaitMs ?? 30_000
     const file = dialect === 'sqlite' ? String((dataSource.options as { database?: unknown }).database ?? '') : ''
     this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource, waitMs, longWaitMs) : null
-    this.longReads = dialect === 'postgres' ? new Gate(Math.max(1, Math.floor((options.readPoolSize ?? 10) / 2)), longWaitMs) : null
+    this.longReads = dialect === 'postgres' ? new Gate(Math.max(1, Math.min(LONG_READS, Math.floor((options.readPoolSize ?? 10) / 2))), longWaitMs) : null
     // the write connection waits in againIfBusy, not in SQLite's busy handler (see above); the
     // read connections keep the handler: in WAL mode they wait only while a log is recovered
     if (this.readers && dataSource.isInitialized) sqliteConnectionOf(dataSource).pragma('busy_timeout = 0')
