@@ -246,6 +246,7 @@ export function writeHostile(m: HostileMeasurement): void {
   const ratio = m.hostile.p99 / Math.max(1, m.quiet.p99)
   const met = (ok: boolean): string => (ok ? 'met' : '**missed**')
   appendFileSync(RESULTS, [
+    '',
     `## ${m.dialect}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load ${m.load}`,
     '',
     `Machine: ${machine()}.`,
