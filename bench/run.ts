@@ -7,6 +7,7 @@ import { baselineQuery, benchExport, cliBaseline, CliBaseline, ExportMeasurement
 import { benchImport, ImportMeasurement } from './import'
 import { benchReads, CONNECTIONS, DuringImportMeasurement, IMPORTED_DURING_READS, ReadMeasurement } from './reads'
 import { buildViews, generate, LINKS, machine, ratio, scratchDatabase } from './register'
+import { benchHostile, writeHostile } from './hostile'
 
 /**
  * The benchmarks of issue 9 on SQLite and on PostgreSQL, each database a scratch one of its own,
@@ -32,7 +33,7 @@ const RESULTS_JSON = join(__dirname, '..', '..', 'bench', 'results.json')
 /** The hand-written part of RESULTS.md (what changed, before and after), kept above the figures. */
 const NOTES = join(__dirname, '..', '..', 'bench', 'NOTES.md')
 
-export const PARTS = ['reads', 'during-import', 'export', 'export-large', 'import'] as const
+export const PARTS = ['reads', 'during-import', 'export', 'export-large', 'import', 'hostile'] as const
 export type Part = typeof PARTS[number]
 
 /** One part's figures on one database, as measured in one run. */
@@ -85,6 +86,8 @@ async function runOn(dialect: Dialect, parts: Set<Part>, into: DatabaseResults):
       const quietP99 = into.reads?.data[0]?.app.p99 ?? null
       into['during-import'] = await measured(dialect, 'during-import', async () => ({ ...(await benchReads(scratch, { reads: false, duringImport: true })).duringImport!, quietP99 }))
     }
+    // issue 19: its own register in a workspace of its own, its figures in bench/RESULTS-hostile.md
+    if (parts.has('hostile')) writeHostile(await benchHostile(scratch))
     if (parts.has('export-large')) {
       into['export-large'] = await measured(dialect, 'export-large', async () => {
         const t2 = Date.now()

@@ -1,10 +1,12 @@
 import 'reflect-metadata'
 import { randomUUID } from 'node:crypto'
-import { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions, LogController } from 'fastify'
+import { FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions, LogController } from 'fastify'
+import type { Server } from 'node:http'
 import fp from 'fastify-plugin'
 import { Config } from './config'
 import './plugins/types'
 import database from './plugins/database'
+import spool from './plugins/spool'
 import errors, { clientError, frameworkError } from './plugins/errors'
 import openapi from './plugins/swagger'
 import auth from './plugins/auth'
@@ -79,12 +81,17 @@ function trustProxy(setting: Config['trustProxy']): FastifyServerOptions['trustP
 }
 
 /** Options of the Fastify instance that both the server and the tests create. */
-export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
+export function fastifyOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyHttpOptions<Server> {
   return {
     logger,
     logController: new AccessLog(),
     bodyLimit: config.bodyLimit,
     trustProxy: trustProxy(config.trustProxy),
+    // a client that sends its request slowly, or keeps an idle connection, is cut off (README, Limits);
+    // the idle download timeout is set per answer (plugins/spool)
+    requestTimeout: config.limits.requestTimeoutMs,
+    keepAliveTimeout: config.limits.keepAliveTimeoutMs,
+    http: { headersTimeout: config.limits.headersTimeoutMs },
     requestIdHeader: false,
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
@@ -124,6 +131,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(errors)
   await instance.register(security)
   await instance.register(database)
+  await instance.register(spool)
   await instance.register(openapi)
   // application
   // every workspace's built-in catalogue, before the first request: reads never write it

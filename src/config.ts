@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } f
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { isIP } from 'node:net'
+import { tmpdir } from 'node:os'
 
 import type { Role } from './auth/principal'
 import { isTimeZone } from './register/wording/dates'
@@ -64,6 +65,8 @@ export interface Config {
   registerLocale: string
   /** The keys of signed history checkpoints, all held outside the database. */
   history: HistoryKeyConfig
+  /** Bounds on what a slow, stalled or hostile caller can hold (README, "Limits"). */
+  limits: Limits
 }
 
 /** Ed25519 keys of history checkpoints (src/register/accountability/checkpoints.ts). */
@@ -74,6 +77,34 @@ export interface HistoryKeyConfig {
   previousKeys: Record<string, unknown>[]
   /** Public JWKs of other deployments whose checkpoints a restore accepts (moving a register between them). */
   trustedKeys: Record<string, unknown>[]
+}
+
+/** Timeouts and sizes that keep a slow or stalled client from holding the service's resources. */
+export interface Limits {
+  /** Largest answer spooled to a temporary file before it is sent, bytes (507 above it). */
+  spoolMaxBytes: number
+  /** Where spooled answers are written (a temporary file each, removed once sent). */
+  spoolDir: string
+  /** A download that makes no progress this long is closed, ms. */
+  downloadIdleTimeoutMs: number
+  /** The whole request (headers and body) must arrive within this, ms (408). */
+  requestTimeoutMs: number
+  /** The request headers must arrive within this, ms (408). */
+  headersTimeoutMs: number
+  /** An idle keep-alive connection is closed after this, ms. */
+  keepAliveTimeoutMs: number
+  /** Longest wait for a database connection before 503 busy, ms. */
+  dbPoolWaitMs: number
+  /** Longest wait of an answer read on one snapshot (an export, the report, …) for its turn before 503 busy, ms. */
+  longReadWaitMs: number
+  /** PostgreSQL connections for reads (writes have their own: dbWritePoolSize). */
+  dbPoolSize: number
+  /** PostgreSQL connections that only writes use. */
+  dbWritePoolSize: number
+  /** PostgreSQL: longest time one read statement may run, ms. */
+  dbStatementTimeoutMs: number
+  /** PostgreSQL: a read transaction left idle this long is ended by the server, ms. */
+  dbIdleInTransactionTimeoutMs: number
 }
 
 export class ConfigError extends Error {}
@@ -137,6 +168,7 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     registerTimeZone: timeZone(env.REGISTER_TIMEZONE || 'Europe/Stockholm'),
     registerLocale: locale(env),
     history: historyKeys(env, nodeEnv),
+    limits: limits(env),
   }
 }
 
@@ -205,6 +237,27 @@ export function readOrCreateDevHistoryKey(file = DEV_HISTORY_KEY_FILE): string {
       return readFileSync(file, 'utf8') // another process created it first
     }
     return pem
+  }
+}
+
+function limits(env: Env): Limits {
+  const requestTimeoutMs = duration(env, 'REQUEST_TIMEOUT', 120_000)
+  const headersTimeoutMs = duration(env, 'HEADERS_TIMEOUT', 20_000)
+  // Node refuses a headers timeout longer than the request's
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT, got ${env.HEADERS_TIMEOUT} and ${env.REQUEST_TIMEOUT}`)
+  return {
+    spoolMaxBytes: int(env, 'SPOOL_MAX_BYTES', 2 * 1024 ** 3, 1024, Number.MAX_SAFE_INTEGER),
+    spoolDir: env.SPOOL_DIR || tmpdir(),
+    downloadIdleTimeoutMs: duration(env, 'DOWNLOAD_IDLE_TIMEOUT', 60_000),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: duration(env, 'KEEP_ALIVE_TIMEOUT', 72_000),
+    dbPoolWaitMs: int(env, 'DB_POOL_WAIT_MS', 5000, 1, 600000),
+    longReadWaitMs: duration(env, 'LONG_READ_WAIT', 30_000),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 2, 1000),
+    dbWritePoolSize: int(env, 'DB_WRITE_POOL_SIZE', 4, 1, 1000),
+    dbStatementTimeoutMs: duration(env, 'DB_STATEMENT_TIMEOUT', 30_000),
+    dbIdleInTransactionTimeoutMs: duration(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT', 30_000),
   }
 }
 

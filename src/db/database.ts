@@ -1,6 +1,5 @@
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm'
-import type { Pool } from 'pg'
-import { Dialect } from './data-source'
+import { Dialect, pgPools } from './data-source'
 import { placeholders } from './sql'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -38,21 +37,75 @@ const BULK_CACHE_KIB = 64 * 1024
 const READERS = 4
 
 /**
+ * Series of reads on one snapshot at once (an export being spooled, the report, findings…): more
+ * wait for a turn. What they cost is mostly the process's CPU (rendering rows), which the short
+ * requests share: with 4 or 5 at once on a loaded machine, writes queued for seconds (bench/hostile).
+ */
+export const LONG_READS = 2
+
+/** How long a caller waited for a database connection before giving up: answered 503 busy (see plugins/errors). */
+export class PoolWaitExceeded extends Error {
+  readonly code = 'POOL_WAIT_EXCEEDED'
+  constructor(waitedMs: number) {
+    super(`No database connection was free within ${waitedMs} ms`)
+  }
+}
+
+/**
+ * At most `size` holders at once; the others wait in turn, each at most `waitMs`, then are
+ * refused with PoolWaitExceeded. What is held is the caller's (a connection, or only a turn).
+ */
+export class Gate {
+  private held = 0
+  private readonly waiting: { grant: () => void; timer: NodeJS.Timeout }[] = []
+
+  constructor(private readonly size: number, private readonly waitMs: number) {}
+
+  async enter(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry = {
+        grant: () => { clearTimeout(entry.timer); resolve() },
+        timer: setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(entry), 1)
+          reject(new PoolWaitExceeded(this.waitMs))
+        }, this.waitMs),
+      }
+      this.waiting.push(entry)
+    })
+  }
+
+  /** Gives the turn to the next waiting caller, or frees it. */
+  leave(): void {
+    const next = this.waiting.shift()
+    if (next) next.grant()
+    else this.held--
+  }
+}
+
+/**
  * Read-only connections to a SQLite file in WAL mode (better-sqlite3 gives one connection per
  * DataSource, hence a DataSource each). One statement on its own needs no transaction: those
  * share one connection (better-sqlite3 runs each statement whole). A read of several statements
- * holds a connection for its transaction (its snapshot): READERS of them, taken in turn. A long
- * series (an export downloaded slowly) gets a connection of its own, so it holds up no one.
+ * holds a connection for its transaction (its snapshot): READERS of them, taken in turn. A series
+ * on one snapshot (an export, read whole into a spool file before it is sent) takes one of
+ * LONG_READS others, so that exports never make the short reads wait, and never open more
+ * connections than that however many are asked for at once.
  */
 class SqliteReaders {
-  private readonly idle: DataSource[] = []
-  private readonly waiting: ((reader: DataSource) => void)[] = []
   private readonly open = new Set<DataSource>()
-  private pooled = 0
   private shared: Promise<DataSource> | null = null
   private closed = false
+  private readonly short: ReaderPool
+  private readonly long: ReaderPool
 
-  constructor(private readonly writer: DataSource) {}
+  constructor(private readonly writer: DataSource, waitMs: number, longWaitMs: number) {
+    this.short = new ReaderPool(READERS, waitMs, () => this.connect())
+    this.long = new ReaderPool(LONG_READS, longWaitMs, () => this.connect())
+  }
 
   private async connect(): Promise<DataSource> {
     if (this.closed) throw new Error('the database is closed')
@@ -74,32 +127,11 @@ class SqliteReaders {
     return this.raw ??= sqliteConnectionOf(await this.statements())
   }
 
-  /** A connection for a transaction: a free one, a new one while fewer than READERS, or the next released. */
-  async acquire(): Promise<DataSource> {
-    const idle = this.idle.pop()
-    if (idle) return idle
-    if (this.pooled < READERS) {
-      this.pooled++
-      try {
-        return await this.connect()
-      } catch (err) {
-        this.pooled--
-        throw err
-      }
-    }
-    return new Promise((resolve) => this.waiting.push(resolve))
-  }
-
-  release(reader: DataSource): void {
-    const next = this.waiting.shift()
-    if (next) next(reader)
-    else this.idle.push(reader)
-  }
-
-  /** A connection of its own, for a long series of reads; closed after it. */
-  async dedicated(): Promise<{ reader: DataSource; done: () => Promise<void> }> {
-    const reader = await this.connect()
-    return { reader, done: async () => { this.open.delete(reader); await reader.destroy() } }
+  /** A connection for a transaction (`long`: a series on one snapshot), and how to give it back. */
+  async acquire(long: boolean): Promise<{ reader: DataSource; done: () => void }> {
+    const pool = long ? this.long : this.short
+    const reader = await pool.acquire()
+    return { reader, done: () => pool.release(reader) }
   }
 
   async close(): Promise<void> {
@@ -107,6 +139,43 @@ class SqliteReaders {
     await Promise.all([...this.open].map((r) => r.destroy()))
     this.open.clear()
   }
+}
+
+/** Up to `size` SQLite read connections, opened when first needed and kept; callers wait their turn (Gate). */
+class ReaderPool {
+  private readonly idle: DataSource[] = []
+  private readonly gate: Gate
+
+  constructor(size: number, waitMs: number, private readonly connect: () => Promise<DataSource>) {
+    this.gate = new Gate(size, waitMs)
+  }
+
+  async acquire(): Promise<DataSource> {
+    await this.gate.enter()
+    const idle = this.idle.pop()
+    if (idle) return idle
+    try {
+      return await this.connect()
+    } catch (err) {
+      this.gate.leave()
+      throw err
+    }
+  }
+
+  release(reader: DataSource): void {
+    this.idle.push(reader)
+    this.gate.leave()
+  }
+}
+
+/** Settings of the units of work (the configuration's limits); the defaults suit a scratch database. */
+export interface DatabaseOptions {
+  /** Longest wait for a connection, ms. */
+  poolWaitMs?: number
+  /** Longest wait for a turn at a series of reads on one snapshot, ms (they take long: so may their turn). */
+  longReadWaitMs?: number
+  /** PostgreSQL: the read pool's size; long reads take at most half of it. */
+  readPoolSize?: number
 }
 
 /**
@@ -126,10 +195,15 @@ class SqliteReaders {
 export class Database {
   private queue: Promise<unknown> = Promise.resolve()
   private readers: SqliteReaders | null
+  /** PostgreSQL: turns at a series of reads on one snapshot (LONG_READS, at most half the read pool, so that they leave connections to the others). */
+  private readonly longReads: Gate | null
 
-  constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {
+  constructor(readonly dataSource: DataSource, readonly dialect: Dialect, options: DatabaseOptions = {}) {
+    const waitMs = options.poolWaitMs ?? 5000
+    const longWaitMs = options.longReadWaitMs ?? 30_000
     const file = dialect === 'sqlite' ? String((dataSource.options as { database?: unknown }).database ?? '') : ''
-    this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource) : null
+    this.readers = dialect === 'sqlite' && file !== '' && file !== ':memory:' ? new SqliteReaders(dataSource, waitMs, longWaitMs) : null
+    this.longReads = dialect === 'postgres' ? new Gate(Math.max(1, Math.min(LONG_READS, Math.floor((options.readPoolSize ?? 10) / 2))), longWaitMs) : null
     // the write connection waits in againIfBusy, not in SQLite's busy handler (see above); the
     // read connections keep the handler: in WAL mode they wait only while a log is recovered
     if (this.readers && dataSource.isInitialized) sqliteConnectionOf(dataSource).pragma('busy_timeout = 0')
@@ -143,7 +217,14 @@ export class Database {
 
   /** One statement, outside any transaction (it is its own snapshot). */
   async query<T = Record<string, unknown>>(sql: string, parameters: unknown[]): Promise<T[]> {
-    if (this.dialect === 'postgres') return this.dataSource.query(sql, parameters)
+    if (this.dialect === 'postgres') {
+      const runner = this.dataSource.createQueryRunner('slave')
+      try {
+        return await runner.query(sql, parameters)
+      } finally {
+        await runner.release()
+      }
+    }
     if (!this.readers) return this.exclusive(() => this.dataSource.query(sql, parameters))
     return (await this.readers.statements()).query(sql, parameters)
   }
@@ -167,7 +248,7 @@ export class Database {
         statement = { name: `register_read_${this.postgresNames.size + 1}`, text: placeholders('postgres', sql) }
         this.postgresNames.set(sql, statement)
       }
-      const pool = (this.dataSource.driver as unknown as { master: Pool }).master
+      const pool = pgPools(this.dataSource).read
       try {
         return (await pool.query(statement ? { ...statement, values: parameters } : { text: placeholders('postgres', sql), values: parameters })).rows
       } catch (err) {
@@ -223,20 +304,19 @@ export class Database {
     return this.begin(true)
   }
 
-  /** A read transaction; `long`: on a SQLite connection of its own rather than one of the pool. */
+  /** A read transaction; `long`: a series on one snapshot, which takes a turn among the long reads. */
   private async begin(long: boolean): Promise<ReadSeries> {
     if (this.dialect === 'sqlite' && !this.readers) return { read: (fn) => this.exclusive(() => fn(this.dataSource.manager)), close: async () => undefined }
     let reader = this.dataSource
     let giveBack = async (): Promise<void> => undefined
-    if (this.readers && long) {
-      const own = await this.readers.dedicated()
-      reader = own.reader
-      giveBack = own.done
-    } else if (this.readers) {
-      const readers = this.readers
-      const pooled = await readers.acquire()
-      reader = pooled
-      giveBack = async () => readers.release(pooled)
+    if (this.readers) {
+      const pooled = await this.readers.acquire(long)
+      reader = pooled.reader
+      giveBack = async () => pooled.done()
+    } else if (long && this.longReads) {
+      const gate = this.longReads
+      await gate.enter()
+      giveBack = async () => gate.leave()
     }
     let runner: QueryRunner | null = null
     const release = async (): Promise<void> => {
@@ -244,7 +324,7 @@ export class Database {
       await giveBack()
     }
     try {
-      runner = reader.createQueryRunner()
+      runner = reader.createQueryRunner(this.dialect === 'postgres' ? 'slave' : 'master')
       await runner.connect()
       await runner.query(this.dialect === 'postgres' ? 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN')
       // both take the snapshot at the transaction's first read, not at BEGIN: a series takes it now
@@ -380,6 +460,21 @@ export class Database {
     await this.readers?.close()
   }
 }
+
+/**
+ * The database could not take the work now, and will soon: SQLite busy; no connection (or turn)
+ * free within DB_POOL_WAIT_MS (ours, or pg-pool's own wait on a PostgreSQL pool); a PostgreSQL read
+ * ended by its statement timeout. Answered 503 busy with Retry-After (plugins/errors).
+ */
+export function databaseBusy(err: unknown): boolean {
+  const e = err as { driverError?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown }
+  const code = String(e?.driverError?.code ?? e?.code ?? '')
+  const message = String(e?.driverError?.message ?? e?.message ?? '')
+  return sqliteBusy(err) || code === 'POOL_WAIT_EXCEEDED' || code === '57014' || message === PG_POOL_WAIT
+}
+
+/** What pg-pool says when no connection was free within its connectionTimeoutMillis. */
+const PG_POOL_WAIT = 'timeout exceeded when trying to connect'
 
 /** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, _RECOVERY, _TIMEOUT). */
 export function sqliteBusy(err: unknown): boolean {

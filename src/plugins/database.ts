@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { FastifyInstance } from 'fastify'
 import { DataSource, Migration } from 'typeorm'
-import { createDataSource, Dialect, dialectOf } from '../db/data-source'
+import { createDataSource, Dialect, dialectOf, initializeDataSource } from '../db/data-source'
 import { Database } from '../db/database'
 
 /** Any fixed number: instances agree on it to take turns migrating. */
@@ -32,9 +32,17 @@ export async function migrateDatabase(dataSource: DataSource, dialect: Dialect):
  * close. Everything else reaches it through `app.db` units of work.
  */
 export default fp(async function database(app: FastifyInstance) {
-  const { databaseUrl, dbBusyTimeoutMs } = app.config
-  const dataSource = createDataSource({ databaseUrl, busyTimeoutMs: dbBusyTimeoutMs })
-  await dataSource.initialize()
+  const { databaseUrl, dbBusyTimeoutMs, limits } = app.config
+  const settings = {
+    databaseUrl,
+    busyTimeoutMs: dbBusyTimeoutMs,
+    poolSize: limits.dbPoolSize,
+    writePoolSize: limits.dbWritePoolSize,
+    poolWaitMs: limits.dbPoolWaitMs,
+    statementTimeoutMs: limits.dbStatementTimeoutMs,
+    idleInTransactionTimeoutMs: limits.dbIdleInTransactionTimeoutMs,
+  }
+  const dataSource = await initializeDataSource(createDataSource(settings), settings)
   try {
     const applied = await migrateDatabase(dataSource, dialectOf(databaseUrl))
     if (applied.length) app.log.info({ migrations: applied.map((m) => m.name) }, 'database migrated')
@@ -42,7 +50,7 @@ export default fp(async function database(app: FastifyInstance) {
     await dataSource.destroy()
     throw err
   }
-  const db = new Database(dataSource, dialectOf(databaseUrl))
+  const db = new Database(dataSource, dialectOf(databaseUrl), { poolWaitMs: limits.dbPoolWaitMs, longReadWaitMs: limits.longReadWaitMs, readPoolSize: limits.dbPoolSize })
   app.decorate('db', db)
   app.addHook('onClose', async () => {
     await db.close()

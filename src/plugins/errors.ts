@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { Duplex } from 'node:stream'
 import { QueryFailedError } from 'typeorm'
 import { AppError, FieldError, invalidFields } from '../errors'
-import { sqliteBusy } from '../db/database'
+import { databaseBusy } from '../db/database'
 import { FORMAT_EXPECTED, PATTERN_EXPECTED } from '../schemas/formats'
 
 interface ErrorBody {
@@ -86,7 +86,7 @@ export function loggableError(err: unknown): unknown {
 
 function isBusy(err: unknown): boolean {
   const code = String((err as any)?.driverError?.code ?? (err as any)?.code ?? '')
-  return sqliteBusy(err) || code === '40001' || code === '40P01'
+  return databaseBusy(err) || code === '40001' || code === '40P01'
 }
 
 /**
