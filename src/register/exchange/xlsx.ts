@@ -3,6 +3,7 @@ import { compareNames } from '../wording/collation'
 import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { Database } from '../../db/database'
+import { registerDate } from '../wording/dates'
 import { Column, headers, person } from './export-columns'
 import { countryName, Lang, recordTypeWords, severityWords, TERMS } from '../wording/wording'
 import { RegisterRecordKind } from './export-document'
@@ -185,7 +186,7 @@ export function workbookStream(sheets: Sheet[]): Readable {
 // --- the register's sheets ---------------------------------------------------------------------
 
 /** The controllers in the export: every controller of the workspace, or the one asked for. */
-async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncGenerator<string[]> {
+async function* controllerRows(db: Database, ws: string, q: ExportQuery, timeZone: string): AsyncGenerator<string[]> {
   const series = await db.snapshot()
   try {
     const pages = async function* (): AsyncGenerator<Controller[]> {
@@ -207,7 +208,7 @@ async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncG
       for (const c of page) {
         yield [
           c.name, c.organisationNumber ?? '', c.address ?? '', c.email ?? '', c.phone ?? '', c.website ?? '',
-          countryName(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), String(c.updatedAt ?? '').slice(0, 10),
+          countryName(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), c.updatedAt ? registerDate(new Date(c.updatedAt), timeZone) : '',
         ]
       }
     }
@@ -236,12 +237,12 @@ const CONTROLLER_SHEET_COLUMNS: { en: string; sv: string; date?: true }[] = [
  * not grow with the register; the findings about shared records (controllers, processors, data
  * categories) come last.
  */
-async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string[]> {
+async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date, timeZone: string): AsyncGenerator<string[]> {
   const row = (f: Finding): string[] => [
     severityWords(f.severity, q.lang), f.article, recordTypeWords(f.record.type, q.lang), f.record.name,
     f.field ?? '', f.message[q.lang], f.rule,
   ]
-  const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
+  const collector = new FindingCollector({ today: registerDate(at, timeZone) })
   const series = await db.snapshot()
   try {
     const statuses = q.status ? [q.status] : ['draft', 'active']
@@ -287,7 +288,7 @@ const sheetColumns = (columns: { en: string; sv: string; date?: true }[], lang: 
  */
 export function registerWorkbook(
   db: Database, ws: string, q: ExportQuery, recordRows: (record: RegisterRecordKind) => AsyncIterable<string[]>,
-  columnsOf: (record: RegisterRecordKind) => Column[], at: Date,
+  columnsOf: (record: RegisterRecordKind) => Column[], at: Date, timeZone: string,
 ): Readable {
   const record = (record: RegisterRecordKind): SheetColumn[] => {
     const columns = columnsOf(record)
@@ -296,7 +297,7 @@ export function registerWorkbook(
   return workbookStream([
     { name: SHEET_NAMES.controllerRecord[q.lang], columns: record('controller'), rows: recordRows('controller') },
     { name: SHEET_NAMES.processorRecord[q.lang], columns: record('processor'), rows: recordRows('processor') },
-    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(db, ws, q) },
-    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(db, ws, q, at) },
+    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(db, ws, q, timeZone) },
+    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(db, ws, q, at, timeZone) },
   ])
 }

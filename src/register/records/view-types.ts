@@ -265,6 +265,10 @@ export interface RetentionRuleRef {
    * The law or reason behind the period
    */
   legalReference: string | null;
+  /**
+   * Description, e.g. the policy's own words
+   */
+  description: string | null;
 }
 /**
  * A resolved reference to a security measure
@@ -698,6 +702,14 @@ export interface ActivityPurpose {
    * How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent
    */
   consentWithdrawal: string | null;
+  /**
+   * Art. 13(2)(e): providing the data is a statutory requirement, a contractual requirement, required to enter into a contract, or voluntary
+   */
+  provisionRequirement: "statutory" | "contractual" | "required-to-enter-contract" | "voluntary" | null;
+  /**
+   * Art. 13(2)(e): the consequences of not providing the data
+   */
+  provisionConsequences: string | null;
 }
 /**
  * A transfer to a third country or international organisation
@@ -707,9 +719,13 @@ export interface ActivityPurpose {
  */
 export interface Transfer {
   /**
-   * Third country, ISO 3166-1 alpha-2
+   * Third country, ISO 3166-1 alpha-2; give either country or internationalOrganisation
    */
-  country: string;
+  country: string | null;
+  /**
+   * International organisation (Art. 4(26)) the data go to, instead of a country
+   */
+  internationalOrganisation: string | null;
   recipient: RecipientRef | null;
   processor: ProcessorRef | null;
   mechanism: TransferMechanism | null;
