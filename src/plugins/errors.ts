@@ -21,6 +21,22 @@ function body(request: FastifyRequest, statusCode: number, code: string, message
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message, requestId: String(request.id), ...extra }
 }
 
+/** What a value of each string format looks like, for a message a person can act on. */
+const FORMAT_EXAMPLES: Record<string, string> = {
+  'date-time': 'a date and time with its zone (ISO 8601), e.g. 2026-12-01T09:30:00Z or 2026-12-01T10:30:00+01:00',
+  date: 'a date as YYYY-MM-DD, e.g. 2026-12-01',
+  uuid: 'a UUID, e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6',
+  email: 'an e-mail address, e.g. dpo@example.se',
+  uri: 'an absolute URL, e.g. https://example.se/policy',
+}
+
+/** Patterns of the API's parameters in words (a regular expression is for the validator, not for people). */
+const PATTERN_WORDS: Record<string, string> = {
+  '^([1-9][0-9]{0,8}|approved)$': 'a version number such as 3, or approved (the latest approved version)',
+  '^[0-9a-f]{64}$': '64 hexadecimal digits (a SHA-256), e.g. the contentHash of a version',
+  '^[A-Z]{2}$': 'an ISO 3166-1 alpha-2 country code in capitals, e.g. SE or US',
+}
+
 /** Ajv errors on the query string, path or headers → the fields they concern. */
 function ajvDetails(error: FastifyError): FieldError[] {
   return (error.validation ?? []).map((v) => {
@@ -30,7 +46,9 @@ function ajvDetails(error: FastifyError): FieldError[] {
     const message = params.additionalProperty ? `${field} is not a known parameter`
       : params.missingProperty ? `${field} is required`
         : Array.isArray(params.allowedValues) ? `${field} must be one of: ${params.allowedValues.join(', ')}`
-          : `${field} ${v.message ?? 'is not valid'}`
+          : v.keyword === 'format' && FORMAT_EXAMPLES[String(params.format)] ? `${field} must be ${FORMAT_EXAMPLES[String(params.format)]}`
+            : v.keyword === 'pattern' ? `${field} must be ${PATTERN_WORDS[String(params.pattern)] ?? `text of the form ${String(params.pattern)}`}`
+              : `${field} ${v.message ?? 'is not valid'}`
     return { field: String(field), message }
   })
 }
@@ -121,6 +139,21 @@ export function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, s
   socket.destroy()
 }
 
+const megabytes = (bytes: number): string => `${Number((bytes / 1048576).toFixed(1))} MB`
+
+/** Fastify's own client errors in words that say what to do: the limit a body passed, the content types taken. */
+function clientMessage(error: FastifyError, request: FastifyRequest): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit
+    return limit ? `The request body is larger than this endpoint accepts: at most ${limit} bytes (${megabytes(limit)})` : error.message
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const sent = String(request.headers['content-type'] ?? '').split(';')[0].trim() || 'none'
+    return `The body must be JSON: send it with Content-Type: application/json (the content type sent was ${sent})`
+  }
+  return error.message
+}
+
 /**
  * One error handler and one JSON error shape for every 4xx and 5xx. Client errors keep their
  * message; server errors say only "Internal Server Error" and are logged with the request id.
@@ -151,7 +184,7 @@ export default fp(async function errors(app: FastifyInstance) {
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[error.code] ?? (error instanceof SyntaxError ? 'invalid_json' : 'bad_request')
-      return reply.code(status).send(body(request, status, code, error.message))
+      return reply.code(status).send(body(request, status, code, clientMessage(error, request)))
     }
     request.log.error({ err: loggableError(error) }, 'request failed')
     return reply.code(500).send(body(request, 500, 'internal_error', 'Internal Server Error'))

@@ -1047,9 +1047,14 @@ export interface Finding {
  */
 export interface FindingList {
   items: Finding[];
-  total: number;
   /**
-   * Findings listed, per severity
+   * Findings in all pages
+   */
+  total: number;
+  limit: number;
+  offset: number;
+  /**
+   * Findings in all pages, per severity
    */
   counts: {
     high: number;

@@ -529,16 +529,18 @@ export function findingSchemas(): JsonSchema[] {
       description: 'The findings, most severe first',
       properties: {
         items: { type: 'array', items: { $ref: 'Finding#' } },
-        total: { type: 'integer', minimum: 0 },
+        total: { type: 'integer', minimum: 0, description: 'Findings in all pages' },
+        limit: { type: 'integer' },
+        offset: { type: 'integer' },
         counts: {
           type: 'object',
-          description: 'Findings listed, per severity',
+          description: 'Findings in all pages, per severity',
           properties: Object.fromEntries(SEVERITIES.map((s) => [s, { type: 'integer', minimum: 0 }])),
           required: SEVERITIES,
           additionalProperties: false,
         },
       },
-      required: ['items', 'total', 'counts'],
+      required: ['items', 'total', 'limit', 'offset', 'counts'],
       additionalProperties: false,
     },
   ]
