@@ -163,6 +163,21 @@ describe('words that are true', function () {
     })
   })
 
+  it('imports a document exported before the new fields existed, as it did', async () => {
+    const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', as('reader'))).body
+    // as an older file has them: without the fields (none of them set then)
+    const older = (o: Row, fields: string[]): void => { for (const k of fields) if (o[k] === null) delete o[k] }
+    for (const a of doc.processingActivities) {
+      for (const p of a.purposes) older(p, ['provisionRequirement', 'provisionConsequences'])
+      for (const tr of a.transfers) older(tr, ['internationalOrganisation'])
+      for (const r of a.retention) older(r.retentionRule, ['description'])
+    }
+    expect(doc.processingActivities.some((a: Row) => a.purposes.some((p: Row) => !('provisionRequirement' in p)))).to.equal(true)
+    const res = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'older-file')).send(doc)
+    expect(res.status, JSON.stringify(res.body)).to.equal(200)
+    expect(res.body.created.processingActivities).to.equal(doc.processingActivities.length)
+  })
+
   describe('small things', () => {
     it('pages the findings like every list: limit, offset, total', async () => {
       const all = (await t.http.get('/api/v1/register/findings').set('authorization', as('reader'))).body

@@ -170,9 +170,31 @@ function canonical(value: unknown): string {
 
 const emptyCounts = (): Counts => Object.fromEntries(SECTIONS.map((s) => [s.key, 0]))
 
+/**
+ * A document exported before a field was added lacks it; the field is optional to a write, so it
+ * is given as null (what the view of a record written then shows), and such a file imports as it did:
+ * a purpose's Art. 13(2)(e) fields, a transfer's international organisation, a retention rule's
+ * description in an activity's summary of it.
+ */
+function withFieldsAddedSince(doc: unknown): void {
+  const activities = (doc as { processingActivities?: unknown } | null)?.processingActivities
+  if (!Array.isArray(activities)) return
+  const fill = (items: unknown, fields: string[]): void => {
+    if (!Array.isArray(items)) return
+    for (const item of items) if (item && typeof item === 'object') for (const f of fields) if (!(f in item)) (item as Record<string, unknown>)[f] = null
+  }
+  for (const a of activities) {
+    if (!a || typeof a !== 'object') continue
+    fill(a.purposes, ['provisionRequirement', 'provisionConsequences'])
+    fill(a.transfers, ['internationalOrganisation'])
+    if (Array.isArray(a.retention)) fill(a.retention.map((r: { retentionRule?: unknown } | null) => r?.retentionRule), ['description'])
+  }
+}
+
 export async function importRegister(db: Database, who: Principal, doc: unknown, dryRun: boolean): Promise<ImportResult> {
   const result: ImportResult = { dryRun, created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] }
   const pacer = new Pacer()
+  withFieldsAddedSince(doc)
   result.errors = await validateDocument(doc, pacer)
   if (!result.errors.length) {
     try {
