@@ -177,6 +177,14 @@ export class ActivityPurpose extends ActivityRow {
   /** How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent. */
   @Column({ type: 'text', nullable: true })
   consentWithdrawal!: string | null
+
+  /** Art. 13(2)(e): statutory, contractual, required to enter a contract, or voluntary. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  provisionRequirement!: string | null
+
+  /** Art. 13(2)(e): what follows when the data subject does not provide the data. */
+  @Column({ type: 'text', nullable: true })
+  provisionConsequences!: string | null
 }
 
 @Entity('activity_purpose_legal_bases')
@@ -238,9 +246,13 @@ export class ActivityProcessor extends ActivityRow {
 @Index(['workspaceId', 'recipientId'])
 @Index(['workspaceId', 'processorId'])
 export class ActivityTransfer extends ActivityRow {
-  /** ISO 3166-1 alpha-2 */
-  @Column({ type: 'varchar', length: 2 })
-  country!: string
+  /** ISO 3166-1 alpha-2; null when the transfer goes to an international organisation instead. */
+  @Column({ type: 'varchar', length: 2, nullable: true })
+  country!: string | null
+
+  /** An international organisation (Art. 4(26)) as the destination, instead of a country. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  internationalOrganisation!: string | null
 
   @Column({ type: 'varchar', length: 36, nullable: true })
   recipientId!: string | null

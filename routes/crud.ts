@@ -1,5 +1,5 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NotFound } from '../src/errors'
+import { NotFound, ValidationFailed } from '../src/errors'
 import { patchSchemaName } from '../src/schemas/views'
 import { ResourceDef } from '../src/register/records/model'
 import { ListQuery, listPage } from '../src/register/records/reads'
@@ -46,12 +46,21 @@ export const ifMatchHeader = {
   },
 } as const
 
-/** `"3"`, `W/"3"` or `*` → the version expected; any other value can never match. */
+/**
+ * `"3"`, `W/"3"` or `*` → the version expected. Anything else is not an ETag (an unquoted `3` is
+ * the usual slip): a 400 that shows the form, not a 412 about a version nobody asked for.
+ */
 export function expectedVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match']
   if (header === undefined || header.trim() === '*') return undefined
   const m = /^\s*(?:W\/)?"(\d+)"\s*$/.exec(header)
-  if (!m) throw new PreconditionFailed(-1)
+  if (!m) {
+    const bare = /^\s*(\d+)\s*$/.exec(header)
+    throw new ValidationFailed([{
+      field: 'If-Match',
+      message: `must be the ETag of the version you read, in double quotes as the ETag header gives it: "${bare ? bare[1] : '3'}"${bare ? '' : ' (or *)'}; got ${header}`,
+    }])
+  }
   return Number(m[1])
 }
 

@@ -25,7 +25,18 @@ async function main(): Promise<void> {
     await server.close()
   })
 
-  const where = await server.listen({ host: config.host, port: config.port })
+  let where: string
+  try {
+    where = await server.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    // another process (often a server started earlier) holds the port: say so in one line
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`Port ${config.port} on ${config.host} is in use by another process: stop it, or start on another port, e.g. PORT=${config.port + 1} npm start`)
+      await server.close().catch(() => undefined)
+      process.exit(1)
+    }
+    throw err
+  }
   if (config.jwt.devSecret) {
     server.log.warn('development mode: tokens are signed with a local secret in ./data/dev-jwt-secret. '
       + 'Get one with: npm run token -- --role editor --ws demo --sub you')

@@ -130,7 +130,8 @@ describe('register export', () => {
         Status: 'Active', Owner: 'Vården', 'Last reviewed': '2026-01-15', 'Next review': '2027-01-15',
       })
       const news = rows.find((r) => r['Processing activity'] === 'Nyhetsbrev')!
-      expect(news['Time limits for erasure']).to.equal('No fixed limit')
+      // Art. 13(2)(a): without a fixed period, the criteria that decide it (here the rule's name)
+      expect(news['Time limits for erasure']).to.equal('No fixed limit, criteria: Så länge det behövs')
       expect(news['Legitimate interests and assessment']).to.equal('Marknadsföring: Att nå befintliga kunder, assessment: LIA-2026-02')
       expect(news['Automated decision-making and profiling']).to.equal('Yes: Segmentering efter köp')
     })
@@ -151,7 +152,7 @@ describe('register export', () => {
       expect(row['Känsliga personuppgifter och uppgifter om lagöverträdelser']).to.equal('Hälsouppgifter (art. 9: hälsa); Personnummer (personnummer)')
       expect(row.Status).to.equal('Aktiv')
       const news = rows.find((r) => r.Behandling === 'Nyhetsbrev')!
-      expect(news['Tidsfrister för radering (gallring)']).to.equal('Ingen fast tidsgräns')
+      expect(news['Tidsfrister för radering (gallring)']).to.equal('Ingen fast tidsgräns, kriterier: Så länge det behövs')
     })
 
     it('separates fields with semicolons for lang=sv, as Excel with Swedish settings expects', async () => {

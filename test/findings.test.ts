@@ -118,7 +118,7 @@ describe('register findings', () => {
   it('finds nothing at all in a register that satisfies every rule', async () => {
     const ws = freshWorkspace()
     await build(ws)
-    expect(await findings(ws)).to.deep.equal({ items: [], total: 0, counts: { high: 0, medium: 0, low: 0 } })
+    expect(await findings(ws)).to.deep.equal({ items: [], total: 0, limit: 500, offset: 0, counts: { high: 0, medium: 0, low: 0 } })
   })
 
   it('1: a purpose without a legal basis (Art. 6(1))', async () => {

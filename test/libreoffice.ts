@@ -54,3 +54,20 @@ export async function asFlatOds(xlsx: Buffer): Promise<string> {
     cleanup()
   }
 }
+
+/** A workbook printed by LibreOffice to PDF (as File > Export as PDF does, with each sheet's print setup): the text of each page. */
+export async function printedPages(xlsx: Buffer): Promise<string[]> {
+  const { dir, cleanup } = await convert(xlsx, 'book.xlsx', 'pdf')
+  try {
+    const pdf = join(dir, 'book.pdf')
+    const { stdout: info } = await run('pdfinfo', [pdf])
+    const pages = Number(/^Pages:\s+(\d+)/m.exec(info)![1])
+    const texts: string[] = []
+    for (let page = 1; page <= pages; page++) {
+      texts.push((await run('pdftotext', ['-f', String(page), '-l', String(page), '-enc', 'UTF-8', pdf, '-'])).stdout)
+    }
+    return texts
+  } finally {
+    cleanup()
+  }
+}

@@ -31,7 +31,7 @@ describe('privacy notice', () => {
   }
 
   const RIGHTS_SV = [
-    '## Dina rättigheter', 'registerutdrag', 'rättade', 'raderade', 'begränsas', 'invända', 'dataportabilitet',
+    '## Dina rättigheter', 'registerutdrag', 'rättade', 'raderade', 'begränsas', 'invända',
     'Integritetsskyddsmyndigheten (IMY)', 'https://www.imy.se/',
   ]
 
@@ -52,8 +52,10 @@ describe('privacy notice', () => {
         '**Varifrån uppgifterna kommer:** Samlas in automatiskt',
         ...RIGHTS_SV,
       ])
-      // no consent is recorded, so no right to withdraw one is promised
+      // no consent is recorded, so no right to withdraw one is promised; no purpose rests on consent
+      // or contract, so no portability (Art. 20(1)(a)) either
       expect(text).to.not.contain('återkalla')
+      expect(text).to.not.contain('dataportabilitet')
       // the register is silent about a DPO: the notice must not claim that none was appointed
       expect(text).to.not.match(/inte utsett|har inget dataskyddsombud/)
     })
@@ -67,7 +69,8 @@ describe('privacy notice', () => {
         'Följa tillämplig lagstiftning, till exempel bokföringslagar',
         'Försäkringsbolag', 'Professionella rådgivare och ombud', 'Samarbetspartner för fakturering',
         'Leverantör av kort- och kommunikationstjänster',
-        'ingen fast tidsgräns (Inte längre än vad som är nödvändigt för ändamålet)',
+        'ingen fast tidsgräns, kriterier: Inte längre än vad som är nödvändigt för ändamålet – Policyn: "Vi kommer inte spara',
+        '(dataportabilitet), art. 20; det gäller behandling som grundas på samtycke eller avtal: ',
         'när som helst återkalla ett samtycke', 'Registret anger ingen överföring av personuppgifter till länder utanför EU/EES.',
         ...RIGHTS_SV,
       ])
@@ -117,7 +120,7 @@ describe('privacy notice', () => {
         '**Profilering för mer relevant marknadsföring** – rättslig grund: samtycke (art. 6.1 a).',
         '**Automatiserat beslutsfattande och profilering:** Profilering:',
         'Bokföringssystem', 'Företag som placerar tredjepartscookies (annonser)',
-        'ingen fast tidsgräns (Inte längre än vad som är nödvändigt med hänsyn till ändamålet)',
+        'ingen fast tidsgräns, kriterier: Inte längre än vad som är nödvändigt med hänsyn till ändamålet',
         'när som helst återkalla ett samtycke',
         ...RIGHTS_SV,
       ])
@@ -209,8 +212,9 @@ describe('privacy notice', () => {
         '**Varifrån uppgifterna kommer:** Remisser från vårdcentralen',
         '**USA (US) till Molntjänst (i behandlingen ”Patientvård”)** – skyddsåtgärd: Standardavtalsklausuler (kommissionen). Skyddsåtgärder: Standardavtalsklausuler med kryptering. Skyddsåtgärderna finns dokumenterade här: Avtalsbilaga 3, finns hos dataskyddsombudet.',
         '10 år efter sista anteckningen (Patientjournal) – Patientdatalagen (2008:355) 3 kap. 17 §',
-        '### Planerad behandling',
       ])
+      // a draft is not in force: not told to data subjects
+      expect(text).to.not.contain('Planerad behandling')
       // retired activities are not described; another controller's activities neither
       expect(text).to.not.contain('Gammal behandling')
       expect(text).to.not.contain('Utskick')

@@ -2,10 +2,11 @@ import { expect } from 'chai'
 import { parse } from 'csv-parse/sync'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
-import { asFlatOds, sheetsAsCsv } from './libreoffice'
+import { asFlatOds, printedPages, sheetsAsCsv } from './libreoffice'
 import { needTool, SOFFICE_TOOL } from './tools'
 import { loadDemo } from '../src/register/demo/demo'
 import { SHEET_NAMES, XLSX_CONTENT_TYPE } from '../src/register/exchange/xlsx'
+import { registerDate } from '../src/register/wording/dates'
 
 type Row = Record<string, any>
 
@@ -96,7 +97,7 @@ describe('register export as an XLSX workbook', function () {
       'Klinik Östersund AB', '556000-0001', 'Storgatan 1, 831 30 Östersund', 'info@klinik.se', '+46 63 12 34 56', 'https://klinik.se',
       'Sverige (SE)', 'Rep Ltd, rep@example.eu', 'Åsa Öberg, dso@klinik.se',
     ])
-    expect(clinic[9]).to.equal(f.controllers.clinic.updatedAt.slice(0, 10))
+    expect(clinic[9]).to.equal(registerDate(new Date(f.controllers.clinic.updatedAt), t.app.config.registerTimeZone)) // the register's calendar day
   })
 
   it('lists the open findings as GET /register/findings finds them, messages in the chosen language', async () => {
@@ -123,6 +124,46 @@ describe('register export as an XLSX workbook', function () {
     const filters = [...ods.matchAll(/<table:database-range [^>]*table:target-range-address="([^"]+)"[^>]*table:display-filter-buttons="true"/g)].map((m) => m[1])
     expect(filters).to.have.length(4)
     expect(filters[0]).to.match(/\.A1:.*\.AD3$/) // the 30 columns: the header and the two controller activities
+  })
+
+  it('prints from LibreOffice one page wide: every page has its sheet\'s whole header row, no wrapped text is cut off', async () => {
+    const { bytes, sheets } = await workbook('lang=en', 'demo')
+    const pages = await printedPages(bytes)
+    // 33 landscape pages of one to three columns each before the print setup; the demo now prints on 8
+    expect(pages.length).to.be.within(4, 12)
+    const flat = (text: string): string => text.replace(/\s+/g, ' ')
+    const sheetOf = (page: string): string => {
+      // the footer names the sheet, then the page number of all
+      const named = Object.values(SHEET_NAMES).map((n) => n.en).filter((name) => new RegExp(`(^|\\n)${name.replace(/[()]/g, '\\$&')}\\n`).test(page))
+      expect(named, page.slice(0, 300)).to.have.length(1)
+      return named[0]
+    }
+    // the words of texts, counted (a word broken at its hyphen by the line is joined again by pdftotext)
+    const words = (texts: string[]): Map<string, number> => {
+      const counts = new Map<string, number>()
+      for (const word of texts.join(' ').replace(/-/g, '').split(/\s+/).filter(Boolean)) counts.set(word, (counts.get(word) ?? 0) + 1)
+      return counts
+    }
+    const lacking = (paper: string[], cells: string[]): [string, number][] => {
+      const onPaper = words(paper)
+      return [...words(cells)].filter(([word, n]) => (onPaper.get(word) ?? 0) < n)
+    }
+    const printed = new Map<string, string[]>()
+    for (const [i, page] of pages.entries()) {
+      const sheet = sheetOf(page)
+      expect(flat(page), `page ${i + 1}`).to.match(new RegExp(`\\b${i + 1} ?/ ?${pages.length}\\b`))
+      // one page wide, the header repeated: every column's header is on every page of its sheet
+      // (word by word: pdftotext interleaves the lines of narrow wrapped headers side by side)
+      expect(lacking([page], sheets.get(sheet)![0]), `page ${i + 1} (${sheet})`).to.deep.equal([])
+      printed.set(sheet, [...(printed.get(sheet) ?? []), page])
+    }
+    expect([...printed.keys()]).to.deep.equal(Object.values(SHEET_NAMES).map((n) => n.en))
+    expect(printed.get(SHEET_NAMES.findings.en)!.length).to.be.within(2, 6) // 12 pages before
+    // Rows as high as their wrapped text: a row left one line high prints only its first line of each
+    // cell, so every word of the findings and the controllers is on their pages.
+    for (const sheet of [SHEET_NAMES.findings.en, SHEET_NAMES.controllers.en]) {
+      expect(lacking(printed.get(sheet)!, sheets.get(sheet)!.flat()), sheet).to.deep.equal([])
+    }
   })
 
   it('shows the register as it stood at a moment (asOf), as the CSV does', async () => {

@@ -12,7 +12,7 @@ const USAGE = `Prints a bearer token for the register service.
   --role        reader | editor | admin (default reader)
   --ws          workspace (default demo)
   --sub         who the token is for (default the user name)
-  --expires-in  lifetime, e.g. 30m, 8h, 7d (default 8h, or JWT_MAX_AGE when shorter)
+  --expires-in  lifetime: seconds (3600), or with a unit s, m, h, d, w (30m, 8h, 7d); default 8h, or JWT_MAX_AGE when shorter
   --key         private key file (PEM) for RS256/PS256/ES256; default: JWT_SECRET, or the development secret
   --kid         key id to put in the header (needed when the service verifies with JWT_JWKS_URL)
 
@@ -34,6 +34,18 @@ function providerRole(settings: Config['jwt'], role: string): string {
   const name = Object.keys(settings.roleMap).find((n) => settings.roleMap![n] === role)
   if (!name) throw new Error(`JWT_ROLE_MAP maps no provider role to ${role}`)
   return name
+}
+
+const SECONDS_PER: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
+
+/**
+ * `--expires-in` in seconds: a bare number is seconds, as the README says (jsonwebtoken would read
+ * the string "3600" as milliseconds); otherwise a number with a unit, `30m`, `8h`, `7d`.
+ */
+export function lifetimeSeconds(text: string): number {
+  const m = /^\s*(\d+)\s*([smhdw])?\s*$/i.exec(text)
+  if (!m || Number(m[1]) <= 0) throw new Error(`--expires-in must be a lifetime such as 3600 (seconds), 30m, 8h or 7d; got "${text}"`)
+  return Number(m[1]) * SECONDS_PER[(m[2] ?? 's').toLowerCase()]
 }
 
 function main(): void {
@@ -75,11 +87,12 @@ function main(): void {
   const claims: Record<string, unknown> = {}
   setClaim(claims, settings.roleClaim, providerRole(settings, values.role!))
   setClaim(claims, settings.workspaceClaim, values.ws)
-  const expiresIn = values['expires-in'] ?? (settings.maxAgeSeconds && settings.maxAgeSeconds < 8 * 3600 ? settings.maxAgeSeconds : '8h')
+  const expiresIn = values['expires-in'] !== undefined ? lifetimeSeconds(values['expires-in'])
+    : (settings.maxAgeSeconds && settings.maxAgeSeconds < 8 * 3600 ? settings.maxAgeSeconds : 8 * 3600)
   const token = jwt.sign(claims, signingKey, {
     algorithm,
     subject: values.sub,
-    expiresIn: expiresIn as jwt.SignOptions['expiresIn'],
+    expiresIn,
     ...(values.kid ? { keyid: values.kid } : {}),
     ...(settings.issuer ? { issuer: settings.issuer } : {}),
     ...(settings.audience ? { audience: settings.audience } : {}),
@@ -87,7 +100,7 @@ function main(): void {
   console.log(token)
 }
 
-try {
+if (require.main === module) try {
   main()
 } catch (err) {
   console.error((err as Error).message)

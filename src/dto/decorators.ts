@@ -91,8 +91,8 @@ export function OneOf(values: readonly string[], description: string, required =
 export const Id = (description: string, refers: Refers, required = true): Decorator =>
   compose(...optional(required), IsUUID('all', { message: '$property must be a UUID' }), doc(description), recordShape({ kind: 'ref', required, ...refers }))
 
-/** A legal basis by id, or by its stable code (`A6-1-b`, `SE-DSL-3-10`, or the workspace's own). */
-export const LEGAL_BASIS_REFERENCE = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)$/
+/** A legal basis by id, or by its stable code (`A6-1-b`, `SE-DSL-3-10`, or the workspace's own), in any case (`a6-1-b`). */
+export const LEGAL_BASIS_REFERENCE = /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)$/
 
 /** Legal bases by id or code, without repeats; codes are resolved to ids when the record is stored. */
 export const LegalBasisRefs = (description: string): Decorator =>

@@ -1,6 +1,6 @@
 import {
   ACTIVITY_ROLES, ACTIVITY_STATUSES, DATA_CLASSIFICATIONS, DPIA_STATUSES, LEGAL_BASIS_KINDS, SECURITY_MEASURE_CATEGORIES,
-  SECURITY_MEASURE_TYPES, SPECIAL_CATEGORIES, TRANSFER_MECHANISM_CODES,
+  SECURITY_MEASURE_TYPES, SPECIAL_CATEGORIES, TRANSFER_MECHANISM_CODES, PROVISION_REQUIREMENTS,
 } from '../register/records/catalogue'
 import { Matches } from 'class-validator'
 import {
@@ -118,10 +118,13 @@ export class ActivityPurposeWrite {
   @Text(10000, 'The legitimate interest pursued, when Art. 6(1)(f) applies') legitimateInterest?: string | null
   @Text(500, 'Reference to the legitimate interests assessment (LIA)') liaReference?: string | null
   @Text(2000, 'How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent') consentWithdrawal?: string | null
+  @OneOf(PROVISION_REQUIREMENTS, 'Art. 13(2)(e): providing the data is a statutory requirement, a contractual requirement, required to enter into a contract, or voluntary') provisionRequirement?: string | null
+  @Text(2000, 'Art. 13(2)(e): the consequences of not providing the data', { example: 'Utan personnummer kan vi inte erbjuda delbetalning.' }) provisionConsequences?: string | null
 }
 
 export class TransferWrite {
-  @Country('Third country, ISO 3166-1 alpha-2', true) country!: string
+  @Country('Third country, ISO 3166-1 alpha-2; give either country or internationalOrganisation') country?: string | null
+  @Text(200, 'International organisation (Art. 4(26)) the data go to, instead of a country', { example: 'World Health Organization (WHO)' }) internationalOrganisation?: string | null
   @Id('The recipient receiving the data there', { to: 'recipient', as: 'recipient' }, false) recipientId?: string | null
   @Id('The processor receiving the data there', { to: 'processor', as: 'processor' }, false) processorId?: string | null
   @OneOf(TRANSFER_MECHANISM_CODES, 'Transfer mechanism (Chapter V): A45-3 adequacy, A46-2-c standard contractual clauses, A49-1-a explicit consent, …') mechanism?: string | null

@@ -125,6 +125,21 @@ export function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, s
   socket.destroy()
 }
 
+const megabytes = (bytes: number): string => `${Number((bytes / 1048576).toFixed(1))} MB`
+
+/** Fastify's own client errors in words that say what to do: the limit a body passed, the content types taken. */
+function clientMessage(error: FastifyError, request: FastifyRequest): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit
+    return limit ? `The request body is larger than this endpoint accepts: at most ${limit} bytes (${megabytes(limit)})` : error.message
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const sent = String(request.headers['content-type'] ?? '').split(';')[0].trim() || 'none'
+    return `The body must be JSON: send it with Content-Type: application/json (the content type sent was ${sent})`
+  }
+  return error.message
+}
+
 /**
  * One error handler and one JSON error shape for every 4xx and 5xx. Client errors keep their
  * message; server errors say only "Internal Server Error" and are logged with the request id.
@@ -155,7 +170,7 @@ export default fp(async function errors(app: FastifyInstance) {
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[error.code] ?? (error instanceof SyntaxError ? 'invalid_json' : 'bad_request')
-      return reply.code(status).send(body(request, status, code, error.message))
+      return reply.code(status).send(body(request, status, code, clientMessage(error, request)))
     }
     request.log.error({ err: loggableError(error) }, 'request failed')
     return reply.code(500).send(body(request, 500, 'internal_error', 'Internal Server Error'))

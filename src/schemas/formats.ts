@@ -48,10 +48,13 @@ export const FORMAT_EXPECTED: Record<string, string> = {
   'date-time': `a moment in ISO 8601 (RFC 3339) with a time zone, such as ${MOMENT_EXAMPLE} or 2026-06-30T14:00:00.000+02:00: a real calendar date, seconds 00–59, at most milliseconds, years 0000–9999`,
   date: 'a date such as 2026-06-30',
   uuid: 'a UUID such as 0b7e5a52-9c3e-4f0e-8d1a-2f6b3c4d5e6f',
+  email: 'an e-mail address such as dpo@example.se',
+  uri: 'an absolute URL such as https://example.se/policy',
 }
 
 /** What a pattern asks for, in words, for the patterns of the query strings and paths. */
 export const PATTERN_EXPECTED: Record<string, string> = {
   '^[A-Z]{2}$': 'an ISO 3166-1 alpha-2 country code such as SE or US',
   '^([1-9][0-9]{0,8}|approved)$': 'a version number such as 3, or approved',
+  '^[0-9a-f]{64}$': '64 hexadecimal digits (a SHA-256), such as the contentHash of a version',
 }

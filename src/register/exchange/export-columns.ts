@@ -1,6 +1,6 @@
 import { registerDate } from '../wording/dates'
 import { screeningWords } from '../records/dpia-screening'
-import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, statusWords, TERMS } from '../wording/wording'
+import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FIXED_LIMIT, retentionCriteria, statusWords, TERMS, transferDestination } from '../wording/wording'
 
 /**
  * The CSV export's columns, in the order of Article 30 (docs/export-columns.md), with their
@@ -50,11 +50,14 @@ export function catalogueLabel(entry: LegalBasisRef | TransferMechanism | null |
 }
 
 
-/** `36 månader efter senaste besök (P36M), Bokföringslagen 7 kap. 2 §`, or "No fixed limit". */
+/**
+ * `36 månader efter senaste besök (P36M), Bokföringslagen 7 kap. 2 §`; without a fixed period, the
+ * criteria that decide it (Art. 13(2)(a)): `No fixed limit, criteria: Så länge kundrelationen består – …`.
+ */
 export function retentionText(rule: RetentionRuleRef, lang: Lang): string {
   const when = rule.period
     ? [durationWords(rule.period, lang), rule.trigger].filter(Boolean).join(' ') + ` (${rule.period})`
-    : NO_FIXED_LIMIT[lang]
+    : [NO_FIXED_LIMIT[lang], retentionCriteria(rule, lang)].filter(Boolean).join(', ')
   return rule.legalReference ? `${when}, ${rule.legalReference}` : when
 }
 
@@ -86,7 +89,7 @@ function clientContact(o: Controller | ControllerRef | null | undefined, lang: L
 function transfers(c: CellContext): string {
   return join(list(c.activity.transfers).map((t) => {
     const to = t.recipient?.name ?? t.processor?.name
-    return to ? `${countryName(t.country, c.lang)}: ${to}` : countryName(t.country, c.lang)
+    return to ? `${transferDestination(t, c.lang)}: ${to}` : transferDestination(t, c.lang)
   }))
 }
 
@@ -94,7 +97,7 @@ function transferSafeguards(c: CellContext): string {
   return join(list(c.activity.transfers).map((t) => {
     const mechanism = t.mechanism ? catalogueLabel(t.mechanism, c.lang) : TERMS.noMechanism[c.lang]
     const parts = [mechanism, t.safeguards, t.documentation ? `${words(c.lang, 'documentation', 'dokumentation')}: ${t.documentation}` : null]
-    return `${t.country}: ${parts.filter(Boolean).join(', ')}`
+    return `${t.country ?? t.internationalOrganisation}: ${parts.filter(Boolean).join(', ')}`
   }))
 }
 

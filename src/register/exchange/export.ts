@@ -70,7 +70,7 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
   if (q.format === 'xlsx') {
     // The workbook holds both records, each sheet exactly the CSV's columns and rows.
     const rows = (record: RegisterRecordKind) => csvRows(db, ws, { ...q, record }, timeZone, columnsOf(record).map((c) => c.cell))
-    return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
+    return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at, timeZone), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
   }
   return { stream: Readable.from(csvDocument(db, ws, q, timeZone)), contentType: 'text/csv; charset=utf-8', fileName }
 }

@@ -173,6 +173,37 @@ function canonical(value: unknown): string {
 const emptyCounts = (): Counts => Object.fromEntries(SECTIONS.map((s) => [s.key, 0]))
 
 /**
+ * A document exported before a field was added lacks it; the field is optional to a write, so it
+ * is given as null (what the view of a record written then shows), and such a file imports as it did:
+ * a purpose's Art. 13(2)(e) fields, a transfer's international organisation, a retention rule's
+ * description in an activity's summary of it, the DPIA screening's facts (unanswered) and its outcome
+ * (computed again on import in any case).
+ */
+function withFieldsAddedSince(doc: unknown): void {
+  const activities = (doc as { processingActivities?: unknown } | null)?.processingActivities
+  if (!Array.isArray(activities)) return
+  const fill = (items: unknown, fields: string[]): void => {
+    if (!Array.isArray(items)) return
+    for (const item of items) if (item && typeof item === 'object') for (const f of fields) if (!(f in item)) (item as Record<string, unknown>)[f] = null
+  }
+  const d = doc as Record<string, unknown>
+  fill(d.dataSubjectCategories, ['vulnerable'])
+  fill(d.dataCategories, ['highlyPersonal'])
+  // the DPIA screening's facts (unanswered), and its outcome, which the import computes again whatever a document says
+  fill(activities, ['riskFactors', 'dataSubjectsApprox', 'individualProfessional'])
+  for (const a of activities) {
+    if (!a || typeof a !== 'object') continue
+    if (!('dpiaScreening' in a)) a.dpiaScreening = { outcome: 'undetermined', met: [], setAside: [], unanswered: [] }
+    fill(a.dataSubjectCategories, ['vulnerable'])
+    fill(a.dataCategories, ['highlyPersonal'])
+    if (Array.isArray(a.retention)) for (const r of a.retention) fill(r?.dataCategories, ['highlyPersonal'])
+    fill(a.purposes, ['provisionRequirement', 'provisionConsequences'])
+    fill(a.transfers, ['internationalOrganisation'])
+    if (Array.isArray(a.retention)) fill(a.retention.map((r: { retentionRule?: unknown } | null) => r?.retentionRule), ['description'])
+  }
+}
+
+/**
  * What a restore needs from the accountability room, handed in by the caller (the exchange room sits
  * below it): the proof check of a backup, and signing the head once the restore is written.
  */
@@ -197,6 +228,7 @@ export async function importRegister(db: Database, who: Principal, doc: unknown,
     throw new AppError(403, 'forbidden', `Restoring history, register versions and checkpoints from a backup needs the admin role; the token has ${who.role}. Import the document without them to restore only the records`)
   }
   const pacer = new Pacer()
+  withFieldsAddedSince(doc)
   result.errors = await validateDocument(doc, pacer)
   if (!result.errors.length && restoring) {
     result.errors = await checkRestoredShapes(doc as Row, pacer)

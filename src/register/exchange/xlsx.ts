@@ -3,6 +3,7 @@ import { compareNames } from '../wording/collation'
 import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { Database } from '../../db/database'
+import { registerDate } from '../wording/dates'
 import { Column, headers, person } from './export-columns'
 import { countryName, Lang, recordTypeWords, severityWords, TERMS } from '../wording/wording'
 import { RegisterRecordKind } from './export-document'
@@ -42,7 +43,7 @@ export interface Sheet {
 /** Rows read before the columns are sized (the column widths precede the rows in the file). */
 const SAMPLE_ROWS = 50
 const MIN_WIDTH = 10
-const MAX_WIDTH = 60
+const MAX_WIDTH = 40
 const DATE_WIDTH = 12
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 
@@ -52,6 +53,45 @@ function columnWidth(column: SheetColumn, sample: string[][], index: number): nu
   const longestWord = Math.max(...column.header.split(/\s+/).map((w) => w.length)) + 2
   const longestLine = Math.max(0, ...sample.map((r) => Math.max(0, ...(r[index] ?? '').split('\n').map((l) => l.length))))
   return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, longestWord, longestLine + 2))
+}
+
+/** Points per line of the workbook's 11-point font, and what a cell's padding adds to a row. */
+const LINE_HEIGHT = 15
+const ROW_PADDING = 2
+/**
+ * Characters of ordinary text per width unit: a unit is the width of a digit of the default font,
+ * and most letters are narrower than a digit (LibreOffice, with Calibri or its stand-in, fits about
+ * 1.2 of them; a little less is counted, which leaves a row a line to spare rather than a line cut off).
+ */
+const CHARS_PER_UNIT = 1.1
+
+/** The lines a text takes wrapped at word boundaries in a column `width` units wide (a word longer than a line is broken). */
+export function wrappedLines(text: string, width: number): number {
+  const perLine = Math.max(1, Math.floor(width * CHARS_PER_UNIT) - 1)
+  let lines = 0
+  for (const paragraph of text.split('\n')) {
+    let used = 0
+    lines++
+    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
+      const needed = used === 0 ? word.length : used + 1 + word.length
+      if (needed <= perLine) { used = needed; continue }
+      if (used > 0) lines++
+      lines += Math.ceil(word.length / perLine) - 1
+      used = word.length % perLine || perLine
+    }
+  }
+  return lines
+}
+
+/**
+ * A row's height in points for its longest wrapped cell: LibreOffice does not fit a row to its text
+ * when the file leaves the height unset (every row stays one line and wrapped text overlaps), and
+ * Excel fits only the rows it is asked to, so the workbook sets every height itself.
+ */
+export function rowHeight(cells: string[], widths: number[]): number {
+  const lines = Math.max(1, ...cells.map((text, i) => (text ? wrappedLines(text, widths[i] ?? MIN_WIDTH) : 1)))
+  // 409 points is the most a spreadsheet row can be
+  return Math.min(409, lines * LINE_HEIGHT + ROW_PADDING)
 }
 
 /** A cell's value: a date as a date, text as an inline string (rich text, so never a formula), empty as no cell. */
@@ -88,20 +128,31 @@ async function writeSheets(out: PassThrough, sheets: Sheet[]): Promise<void> {
     }
     const worksheet = workbook.addWorksheet(sheet.name, {
       views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
-      // printed on A4, the header row repeated on every page
-      pageSetup: { paperSize: 9, orientation: 'landscape', printTitlesRow: '1:1' },
+      // Printed on A4 landscape, every column on the page (as many pages down as the rows need: a
+      // fitToHeight of 0 leaves the height free), the header row repeated on every page, the
+      // pages numbered in the footer.
+      pageSetup: {
+        paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1',
+        margins: { left: 0.4, right: 0.4, top: 0.5, bottom: 0.6, header: 0.3, footer: 0.3 },
+      },
+      headerFooter: { oddFooter: `&L${sheet.name.replace(/&/g, '&&')}&R&P / &N` },
     })
+    const widths = sheet.columns.map((c, i) => columnWidth(c, sample, i))
     worksheet.columns = sheet.columns.map((c, i) => ({
       header: c.header,
       key: String(i),
-      width: columnWidth(c, sample, i),
+      width: widths[i],
       style: { alignment: { wrapText: true, vertical: 'top' }, ...(c.date ? { numFmt: 'yyyy-mm-dd' } : {}) },
     }))
-    worksheet.getRow(1).font = { bold: true }
-    worksheet.getRow(1).commit()
+    const header = worksheet.getRow(1)
+    header.font = { name: 'Calibri', size: 11, bold: true }
+    header.height = rowHeight(sheet.columns.map((c) => c.header), widths)
+    header.commit()
     let lastRow = 1
     const write = (cells: string[]): void => {
-      worksheet.addRow(sheet.columns.map((c, i) => cellValue(cells[i] ?? '', c))).commit()
+      const row = worksheet.addRow(sheet.columns.map((c, i) => cellValue(cells[i] ?? '', c)))
+      row.height = rowHeight(cells, widths)
+      row.commit()
       lastRow++
     }
     for (const cells of sample) write(cells)
@@ -135,7 +186,7 @@ export function workbookStream(sheets: Sheet[]): Readable {
 // --- the register's sheets ---------------------------------------------------------------------
 
 /** The controllers in the export: every controller of the workspace, or the one asked for. */
-async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncGenerator<string[]> {
+async function* controllerRows(db: Database, ws: string, q: ExportQuery, timeZone: string): AsyncGenerator<string[]> {
   const series = await db.snapshot()
   try {
     const pages = async function* (): AsyncGenerator<Controller[]> {
@@ -157,7 +208,7 @@ async function* controllerRows(db: Database, ws: string, q: ExportQuery): AsyncG
       for (const c of page) {
         yield [
           c.name, c.organisationNumber ?? '', c.address ?? '', c.email ?? '', c.phone ?? '', c.website ?? '',
-          countryName(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), String(c.updatedAt ?? '').slice(0, 10),
+          countryName(c.country, q.lang), person(c.representative), person(c.dataProtectionOfficer), c.updatedAt ? registerDate(new Date(c.updatedAt), timeZone) : '',
         ]
       }
     }
@@ -186,12 +237,12 @@ const CONTROLLER_SHEET_COLUMNS: { en: string; sv: string; date?: true }[] = [
  * not grow with the register; the findings about shared records (controllers, processors, data
  * categories) come last.
  */
-async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string[]> {
+async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date, timeZone: string): AsyncGenerator<string[]> {
   const row = (f: Finding): string[] => [
     severityWords(f.severity, q.lang), f.article, recordTypeWords(f.record.type, q.lang), f.record.name,
     f.field ?? '', f.message[q.lang], f.rule,
   ]
-  const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
+  const collector = new FindingCollector({ today: registerDate(at, timeZone) })
   const series = await db.snapshot()
   try {
     const statuses = q.status ? [q.status] : ['draft', 'active']
@@ -237,7 +288,7 @@ const sheetColumns = (columns: { en: string; sv: string; date?: true }[], lang: 
  */
 export function registerWorkbook(
   db: Database, ws: string, q: ExportQuery, recordRows: (record: RegisterRecordKind) => AsyncIterable<string[]>,
-  columnsOf: (record: RegisterRecordKind) => Column[], at: Date,
+  columnsOf: (record: RegisterRecordKind) => Column[], at: Date, timeZone: string,
 ): Readable {
   const record = (record: RegisterRecordKind): SheetColumn[] => {
     const columns = columnsOf(record)
@@ -246,7 +297,7 @@ export function registerWorkbook(
   return workbookStream([
     { name: SHEET_NAMES.controllerRecord[q.lang], columns: record('controller'), rows: recordRows('controller') },
     { name: SHEET_NAMES.processorRecord[q.lang], columns: record('processor'), rows: recordRows('processor') },
-    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(db, ws, q) },
-    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(db, ws, q, at) },
+    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(db, ws, q, timeZone) },
+    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(db, ws, q, at, timeZone) },
   ])
 }

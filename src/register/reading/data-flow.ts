@@ -3,7 +3,7 @@ import { Database } from '../../db/database'
 import { AppError } from '../../errors'
 import { JsonSchema } from '../../schemas/json-schema'
 import { catalogueLabel } from '../exchange/export-columns'
-import { countryName, Lang, TERMS } from '../wording/wording'
+import { countryName, Lang, TERMS, transferDestination } from '../wording/wording'
 import { isThirdCountry } from '../review/findings'
 import { FlowLayout, flowLayout, LayoutRequest } from './flow-layout'
 import { activityPages } from '../records/walk'
@@ -115,7 +115,10 @@ export class FlowBuilder {
           this.link({ source: activity, target: from, kind: 'processing' }, a.id)
         }
         const mechanism = t.mechanism ? { code: t.mechanism.code, label: catalogueLabel(t.mechanism, this.lang) } : null
-        this.link({ source: from, target: this.country(t.country), kind: 'transfer', mechanism, missingMechanism: !mechanism, recorded: true }, a.id)
+        const destination = t.internationalOrganisation
+          ? this.node({ id: `international-organisation:${t.internationalOrganisation}`, kind: 'third-country', label: transferDestination(t, this.lang) })
+          : this.country(t.country ?? '')
+        this.link({ source: from, target: destination, kind: 'transfer', mechanism, missingMechanism: !mechanism, recorded: true }, a.id)
       }
     }
   }

@@ -3,7 +3,8 @@ import { Database } from '../../db/database'
 import { htmlText, pageStart, stylesheetOnlyPolicy } from '../review/page'
 import { DataFlow, dataFlowSvg, FlowBuilder, MAX_SVG_NODES } from './data-flow'
 import { catalogueLabel, CellContext, CONTROLLER_COLUMNS, person } from '../exchange/export-columns'
-import { countryName, Lang, severityWords, TERMS } from '../wording/wording'
+import { countryName, Lang, severityWords, TERMS, transferDestination } from '../wording/wording'
+import { registerDate } from '../wording/dates'
 import { Finding, FindingCollector } from '../review/findings'
 import { controllers, processors } from '../records/model'
 import { legalBasisWords, retentionWords } from '../review/privacy-notice'
@@ -14,7 +15,9 @@ import type { Controller, ProcessingActivity, Processor } from '../records/view-
 /**
  * The register as a printable report (HTML for A4): a cover with the controllers and their
  * contacts, representative and DPO; a table of contents; the data-flow picture; one section per
- * processing activity with every Art. 30(1)(a)–(g) item in words; the open findings.
+ * processing activity with every Art. 30(1)(a)–(g) item in words (a processor's record: the
+ * Art. 30(2)(a)–(d) items); the open findings. Every date is a calendar date in the register's
+ * time zone, as the findings and the exports have it.
  *
  * Self-contained: no script, no external fetch, no style attribute (the picture uses SVG
  * presentation attributes). Its one stylesheet is constant, so the route's Content-Security-Policy
@@ -54,6 +57,7 @@ const WORDS = {
     representative: 'Representative (Art. 27)', dpo: 'Data protection officer (Art. 37–39)', notRecorded: 'not recorded', none: 'none recorded',
     controller: TERMS.controller.en, jointControllers: TERMS.jointControllers.en, onBehalfOf: 'Controllers on whose behalf the processing is carried out',
     processorRecord: 'Processing as a processor (Art. 30(2))', description: TERMS.description.en, purposes: 'Purposes and legal bases',
+    processor: TERMS.processor.en, categoriesOfProcessing: 'Categories of processing carried out for each controller', alsoRecorded: 'Also recorded',
     noLegalBasis: 'no legal basis recorded', legitimateInterest: 'legitimate interest', lia: 'balancing test (LIA)',
     subjects: TERMS.dataSubjectCategories.en, data: TERMS.dataCategories.en, recipients: TERMS.recipientCategories.en, processors: TERMS.processorsAndAgreements.en,
     transfers: TERMS.transfers.en, noTransfers: 'no transfers to third countries recorded',
@@ -69,6 +73,7 @@ const WORDS = {
     representative: 'Företrädare (art. 27)', dpo: 'Dataskyddsombud (art. 37–39)', notRecorded: 'ej angivet', none: 'inga angivna',
     controller: TERMS.controller.sv, jointControllers: TERMS.jointControllers.sv, onBehalfOf: 'Personuppgiftsansvariga för vars räkning behandlingen utförs',
     processorRecord: 'Behandling som personuppgiftsbiträde (art. 30.2)', description: TERMS.description.sv, purposes: 'Ändamål och rättslig grund',
+    processor: TERMS.processor.sv, categoriesOfProcessing: 'Kategorier av behandling som utförs för varje personuppgiftsansvarig', alsoRecorded: 'Även angivet',
     noLegalBasis: 'ingen rättslig grund angiven', legitimateInterest: 'berättigat intresse', lia: 'intresseavvägning',
     subjects: TERMS.dataSubjectCategories.sv, data: TERMS.dataCategories.sv, recipients: TERMS.recipientCategories.sv, processors: TERMS.processorsAndAgreements.sv,
     transfers: TERMS.transfers.sv, noTransfers: 'inga överföringar till tredjeland angivna',
@@ -106,6 +111,49 @@ function controllerBlock(c: Controller, w: Words, lang: Lang): string {
 }
 
 const article = (lang: Lang, point: string): string => (lang === 'sv' ? `art. 30.1 ${point}` : `Art. 30(1)(${point})`)
+const processorArticle = (lang: Lang, point: string): string => (lang === 'sv' ? `art. 30.2 ${point}` : `Art. 30(2)(${point})`)
+
+/** An organisation in an Art. 30(2)(a) item: name, contact details, representative and DPO, as far as recorded. */
+function organisationItem(c: Controller | { name: string }, w: Words): string {
+  if (!('id' in c) || !('address' in c)) return h(c.name)
+  const contact = [c.organisationNumber, c.address, c.email, c.phone, c.website].filter(Boolean).join(', ')
+  return [
+    `<strong>${h(c.name)}</strong>${contact ? `: ${h(contact)}` : ''}`,
+    `${h(w.representative)}: ${c.representative ? h(person(c.representative)) : none(w, w.notRecorded)}`,
+    `${h(w.dpo)}: ${c.dataProtectionOfficer ? h(person(c.dataProtectionOfficer)) : none(w, w.notRecorded)}`,
+  ].join('<br>')
+}
+
+/**
+ * A processor's record (Art. 30(2)): (a) the processor and each controller it acts for, with contact
+ * details, representative and DPO; (b) the categories of processing carried out for each controller
+ * (its purposes, whose legal basis is the controller's to record, so none is asked for here); (c) the
+ * transfers; (d) the security measures. What else the record holds follows without an article.
+ */
+function processorRows(a: ProcessingActivity, ctx: CellContext, w: Words, lang: Lang, transfers: string[]): string[] {
+  const names = (xs: { name: string }[]) => xs.map((x) => h(x.name))
+  const self = ctx.controller(a.controller?.id) ?? a.controller
+  const purposes = a.purposes.map((p) => {
+    const bases = p.legalBases.map((b) => h(legalBasisWords(b, lang)))
+    return `${h(p.purpose.name)}${bases.length ? `: ${bases.join(', ')}` : ''}`
+  })
+  const categories = [a.description ? `<p>${h(a.description)}</p>` : '', purposes.length ? list(purposes, w) : ''].join('') || none(w)
+  const clients = a.onBehalfOfControllers.map((c) => organisationItem(ctx.controller(c.id) ?? c, w))
+  return [
+    item(w.processor, processorArticle(lang, 'a'), self ? organisationItem(self, w) : none(w, w.notRecorded)),
+    item(w.onBehalfOf, processorArticle(lang, 'a'), list(clients, w)),
+    item(w.categoriesOfProcessing, processorArticle(lang, 'b'), categories),
+    item(w.transfers, `${processorArticle(lang, 'c')}; ${lang === 'sv' ? 'art. 44–49' : 'Art. 44–49'}`, list(transfers, w, w.noTransfers)),
+    item(w.security, `${processorArticle(lang, 'd')}; ${lang === 'sv' ? 'art. 32' : 'Art. 32'}`, list(names(a.securityMeasures), w)),
+    item(w.processors, lang === 'sv' ? 'art. 28.2, 28.4' : 'Art. 28(2), (4)', h(column('Processors and data processing agreements').cell(ctx)) || none(w)),
+    ...([
+      [w.subjects, names(a.dataSubjectCategories)],
+      [w.data, a.dataCategories.map((d) => h(d.name))],
+      [w.recipients, a.recipients.map((r) => h(r.country ? `${r.name} (${countryName(r.country, lang)})` : r.name))],
+      [w.retention, a.retention.map((r) => h(retentionWords(r, lang)))],
+    ] as [string, string[]][]).filter(([, values]) => values.length).map(([label, values]) => item(label, null, list(values, w))),
+  ]
+}
 
 function activitySection(a: ProcessingActivity, ctx: CellContext, w: Words, lang: Lang): string {
   const names = (xs: { name: string }[]) => xs.map((x) => h(x.name))
@@ -124,17 +172,15 @@ function activitySection(a: ProcessingActivity, ctx: CellContext, w: Words, lang
     const to = t.recipient?.name ?? t.processor?.name
     const mechanism = t.mechanism ? h(catalogueLabel(t.mechanism, lang)) : `<span class="missing">${h(w.noMechanism)}</span>`
     return [
-      `<strong>${h(countryName(t.country, lang))}</strong>${to ? `: ${h(to)}` : ''}`, mechanism,
+      `<strong>${h(transferDestination(t, lang))}</strong>${to ? `: ${h(to)}` : ''}`, mechanism,
       t.safeguards ? `${h(w.safeguards)}: ${h(t.safeguards)}` : null, t.documentation ? `${h(w.documentation)}: ${h(t.documentation)}` : null,
     ].filter(Boolean).join(' — ')
   })
   const retention = a.retention.map((r) => h(retentionWords(r, lang)))
   const controller = ctx.controller(a.controller.id) ?? a.controller
-  const rows = [
-    item(a.role === 'processor' ? w.processorRecord : w.controller, article(lang, 'a'), h(controller?.name ?? '')),
-    a.role === 'processor'
-      ? item(w.onBehalfOf, lang === 'sv' ? 'art. 30.2 a' : 'Art. 30(2)(a)', list(names(a.onBehalfOfControllers), w))
-      : item(w.jointControllers, article(lang, 'a'), list(names(a.jointControllers), w)),
+  const rows = a.role === 'processor' ? processorRows(a, ctx, w, lang, transfers) : [
+    item(w.controller, article(lang, 'a'), h(controller?.name ?? '')),
+    item(w.jointControllers, article(lang, 'a'), list(names(a.jointControllers), w)),
     a.description ? item(w.description, null, h(a.description)) : '',
     item(w.purposes, `${article(lang, 'b')}; ${lang === 'sv' ? 'art. 6, 9, 10' : 'Art. 6, 9, 10'}`, list(purposes, w)),
     item(w.subjects, article(lang, 'c'), list(names(a.dataSubjectCategories), w)),
@@ -144,12 +190,14 @@ function activitySection(a: ProcessingActivity, ctx: CellContext, w: Words, lang
     item(w.transfers, `${article(lang, 'e')}; ${lang === 'sv' ? 'art. 44–49' : 'Art. 44–49'}`, list(transfers, w, w.noTransfers)),
     item(w.retention, article(lang, 'f'), list(retention, w, w.noRetention)),
     item(w.security, `${article(lang, 'g')}; ${lang === 'sv' ? 'art. 32' : 'Art. 32'}`, list(names(a.securityMeasures), w)),
+  ]
+  rows.push(
     item(w.status, null, h(column('Status').cell(ctx))),
     ...OTHER_COLUMNS.map((c) => {
       const value = c.cell(ctx)
       return value ? item(c[lang], null, h(value)) : ''
     }),
-  ]
+  )
   return [`<section class="activity" id="activity-${h(a.id)}">`, `<h2>${h(a.name)}</h2>`, '<table class="items">', ...rows.filter(Boolean), '</table>', '</section>'].join('\n')
 }
 
@@ -171,9 +219,10 @@ interface ReportRegister {
 }
 
 /** One walk of the activities in scope (not retired; a controller's kept or joint ones), with what the report shows of them. */
-async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date): Promise<ReportRegister> {
+async function loadReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string): Promise<ReportRegister> {
   const flow = new FlowBuilder(q.lang)
-  const collector = new FindingCollector({ today: at.toISOString().slice(0, 10) })
+  // "today" for the findings (a review overdue) is the register's, as GET /register/findings has it
+  const collector = new FindingCollector({ today: registerDate(at, timeZone) })
   const activities: ProcessingActivity[] = []
   const series = await db.snapshot()
   try {
@@ -217,7 +266,7 @@ function proofLine(p: ReportProof, lang: 'en' | 'sv'): string {
 export async function registerReport(db: Database, ws: string, q: ReportQuery, at: Date, timeZone: string, signal?: AbortSignal, proof?: ReportProof): Promise<string> {
   const { lang } = q
   const w = WORDS[lang]
-  const reg = await loadReport(db, ws, q, at)
+  const reg = await loadReport(db, ws, q, at, timeZone)
   // the register's collation (src/register/wording/collation.ts), as lists, exports and the notice
   const activities = reg.activities.sort((a, b) => compareText(a.controller?.name, b.controller?.name) || compareNames(a, b))
   // the cover: the controller asked for first, then every controller and joint controller the activities name
@@ -232,7 +281,7 @@ export async function registerReport(db: Database, ws: string, q: ReportQuery, a
     '<header class="cover">',
     `<h1>${h(title)}</h1>`,
     `<p>${h(w.subtitle)}</p>`,
-    `<p class="generated">${h(w.generated)}: ${h(at.toISOString().slice(0, 10))}</p>`,
+    `<p class="generated">${h(w.generated)}: ${h(registerDate(at, timeZone))}</p>`,
     ...(proof ? [`<p class="generated">${h(proofLine(proof, lang))}</p>`] : []),
     ...cover.map((c) => controllerBlock(c, w, lang)),
     '</header>',

@@ -91,6 +91,8 @@ export const SECURITY_MEASURE_CATEGORIES = [
 
 export const ACTIVITY_ROLES = ['controller', 'processor'] as const
 export const ACTIVITY_STATUSES = ['draft', 'active', 'retired'] as const
+/** Art. 13(2)(e): whether providing the data is a statutory or contractual requirement, needed to enter a contract, or voluntary. */
+export const PROVISION_REQUIREMENTS = ['statutory', 'contractual', 'required-to-enter-contract', 'voluntary'] as const
 export const DPIA_STATUSES = ['not-assessed', 'not-required', 'planned', 'in-progress', 'completed'] as const
 
 /** RFC 4122 name-based (SHA-1, version 5) UUID: built-in entries get the same id in every workspace and instance. */

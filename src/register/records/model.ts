@@ -365,7 +365,7 @@ export const SUMMARY_COLUMNS: Record<RecordType, string[]> = {
   'data-subject-category': ['id', 'name', 'vulnerable'],
   'data-category': ['id', 'name', 'classification', 'specialCategory', 'highlyPersonal'],
   recipient: ['id', 'name', 'country'],
-  'retention-rule': ['id', 'name', 'period', 'trigger', 'legalReference'],
+  'retention-rule': ['id', 'name', 'period', 'trigger', 'legalReference', 'description'],
   'security-measure': ['id', 'name', 'type', 'category'],
   'processing-activity': ['id', 'name', 'role', 'status'],
 }
@@ -538,6 +538,11 @@ function activityRules(b: Row): FieldError[] {
   })
   list(b.transfers as Row[]).forEach((t, i) => {
     if (t.recipientId && t.processorId) errors.push({ field: `transfers[${i}]`, message: 'a transfer goes to a recipient or to a processor, not both' })
+    // Chapter V: a transfer goes to a third country or to an international organisation (Art. 4(26))
+    const country = t.country !== undefined && t.country !== null
+    const organisation = typeof t.internationalOrganisation === 'string' && t.internationalOrganisation.trim() !== ''
+    if (country && organisation) errors.push({ field: `transfers[${i}].internationalOrganisation`, message: 'a transfer goes to a country or to an international organisation, not both: give one of country and internationalOrganisation' })
+    if (!country && !organisation) errors.push({ field: `transfers[${i}].country`, message: 'a transfer names its destination: a country such as US, or an internationalOrganisation such as "World Health Organization (WHO)"' })
   })
   const categories = new Set(ids(b.dataCategoryIds))
   list(b.retention as Row[]).forEach((r, i) => ids(r.dataCategoryIds).forEach((id, j) => {

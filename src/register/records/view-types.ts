@@ -327,6 +327,10 @@ export interface RetentionRuleRef {
    * The law or reason behind the period
    */
   legalReference: string | null;
+  /**
+   * Description, e.g. the policy's own words
+   */
+  description: string | null;
 }
 /**
  * A resolved reference to a security measure
@@ -818,6 +822,14 @@ export interface ActivityPurpose {
    * How the data subject withdraws consent (Art. 7(3)), when the purpose rests on consent
    */
   consentWithdrawal: string | null;
+  /**
+   * Art. 13(2)(e): providing the data is a statutory requirement, a contractual requirement, required to enter into a contract, or voluntary
+   */
+  provisionRequirement: "statutory" | "contractual" | "required-to-enter-contract" | "voluntary" | null;
+  /**
+   * Art. 13(2)(e): the consequences of not providing the data
+   */
+  provisionConsequences: string | null;
 }
 /**
  * A transfer to a third country or international organisation
@@ -827,9 +839,13 @@ export interface ActivityPurpose {
  */
 export interface Transfer {
   /**
-   * Third country, ISO 3166-1 alpha-2
+   * Third country, ISO 3166-1 alpha-2; give either country or internationalOrganisation
    */
-  country: string;
+  country: string | null;
+  /**
+   * International organisation (Art. 4(26)) the data go to, instead of a country
+   */
+  internationalOrganisation: string | null;
   recipient: RecipientRef | null;
   processor: ProcessorRef | null;
   mechanism: TransferMechanism | null;
@@ -1165,9 +1181,14 @@ export interface Finding {
  */
 export interface FindingList {
   items: Finding[];
-  total: number;
   /**
-   * Findings listed, per severity
+   * Findings in all pages
+   */
+  total: number;
+  limit: number;
+  offset: number;
+  /**
+   * Findings in all pages, per severity
    */
   counts: {
     high: number;

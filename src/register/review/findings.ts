@@ -1,6 +1,6 @@
 import { registerDate } from '../wording/dates'
 import { compareNames } from '../wording/collation'
-import { countryName, specialCategoryWords } from '../wording/wording'
+import { countryName, specialCategoryWords, transferDestination } from '../wording/wording'
 import { Database } from '../../db/database'
 import { JsonSchema } from '../../schemas/json-schema'
 import { controllers, processors } from '../records/model'
@@ -155,10 +155,11 @@ const toWhom = (t: Transfer, lang: 'en' | 'sv'): string => {
 }
 
 function transferWithoutMechanism(a: ProcessingActivity): Gap[] {
-  return (a.transfers ?? []).flatMap((t, i) => (!isThirdCountry(t.country) || t.mechanism ? [] : [{
+  // an international organisation is a Chapter V destination wherever it sits
+  return (a.transfers ?? []).flatMap((t, i) => (!(t.internationalOrganisation || isThirdCountry(t.country)) || t.mechanism ? [] : [{
     field: `transfers[${i}].mechanism`,
-    en: `The transfer to ${countryName(t.country, 'en')}${toWhom(t, 'en')} has no transfer mechanism (adequacy decision, appropriate safeguards or derogation).`,
-    sv: `Överföringen till ${countryName(t.country, 'sv')}${toWhom(t, 'sv')} saknar överföringsmekanism (beslut om adekvat skyddsnivå, lämpliga skyddsåtgärder eller undantag).`,
+    en: `The transfer to ${transferDestination(t, 'en')}${toWhom(t, 'en')} has no transfer mechanism (adequacy decision, appropriate safeguards or derogation).`,
+    sv: `Överföringen till ${transferDestination(t, 'sv')}${toWhom(t, 'sv')} saknar överföringsmekanism (beslut om adekvat skyddsnivå, lämpliga skyddsåtgärder eller undantag).`,
   }]))
 }
 
@@ -173,8 +174,8 @@ function exceptionalTransferWithoutSafeguards(a: ProcessingActivity): Gap[] {
       : noSafeguards ? { en: 'not described', sv: 'inte beskrivna' } : { en: 'not documented', sv: 'inte dokumenterade' }
     return [{
       field: `transfers[${i}].${noSafeguards ? 'safeguards' : 'documentation'}`,
-      en: `The transfer to ${countryName(t.country, 'en')}${toWhom(t, 'en')} relies on compelling legitimate interests (Art. 49(1) second subparagraph), but the suitable safeguards are ${missing.en}.`,
-      sv: `Överföringen till ${countryName(t.country, 'sv')}${toWhom(t, 'sv')} grundas på tvingande berättigade intressen (art. 49.1 andra stycket), men de lämpliga skyddsåtgärderna är ${missing.sv}.`,
+      en: `The transfer to ${transferDestination(t, 'en')}${toWhom(t, 'en')} relies on compelling legitimate interests (Art. 49(1) second subparagraph), but the suitable safeguards are ${missing.en}.`,
+      sv: `Överföringen till ${transferDestination(t, 'sv')}${toWhom(t, 'sv')} grundas på tvingande berättigade intressen (art. 49.1 andra stycket), men de lämpliga skyddsåtgärderna är ${missing.sv}.`,
     }]
   })
 }
@@ -543,16 +544,18 @@ export function findingSchemas(): JsonSchema[] {
       description: 'The findings, most severe first',
       properties: {
         items: { type: 'array', items: { $ref: 'Finding#' } },
-        total: { type: 'integer', minimum: 0 },
+        total: { type: 'integer', minimum: 0, description: 'Findings in all pages' },
+        limit: { type: 'integer' },
+        offset: { type: 'integer' },
         counts: {
           type: 'object',
-          description: 'Findings listed, per severity',
+          description: 'Findings in all pages, per severity',
           properties: Object.fromEntries(SEVERITIES.map((s) => [s, { type: 'integer', minimum: 0 }])),
           required: SEVERITIES,
           additionalProperties: false,
         },
       },
-      required: ['items', 'total', 'counts'],
+      required: ['items', 'total', 'limit', 'offset', 'counts'],
       additionalProperties: false,
     },
   ]

@@ -1,6 +1,6 @@
 import { registerDate } from '../wording/dates'
 import { compareNames } from '../wording/collation'
-import { countryName, durationWords, Lang, specialCategoryWords, TERMS } from '../wording/wording'
+import { countryName, durationWords, INTERNATIONAL_ORGANISATION, Lang, provisionWords, retentionCriteria, specialCategoryWords, TERMS, transferDestination } from '../wording/wording'
 import { htmlText, pageStart, stylesheetOnlyPolicy } from './page'
 import { Database } from '../../db/database'
 import { NotFound } from '../../errors'
@@ -15,7 +15,7 @@ export type NoticeFormat = 'markdown' | 'html'
 /**
  * The information a controller gives data subjects (Art. 13, and Art. 14 where data come from
  * elsewhere), written from its part of the register: the activities it keeps or is a joint
- * controller of, active or draft. Built once as a small document (headings, paragraphs, lists)
+ * controller of that are in force (a draft is not yet done, so it is not told). Built once as a small document (headings, paragraphs, lists)
  * and rendered as Markdown or as a standalone HTML page; register text is escaped in both, so a
  * name like `<script>` is shown, never run. Where the register is silent (no legal basis, no
  * time limit) the notice says so instead of inventing.
@@ -60,6 +60,8 @@ const WORDS = {
     legitimateInterest: 'Vårt berättigade intresse',
     legitimateInterestMissing: 'Vårt berättigade intresse: anges inte',
     withdraw: 'Du kan när som helst återkalla ditt samtycke',
+    provisionUnknown: 'Om du måste lämna uppgifterna anges inte',
+    ifNotProvided: 'Om du inte lämnar uppgifterna',
     subjects: TERMS.dataSubjectCategories.sv,
     data: TERMS.dataCategories.sv,
     special: (kind: string) => `känsliga personuppgifter: ${kind}`,
@@ -74,8 +76,10 @@ const WORDS = {
     appliesTo: 'gäller',
     adm: 'Automatiserat beslutsfattande och profilering',
     transfers: 'Överföring till tredjeland',
+    transfersAndOrganisations: 'Överföring till tredjeland och internationella organisationer',
     noTransfers: 'Registret anger ingen överföring av personuppgifter till länder utanför EU/EES.',
     transferIntro: 'Vi överför personuppgifter till länder utanför EU/EES (tredjeland):',
+    transferOrganisationIntro: `Vi överför personuppgifter till länder utanför EU/EES (tredjeland) eller till en ${INTERNATIONAL_ORGANISATION.sv}:`,
     to: 'till',
     in: 'i behandlingen',
     mechanism: 'skyddsåtgärd',
@@ -91,8 +95,8 @@ const WORDS = {
       'få dina personuppgifter raderade, art. 17',
       'begära att behandlingen begränsas, art. 18',
       'invända mot behandling som grundas på berättigat intresse, och alltid mot direktmarknadsföring, art. 21',
-      'få ut de uppgifter du själv har lämnat i ett maskinläsbart format och föra över dem (dataportabilitet), art. 20',
     ],
+    portability: (purposes: string) => `få ut de uppgifter du själv har lämnat i ett maskinläsbart format och föra över dem (dataportabilitet), art. 20; det gäller behandling som grundas på samtycke eller avtal: ${purposes}`,
     consentRight: 'när som helst återkalla ett samtycke, utan att det påverkar lagligheten av behandlingen innan samtycket återkallades, art. 7.3',
     howToWithdraw: 'Så återkallar du ditt samtycke',
     contactUs: 'Kontakta oss om du vill använda dina rättigheter:',
@@ -120,6 +124,8 @@ const WORDS = {
     legitimateInterest: 'Our legitimate interest',
     legitimateInterestMissing: 'Our legitimate interest: not stated',
     withdraw: 'You may withdraw your consent at any time',
+    provisionUnknown: 'Whether you must provide the data is not stated',
+    ifNotProvided: 'If you do not provide the data',
     subjects: TERMS.dataSubjectCategories.en,
     data: TERMS.dataCategories.en,
     special: (kind: string) => `special-category data: ${kind}`,
@@ -134,8 +140,10 @@ const WORDS = {
     appliesTo: 'applies to',
     adm: 'Automated decision-making and profiling',
     transfers: 'Transfers to third countries',
+    transfersAndOrganisations: 'Transfers to third countries and international organisations',
     noTransfers: 'The register records no transfer of personal data to countries outside the EU/EEA.',
     transferIntro: 'We transfer personal data to countries outside the EU/EEA (third countries):',
+    transferOrganisationIntro: `We transfer personal data to countries outside the EU/EEA (third countries) or to an ${INTERNATIONAL_ORGANISATION.en}:`,
     to: 'to',
     in: 'in',
     mechanism: 'safeguard',
@@ -151,8 +159,8 @@ const WORDS = {
       'have your personal data erased, Art. 17',
       'have the processing restricted, Art. 18',
       'object to processing based on legitimate interests, and always to direct marketing, Art. 21',
-      'receive the data you have provided in a machine-readable format and have them transmitted (data portability), Art. 20',
     ],
+    portability: (purposes: string) => `receive the data you have provided in a machine-readable format and have them transmitted (data portability), Art. 20; this applies to processing based on consent or a contract: ${purposes}`,
     consentRight: 'withdraw consent at any time, without affecting the lawfulness of processing before the withdrawal, Art. 7(3)',
     howToWithdraw: 'How to withdraw your consent',
     contactUs: 'Contact us to exercise your rights:',
@@ -184,12 +192,20 @@ export function legalBasisWords(basis: Pick<LegalBasisRef, 'code' | 'kind' | 'na
 }
 
 
-/** "36 månader efter senaste besök", "ingen fast tidsgräns (Inte längre än …)", with reason and scope. */
+/**
+ * "36 månader efter senaste besök (Kunddata)", or without a fixed period the criteria that decide it
+ * (Art. 13(2)(a)): "ingen fast tidsgräns, kriterier: Inte längre än … – Policyn: …"; with reason and scope.
+ */
 export function retentionWords(entry: Retention, lang: Lang): string {
   const w = WORDS[lang]
   const rule = entry.retentionRule ?? {}
-  const main = rule.period ? `${durationWords(rule.period, lang)}${present(rule.trigger) ? ` ${rule.trigger}` : ''}` : w.noLimit
-  let text = present(rule.name) && rule.name.trim().toLowerCase() !== main.toLowerCase() ? `${main} (${rule.name})` : main
+  let text: string
+  if (rule.period) {
+    const main = `${durationWords(rule.period, lang)}${present(rule.trigger) ? ` ${rule.trigger}` : ''}`
+    text = present(rule.name) && rule.name.trim().toLowerCase() !== main.toLowerCase() ? `${main} (${rule.name})` : main
+  } else {
+    text = [w.noLimit, retentionCriteria(rule, lang)].filter(Boolean).join(', ')
+  }
   const scope = (entry.dataCategories ?? []).map((c) => c.name)
   if (scope.length) text += ` – ${w.appliesTo} ${scope.join(', ')}`
   if (present(rule.legalReference)) text += ` – ${rule.legalReference}`
@@ -245,6 +261,9 @@ function purposeItem(p: ActivityPurpose, lang: Lang, w: Words): Inline[] {
   const codes = bases.map((b) => b.code)
   if (codes.includes('A6-1-f')) parts.push(` ${present(p.legitimateInterest) ? `${w.legitimateInterest}: ${p.legitimateInterest}` : w.legitimateInterestMissing}.`)
   if (codes.includes('A6-1-a') || codes.includes('A9-2-a')) parts.push(` ${w.withdraw}${present(p.consentWithdrawal) ? `: ${p.consentWithdrawal}` : ''}.`)
+  // Art. 13(2)(e): whether the person must provide the data, and what follows if not
+  parts.push(` ${p.provisionRequirement ? provisionWords(p.provisionRequirement, lang) : w.provisionUnknown}.`)
+  if (present(p.provisionConsequences)) parts.push(` ${w.ifNotProvided}: ${p.provisionConsequences.trim().replace(/\.$/, '')}.`)
   return parts
 }
 
@@ -284,12 +303,14 @@ function activitySection(a: ProcessingActivity, reg: NoticeRegister, lang: Lang,
 
 function transferSection(reg: NoticeRegister, lang: Lang, w: Words): Block[] {
   const items: Inline[][] = []
+  let organisations = false
   for (const a of reg.activities) {
     for (const t of a.transfers ?? []) {
-      if (!isThirdCountry(t.country)) continue
+      if (!t.internationalOrganisation && !isThirdCountry(t.country)) continue
+      if (t.internationalOrganisation) organisations = true
       const receiver = t.recipient ?? t.processor
       const activity = lang === 'sv' ? `”${a.name}”` : `"${a.name}"`
-      const head = `${countryName(t.country, lang)}${receiver ? ` ${w.to} ${receiver.name}` : ''} (${w.in} ${activity})`
+      const head = `${transferDestination(t, lang)}${receiver ? ` ${w.to} ${receiver.name}` : ''} (${w.in} ${activity})`
       const mechanism = t.mechanism ? `${w.mechanism}: ${lang === 'sv' ? t.mechanism.nameSv : t.mechanism.name}` : w.noMechanism
       const parts: Inline[] = [{ strong: head }, ` – ${mechanism}.`]
       if (present(t.safeguards)) parts.push(` ${w.safeguards}: ${t.safeguards}.`)
@@ -297,13 +318,21 @@ function transferSection(reg: NoticeRegister, lang: Lang, w: Words): Block[] {
       items.push(parts)
     }
   }
+  if (organisations) return [heading(2, w.transfersAndOrganisations), paragraph(w.transferOrganisationIntro), list(items)]
   return [heading(2, w.transfers), ...(items.length ? [paragraph(w.transferIntro), list(items)] : [paragraph(w.noTransfers)])]
 }
 
 function rightsSection(reg: NoticeRegister, w: Words): Block[] {
-  const consent = reg.activities.flatMap((a) => (a.purposes ?? []).filter((p) =>
-    (p?.legalBases ?? []).some((l) => l && (l.code === 'A6-1-a' || l.code === 'A9-2-a'))))
-  const rights = [...w.rightList, ...(consent.length ? [w.consentRight] : [])]
+  const resting = (codes: string[]): ActivityPurpose[] => reg.activities.flatMap((a) => (a.purposes ?? []).filter((p) =>
+    (p?.legalBases ?? []).some((l) => l && codes.includes(l.code))))
+  const consent = resting(['A6-1-a', 'A9-2-a'])
+  // Art. 20(1)(a): portability only where the processing rests on consent or on a contract
+  const portable = [...new Set(resting(['A6-1-a', 'A9-2-a', 'A6-1-b']).map((p) => p.purpose.name))]
+  const rights = [
+    ...w.rightList,
+    ...(portable.length ? [w.portability(joinWords(portable, w.and))] : []),
+    ...(consent.length ? [w.consentRight] : []),
+  ]
   const blocks: Block[] = [heading(2, w.rights), paragraph(w.rightsIntro), list(rights.map((r) => [r]))]
   const how = consent.filter((p) => present(p.consentWithdrawal))
   if (how.length) blocks.push(paragraph({ strong: `${w.howToWithdraw}:` }), list(how.map((p) => [{ strong: p.purpose.name }, `: ${p.consentWithdrawal}`])))
@@ -404,7 +433,8 @@ export async function loadNoticeRegister(db: Database, ws: string, controllerId:
     const controller = await series.read((m) => getView(m, ws, controllers, controllerId)) as Controller | null
     if (!controller) throw new NotFound('controller', controllerId)
     const activities: ProcessingActivity[] = []
-    for await (const page of activityPages(series, ws, { controllerId, role: 'controller', statuses: ['active', 'draft'] })) activities.push(...page)
+    // what is in force: a draft is not yet done, and a retired activity no longer happens
+    for await (const page of activityPages(series, ws, { controllerId, role: 'controller', statuses: ['active'] })) activities.push(...page)
     const controllerIds = activities.flatMap((a) => [a.controller?.id, ...(a.jointControllers ?? []).map((c) => c?.id)]).filter((id) => id && id !== controllerId)
     const processorIds = activities.flatMap((a) => (a.processors ?? []).map((p) => p?.id)).filter(Boolean)
     const others = await series.read(async (m) => ({

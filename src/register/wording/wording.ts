@@ -34,6 +34,24 @@ export function countryName(code: string | null | undefined, lang: Lang): string
   return name !== code ? `${name} (${code})` : code
 }
 
+/** An international organisation (Art. 4(26)) as a transfer's destination, in words. */
+export const INTERNATIONAL_ORGANISATION = { en: 'international organisation', sv: 'internationell organisation' }
+
+/** Where a transfer goes (Chapter V): a third country by name, or an international organisation (Art. 4(26)). */
+export function transferDestination(t: { country?: string | null; internationalOrganisation?: string | null }, lang: Lang): string {
+  if (t.internationalOrganisation) return `${t.internationalOrganisation} (${INTERNATIONAL_ORGANISATION[lang]})`
+  return countryName(t.country, lang)
+}
+
+/** Art. 13(2)(e), as a notice tells the data subject whether they must provide the data. */
+const PROVISION: Record<string, { en: string; sv: string }> = {
+  statutory: { en: 'You are required by law to provide the data', sv: 'Du är skyldig enligt lag att lämna uppgifterna' },
+  contractual: { en: 'Providing the data is a requirement of our contract with you', sv: 'Uppgifterna krävs enligt vårt avtal med dig' },
+  'required-to-enter-contract': { en: 'We need the data to enter into a contract with you', sv: 'Uppgifterna krävs för att vi ska kunna ingå avtal med dig' },
+  voluntary: { en: 'Providing the data is voluntary', sv: 'Det är frivilligt att lämna uppgifterna' },
+}
+export const provisionWords = (requirement: string, lang: Lang): string => PROVISION[requirement]?.[lang] ?? requirement
+
 // --- durations -----------------------------------------------------------------------------------
 
 const UNITS: Record<string, { en: [string, string]; sv: [string, string] }> = {
@@ -67,6 +85,18 @@ export function durationWords(period: string, lang: Lang): string {
 }
 
 export const NO_FIXED_LIMIT = { en: 'No fixed limit', sv: 'Ingen fast tidsgräns' }
+
+/**
+ * Art. 13(2)(a): where no period can be given, the criteria used to determine it. A rule without a
+ * period states them in its name, the event it runs from and its description (the policy's words);
+ * empty when it has none of these, or when it has a period.
+ */
+export function retentionCriteria(rule: { period?: string | null; name?: string | null; trigger?: string | null; description?: string | null }, lang: Lang): string {
+  if (rule.period) return ''
+  const said = [rule.name, rule.trigger, rule.description].map((v) => (v ?? '').trim()).filter(Boolean)
+  return said.length ? `${RETENTION_CRITERIA[lang]}: ${said.join(' – ')}` : ''
+}
+export const RETENTION_CRITERIA = { en: 'criteria', sv: 'kriterier' }
 
 // --- classifications -----------------------------------------------------------------------------
 
