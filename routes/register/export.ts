@@ -1,10 +1,11 @@
 import { FastifyInstance } from 'fastify'
 import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
 import { exportDocumentSchema } from '../../src/register/exchange/export-document'
-import { checkExportQuery, exportRegister } from '../../src/register/exchange/export'
+import { asOfInstant, checkExportQuery, exportFrom } from '../../src/register/exchange/export'
 import type { ExportQuery } from '../../src/register/exchange/export-document'
 import { errorResponses } from '../crud'
-import { registerAsOf } from '../../src/register/accountability/history'
+import { registerAt } from '../../src/register/accountability/history'
+import { liveRegister } from '../../src/register/records/walk'
 import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
 import { exportVersion } from '../../src/register/accountability/versions'
 import { ValidationFailed } from '../../src/errors'
@@ -78,19 +79,14 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
       if (query.format === 'json') reply.header('etag', `"${file.version.contentHash}"`) // the file's SHA-256
       return reply.send(file.stream)
     }
-    let source = app.db
-    if (query.asOf) {
-      query.asOf = new Date(query.asOf).toISOString()
-      source = await registerAsOf(app.db, ws, query.asOf)
+    let register = liveRegister(app.db, ws)
+    if (query.asOf !== undefined) {
+      // the register as it stood then, read from history's states a page at a time
+      query.asOf = asOfInstant(query.asOf)
+      register = registerAt(app.db, ws, query.asOf)
     }
-    try {
-      await checkExportQuery(source, ws, query)
-    } catch (err) {
-      if (source !== app.db) await source.dataSource.destroy()
-      throw err
-    }
-    const file = exportRegister(source, ws, query, new Date(), app.config.registerTimeZone)
-    if (source !== app.db) file.stream.once('close', () => { void source.dataSource.destroy() })
+    await checkExportQuery(register, ws, query)
+    const file = exportFrom(register, query, new Date(), app.config.registerTimeZone)
     return reply
       .header('content-type', file.contentType)
       .header('content-disposition', `attachment; filename="${file.fileName}"`)
