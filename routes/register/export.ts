@@ -20,7 +20,12 @@ const querystring = {
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], description: 'CSV: field delimiter; default: semicolon for lang=sv (as Excel with Swedish settings expects), comma for lang=en' },
-    asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
+    // checked by asOfInstant rather than by the schema's date-time format, so that every wrong moment
+    // (a leap second, 30 February) gets one answer naming query.asOf with an example
+    asOf: {
+      type: 'string', maxLength: 64, examples: ['2026-06-30T23:59:59.999Z'],
+      description: 'The register as it stood at this moment, read from the change history: an existing date and time with a time zone (ISO 8601 / RFC 3339 date-time, without leap seconds), e.g. 2026-06-30T23:59:59.999Z or 2026-07-01T01:59:59+02:00',
+    },
     version: {
       type: 'string', pattern: '^([1-9][0-9]{0,8}|approved)$',
       description: 'A frozen register version (its number, or `approved`: the latest approved one), the same bytes on every download. JSON: the version\'s document of the whole register, whose SHA-256 is its contentHash (record, controllerId and status apply to CSV only)',
