@@ -2,6 +2,7 @@ import { Controller } from './controller'
 import { HistoryEntry } from './history'
 import { Workspace } from './workspace'
 import { RegisterVersion } from './register-version'
+import { RegisterVersionFile } from './register-version-file'
 import { Processor, ProcessorSubProcessor } from './processor'
 import {
   DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
@@ -19,6 +20,7 @@ export * from './processing-activity'
 export * from './history'
 export * from './workspace'
 export * from './register-version'
+export * from './register-version-file'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
@@ -26,4 +28,5 @@ export const entities = [
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
   ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace, RegisterVersion,
+  RegisterVersionFile,
 ]

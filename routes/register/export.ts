@@ -7,7 +7,7 @@ import { errorResponses } from '../crud'
 import { registerAt } from '../../src/register/accountability/history'
 import { liveRegister } from '../../src/register/records/walk'
 import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
-import { exportVersion } from '../../src/register/accountability/versions'
+import { exportVersion } from '../../src/register/accountability/version-files'
 import { ValidationFailed } from '../../src/errors'
 
 const querystring = {
