@@ -1,6 +1,6 @@
 import { EntityManager, EntityTarget } from 'typeorm'
 import { HistoryEntry, RegisterVersion } from '../../../entities'
-import { createDataSource } from '../../db/data-source'
+import { createDataSource, Dialect } from '../../db/data-source'
 import { Database, ReadSeries } from '../../db/database'
 import { dialectOfManager, placeholders } from '../../db/sql'
 import { processingActivities, processors, RecordType, Resolver, ResourceDef, RESOURCE_OF, SUMMARY_COLUMNS } from '../records/model'
@@ -205,6 +205,16 @@ interface StateRow {
   state: string
 }
 
+/** What the walk's order and scope read of an activity's latest entry. */
+interface ActivityFields extends Omit<StateRow, 'state'> {
+  name: string | null
+  role: string | null
+  status: string | null
+  controller_id: string | null
+  /** The jointControllers list as JSON text. */
+  joint: string | null
+}
+
 /** Lets the event loop serve others between pages: on SQLite every read is a synchronous call. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -244,7 +254,7 @@ class RegisterAt implements RegisterViews {
   /** What other views show of a record (its summary) at the moment; null: not a record then. */
   private readonly summaries = new Map<RecordType, Map<string, Row | null>>()
 
-  constructor(private readonly series: ReadSeries, private readonly ws: string, private readonly at: string) {}
+  constructor(private readonly series: ReadSeries, private readonly dialect: Dialect, private readonly ws: string, private readonly at: string) {}
 
   private query(sql: string, params: unknown[]): Promise<StateRow[]> {
     return this.series.read((m) => m.query(placeholders(dialectOfManager(m), sql), params))
@@ -299,7 +309,12 @@ class RegisterAt implements RegisterViews {
       for (const child of def.children) for (const c of children.get(child.entity) ?? []) for (const ref of child.refs) want(ref.type, c[ref.column])
     }
     const resolve = await this.resolver(wanted)
-    return stored.map(({ row, children }) => ({ id: row.id, json: viewJson(def, def.view(row, children, resolve)) }))
+    // serialised only when read: the CSV and the workbook take the view itself
+    return stored.map(({ row, children }) => {
+      const view = def.view(row, children, resolve)
+      let json: string | undefined
+      return { id: row.id, view, get json() { return json ??= viewJson(def, view) } }
+    })
   }
 
   async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
@@ -307,11 +322,16 @@ class RegisterAt implements RegisterViews {
     // the walk's order first: every activity's key (name in the register's collation, id), not its state
     const keys: { key: string; id: string; seq: number }[] = []
     for (let after = ''; ;) {
-      const rows = await this.latestAfter('processing-activity', after, KEYS_PAGE)
+      // the fields the order and the scope need, taken out of the state by the database (not parsed here)
+      const rows = await this.latestAfter('processing-activity', after, KEYS_PAGE, this.dialect === 'postgres'
+        ? `(h.state::json)->>'name' AS name, (h.state::json)->>'role' AS role, (h.state::json)->>'status' AS status,
+          (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint`
+        : `json_extract(h.state, '$.name') AS name, json_extract(h.state, '$.role') AS role, json_extract(h.state, '$.status') AS status,
+          json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint`) as unknown as ActivityFields[]
       for (const h of rows) {
         if (h.operation === 'delete') continue
-        const state = JSON.parse(h.state) as Row
-        if (inScope(state, scope)) keys.push({ key: sortKey(state.name), id: h.record_id, seq: h.seq })
+        const state = { name: h.name, role: h.role, status: h.status, controller: { id: h.controller_id }, jointControllers: scope.controllerId && h.joint ? JSON.parse(h.joint) : [] }
+        if (inScope(state, scope)) keys.push({ key: sortKey(h.name), id: h.record_id, seq: h.seq })
       }
       if (rows.length < KEYS_PAGE) break
       after = rows[rows.length - 1].record_id
@@ -367,9 +387,9 @@ class RegisterAt implements RegisterViews {
 export function registerAt(db: Database, ws: string, at: string): RegisterSource {
   return {
     ws,
-    open: async () => new RegisterAt(await db.snapshot(), ws, at),
+    open: async () => new RegisterAt(await db.snapshot(), db.dialect, ws, at),
     hasController: async (id) => {
-      const views = new RegisterAt(await db.snapshot(), ws, at)
+      const views = new RegisterAt(await db.snapshot(), db.dialect, ws, at)
       try {
         return await views.hasController(id)
       } finally {

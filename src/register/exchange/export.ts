@@ -149,7 +149,7 @@ async function* csvRowBatches(register: RegisterSource, q: ExportQuery, timeZone
   const series = await register.open()
   try {
     for await (const page of activityPages(series, q, CSV_ROWS_AT_ONCE)) {
-      const views = page.map((p) => JSON.parse(p.json) as ProcessingActivity)
+      const views = page.map((p) => (p.view ?? JSON.parse(p.json)) as ProcessingActivity)
       await controllerViews.load(series, views.flatMap((a) => [a.controller.id, ...a.jointControllers.map((c) => c.id), ...a.onBehalfOfControllers.map((c) => c.id)]))
       await processorViews.load(series, views.flatMap((a) => a.processors.map((p) => p.id)))
       yield rowsOf(views, q, timeZone, cells, controllerViews, processorViews)

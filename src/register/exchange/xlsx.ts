@@ -189,7 +189,7 @@ async function* findingRows(register: RegisterSource, q: ExportQuery, at: Date):
   try {
     const statuses = q.status ? [q.status] : ['draft', 'active']
     for await (const stored of series.activityPages({ controllerId: q.controllerId, statuses })) {
-      const page = stored.map((p) => JSON.parse(p.json) as ProcessingActivity)
+      const page = stored.map((p) => (p.view ?? JSON.parse(p.json)) as ProcessingActivity)
       collector.addActivities(page)
       const found = collector.findings.splice(0).sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity))
       for (const f of found) yield row(f)

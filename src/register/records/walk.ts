@@ -30,6 +30,8 @@ export interface ActivityScope {
 export interface StoredActivity {
   id: string
   json: string
+  /** The view itself, when the source composed it (history): what parsing `json` would give, without parsing it. */
+  view?: unknown
 }
 
 /**
