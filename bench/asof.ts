@@ -40,8 +40,11 @@ export interface AsOfMeasurement {
   delayMaxMs: number
   delayP99Ms: number
   rssAddedMb: number
-  /** The live export of the same format, in the same run: the baseline of `ms`. */
+  /** CPU time of the server process while it served the export: on a shared machine steadier than `ms`. */
+  cpuMs: number
+  /** The live export of the same format, in the same run: the baseline of `ms` and `cpuMs`. */
   baselineMs?: number
+  baselineCpuMs?: number
 }
 
 /**
@@ -114,13 +117,15 @@ async function measure(url: string, name: string, format: string, query: string,
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 5)
   const delay = monitorEventLoopDelay({ resolution: 5 })
   delay.enable()
+  const cpu = process.cpuUsage()
   const { bytes, ms } = await get(query)
+  const used = process.cpuUsage(cpu)
   delay.disable()
   clearInterval(sampler)
   await served.close()
   return {
     name, format, ms: Math.round(ms), bytes, delayMaxMs: Math.round(delay.max / 1e5) / 10, delayP99Ms: Math.round(delay.percentile(99) / 1e5) / 10,
-    rssAddedMb: mb(peak - baseline),
+    rssAddedMb: mb(peak - baseline), cpuMs: Math.round((used.user + used.system) / 1000),
   }
 }
 
@@ -143,14 +148,14 @@ export async function benchAsOf(scratch: Scratch): Promise<AsOfMeasurement[]> {
   for (const format of ['csv', 'json', 'xlsx']) {
     const live = child(scratch.url, 'live', format, `format=${format}`, 'format=json&status=retired')
     out.push(live)
-    out.push({ ...child(scratch.url, 'asOf', format, `format=${format}&${asOf}`, `format=json&status=retired&${asOf}`), baselineMs: live.ms })
+    out.push({ ...child(scratch.url, 'asOf', format, `format=${format}&${asOf}`, `format=json&status=retired&${asOf}`), baselineMs: live.ms, baselineCpuMs: live.cpuMs })
     if (format !== 'json') {
       // first download: rendered from the frozen document and stored; then served as stored
       const warm = `format=csv&status=retired&version=${number}`
-      out.push({ ...child(scratch.url, 'version, first download (rendered)', format, `format=${format}&version=${number}`, warm), baselineMs: live.ms })
-      out.push({ ...child(scratch.url, 'version, stored', format, `format=${format}&version=${number}`, warm), baselineMs: live.ms })
+      out.push({ ...child(scratch.url, 'version, first download (rendered)', format, `format=${format}&version=${number}`, warm), baselineMs: live.ms, baselineCpuMs: live.cpuMs })
+      out.push({ ...child(scratch.url, 'version, stored', format, `format=${format}&version=${number}`, warm), baselineMs: live.ms, baselineCpuMs: live.cpuMs })
     } else {
-      out.push({ ...child(scratch.url, 'version (the frozen document)', format, `format=json&version=${number}`, 'format=json&status=retired'), baselineMs: live.ms })
+      out.push({ ...child(scratch.url, 'version (the frozen document)', format, `format=json&version=${number}`, 'format=json&status=retired'), baselineMs: live.ms, baselineCpuMs: live.cpuMs })
     }
     for (const m of out.slice(-3)) console.log(scratch.dialect, 'asof', JSON.stringify(m))
   }
@@ -171,15 +176,15 @@ export function asOfReport(results: Partial<Record<Dialect, { at: string; load: 
     'is the peak over the warmed-up process. Time is compared with the live export of the same format in the same run.',
     `Machine: ${machineName}; shared with other work while measured (the load average says how much), so single figures are noisy.`,
     '',
-    '| database | export | format | time | live export | ratio (≤ 2) | longest delay (≤ 100 ms) | delay p99 | RSS added (≤ 64 MB) | result | measured |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| database | export | format | time | live export | ratio (≤ 2) | CPU time | live CPU | CPU ratio | longest delay (≤ 100 ms) | delay p99 | RSS added (≤ 64 MB) | result | measured |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const [dialect, m] of Object.entries(results)) {
     if (!m) continue
     for (const e of m.data) {
       const ratio = e.baselineMs ? e.ms / e.baselineMs : null
       const ok = e.name === 'live' ? null : (ratio === null || ratio <= 2) && e.delayMaxMs <= 100 && e.rssAddedMb <= 64
-      lines.push(`| ${dialect} | ${e.name} | ${e.format} | ${(e.ms / 1000).toFixed(2)} s | ${e.baselineMs ? `${(e.baselineMs / 1000).toFixed(2)} s` : ''} | ${ratio === null ? '' : `${ratio.toFixed(2)}×`} | ${e.delayMaxMs} ms | ${e.delayP99Ms} ms | ${e.rssAddedMb} MB | ${ok === null ? 'baseline' : met(ok)} | ${m.at}, load ${m.load}, ${m.activities} activities |`)
+      lines.push(`| ${dialect} | ${e.name} | ${e.format} | ${(e.ms / 1000).toFixed(2)} s | ${e.baselineMs ? `${(e.baselineMs / 1000).toFixed(2)} s` : ''} | ${ratio === null ? '' : `${ratio.toFixed(2)}×`} | ${(e.cpuMs / 1000).toFixed(2)} s | ${e.baselineCpuMs ? `${(e.baselineCpuMs / 1000).toFixed(2)} s` : ''} | ${e.baselineCpuMs ? `${(e.cpuMs / e.baselineCpuMs).toFixed(2)}×` : ''} | ${e.delayMaxMs} ms | ${e.delayP99Ms} ms | ${e.rssAddedMb} MB | ${ok === null ? 'baseline' : met(ok)} | ${m.at}, load ${m.load}, ${m.activities} activities |`)
     }
   }
   return lines.join('\n') + '\n'
