@@ -17,6 +17,7 @@ import { buildViews, generate, machine, mb, runChild, Scratch, scratchDatabase, 
  *
  *   npm run bench -- --only asof                 both databases, with the others' figures kept
  *   npm run build && node dist/bench/asof.js     this part alone (sqlite postgres: both, the default)
+ *   BENCH_ASOF_FORMATS=csv,json                  some formats only (default csv,json,xlsx)
  *
  * Targets: the longest delay ≤ 100 ms, time ≤ 2 × the live export of the same format, RSS added ≤ 64 MB.
  * Results in bench/RESULTS-asof.md.
@@ -145,7 +146,7 @@ export async function benchAsOf(scratch: Scratch): Promise<AsOfMeasurement[]> {
   console.log(scratch.dialect, `asof: history written and version ${number} proposed in ${Date.now() - t0} ms`)
   const asOf = `asOf=${encodeURIComponent(MOMENT)}`
   const out: AsOfMeasurement[] = []
-  for (const format of ['csv', 'json', 'xlsx']) {
+  for (const format of (process.env.BENCH_ASOF_FORMATS ?? 'csv,json,xlsx').split(',')) {
     const live = child(scratch.url, 'live', format, `format=${format}`, 'format=json&status=retired')
     out.push(live)
     out.push({ ...child(scratch.url, 'asOf', format, `format=${format}&${asOf}`, `format=json&status=retired&${asOf}`), baselineMs: live.ms, baselineCpuMs: live.cpuMs })

@@ -172,14 +172,37 @@ class FrozenViews implements RegisterViews {
   }
 }
 
-/** A frozen version's register; its document is read and indexed once, when first needed. */
-function frozenRegister(db: Database, ws: string, number: number): RegisterSource {
-  let index: Promise<DocumentIndex> | null = null
-  const load = (): Promise<DocumentIndex> => (index ??= readDocument(db, ws, number).then(indexDocument))
+/**
+ * Documents indexed for the exports under way, by workspace and version: exports of one version
+ * at once (its ten files asked for together) share one copy of its document, not one each.
+ */
+const inUse = new Map<string, { index: Promise<DocumentIndex>; users: number }>()
+
+/**
+ * A frozen version's register; its document is read and indexed once, when first needed, and
+ * shared while exports of it are under way. `release` when the export is done.
+ */
+function frozenRegister(db: Database, ws: string, number: number): RegisterSource & { release(): void } {
+  const key = `${ws}\n${number}`
+  let held: { index: Promise<DocumentIndex>; users: number } | null = null
+  const load = (): Promise<DocumentIndex> => {
+    if (!held) {
+      held = inUse.get(key) ?? { index: readDocument(db, ws, number).then(indexDocument), users: 0 }
+      held.users++
+      inUse.set(key, held)
+      held.index.catch(() => undefined)
+    }
+    return held.index
+  }
   return {
     ws,
     open: async () => new FrozenViews(await load()),
     hasController: async (id) => Boolean((await load()).byId.get('controllers')?.has(id)),
+    release: () => {
+      if (!held) return
+      if (--held.users === 0 && inUse.get(key) === held) inUse.delete(key)
+      held = null
+    },
   }
 }
 
@@ -227,7 +250,8 @@ const rendering = new Map<string, Promise<StoredFile>>()
  * what every download gets.
  */
 async function render(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
-  const exported = exportFrom(frozenRegister(db, ws, version.number), q, new Date(version.proposedAt), timeZone)
+  const register = frozenRegister(db, ws, version.number)
+  const exported = exportFrom(register, q, new Date(version.proposedAt), timeZone)
   const chunks: Buffer[] = []
   let bytes = 0
   await pipeline(exported.stream, async function* (source: AsyncIterable<Buffer | string>) {
@@ -236,7 +260,7 @@ async function render(db: Database, ws: string, version: RegisterVersion, q: Exp
       bytes += b.length
       yield b
     }
-  }, createGzip(), async (gzipped: AsyncIterable<Buffer>) => { for await (const c of gzipped) chunks.push(c) })
+  }, createGzip(), async (gzipped: AsyncIterable<Buffer>) => { for await (const c of gzipped) chunks.push(c) }).finally(() => register.release())
   const gzip = Buffer.concat(chunks)
   await db.write((m) => m.query(placeholders(dialectOfManager(m),
     'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
@@ -282,6 +306,13 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     return { version, stream, contentType, fileName, length: stored.bytes }
   }
   const register = frozenRegister(db, ws, version.number)
-  await checkExportQuery(register, ws, query)
-  return { ...exportFrom(register, query, new Date(version.proposedAt), timeZone), version, fileName }
+  try {
+    await checkExportQuery(register, ws, query)
+  } catch (err) {
+    register.release()
+    throw err
+  }
+  const exported = exportFrom(register, query, new Date(version.proposedAt), timeZone)
+  exported.stream.once('close', () => register.release())
+  return { ...exported, version, fileName }
 }

@@ -226,7 +226,7 @@ async function* jsonDocument(register: RegisterSource, q: ExportQuery, at: Date)
     yield JSON.stringify(head).slice(0, -1) + ',\n"processingActivities":['
     const referenced = new Map<RecordType, Set<string>>()
     let first = true
-    for await (const page of activityPages(series, q)) {
+    for await (const page of activityPages(series, q, series.pageSize ?? EXPORT_PAGE_SIZE)) {
       for (const { json } of page) addActivityReferences(referenced, JSON.parse(json))
       // the stored views as they are (the bytes GET answers with), in chunks of up to CHUNK_CHARS
       let chunk = ''

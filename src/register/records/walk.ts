@@ -117,6 +117,11 @@ export interface RegisterViews {
   subProcessorIds(processorIds: string[]): Promise<string[]>
   /** Ends the reads (the snapshot). */
   close(): Promise<void>
+  /**
+   * Activities per page for a writer whose output does not depend on the pages (the JSON document),
+   * when the source makes much garbage per view (history composes each): smaller pages die young.
+   */
+  pageSize?: number
 }
 
 /** A register to export: its workspace, a way to read it (one snapshot per opening) and its controllers. */
