@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Dialect } from '../src/db/data-source'
 import { baselineQuery, benchExport, cliBaseline, CliBaseline, ExportMeasurement } from './export'
 import { benchImport, ImportMeasurement } from './import'
+import { AsOfMeasurement, asOfReport, benchAsOf } from './asof'
 import { benchReads, CONNECTIONS, DuringImportMeasurement, IMPORTED_DURING_READS, ReadMeasurement } from './reads'
 import { buildViews, generate, LINKS, machine, ratio, scratchDatabase } from './register'
 import { benchHostile, writeHostile } from './hostile'
@@ -30,10 +31,11 @@ const LARGE = Number(process.env.BENCH_LARGE_ACTIVITIES ?? 50_000)
 const LARGE_WS = 'bench-large'
 const RESULTS = join(__dirname, '..', '..', 'bench', 'RESULTS.md')
 const RESULTS_JSON = join(__dirname, '..', '..', 'bench', 'results.json')
+const RESULTS_ASOF = join(__dirname, '..', '..', 'bench', 'RESULTS-asof.md')
 /** The hand-written part of RESULTS.md (what changed, before and after), kept above the figures. */
 const NOTES = join(__dirname, '..', '..', 'bench', 'NOTES.md')
 
-export const PARTS = ['reads', 'during-import', 'export', 'export-large', 'import', 'hostile'] as const
+export const PARTS = ['reads', 'during-import', 'export', 'export-large', 'import', 'hostile', 'asof'] as const
 export type Part = typeof PARTS[number]
 
 /** One part's figures on one database, as measured in one run. */
@@ -56,6 +58,8 @@ interface DatabaseResults {
   export?: Measured<{ activities: number; cli: CliBaseline; exports: ExportMeasurement[] }>
   'export-large'?: Measured<{ activities: number; exports: ExportMeasurement[] }>
   import?: Measured<{ importing: ImportMeasurement; generateMs: number; activities: number }>
+  /** Issue 19: asOf and version exports beside the live one (bench/asof.ts, its own RESULTS-asof.md). */
+  asof?: Measured<AsOfMeasurement[]> & { activities?: number }
 }
 
 async function measured<T>(dialect: Dialect, part: Part, fn: () => Promise<T> | T): Promise<Measured<T>> {
@@ -80,6 +84,8 @@ async function runOn(dialect: Dialect, parts: Set<Part>, into: DatabaseResults):
     if (parts.has('export')) {
       into.export = await measured(dialect, 'export', () => ({ activities: ACTIVITIES, cli: cliBaseline(scratch), exports: benchExport(scratch, undefined, ACTIVITIES) }))
     }
+    // it adds a history and a version, which no other part reads
+    if (parts.has('asof')) into.asof = { ...await measured(dialect, 'asof', () => benchAsOf(scratch)), activities: ACTIVITIES }
     if (parts.has('import')) into.import = await measured(dialect, 'import', async () => ({ importing: await benchImport(scratch), generateMs, activities: ACTIVITIES }))
     // after the others: it adds activities to the register they read
     if (parts.has('during-import')) {
@@ -289,6 +295,7 @@ async function main(): Promise<void> {
     writeFileSync(RESULTS_JSON, JSON.stringify(results, null, 2) + '\n')
   }
   writeFileSync(RESULTS, report(results))
+  if (parts.has('asof')) writeFileSync(RESULTS_ASOF, asOfReport(Object.fromEntries(DIALECTS.flatMap((d) => (results[d]?.asof ? [[d, { ...results[d]!.asof!, activities: results[d]!.asof!.activities ?? ACTIVITIES }]] : [])))))
   console.log(`written ${RESULTS} and ${RESULTS_JSON} (${Math.round((Date.now() - started) / 1000)} s)`)
 }
 

@@ -3,6 +3,7 @@ import { HistoryEntry } from './history'
 import { Workspace } from './workspace'
 import { RegisterVersion } from './register-version'
 import { HistoryCheckpoint } from './history-checkpoint'
+import { RegisterVersionFile } from './register-version-file'
 import { Processor, ProcessorSubProcessor } from './processor'
 import {
   DataCategory, DataSubjectCategory, LegalBasis, Purpose, Recipient, RetentionRule, SecurityMeasure,
@@ -21,6 +22,7 @@ export * from './history'
 export * from './workspace'
 export * from './register-version'
 export * from './history-checkpoint'
+export * from './register-version-file'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
@@ -28,4 +30,5 @@ export const entities = [
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
   ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace, RegisterVersion, HistoryCheckpoint,
+  RegisterVersionFile,
 ]

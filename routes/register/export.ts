@@ -1,12 +1,13 @@
 import { FastifyInstance } from 'fastify'
 import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
 import { exportDocumentSchema } from '../../src/register/exchange/export-document'
-import { checkExportQuery, exportRegister } from '../../src/register/exchange/export'
+import { asOfInstant, checkExportQuery, exportFrom } from '../../src/register/exchange/export'
 import type { ExportQuery } from '../../src/register/exchange/export-document'
 import { errorResponses } from '../crud'
-import { registerAsOf } from '../../src/register/accountability/history'
+import { registerAt } from '../../src/register/accountability/history'
+import { liveRegister } from '../../src/register/records/walk'
 import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
-import { exportVersion } from '../../src/register/accountability/versions'
+import { exportVersion } from '../../src/register/accountability/version-files'
 import { ValidationFailed } from '../../src/errors'
 
 const querystring = {
@@ -19,7 +20,12 @@ const querystring = {
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], description: 'CSV: field delimiter; default: semicolon for lang=sv (as Excel with Swedish settings expects), comma for lang=en' },
-    asOf: { type: 'string', format: 'date-time', description: 'The register as it stood at this moment (ISO 8601 with time zone), rebuilt from the change history' },
+    // checked by asOfInstant rather than by the schema's date-time format, so that every wrong moment
+    // (a leap second, 30 February) gets one answer naming query.asOf with an example
+    asOf: {
+      type: 'string', maxLength: 64, examples: ['2026-06-30T23:59:59.999Z'],
+      description: 'The register as it stood at this moment, read from the change history: an existing date and time with a time zone (ISO 8601 / RFC 3339 date-time, without leap seconds), e.g. 2026-06-30T23:59:59.999Z or 2026-07-01T01:59:59+02:00',
+    },
     version: {
       type: 'string', pattern: '^([1-9][0-9]{0,8}|approved)$',
       description: 'A frozen register version (its number, or `approved`: the latest approved one), the same bytes on every download. JSON: the version\'s document of the whole register, whose SHA-256 is its contentHash (record, controllerId and status apply to CSV only)',
@@ -78,19 +84,14 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
       if (query.format === 'json') reply.header('etag', `"${file.version.contentHash}"`) // the file's SHA-256
       return reply.send(file.stream)
     }
-    let source = app.db
-    if (query.asOf) {
-      query.asOf = new Date(query.asOf).toISOString()
-      source = await registerAsOf(app.db, ws, query.asOf)
+    let register = liveRegister(app.db, ws)
+    if (query.asOf !== undefined) {
+      // the register as it stood then, read from history's states a page at a time
+      query.asOf = asOfInstant(query.asOf)
+      register = registerAt(app.db, ws, query.asOf)
     }
-    try {
-      await checkExportQuery(source, ws, query)
-    } catch (err) {
-      if (source !== app.db) await source.dataSource.destroy()
-      throw err
-    }
-    const file = exportRegister(source, ws, query, new Date(), app.config.registerTimeZone)
-    if (source !== app.db) file.stream.once('close', () => { void source.dataSource.destroy() })
+    await checkExportQuery(register, ws, query)
+    const file = exportFrom(register, query, new Date(), app.config.registerTimeZone)
     return reply
       .header('content-type', file.contentType)
       .header('content-disposition', `attachment; filename="${file.fileName}"`)

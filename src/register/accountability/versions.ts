@@ -6,11 +6,11 @@ import { validateBody } from '../../dto/validate'
 import { VersionApproval, VersionProposal, VersionRejection } from '../../dto/register'
 import { AppError, Conflict, Forbidden, ValidationFailed } from '../../errors'
 import { HistoryEntry, RegisterVersion } from '../../../entities'
-import { checkExportQuery, exportFileName, exportRegister, RegisterExport } from '../exchange/export'
+import { exportRegister } from '../exchange/export'
 import type { ExportQuery } from '../exchange/export-document'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from '../exchange/export-document'
 import { registerFindings } from '../review/findings'
-import { ActivityChanges, appendVersionHistory, differences, scratchRegister } from './history'
+import { ActivityChanges, appendVersionHistory, differences } from './history'
 import { historyHead, holdHistoryChain } from '../records/journal'
 import { allCheckpoints, CheckpointView, checkpointHead, HistoryKeys } from './checkpoints'
 import type { Principal } from '../../auth/principal'
@@ -292,46 +292,6 @@ async function frozen(db: Database, ws: string, which: number | 'approved'): Pro
       .where('v.workspaceId = :ws AND v.number = :number', { ws, number: version.number }).getOne()
     return { version, document: row!.document }
   })
-}
-
-/** A register holding exactly what the frozen document holds, for exports other than the document itself. */
-async function scratchOf(ws: string, document: string): Promise<Database> {
-  const doc = JSON.parse(document) as Row
-  const records: { recordType: string; state: Row }[] = []
-  for (const section of SECTIONS) for (const state of doc[section.key] as Row[]) records.push({ recordType: section.def.type, state })
-  return scratchRegister(ws, records)
-}
-
-const versionFileName = (q: ExportQuery, v: RegisterVersion, timeZone: string): string =>
-  exportFileName(q, new Date(v.proposedAt), timeZone).replace(/-(\d{4}-\d{2}-\d{2})\.(\w+)$/, `-version-${v.number}-$1.$2`)
-
-/**
- * An export of a version. JSON: the frozen document itself, byte for byte (SHA-256 = contentHash);
- * it is the whole register, so record, controllerId and status do not apply to it. CSV: made from
- * the frozen document in a scratch register, with every option of the export; the same bytes on
- * every download.
- */
-export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }, timeZone: string): Promise<RegisterExport & { version: RegisterVersion }> {
-  if (q.format === 'json') {
-    const misplaced = [q.recordGiven && 'record', q.controllerId && 'controllerId', q.status && 'status'].filter(Boolean) as string[]
-    if (misplaced.length) {
-      throw new ValidationFailed(misplaced.map((field) => ({ field: `query.${field}`, message: `the JSON of a version is its frozen document of the whole register; ${field} applies to format=csv` })))
-    }
-  }
-  const { version, document } = await frozen(db, ws, which)
-  if (q.format === 'json') {
-    return { version, stream: Readable.from([Buffer.from(document, 'utf8')]), contentType: 'application/json; charset=utf-8', fileName: versionFileName(q, version, timeZone) }
-  }
-  const scratch = await scratchOf(ws, document)
-  try {
-    await checkExportQuery(scratch, ws, q)
-  } catch (err) {
-    await scratch.dataSource.destroy()
-    throw err
-  }
-  const file = exportRegister(scratch, ws, q, new Date(version.proposedAt), timeZone)
-  file.stream.once('close', () => { void scratch.dataSource.destroy() })
-  return { ...file, version, fileName: versionFileName(q, version, timeZone) }
 }
 
 export interface VersionChanges extends ActivityChanges {

@@ -1,16 +1,13 @@
 import { Readable } from 'node:stream'
 import { stringify, Options as CsvOptions } from 'csv-stringify/sync'
-import { EntityManager } from 'typeorm'
-import { Database, ReadSeries } from '../../db/database'
-import { ProcessorSubProcessor } from '../../../entities'
+import { Database } from '../../db/database'
+import { ValidationFailed } from '../../errors'
 import { registerDate } from '../wording/dates'
 import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } from './export-columns'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, ExportQuery, RegisterRecordKind, Section, SECTIONS } from './export-document'
 import { controllers, processingActivities, processors, RecordType } from '../records/model'
-import { findIn, selectOf } from '../records/reads'
-import { storedViewPage, storedViewsIn } from '../records/stored-views'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
-import { checkControllerFilter, StoredActivity, storedActivityPages } from '../records/walk'
+import { checkControllerFilter, liveRegister, RegisterSource, RegisterViews, StoredActivity } from '../records/walk'
 import type { Controller, ControllerRef, ProcessingActivity, Processor } from '../records/view-types'
 
 import type { Row } from '../records/model'
@@ -36,8 +33,30 @@ export const EXPORT_PAGE_SIZE = 200
 const isFiltered = (q: ExportQuery): boolean => q.controllerId !== undefined || q.status !== undefined
 
 /** Bad filters answer 400 before anything is streamed. */
-export async function checkExportQuery(db: Database, ws: string, q: ExportQuery): Promise<void> {
-  await checkControllerFilter(db, ws, q.controllerId)
+export async function checkExportQuery(register: Database | RegisterSource, ws: string, q: ExportQuery): Promise<void> {
+  await checkControllerFilter(register, ws, q.controllerId)
+}
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i
+
+/**
+ * `asOf` as the instant it names (ISO 8601, UTC): a date and time that exist, with a time zone.
+ * A leap second (23:59:60), 30 February or hour 24 names no instant the history can be read at:
+ * 400 naming the parameter, with the form expected.
+ */
+export function asOfInstant(text: string): string {
+  const m = ISO_INSTANT.exec(text)
+  const bad = (): never => {
+    throw new ValidationFailed([{ field: 'query.asOf', message: `must be an existing date and time with a time zone (ISO 8601), e.g. 2026-06-30T23:59:59.999Z or 2026-07-01T01:59:59+02:00; got ${JSON.stringify(text.slice(0, 40))}` }])
+  }
+  if (!m) return bad()
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number)
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  const offsetOk = m[8].toUpperCase() === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || !offsetOk) return bad()
+  const at = new Date(text)
+  if (Number.isNaN(at.getTime())) return bad()
+  return at.toISOString()
 }
 
 export function exportFileName(q: ExportQuery, at: Date, timeZone: string): string {
@@ -63,16 +82,24 @@ export function csvDelimiter(q: Pick<ExportQuery, 'lang' | 'delimiter'>): ';' | 
  * destroys the stream, which ends the reads and releases the snapshot.
  */
 export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Date, timeZone: string): RegisterExport {
+  return exportFrom(liveRegister(db, ws), q, at, timeZone)
+}
+
+/**
+ * The export of any register (the live one, the one as of a moment, a frozen version: see
+ * RegisterSource), written by the same code: the files differ only by what the register holds.
+ */
+export function exportFrom(register: RegisterSource, q: ExportQuery, at: Date, timeZone: string): RegisterExport {
   const fileName = exportFileName(q, at, timeZone)
   if (q.format === 'json') {
-    return { stream: Readable.from(jsonDocument(db, ws, q, at)), contentType: 'application/json; charset=utf-8', fileName }
+    return { stream: Readable.from(jsonDocument(register, q, at)), contentType: 'application/json; charset=utf-8', fileName }
   }
   if (q.format === 'xlsx') {
     // The workbook holds both records, each sheet exactly the CSV's columns and rows.
-    const rows = (record: RegisterRecordKind) => csvRows(db, ws, { ...q, record }, timeZone, columnsOf(record).map((c) => c.cell))
-    return { stream: registerWorkbook(db, ws, q, rows, columnsOf, at, timeZone), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
+    const rows = (record: RegisterRecordKind) => csvRows(register, { ...q, record }, timeZone, columnsOf(record).map((c) => c.cell))
+    return { stream: registerWorkbook(register, q, rows, columnsOf, at, timeZone), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
   }
-  return { stream: Readable.from(csvDocument(db, ws, q, timeZone)), contentType: 'text/csv; charset=utf-8', fileName }
+  return { stream: Readable.from(csvDocument(register, q, timeZone)), contentType: 'text/csv; charset=utf-8', fileName }
 }
 
 export const columnsOf = (record: RegisterRecordKind) => (record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS)
@@ -84,8 +111,8 @@ export const columnsOf = (record: RegisterRecordKind) => (record === 'processor'
  * (src/register/records/walk.ts): in name order, and for a controller the activities it keeps and those
  * it controls jointly, as its record must hold them (Art. 26, Art. 30(1)(a)).
  */
-function activityPages(series: ReadSeries, ws: string, q: ExportQuery, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
-  return storedActivityPages(series, ws, { role: q.record, controllerId: q.controllerId, statuses: q.status ? [q.status] : undefined }, pageSize)
+function activityPages(views: RegisterViews, q: ExportQuery, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
+  return views.activityPages({ role: q.record, controllerId: q.controllerId, statuses: q.status ? [q.status] : undefined }, pageSize)
 }
 
 // --- CSV ---------------------------------------------------------------------------------------
@@ -93,12 +120,12 @@ function activityPages(series: ReadSeries, ws: string, q: ExportQuery, pageSize 
 /** Full views of records by id, loaded once each: bounded by the number of organisations, not of activities. */
 class ViewCache<V extends { id: string }> {
   private readonly views = new Map<string, V | null>()
-  constructor(private readonly ws: string, private readonly def: typeof controllers) {}
+  constructor(private readonly def: typeof controllers) {}
 
-  async load(m: EntityManager, ids: string[]): Promise<void> {
+  async load(register: RegisterViews, ids: string[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.views.has(id))
     if (!missing.length) return
-    for (const json of await storedViewsIn(m, this.ws, this.def, missing)) {
+    for (const json of await register.viewsIn(this.def, missing)) {
       const v = JSON.parse(json) as V
       this.views.set(v.id, v)
     }
@@ -116,17 +143,15 @@ class ViewCache<V extends { id: string }> {
  * in the young generation. A page of 200 outlived a scavenge or two while its rows went out, and
  * V8 promoted it: 100+ MB of garbage in the old generation before a full GC (bench/NOTES.md).
  */
-async function* csvRowBatches(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[][]> {
-  const controllerViews = new ViewCache<Controller>(ws, controllers)
-  const processorViews = new ViewCache<Processor>(ws, processors)
-  const series = await db.snapshot()
+async function* csvRowBatches(register: RegisterSource, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[][]> {
+  const controllerViews = new ViewCache<Controller>(controllers)
+  const processorViews = new ViewCache<Processor>(processors)
+  const series = await register.open()
   try {
-    for await (const page of activityPages(series, ws, q, CSV_ROWS_AT_ONCE)) {
-      const views = page.map((p) => JSON.parse(p.json) as ProcessingActivity)
-      await series.read(async (m) => {
-        await controllerViews.load(m, views.flatMap((a) => [a.controller.id, ...a.jointControllers.map((c) => c.id), ...a.onBehalfOfControllers.map((c) => c.id)]))
-        await processorViews.load(m, views.flatMap((a) => a.processors.map((p) => p.id)))
-      })
+    for await (const page of activityPages(series, q, CSV_ROWS_AT_ONCE)) {
+      const views = page.map((p) => (p.view ?? JSON.parse(p.json)) as ProcessingActivity)
+      await controllerViews.load(series, views.flatMap((a) => [a.controller.id, ...a.jointControllers.map((c) => c.id), ...a.onBehalfOfControllers.map((c) => c.id)]))
+      await processorViews.load(series, views.flatMap((a) => a.processors.map((p) => p.id)))
       yield rowsOf(views, q, timeZone, cells, controllerViews, processorViews)
     }
   } finally {
@@ -150,15 +175,15 @@ function rowsOf(views: ProcessingActivity[], q: ExportQuery, timeZone: string, c
 }
 
 /** The rows one by one (the workbook's sheets of the two records). */
-async function* csvRows(db: Database, ws: string, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
-  for await (const rows of csvRowBatches(db, ws, q, timeZone, cells)) yield* rows
+async function* csvRows(register: RegisterSource, q: ExportQuery, timeZone: string, cells: ((c: CellContext) => string)[]): AsyncGenerator<string[]> {
+  for await (const rows of csvRowBatches(register, q, timeZone, cells)) yield* rows
 }
 
 /** Activities whose rows are computed and written at once (about 40 KB of CSV). */
 const CSV_ROWS_AT_ONCE = 25
 
 /** The CSV file: the header row, then the rows as text, a batch at a time. */
-async function* csvDocument(db: Database, ws: string, q: ExportQuery, timeZone: string): AsyncGenerator<string> {
+async function* csvDocument(register: RegisterSource, q: ExportQuery, timeZone: string): AsyncGenerator<string> {
   const columns = columnsOf(q.record)
   const options: CsvOptions = {
     delimiter: csvDelimiter(q),
@@ -171,7 +196,7 @@ async function* csvDocument(db: Database, ws: string, q: ExportQuery, timeZone: 
   }
   // the BOM, so that Excel reads UTF-8 (å, ä, ö); every record, the header too, ends in CRLF
   yield stringify([headers(columns, q.lang)], { ...options, bom: true })
-  for await (const rows of csvRowBatches(db, ws, q, timeZone, columns.map((c) => c.cell))) {
+  for await (const rows of csvRowBatches(register, q, timeZone, columns.map((c) => c.cell))) {
     if (rows.length) yield stringify(rows, options)
   }
 }
@@ -186,8 +211,9 @@ async function* csvDocument(db: Database, ws: string, q: ExportQuery, timeZone: 
 const CHUNK_CHARS = 32 * 1024
 
 /** The document, written as it is read: head, activities page by page, then the records they refer to. */
-async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date): AsyncGenerator<string> {
-  const series = await db.snapshot()
+async function* jsonDocument(register: RegisterSource, q: ExportQuery, at: Date): AsyncGenerator<string> {
+  const { ws } = register
+  const series = await register.open()
   try {
     const head = {
       format: EXPORT_FORMAT,
@@ -200,7 +226,7 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
     yield JSON.stringify(head).slice(0, -1) + ',\n"processingActivities":['
     const referenced = new Map<RecordType, Set<string>>()
     let first = true
-    for await (const page of activityPages(series, ws, q)) {
+    for await (const page of activityPages(series, q, series.pageSize ?? EXPORT_PAGE_SIZE)) {
       for (const { json } of page) addActivityReferences(referenced, JSON.parse(json))
       // the stored views as they are (the bytes GET answers with), in chunks of up to CHUNK_CHARS
       let chunk = ''
@@ -219,7 +245,7 @@ async function* jsonDocument(db: Database, ws: string, q: ExportQuery, at: Date)
       if (section.def === processingActivities) continue
       yield `,\n${JSON.stringify(section.key)}:[`
       let firstEntry = true
-      for await (const views of sectionPages(series, ws, section, referenced.get(section.def.type) ?? new Set(), isFiltered(q))) {
+      for await (const views of sectionPages(series, section, referenced.get(section.def.type) ?? new Set(), isFiltered(q))) {
         let chunk = ''
         for (const json of views) {
           chunk += (firstEntry ? '\n' : ',\n') + json
@@ -272,12 +298,11 @@ export function addActivityReferences(into: Map<RecordType, Set<string>>, view: 
 }
 
 /** A processor's sub-processors, and theirs, so that every processor in the document can be imported. */
-async function withSubProcessors(m: EntityManager, ws: string, ids: Set<string>): Promise<Set<string>> {
+async function withSubProcessors(register: RegisterViews, ids: Set<string>): Promise<Set<string>> {
   const all = new Set(ids)
   let frontier = [...ids]
   while (frontier.length) {
-    const rows = await findIn(m, ProcessorSubProcessor, ws, 'ownerId', frontier, { select: selectOf(['subProcessorId']) })
-    frontier = rows.map((r) => r.subProcessorId).filter((id) => !all.has(id))
+    frontier = [...new Set(await register.subProcessorIds(frontier))].filter((id) => !all.has(id))
     for (const id of frontier) all.add(id)
   }
   return all
@@ -288,25 +313,20 @@ async function withSubProcessors(m: EntityManager, ws: string, ids: Set<string>)
  * refer to; unfiltered ones list every record, except built-in legal bases that nothing uses
  * (every workspace has them).
  */
-async function* sectionPages(series: ReadSeries, ws: string, section: Section, referenced: Set<string>, filtered: boolean): AsyncGenerator<string[]> {
+async function* sectionPages(series: RegisterViews, section: Section, referenced: Set<string>, filtered: boolean): AsyncGenerator<string[]> {
   const { def } = section
   if (filtered) {
-    const wanted = def === processors ? await series.read((m) => withSubProcessors(m, ws, referenced)) : referenced
+    const wanted = def === processors ? await withSubProcessors(series, referenced) : referenced
     const ids = [...wanted].sort()
     for (let i = 0; i < ids.length; i += EXPORT_PAGE_SIZE) {
       const chunk = ids.slice(i, i + EXPORT_PAGE_SIZE)
-      const views = await series.read((m) => storedViewsIn(m, ws, def, chunk))
+      const views = await series.viewsIn(def, chunk)
       if (views.length) yield views
     }
     return
   }
-  let after = ''
-  for (;;) {
-    const page = await series.read((m) => storedViewPage(m, ws, def, after, EXPORT_PAGE_SIZE))
-    if (!page.length) return
-    after = page[page.length - 1].id
+  for await (const page of series.viewPages(def, EXPORT_PAGE_SIZE)) {
     const kept = section.key === 'legalBases' ? page.filter((p) => referenced.has(p.id) || !JSON.parse(p.json).builtIn) : page
     if (kept.length) yield kept.map((p) => p.json)
-    if (page.length < EXPORT_PAGE_SIZE) return
   }
 }

@@ -2,7 +2,6 @@ import { once } from 'node:events'
 import { compareNames } from '../wording/collation'
 import { PassThrough, Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
-import { Database } from '../../db/database'
 import { registerDate } from '../wording/dates'
 import { Column, headers, person } from './export-columns'
 import { countryName, Lang, recordTypeWords, severityWords, TERMS } from '../wording/wording'
@@ -10,10 +9,9 @@ import { RegisterRecordKind } from './export-document'
 import type { ExportQuery } from './export-document'
 import { Finding, FindingCollector, SEVERITIES } from '../review/findings'
 import { controllers, processors } from '../records/model'
-import { storedViewPage } from '../records/stored-views'
-import { activityPages, viewsById } from '../records/walk'
+import { parsedViewsIn, RegisterSource } from '../records/walk'
 
-import type { Controller, Processor } from '../records/view-types'
+import type { Controller, ProcessingActivity, Processor } from '../records/view-types'
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
@@ -186,22 +184,17 @@ export function workbookStream(sheets: Sheet[]): Readable {
 // --- the register's sheets ---------------------------------------------------------------------
 
 /** The controllers in the export: every controller of the workspace, or the one asked for. */
-async function* controllerRows(db: Database, ws: string, q: ExportQuery, timeZone: string): AsyncGenerator<string[]> {
-  const series = await db.snapshot()
+async function* controllerRows(register: RegisterSource, q: ExportQuery, timeZone: string): AsyncGenerator<string[]> {
+  const series = await register.open()
   try {
     const pages = async function* (): AsyncGenerator<Controller[]> {
       if (q.controllerId) {
-        yield [...(await series.read((m) => viewsById<Controller>(m, ws, controllers, [q.controllerId!]))).values()]
+        yield [...(await parsedViewsIn<Controller>(series, controllers, [q.controllerId])).values()]
         return
       }
-      // every controller's stored view (an organisation keeps few), then by name
+      // every controller's view (an organisation keeps few), then by name
       const all: Controller[] = []
-      for (let after = ''; ;) {
-        const page = await series.read((m) => storedViewPage(m, ws, controllers, after, 500))
-        all.push(...page.map((p) => JSON.parse(p.json) as Controller))
-        if (page.length < 500) break
-        after = page[page.length - 1].id
-      }
+      for await (const page of series.viewPages(controllers, 500)) all.push(...page.map((p) => JSON.parse(p.json) as Controller))
       yield all.sort(compareNames)
     }
     for await (const page of pages()) {
@@ -237,25 +230,26 @@ const CONTROLLER_SHEET_COLUMNS: { en: string; sv: string; date?: true }[] = [
  * not grow with the register; the findings about shared records (controllers, processors, data
  * categories) come last.
  */
-async function* findingRows(db: Database, ws: string, q: ExportQuery, at: Date, timeZone: string): AsyncGenerator<string[]> {
+async function* findingRows(register: RegisterSource, q: ExportQuery, at: Date, timeZone: string): AsyncGenerator<string[]> {
   const row = (f: Finding): string[] => [
     severityWords(f.severity, q.lang), f.article, recordTypeWords(f.record.type, q.lang), f.record.name,
     f.field ?? '', f.message[q.lang], f.rule,
   ]
   const collector = new FindingCollector({ today: registerDate(at, timeZone) })
-  const series = await db.snapshot()
+  const series = await register.open()
   try {
     const statuses = q.status ? [q.status] : ['draft', 'active']
-    for await (const page of activityPages(series, ws, { controllerId: q.controllerId, statuses })) {
+    for await (const stored of series.activityPages({ controllerId: q.controllerId, statuses })) {
+      const page = stored.map((p) => (p.view ?? JSON.parse(p.json)) as ProcessingActivity)
       collector.addActivities(page)
       const found = collector.findings.splice(0).sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity))
       for (const f of found) yield row(f)
     }
     const needed = collector.sharedIds()
-    const full = await series.read(async (m) => ({
-      controllers: await viewsById<Controller>(m, ws, controllers, needed.controllers),
-      processors: await viewsById<Processor>(m, ws, processors, needed.processors),
-    }))
+    const full = {
+      controllers: await parsedViewsIn<Controller>(series, controllers, needed.controllers),
+      processors: await parsedViewsIn<Processor>(series, processors, needed.processors),
+    }
     for (const f of collector.finish(full)) yield row(f)
   } finally {
     await series.close()
@@ -287,7 +281,7 @@ const sheetColumns = (columns: { en: string; sv: string; date?: true }[], lang: 
  * CSV's rows of a record, so the two record sheets are the CSV cell for cell.
  */
 export function registerWorkbook(
-  db: Database, ws: string, q: ExportQuery, recordRows: (record: RegisterRecordKind) => AsyncIterable<string[]>,
+  register: RegisterSource, q: ExportQuery, recordRows: (record: RegisterRecordKind) => AsyncIterable<string[]>,
   columnsOf: (record: RegisterRecordKind) => Column[], at: Date, timeZone: string,
 ): Readable {
   const record = (record: RegisterRecordKind): SheetColumn[] => {
@@ -297,7 +291,7 @@ export function registerWorkbook(
   return workbookStream([
     { name: SHEET_NAMES.controllerRecord[q.lang], columns: record('controller'), rows: recordRows('controller') },
     { name: SHEET_NAMES.processorRecord[q.lang], columns: record('processor'), rows: recordRows('processor') },
-    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(db, ws, q, timeZone) },
-    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(db, ws, q, at, timeZone) },
+    { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(register, q, timeZone) },
+    { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(register, q, at, timeZone) },
   ])
 }

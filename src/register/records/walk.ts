@@ -1,10 +1,10 @@
 import { EntityManager } from 'typeorm'
-import { Controller } from '../../../entities'
+import { Controller, ProcessorSubProcessor } from '../../../entities'
 import { Database, ReadSeries } from '../../db/database'
 import { ValidationFailed } from '../../errors'
 import { processingActivities, ResourceDef } from './model'
-import { selectOf } from './reads'
-import { Condition, storedViewsIn } from './stored-views'
+import { findIn, selectOf } from './reads'
+import { Condition, storedViewPage, storedViewsIn } from './stored-views'
 
 import type { ProcessingActivity } from './view-types'
 
@@ -30,6 +30,8 @@ export interface ActivityScope {
 export interface StoredActivity {
   id: string
   json: string
+  /** The view itself, when the source composed it (history): what parsing `json` would give, without parsing it. */
+  view?: unknown
 }
 
 /**
@@ -95,9 +97,78 @@ export async function viewsById<V extends { id: string }>(m: EntityManager, ws: 
   return new Map((await storedViewsIn(m, ws, def, wanted)).map((json) => { const v = JSON.parse(json) as V; return [v.id, v] }))
 }
 
+// --- where the views come from -------------------------------------------------------------------
+
+/**
+ * The register's views as the export reads them, whichever register it is: the live one (its
+ * stored views, liveRegister), the register as it stood at a moment (history's states,
+ * accountability/history.ts) or a frozen version (its document, accountability/version-files.ts).
+ * The export's writers (JSON, CSV, workbook) read only through this, so the three registers are
+ * written by the same code and cannot differ in layout, order or cells.
+ */
+export interface RegisterViews {
+  /** The activities in scope as view bytes, a page at a time, in the walk's order (names in the register's collation, ties by id). */
+  activityPages(scope: ActivityScope, pageSize?: number): AsyncGenerator<StoredActivity[]>
+  /** Views of records of one kind by id, in id order (ids that are not records left out). */
+  viewsIn(def: ResourceDef, ids: string[]): Promise<string[]>
+  /** Every record of one kind, in id order, a page at a time. */
+  viewPages(def: ResourceDef, pageSize: number): AsyncGenerator<StoredActivity[]>
+  /** The direct sub-processors of these processors. */
+  subProcessorIds(processorIds: string[]): Promise<string[]>
+  /** Ends the reads (the snapshot). */
+  close(): Promise<void>
+  /**
+   * Activities per page for a writer whose output does not depend on the pages (the JSON document),
+   * when the source makes much garbage per view (history composes each): smaller pages die young.
+   */
+  pageSize?: number
+}
+
+/** A register to export: its workspace, a way to read it (one snapshot per opening) and its controllers. */
+export interface RegisterSource {
+  ws: string
+  open(): Promise<RegisterViews>
+  hasController(id: string): Promise<boolean>
+}
+
+/** The live register: its stored views, each opening one snapshot. */
+export function liveRegister(db: Database, ws: string): RegisterSource {
+  return {
+    ws,
+    async open(): Promise<RegisterViews> {
+      const series = await db.snapshot()
+      return {
+        activityPages: (scope, pageSize) => storedActivityPages(series, ws, scope, pageSize),
+        viewsIn: (def, ids) => series.read((m) => storedViewsIn(m, ws, def, ids)),
+        async* viewPages(def, pageSize) {
+          for (let after = ''; ;) {
+            const page = await series.read((m) => storedViewPage(m, ws, def, after, pageSize))
+            if (page.length) yield page
+            if (page.length < pageSize) return
+            after = page[page.length - 1].id
+          }
+        },
+        subProcessorIds: async (ids) => (await series.read((m) => findIn(m, ProcessorSubProcessor, ws, 'ownerId', ids, { select: selectOf(['subProcessorId']) })))
+          .map((r) => r.subProcessorId as string),
+        close: () => series.close(),
+      }
+    },
+    async hasController(id) {
+      return Boolean(await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id }, select: selectOf(['id']) })))
+    },
+  }
+}
+
+/** Parsed views of records by id (controllers, processors), through a register's views. */
+export async function parsedViewsIn<V extends { id: string }>(views: RegisterViews, def: ResourceDef, ids: Iterable<string>): Promise<Map<string, V>> {
+  const wanted = [...new Set(ids)]
+  if (!wanted.length) return new Map()
+  return new Map((await views.viewsIn(def, wanted)).map((json) => { const v = JSON.parse(json) as V; return [v.id, v] }))
+}
+
 /** An unknown controllerId in a per-controller view of the register is a mistake in the request: 400 naming it. */
-export async function checkControllerFilter(db: Database, ws: string, controllerId: string | undefined): Promise<void> {
+export async function checkControllerFilter(register: Database | RegisterSource, ws: string, controllerId: string | undefined): Promise<void> {
   if (!controllerId) return
-  const found = await db.read((m) => m.getRepository(Controller).findOne({ where: { workspaceId: ws, id: controllerId }, select: selectOf(['id']) }))
-  if (!found) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${controllerId} in this workspace` }])
+  const source = 'hasController' in register ? register : liveRegister(register, ws)
+  if (!await source.hasController(controllerId)) throw new ValidationFailed([{ field: 'controllerId', message: `no controller with id ${controllerId} in this workspace` }])
 }

@@ -1,0 +1,32 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm'
+
+/**
+ * A file of a frozen register version as it was rendered the first time it was asked for (a CSV in
+ * one language, record and delimiter; a workbook in one language), gzipped: a version never
+ * changes, so every later download is these bytes. Derived from the version's document, hence not
+ * in a backup: a restored version renders its files again.
+ */
+@Entity('register_version_files')
+export class RegisterVersionFile {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  workspaceId!: string
+
+  /** The version's number. */
+  @PrimaryColumn({ type: 'integer' })
+  number!: number
+
+  /** Which file: `csv:<lang>:<record>:<delimiter>` or `xlsx:<lang>`. */
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  file!: string
+
+  @Column({ type: 'varchar', length: 30 })
+  renderedAt!: string
+
+  /** The file's length, uncompressed. */
+  @Column({ type: 'integer' })
+  bytes!: number
+
+  /** The file gzipped, in base64: text is one type on both databases (a blob is not). */
+  @Column({ type: 'text', select: false })
+  gzip!: string
+}

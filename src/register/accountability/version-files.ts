@@ -1,0 +1,351 @@
+import { Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip, createGzip } from 'node:zlib'
+import { Database } from '../../db/database'
+import { dialectOfManager, placeholders } from '../../db/sql'
+import { ValidationFailed } from '../../errors'
+import { RegisterVersion } from '../../../entities'
+import { checkExportQuery, csvDelimiter, exportFileName, exportFrom, RegisterExport } from '../exchange/export'
+import { XLSX_CONTENT_TYPE } from '../exchange/xlsx'
+import type { ExportQuery } from '../exchange/export-document'
+import { SECTIONS } from '../exchange/export-document'
+import { processors, ResourceDef } from '../records/model'
+import { ActivityScope, RegisterSource, RegisterViews, StoredActivity, WALK_PAGE_SIZE } from '../records/walk'
+import { sortKey } from '../wording/collation'
+import { VersionNotFound } from './versions'
+
+import type { Row } from '../records/model'
+
+/**
+ * The files of a frozen register version. JSON: the frozen document itself, byte for byte
+ * (SHA-256 = contentHash). CSV and workbook: written by the export's code from the document (a
+ * RegisterSource over it), never from the live register. A version never changes, so the file of
+ * each unfiltered query (CSV per language, record and delimiter; workbook per language: ten at most)
+ * is rendered once, the first time it is asked for, and its bytes are stored gzipped
+ * (register_version_files) and served on every later download. A query filtered by controllerId or
+ * status is rendered each time and not stored: its variants grow with the controllers, and a reader
+ * could otherwise fill the database with them.
+ */
+
+/** Lets the event loop serve others: indexing a large document is CPU work in slices. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Milliseconds of work between turns of the event loop while a document is indexed. */
+const SLICE_MS = 15
+
+interface Entry {
+  id: string
+  start: number
+  end: number
+}
+
+interface ActivityEntry extends Entry {
+  key: string
+  role: string
+  status: string
+  controllerId: string | null
+  jointControllerIds: string[]
+}
+
+/** Where each record of a frozen document is (its line), by section, in id order; activities in the walk's order. */
+interface DocumentIndex {
+  text: string
+  sections: Map<string, Entry[]>
+  byId: Map<string, Map<string, Entry>>
+  activities: ActivityEntry[]
+}
+
+const byIdOrder = (a: Entry, b: Entry): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/**
+ * Indexes a frozen document a slice at a time. The document is written one record a line
+ * (versions.ts, frozenDocument), so a record is found by its line and parsed alone; one written
+ * otherwise (a hand-made backup) is parsed whole and laid out so, which holds the event loop
+ * while it is parsed, but is still right.
+ */
+async function indexDocument(document: string): Promise<DocumentIndex> {
+  const laidOut = await indexLines(document)
+  if (laidOut) return laidOut
+  const doc = JSON.parse(document) as Row
+  let text = ''
+  for (const section of SECTIONS) {
+    text += `\n${JSON.stringify(section.key)}:[`
+    for (const r of (doc[section.key] ?? []) as Row[]) text += '\n' + JSON.stringify(r) + ','
+    text += '\n]'
+  }
+  return (await indexLines(`{}${text}}\n`))!
+}
+
+const SECTION_START = /^"([A-Za-z]+)":\[$/
+
+async function indexLines(document: string): Promise<DocumentIndex | null> {
+  const keys = new Set(SECTIONS.map((s) => s.key))
+  const sections = new Map<string, Entry[]>()
+  const activities: ActivityEntry[] = []
+  let section: string | null = null
+  let sliceStarted = performance.now()
+  for (let start = 0, n = 0; start < document.length; n++) {
+    let end = document.indexOf('\n', start)
+    if (end < 0) end = document.length
+    const line = document.slice(start, end)
+    const lineStart = start
+    start = end + 1
+    if (n % 64 === 0 && performance.now() - sliceStarted > SLICE_MS) {
+      await turn()
+      sliceStarted = performance.now()
+    }
+    if (section === null) {
+      const opened = SECTION_START.exec(line)
+      if (opened) {
+        if (!keys.has(opened[1])) return null
+        section = opened[1]
+        sections.set(section, [])
+      }
+      continue
+    }
+    if (line.startsWith(']')) { section = null; continue }
+    const recordEnd = lineStart + (line.endsWith(',') ? line.length - 1 : line.length)
+    let record: Row
+    try {
+      record = JSON.parse(document.slice(lineStart, recordEnd))
+    } catch {
+      return null
+    }
+    if (typeof record?.id !== 'string') return null
+    const entry: Entry = { id: record.id, start: lineStart, end: recordEnd }
+    sections.get(section)!.push(entry)
+    if (section === 'processingActivities') {
+      activities.push({
+        ...entry, key: sortKey(record.name), role: record.role, status: record.status, controllerId: record.controller?.id ?? null,
+        jointControllerIds: ((record.jointControllers ?? []) as Row[]).map((c) => c.id),
+      })
+    }
+  }
+  if (section !== null || !sections.has('processingActivities')) return null
+  for (const entries of sections.values()) entries.sort(byIdOrder)
+  // the live walk's order: (sort_key, id), the key ASCII, compared as the database compares bytes
+  activities.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const byId = new Map([...sections].map(([k, entries]) => [k, new Map(entries.map((e) => [e.id, e]))]))
+  return { text: document, sections, byId, activities }
+}
+
+const sectionOf = (def: ResourceDef): string => SECTIONS.find((s) => s.def === def)!.key
+
+/** A frozen document's records as the export reads a register. */
+class FrozenViews implements RegisterViews {
+  constructor(private readonly index: DocumentIndex) {}
+
+  private json(e: Entry): string {
+    return this.index.text.slice(e.start, e.end)
+  }
+
+  async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
+    if (scope.statuses && !scope.statuses.length) return
+    const { controllerId, role, statuses } = scope
+    const wanted = this.index.activities.filter((a) => (!statuses || statuses.includes(a.status)) && (!role || a.role === role)
+      && (!controllerId || a.controllerId === controllerId || a.jointControllerIds.includes(controllerId)))
+    for (let i = 0; i < wanted.length; i += pageSize) {
+      if (i) await turn()
+      yield wanted.slice(i, i + pageSize).map((a) => ({ id: a.id, json: this.json(a) }))
+    }
+  }
+
+  async viewsIn(def: ResourceDef, ids: string[]): Promise<string[]> {
+    const entries = this.index.byId.get(sectionOf(def))
+    return [...new Set(ids)].sort().flatMap((id) => { const e = entries?.get(id); return e ? [this.json(e)] : [] })
+  }
+
+  async* viewPages(def: ResourceDef, pageSize: number): AsyncGenerator<StoredActivity[]> {
+    const entries = this.index.sections.get(sectionOf(def)) ?? []
+    for (let i = 0; i < entries.length; i += pageSize) {
+      if (i) await turn()
+      yield entries.slice(i, i + pageSize).map((e) => ({ id: e.id, json: this.json(e) }))
+    }
+  }
+
+  async subProcessorIds(processorIds: string[]): Promise<string[]> {
+    return (await this.viewsIn(processors, processorIds)).flatMap((json) => (processors.toWrite(JSON.parse(json)).subProcessorIds as string[]) ?? [])
+  }
+
+  async close(): Promise<void> {
+    return undefined
+  }
+}
+
+/**
+ * Documents indexed for the exports under way, by workspace and version: exports of one version
+ * at once (its ten files asked for together) share one copy of its document, not one each.
+ */
+const inUse = new Map<string, { index: Promise<DocumentIndex>; users: number }>()
+
+/**
+ * A frozen version's register; its document is read and indexed once, when first needed, and
+ * shared while exports of it are under way. `release` when the export is done.
+ */
+function frozenRegister(db: Database, ws: string, number: number): RegisterSource & { release(): void } {
+  const key = `${ws}\n${number}`
+  let held: { index: Promise<DocumentIndex>; users: number } | null = null
+  const load = (): Promise<DocumentIndex> => {
+    if (!held) {
+      held = inUse.get(key) ?? { index: readDocument(db, ws, number).then(indexDocument), users: 0 }
+      held.users++
+      inUse.set(key, held)
+      held.index.catch(() => undefined)
+    }
+    return held.index
+  }
+  return {
+    ws,
+    open: async () => new FrozenViews(await load()),
+    hasController: async (id) => Boolean((await load()).byId.get('controllers')?.has(id)),
+    release: () => {
+      if (!held) return
+      if (--held.users === 0 && inUse.get(key) === held) inUse.delete(key)
+      held = null
+    },
+  }
+}
+
+/** Bytes of a frozen document per read: SQLite reads the whole value for each, so not many (55 MB: 7 reads). */
+const DOCUMENT_CHUNK = 8 * 1024 * 1024
+
+/**
+ * A frozen document's UTF-8 bytes a chunk at a time, on one snapshot, the event loop given back
+ * between chunks: read whole, the document of 10,000 activities (55 MB) was one synchronous read
+ * on SQLite and one decoding of the whole text on PostgreSQL, each holding the loop for seconds on a
+ * busy machine, and a copy of it in memory.
+ */
+async function* documentChunks(db: Database, ws: string, number: number): AsyncGenerator<Buffer> {
+  const series = await db.snapshot()
+  try {
+    const sqlite = db.dialect === 'sqlite'
+    const bytes = sqlite ? 'CAST(document AS BLOB)' : 'convert_to(document, \'UTF8\')'
+    const sized: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
+      `SELECT ${sqlite ? 'length' : 'octet_length'}(${bytes}) AS n FROM "register_versions" WHERE workspace_id = ? AND number = ?`), [ws, number]))
+    if (!sized.length) throw new VersionNotFound(number)
+    const length = Number(sized[0].n)
+    for (let at = 0; at < length; at += DOCUMENT_CHUNK) {
+      const rows: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
+        `SELECT ${sqlite ? `substr(${bytes}, ?, ?)` : `substring(${bytes} from CAST(? AS integer) for CAST(? AS integer))`} AS chunk FROM "register_versions" WHERE workspace_id = ? AND number = ?`),
+      [at + 1, DOCUMENT_CHUNK, ws, number]))
+      yield Buffer.from(rows[0].chunk as Uint8Array)
+      await turn()
+    }
+  } finally {
+    await series.close()
+  }
+}
+
+/** The frozen document as text, read a chunk at a time. */
+async function readDocument(db: Database, ws: string, number: number): Promise<string> {
+  const decoder = new StringDecoder('utf8')
+  const parts: string[] = []
+  for await (const chunk of documentChunks(db, ws, number)) parts.push(decoder.write(chunk))
+  parts.push(decoder.end())
+  return parts.join('')
+}
+
+async function findVersion(db: Database, ws: string, which: number | 'approved'): Promise<RegisterVersion> {
+  const found = await db.read((m) => m.getRepository(RegisterVersion).findOne({ where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which } }))
+  if (!found) throw new VersionNotFound(which)
+  return found
+}
+
+const versionFileName = (q: ExportQuery, v: RegisterVersion, timeZone: string): string =>
+  exportFileName(q, new Date(v.proposedAt), timeZone).replace(/-(\d{4}-\d{2}-\d{2})\.(\w+)$/, `-version-${v.number}-$1.$2`)
+
+/** The stored file of an unfiltered query: its name in register_version_files, or null for a filtered query. */
+export function versionFileKey(q: ExportQuery): string | null {
+  if (q.controllerId !== undefined || q.status !== undefined) return null
+  if (q.format === 'xlsx') return `xlsx:${q.lang}`
+  if (q.format === 'csv') return `csv:${q.lang}:${q.record}:${csvDelimiter(q) === ';' ? 'semicolon' : 'comma'}`
+  return null
+}
+
+interface StoredFile {
+  gzip: Buffer
+  bytes: number
+}
+
+async function storedFile(db: Database, ws: string, number: number, file: string): Promise<StoredFile | null> {
+  const rows: Row[] = await db.read((m) => m.query(placeholders(dialectOfManager(m),
+    'SELECT gzip, bytes FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'), [ws, number, file]))
+  return rows.length ? { gzip: Buffer.from(rows[0].gzip as string, 'base64'), bytes: Number(rows[0].bytes) } : null
+}
+
+/** Renders in flight in this process, so that downloads asking for the same file at once wait for one render. */
+const rendering = new Map<string, Promise<StoredFile>>()
+
+/**
+ * The file rendered from the version's document, gzipped as it is written, then stored; another
+ * process that stored the same file first wins (ON CONFLICT DO NOTHING), and the stored bytes are
+ * what every download gets.
+ */
+async function render(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
+  const register = frozenRegister(db, ws, version.number)
+  const exported = exportFrom(register, q, new Date(version.proposedAt), timeZone)
+  const chunks: Buffer[] = []
+  let bytes = 0
+  await pipeline(exported.stream, async function* (source: AsyncIterable<Buffer | string>) {
+    for await (const chunk of source) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
+      bytes += b.length
+      yield b
+    }
+  }, createGzip(), async (gzipped: AsyncIterable<Buffer>) => { for await (const c of gzipped) chunks.push(c) }).finally(() => register.release())
+  const gzip = Buffer.concat(chunks)
+  await db.write((m) => m.query(placeholders(dialectOfManager(m),
+    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+  [ws, version.number, file, new Date().toISOString(), bytes, gzip.toString('base64')]))
+  return (await storedFile(db, ws, version.number, file))!
+}
+
+function renderOnce(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
+  const key = `${ws}\n${version.number}\n${file}`
+  let pending = rendering.get(key)
+  if (!pending) {
+    pending = render(db, ws, version, q, file, timeZone).finally(() => rendering.delete(key))
+    rendering.set(key, pending)
+  }
+  return pending
+}
+
+/**
+ * An export of a version. JSON: the frozen document itself; it is the whole register, so record,
+ * controllerId and status do not apply to it. CSV and workbook: with every option of the export,
+ * the same bytes on every download (stored at the first one, unless filtered).
+ */
+export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }, timeZone: string): Promise<RegisterExport & { version: RegisterVersion; length?: number }> {
+  if (q.format === 'json') {
+    const misplaced = [q.recordGiven && 'record', q.controllerId && 'controllerId', q.status && 'status'].filter(Boolean) as string[]
+    if (misplaced.length) {
+      throw new ValidationFailed(misplaced.map((field) => ({ field: `query.${field}`, message: `the JSON of a version is its frozen document of the whole register; ${field} applies to format=csv` })))
+    }
+  }
+  const version = await findVersion(db, ws, which)
+  const query: ExportQuery = { format: q.format, record: q.record, lang: q.lang, delimiter: q.delimiter, controllerId: q.controllerId, status: q.status }
+  const fileName = versionFileName(query, version, timeZone)
+  if (q.format === 'json') {
+    // the stored bytes as they are, a chunk at a time (their SHA-256 is contentHash)
+    return { version, stream: Readable.from(documentChunks(db, ws, version.number), { objectMode: false }), contentType: 'application/json; charset=utf-8', fileName }
+  }
+  const contentType = q.format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv; charset=utf-8'
+  const file = versionFileKey(query)
+  if (file) {
+    const stored = await storedFile(db, ws, version.number, file) ?? await renderOnce(db, ws, version, query, file, timeZone)
+    const stream = createGunzip()
+    stream.end(stored.gzip)
+    return { version, stream, contentType, fileName, length: stored.bytes }
+  }
+  const register = frozenRegister(db, ws, version.number)
+  try {
+    await checkExportQuery(register, ws, query)
+  } catch (err) {
+    register.release()
+    throw err
+  }
+  const exported = exportFrom(register, query, new Date(version.proposedAt), timeZone)
+  exported.stream.once('close', () => register.release())
+  return { ...exported, version, fileName }
+}

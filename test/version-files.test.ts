@@ -1,0 +1,153 @@
+import { expect } from 'chai'
+import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
+import ExcelJS from 'exceljs'
+import { buildTestApp, TestApp } from './helper'
+import { buildRegister, Fixture } from './export-fixture'
+import { scratchRegister } from '../src/register/accountability/history'
+import { exportRegister } from '../src/register/exchange/export'
+import { SECTIONS } from '../src/register/exchange/export-document'
+import type { ExportQuery } from '../src/register/exchange/export-document'
+import { placeholders } from '../src/db/sql'
+
+type Row = Record<string, any>
+
+async function bytes(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  return Buffer.concat(chunks)
+}
+
+/** A workbook's sheets as the text of their cells, row by row. */
+async function sheets(file: Buffer): Promise<Record<string, string[][]>> {
+  const book = new ExcelJS.Workbook()
+  await book.xlsx.load(file as any)
+  const out: Record<string, string[][]> = {}
+  book.eachSheet((sheet) => {
+    const rows: string[][] = []
+    sheet.eachRow({ includeEmpty: true }, (row) => {
+      const cells: string[] = []
+      row.eachCell({ includeEmpty: true }, (cell) => { cells.push(cell.text) })
+      rows.push(cells)
+    })
+    out[sheet.name] = rows
+  })
+  return out
+}
+
+/**
+ * A frozen version's CSV and workbook are written from its document by the export's code, rendered
+ * once and served from the stored bytes. Their oracle is the former implementation: the document's
+ * records in a scratch register, exported.
+ */
+describe('files of a register version', function () {
+  this.timeout(120_000)
+  let t: TestApp
+  let f: Fixture
+  let version: Row
+  let document: string
+
+  const download = async (query: string): Promise<{ status: number; body: Buffer; headers: Row }> => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader')).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = []
+      r.on('data', (c: Buffer) => chunks.push(c))
+      r.on('end', () => cb(null, Buffer.concat(chunks)))
+    })
+    return { status: res.status, body: res.body as Buffer, headers: res.headers }
+  }
+  const storedFiles = async (): Promise<string[]> => (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect,
+    'SELECT file FROM "register_version_files" WHERE workspace_id = ? AND number = ? ORDER BY file'), ['test', version.number])) as Row[]).map((r) => r.file)
+
+  /** The former implementation: the frozen document's records in a scratch register, exported. */
+  const oracle = async (q: ExportQuery): Promise<Buffer> => {
+    const doc = JSON.parse(document) as Row
+    const records = SECTIONS.flatMap((s) => (doc[s.key] as Row[]).map((state) => ({ recordType: s.def.type, state })))
+    const scratch = await scratchRegister('test', records)
+    try {
+      return await bytes(exportRegister(scratch, 'test', q, new Date(version.proposedAt), t.config.registerTimeZone).stream)
+    } finally {
+      await scratch.dataSource.destroy()
+    }
+  }
+
+  before(async () => {
+    t = await buildTestApp()
+    f = await buildRegister(t)
+    const admin = t.auth('admin')
+    for (const name of ['Ärendehantering', 'Ärendehantering', 'arkiv', 'Öppettider']) {
+      const res = await t.http.post('/api/v1/processing-activities').set('authorization', admin)
+        .send({ name, role: 'controller', controllerId: f.controllers.clinic.id, jointControllerIds: [f.controllers.joint.id], status: 'active' })
+      expect(res.status).to.equal(201)
+    }
+    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', t.auth('editor', 'test', 'alice')).send({ note: 'Årlig genomgång' })
+    expect(proposed.status).to.equal(201)
+    version = proposed.body
+    document = (await download(`format=json&version=${version.number}`)).body.toString('utf8')
+    // the register changes after the version was frozen
+    await t.http.patch(`/api/v1/controllers/${f.controllers.clinic.id}`).set('authorization', admin).send({ name: 'Klinik i Åre AB' }).expect(200)
+    await t.http.delete(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', admin).expect(204)
+  })
+  after(async () => t.close())
+
+  it('writes each CSV as the former implementation did, filtered or not, whatever the register became', async () => {
+    const queries: [string, ExportQuery][] = [
+      ['format=csv', { format: 'csv', record: 'controller', lang: 'en' }],
+      ['format=csv&lang=sv', { format: 'csv', record: 'controller', lang: 'sv' }],
+      ['format=csv&lang=en&delimiter=semicolon', { format: 'csv', record: 'controller', lang: 'en', delimiter: 'semicolon' }],
+      ['format=csv&record=processor&lang=sv', { format: 'csv', record: 'processor', lang: 'sv' }],
+      [`format=csv&controllerId=${f.controllers.joint.id}`, { format: 'csv', record: 'controller', lang: 'en', controllerId: f.controllers.joint.id }],
+      ['format=csv&status=active&lang=sv', { format: 'csv', record: 'controller', lang: 'sv', status: 'active' }],
+    ]
+    for (const [query, q] of queries) {
+      const got = await download(`${query}&version=${version.number}`)
+      expect(got.status, query).to.equal(200)
+      expect(got.body.toString('utf8'), query).to.equal((await oracle(q)).toString('utf8'))
+      expect(got.headers['x-register-version']).to.equal(String(version.number))
+      expect(got.headers['content-disposition']).to.match(new RegExp(`-version-${version.number}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`))
+    }
+    const first = (await download(`format=csv&version=${version.number}`)).body.toString('utf8')
+    expect(first).to.contain('Klinik Östersund AB').and.not.contain('Klinik i Åre AB')
+  })
+
+  it('writes each workbook as the former implementation did, sheet for sheet and cell for cell', async () => {
+    for (const lang of ['en', 'sv'] as const) {
+      const got = await download(`format=xlsx&lang=${lang}&version=${version.number}`)
+      expect(got.status).to.equal(200)
+      expect(await sheets(got.body)).to.deep.equal(await sheets(await oracle({ format: 'xlsx', record: 'controller', lang })))
+    }
+  })
+
+  it('renders each unfiltered file once and serves its stored bytes after; filtered files are not stored', async () => {
+    const csv = await download(`format=csv&lang=sv&version=${version.number}`)
+    const before = await storedFiles()
+    expect(before).to.include('csv:sv:controller:semicolon')
+    expect(before.every((file) => /^(csv:(en|sv):(controller|processor):(comma|semicolon)|xlsx:(en|sv))$/.test(file)), before.join()).to.equal(true)
+    // the same bytes on every download, the workbook's too (its zip holds a time of writing)
+    expect((await download(`format=csv&lang=sv&version=${version.number}`)).body.equals(csv.body)).to.equal(true)
+    const xlsx = await download(`format=xlsx&lang=en&version=${version.number}`)
+    expect((await download(`format=xlsx&lang=en&version=${version.number}`)).body.equals(xlsx.body)).to.equal(true)
+    await download(`format=csv&status=draft&version=${version.number}`)
+    await download(`format=csv&controllerId=${f.controllers.clinic.id}&version=${version.number}`)
+    expect(await storedFiles()).to.deep.equal(before)
+    // what is served is what is stored: not rendered again
+    await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
+      [gzipSync('stored;bytes\r\n').toString('base64'), 'test', version.number, 'csv:sv:controller:semicolon']))
+    expect((await download(`format=csv&lang=sv&version=${version.number}`)).body.toString('utf8')).to.equal('stored;bytes\r\n')
+  })
+
+  it('renders a file asked for by many at once a single time, and every one gets the same bytes', async () => {
+    const all = await Promise.all(Array.from({ length: 6 }, () => download(`format=csv&record=processor&lang=en&version=${version.number}`)))
+    for (const d of all) {
+      expect(d.status).to.equal(200)
+      expect(d.body.equals(all[0].body)).to.equal(true)
+    }
+    expect((await storedFiles()).filter((file) => file === 'csv:en:processor:comma')).to.have.length(1)
+  })
+
+  it('answers 400 for a controller the version does not hold, and 404 for a version that does not exist', async () => {
+    const added = await t.http.post('/api/v1/controllers').set('authorization', t.auth('admin')).send({ name: 'Efteråt AB' })
+    expect((await download(`format=csv&controllerId=${added.body.id}&version=${version.number}`)).status).to.equal(400)
+    expect((await download('format=csv&version=99')).status).to.equal(404)
+    expect((await download('format=xlsx&version=approved')).status).to.equal(404)
+  })
+})
