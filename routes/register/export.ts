@@ -20,10 +20,9 @@ const querystring = {
     status: { type: 'string', enum: [...ACTIVITY_STATUSES], description: 'Only activities with this status' },
     lang: { type: 'string', enum: ['en', 'sv'], default: 'en', description: 'CSV and xlsx: language of the sheet names, headers and catalogue labels' },
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], description: 'CSV: field delimiter; default: semicolon for lang=sv (as Excel with Swedish settings expects), comma for lang=en' },
-    // checked by asOfInstant rather than by the schema's date-time format, so that every wrong moment
-    // (a leap second, 30 February) gets one answer naming query.asOf with an example
+    // the strict date-time format (src/schemas/formats.ts) refuses a leap second or 30 February with an example, as every other moment parameter
     asOf: {
-      type: 'string', maxLength: 64, examples: ['2026-06-30T23:59:59.999Z'],
+      type: 'string', format: 'date-time', maxLength: 64, examples: ['2026-06-30T23:59:59.999Z'],
       description: 'The register as it stood at this moment, read from the change history: an existing date and time with a time zone (ISO 8601 / RFC 3339 date-time, without leap seconds), e.g. 2026-06-30T23:59:59.999Z or 2026-07-01T01:59:59+02:00',
     },
     version: {
