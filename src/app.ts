@@ -30,6 +30,7 @@ import registerReviews from '../routes/register/reviews'
 import registerDataFlow from '../routes/register/data-flow'
 import registerReport from '../routes/register/report'
 import registerVersions from '../routes/register/versions'
+import registerLinks from '../routes/register/links'
 import { openWorkspace } from './register/records/workspaces'
 import { SERIALIZER_OPTIONS } from './register/records/stored-views'
 
@@ -121,7 +122,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
     registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews, registerVersions,
-    registerDataFlow, registerReport,
+    registerDataFlow, registerReport, registerLinks,
   ]) {
     await instance.register(routes)
   }
