@@ -1,5 +1,6 @@
 import { FastifyInstance } from 'fastify'
 import { demoId } from '../../src/register/demo/demo'
+import { ValidationFailed } from '../../src/errors'
 import { errorResponses } from '../crud'
 
 const body = {
@@ -42,6 +43,18 @@ const link = {
   },
 } as const
 
+/** The body's path (checked further by Links.target); bodies are checked by hand where no request class declares them. */
+function linkPath(given: unknown): unknown {
+  const example = 'such as {"path": "/api/v1/register/report?lang=sv"}'
+  if (!given || typeof given !== 'object' || Array.isArray(given)) {
+    throw new ValidationFailed([{ field: 'body', message: `The body must be a JSON object ${example}` }])
+  }
+  const unknown = Object.keys(given).filter((k) => k !== 'path')
+  if (unknown.length) throw new ValidationFailed(unknown.map((field) => ({ field, message: `${field} is not a known field; the body holds only path, ${example}` })))
+  if (!Object.hasOwn(given, 'path')) throw new ValidationFailed([{ field: 'path', message: `path is required, ${example}` }])
+  return (given as { path: unknown }).path
+}
+
 /**
  * Links that open in a browser: a reader asks for a link to one GET (the report, the data-flow
  * picture, a privacy notice, an export) and hands it to a browser tab, a colleague's mail or a
@@ -63,7 +76,7 @@ export default async function linkRoutes(app: FastifyInstance): Promise<void> {
       response: { 201: { description: 'The link', ...link }, ...errorResponses(413, 415) },
     },
   }, async (request, reply) => {
-    const made = await app.links.make(request.principal, request.body.path)
+    const made = await app.links.make(request.principal, linkPath(request.body))
     const origin = app.config.links.publicUrl ?? `${request.protocol}://${request.host}`
     return reply.code(201).header('cache-control', 'no-store')
       .send({ url: origin + made.pathAndCapability, expiresAt: made.expiresAt.toISOString() })
