@@ -13,7 +13,8 @@ declare module 'fastify' {
 }
 
 /**
- * Authentication on every route that declares `config.auth`. The bearer token is verified once per
+ * Authentication on every route that declares `config.auth`. The bearer token, or a link (an
+ * `access` query parameter: src/auth/links.ts, good for its one GET only), is verified once per
  * request, on arrival (see TokenVerifier for what is checked); the rate limit's allow-list reads the
  * outcome, so that only requests without a valid token are counted. The refusal itself waits for
  * preParsing, after the rate limit had its say and before the body is read. Then the role, then the
