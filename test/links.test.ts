@@ -170,7 +170,7 @@ describe('links that open in a browser', function () {
   it('refuses, with 400 naming path, what is not a GET read of this API', async () => {
     for (const path of [
       '/api/v1/register/links', '/api/v1/register/import', '/docs/', '/openapi.json', '/health', 'api/v1/controllers',
-      '//evil.example/api/v1/controllers', 'https://evil.example/api/v1/controllers', '/api/v1/nothing-here',
+      '//evil.example/api/v1/controllers', '/\\evil.example/api/v1/controllers', 'https://evil.example/api/v1/controllers', '/api/v1/nothing-here',
       '/api/v1/register/report?lang=sv#top', '/api/v1/register/report?access=x', 'x'.repeat(3000), 42, '',
     ]) {
       const res = await make(path)

@@ -60,7 +60,14 @@ export class Links {
     }
     if (path.length > LONGEST_PATH) refuse(`path must be at most ${LONGEST_PATH} characters`)
     if (/[\u0000-\u001f\u007f#]/.test(path)) refuse(`path must hold no control characters and no fragment (#), ${EXAMPLE}`)
-    const url = new URL(path, 'http://link.invalid')
+    let url: URL
+    try {
+      url = new URL(path, 'http://link.invalid')
+    } catch {
+      return refuse(`path must be the path and query of a GET operation of this API, ${EXAMPLE}`)
+    }
+    // `/\host/…` is another host to a URL parser: a path of this service's, or nothing
+    if (url.origin !== 'http://link.invalid') refuse(`path must be a path of this service, ${EXAMPLE}`)
     if (url.searchParams.has(LINK_PARAMETER)) refuse(`path must not itself carry a link (the ${LINK_PARAMETER} parameter)`)
     const operation = this.reads.find((r) => r.pattern.test(url.pathname))
     if (!operation) refuse(`path must name a GET operation of this API (a read: the report, the data flow, a privacy notice, an export, a list or a record), ${EXAMPLE}; ${url.pathname} is none`)
