@@ -240,6 +240,19 @@ describe('links that open in a browser', function () {
     expect(() => loadConfig({ ...base, PUBLIC_URL: 'ropa.example.se' })).to.throw(ConfigError, /PUBLIC_URL/)
   })
 
+  it('warns at start in production when LINK_SECRET is not set, as each instance would refuse the others\' links', async () => {
+    const production = { NODE_ENV: 'production', JWT_ISSUER: 'https://idp.example.se', JWT_AUDIENCE: 'ropa' }
+    const without = await buildTestApp(production)
+    const withKey = await buildTestApp({ ...production, LINK_SECRET })
+    try {
+      expect(without.logs.filter((l) => /LINK_SECRET is not set/.test(l.msg)).map((l) => l.level)).to.deep.equal([40])
+      expect(withKey.logs.some((l) => /LINK_SECRET/.test(l.msg))).to.equal(false)
+    } finally {
+      await without.close()
+      await withKey.close()
+    }
+  })
+
   it('uses PUBLIC_URL for the address, when the service is reached through a proxy', async () => {
     const proxied = await buildTestApp({ LINK_SECRET, PUBLIC_URL: 'https://ropa.example.se/registret' })
     try {

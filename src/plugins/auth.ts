@@ -47,6 +47,11 @@ export default fp(async function auth(app: FastifyInstance, options: AuthOptions
     if (role && route.url.startsWith('/api/') && [route.method].flat().includes('GET')) links.addReadOperation(route.url, role)
   })
 
+  if (app.config.links.randomSecret && app.config.nodeEnv === 'production') {
+    // several instances behind a load balancer would each refuse the others' links
+    app.addHook('onReady', async () => { app.log.warn('LINK_SECRET is not set: links open only on this instance, until it restarts; give every instance the same LINK_SECRET') })
+  }
+
   if (verifier.keySet) {
     // fetched once at start, so that a wrong JWT_JWKS_URL shows in the start log (a failure is logged, not fatal)
     app.addHook('onReady', () => verifier.keySet!.refresh())
