@@ -139,8 +139,8 @@ export function docsPolicy(issuer?: string): string {
  * A Swagger UI plugin (serialised into its initializer, so it must not use anything from this
  * module). An HTML page or SVG picture the service sends inline (the report, a notice, the data
  * flow) is offered as "Download file" under the service's file name, not as text saved as
- * response_….txt or .xml; and the link
- * POST /register/links answers with gets a "open in a new tab" anchor.
+ * response_….txt or .xml; and the link POST /register/links answers with gets an anchor that
+ * opens it in a new tab.
  */
 export function documentsPlugin(system: { React: { createElement: (...args: unknown[]) => unknown } }) {
   const h = system.React.createElement
