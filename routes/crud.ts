@@ -26,9 +26,38 @@ const ERROR_MEANING: Record<number, string> = {
 export const json = (description: string, schema: string): object =>
   ({ description, content: { 'application/json': { schema: { $ref: `${schema}#` } } } })
 
-/** Errors every API operation may answer, all in the one Error shape. */
+const REQUEST_ID = '3f2b8c1e-7d4a-4e9b-9c1f-5a6b7c8d9e0f'
+const errorExample = (statusCode: number, error: string, code: string, message: string, more: object = {}) =>
+  ({ statusCode, error, code, message, requestId: REQUEST_ID, ...more })
+
+/** What each status looks like, so that Swagger UI shows a 401 as a 401 and not the Error schema's 400. */
+const ERROR_EXAMPLES: Record<number, object> = {
+  400: errorExample(400, 'Bad Request', 'validation_failed', 'The request is not valid: controllerId', { details: [{ field: 'controllerId', message: 'controllerId is required' }] }),
+  401: errorExample(401, 'Unauthorized', 'unauthorized', 'The token has expired'),
+  403: errorExample(403, 'Forbidden', 'forbidden', 'This operation needs the editor role; the token has reader'),
+  404: errorExample(404, 'Not Found', 'not_found', 'No controller with id 8d0f6a8e-2b1c-4f3a-9e7d-6c5b4a392817'),
+  409: errorExample(409, 'Conflict', 'still_referenced', 'This purpose is still referenced by 1 record(s); remove those references first',
+    { references: [{ type: 'processing-activity', id: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', name: 'Försäljning av upplevelser' }] }),
+  412: errorExample(412, 'Precondition Failed', 'precondition_failed', 'The record has changed since you read it: it is at version 4. Read it again and reapply your change.'),
+  413: errorExample(413, 'Payload Too Large', 'body_too_large', 'Request body is too large'),
+  415: errorExample(415, 'Unsupported Media Type', 'unsupported_media_type', 'The body must be application/json'),
+  500: errorExample(500, 'Internal Server Error', 'internal_error', 'Internal Server Error'),
+  503: errorExample(503, 'Service Unavailable', 'busy', 'The database is busy; retry in a moment'),
+}
+
+/** One error answer in the Error shape, with what it means and an example of it. */
+export const errorResponse = (status: number, description: string, example: object): object => {
+  const response = json(description, 'Error') as { content: Record<string, object> }
+  response.content['application/json'] = { ...response.content['application/json'], example }
+  return response
+}
+
+/** Errors every API operation may answer, all in the one Error shape, each status with its own example. */
 export const errorResponses = (...codes: number[]): Record<number, object> =>
-  Object.fromEntries([...new Set([400, 401, 403, 500, ...codes])].sort().map((c) => [c, json(ERROR_MEANING[c], 'Error')]))
+  Object.fromEntries([...new Set([400, 401, 403, 500, ...codes])].sort().map((c) => [c, errorResponse(c, ERROR_MEANING[c], ERROR_EXAMPLES[c])]))
+
+/** An example of an error answer of an operation's own (a 422, a 503 of its own cause). */
+export const errorExampleOf = (statusCode: number, error: string, code: string, message: string): object => errorExample(statusCode, error, code, message)
 
 const pascal = (s: string): string => s.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())
 const singular = (def: ResourceDef): string => pascal(def.type)

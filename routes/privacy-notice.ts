@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify'
 import { NOTICE_CSP, NoticeFormat, privacyNotice } from '../src/register/review/privacy-notice'
 import type { Lang } from '../src/register/wording/wording'
+import { registerDate } from '../src/register/wording/dates'
 import { errorResponses, idParams } from './crud'
 
 const querystring = {
@@ -49,6 +50,8 @@ export default async function privacyNoticeRoutes(app: FastifyInstance): Promise
     const notice = await privacyNotice(app.db, request.principal.ws, id, lang, format, new Date(), app.config.registerTimeZone)
     // The HTML page carries its own stylesheet, which the API's policy (default-src 'none') would block: allowed by hash.
     if (format === 'html') reply.header('content-security-policy', NOTICE_CSP)
-    return reply.header('content-type', notice.contentType).send(notice.body)
+    // inline: a browser shows it; saved, it keeps a dated name with its extension
+    const file = `${lang === 'sv' ? 'integritetsmeddelande' : 'privacy-notice'}-${registerDate(new Date(), app.config.registerTimeZone)}.${format === 'html' ? 'html' : 'md'}`
+    return reply.header('content-type', notice.contentType).header('content-disposition', `inline; filename="${file}"`).send(notice.body)
   })
 }

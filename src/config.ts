@@ -67,6 +67,19 @@ export interface Config {
   history: HistoryKeyConfig
   /** Bounds on what a slow, stalled or hostile caller can hold (README, "Limits"). */
   limits: Limits
+  /** Links that open one GET in a browser without a token (src/auth/links.ts). */
+  links: {
+    /** How long a link lives, in seconds (never longer than the token it was made with). */
+    ttlSeconds: number
+    /** HS256 key the service signs links with; made up per process when LINK_SECRET is not set. */
+    secret: string
+    /** True when the key was made up: links then open only on the instance that made them, until it restarts. */
+    randomSecret: boolean
+    /** The address browsers reach the service at (scheme, host, port, any path prefix); null: from each request's Host. */
+    publicUrl: string | null
+  }
+  /** Swagger UI signs in through the identity provider (OpenID Connect, authorization code with PKCE) when set. */
+  swaggerOAuth: { issuer: string; discoveryUrl: string; clientId: string } | null
 }
 
 /** Ed25519 keys of history checkpoints (src/register/accountability/checkpoints.ts). */
@@ -169,6 +182,8 @@ export function loadConfig(env: Env = process.env, devSecret: () => string = rea
     registerLocale: locale(env),
     history: historyKeys(env, nodeEnv),
     limits: limits(env),
+    links: linkSettings(env, jwt),
+    swaggerOAuth: swaggerOAuth(env, nodeEnv),
   }
 }
 
@@ -259,6 +274,52 @@ function limits(env: Env): Limits {
     dbStatementTimeoutMs: duration(env, 'DB_STATEMENT_TIMEOUT', 30_000),
     dbIdleInTransactionTimeoutMs: duration(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT', 30_000),
   }
+}
+
+/** LINK_TTL, LINK_SECRET and PUBLIC_URL: the links of POST /api/v1/register/links. */
+function linkSettings(env: Env, jwt: Config['jwt']): Config['links'] {
+  const ttlMs = duration(env, 'LINK_TTL', 15 * 60_000)
+  if (ttlMs < 1000 || ttlMs > 86_400_000) throw new ConfigError(`LINK_TTL must be between 1s and 1d, got "${env.LINK_TTL}"`)
+  const given = env.LINK_SECRET || undefined
+  if (given !== undefined && given.length < 32) throw new ConfigError('LINK_SECRET must be at least 32 characters')
+  // one key, one purpose: a link must never pass as a bearer token, nor a token as a link
+  if (given !== undefined && jwt.keys.kind === 'secret' && jwt.keys.secret === given) throw new ConfigError('LINK_SECRET must differ from JWT_SECRET')
+  let publicUrl: string | null = null
+  if (env.PUBLIC_URL) {
+    let url: URL
+    try {
+      url = new URL(env.PUBLIC_URL)
+    } catch {
+      throw new ConfigError(`PUBLIC_URL must be an address such as https://ropa.example.se, got "${env.PUBLIC_URL}"`)
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) {
+      throw new ConfigError(`PUBLIC_URL must be an http(s) address without query or fragment, such as https://ropa.example.se, got "${env.PUBLIC_URL}"`)
+    }
+    publicUrl = url.href.replace(/\/+$/, '')
+  }
+  return { ttlSeconds: Math.floor(ttlMs / 1000), secret: given ?? randomBytes(32).toString('base64url'), randomSecret: given === undefined, publicUrl }
+}
+
+/** OIDC_ISSUER and SWAGGER_OAUTH_CLIENT_ID: both or neither. */
+function swaggerOAuth(env: Env, nodeEnv: Config['nodeEnv']): Config['swaggerOAuth'] {
+  const issuer = env.OIDC_ISSUER || undefined
+  const clientId = env.SWAGGER_OAUTH_CLIENT_ID || undefined
+  if (!issuer && !clientId) return null
+  if (!issuer || !clientId) {
+    throw new ConfigError(`Swagger UI's sign-in needs both OIDC_ISSUER and SWAGGER_OAUTH_CLIENT_ID; ${issuer ? 'SWAGGER_OAUTH_CLIENT_ID' : 'OIDC_ISSUER'} is not set`)
+  }
+  let url: URL
+  try {
+    url = new URL(issuer)
+  } catch {
+    throw new ConfigError(`OIDC_ISSUER must be the identity provider's issuer, such as https://sso.acme.se/realms/acme, got "${issuer}"`)
+  }
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || nodeEnv !== 'production'))) {
+    throw new ConfigError(`OIDC_ISSUER must be an https:// address${nodeEnv === 'production' ? ' in production' : ''}, got "${issuer}"`)
+  }
+  const base = issuer.replace(/\/+$/, '')
+  return { issuer: base, discoveryUrl: `${base}/.well-known/openid-configuration`, clientId }
 }
 
 function timeZone(name: string): string {

@@ -3,7 +3,8 @@ import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
 import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } from '../../src/register/reading/data-flow'
 import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { checkControllerFilter } from '../../src/register/records/walk'
-import { errorResponses, json } from '../crud'
+import { registerDate } from '../../src/register/wording/dates'
+import { errorExampleOf, errorResponse, errorResponses, json } from '../crud'
 import { clientGone } from '../../src/plugins/budgets'
 
 const querystring = {
@@ -42,8 +43,8 @@ export default async function dataFlowRoutes(app: FastifyInstance): Promise<void
           },
         },
         ...errorResponses(),
-        422: json(`format=svg: the flow has more than ${MAX_SVG_NODES} nodes`, 'Error'),
-        503: json(LAYOUT_UNAVAILABLE, 'Error'),
+        422: errorResponse(422, `format=svg: the flow has more than ${MAX_SVG_NODES} nodes`, errorExampleOf(422, 'Unprocessable Entity', 'flow_too_large', `The flow has 412 nodes, more than the ${MAX_SVG_NODES} a picture can show legibly; choose a controllerId or a status, or ask for format=json`)),
+        503: errorResponse(503, LAYOUT_UNAVAILABLE, errorExampleOf(503, 'Service Unavailable', 'layout_busy', 'Too many data-flow pictures are being drawn at the moment; retry shortly, or ask for format=json')),
       },
     },
   }, async (request, reply) => {
@@ -51,7 +52,11 @@ export default async function dataFlowRoutes(app: FastifyInstance): Promise<void
     const query = request.query
     await checkControllerFilter(app.db, ws, query.controllerId)
     const flow = await dataFlow(app.db, ws, query)
+    // inline: a browser shows it; saved, it keeps a dated name with the format's extension
+    const file = `${query.lang === 'sv' ? 'dataflode' : 'data-flow'}-${registerDate(new Date(), app.config.registerTimeZone)}.${query.format}`
+    reply.header('content-disposition', `inline; filename="${file}"`)
     if (query.format === 'json') return flow
-    return reply.header('content-type', 'image/svg+xml; charset=utf-8').send(await dataFlowSvg(flow, query.lang, { workspace: ws, signal: clientGone(reply) }))
+    return reply.header('content-type', 'image/svg+xml; charset=utf-8')
+      .send(await dataFlowSvg(flow, query.lang, { workspace: ws, signal: clientGone(reply) }))
   })
 }

@@ -3,7 +3,8 @@ import { checkControllerFilter } from '../../src/register/records/walk'
 import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/reading/report'
 import { reportProof } from '../../src/register/accountability/checkpoints'
-import { errorResponses, json } from '../crud'
+import { registerDate } from '../../src/register/wording/dates'
+import { errorExampleOf, errorResponse, errorResponses, json } from '../crud'
 import { clientGone } from '../../src/plugins/budgets'
 
 const querystring = {
@@ -35,7 +36,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
       response: {
         200: { description: 'The report', content: { 'text/html': { schema: { type: 'string', description: 'A standalone HTML document, UTF-8' } } } },
         ...errorResponses(),
-        503: json(LAYOUT_UNAVAILABLE, 'Error'),
+        503: errorResponse(503, LAYOUT_UNAVAILABLE, errorExampleOf(503, 'Service Unavailable', 'layout_busy', 'Too many data-flow pictures are being drawn at the moment; retry shortly, or ask for format=json')),
       },
     },
   }, async (request, reply) => {
@@ -44,6 +45,9 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     await checkControllerFilter(app.db, ws, query.controllerId)
     const html = await registerReport(app.db, ws, query, new Date(), app.config.registerTimeZone, clientGone(reply), await reportProof(app.db, ws))
     // Replaces helmet's API policy (default-src 'none') for this page: its one inline stylesheet is allowed by hash.
-    return reply.header('content-security-policy', REPORT_CSP).header('content-type', 'text/html; charset=utf-8').send(html)
+    // inline: a browser shows it to read and print; saved, it keeps a dated name with its extension
+    const file = `${query.lang === 'sv' ? 'registerforteckning-rapport' : 'register-report'}-${registerDate(new Date(), app.config.registerTimeZone)}.html`
+    return reply.header('content-security-policy', REPORT_CSP).header('content-type', 'text/html; charset=utf-8')
+      .header('content-disposition', `inline; filename="${file}"`).send(html)
   })
 }

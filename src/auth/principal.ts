@@ -13,6 +13,8 @@ export interface Principal {
   sub: string
   role: Role
   ws: string
+  /** When the token (or link) it came from expires, in seconds since the epoch: a link made with it lives no longer. */
+  expiresAt?: number
 }
 
 /** A valid token whose workspace this service does not hold (production: workspaces are registered). */

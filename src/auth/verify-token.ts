@@ -121,7 +121,7 @@ export class TokenVerifier {
         ? `The token's ${roleClaim} claim holds none of the roles this service maps (${Object.keys(roleMap).join(', ')})`
         : `The token's ${roleClaim} claim holds none of the roles ${ROLES.join(', ')}`)
     }
-    const principal: Principal = { sub: sub as string, role, ws: ws as string }
+    const principal: Principal = { sub: sub as string, role, ws: ws as string, expiresAt: exp as number }
     const keys = this.keySet ? this.keySet.current : null
     if (!this.keySet || keys) {
       const until = Math.min(Date.now() + CACHE_MS, ((exp as number) + CLOCK_TOLERANCE_S) * 1000,

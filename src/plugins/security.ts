@@ -35,16 +35,29 @@ export const HELMET_OPTIONS: Readonly<HelmetOptions> = {
 }
 
 /**
+ * Swagger UI signs in through a window of the identity provider, and the page the provider sends
+ * that window back to (oauth2-redirect.html) hands the code to Swagger UI through window.opener.
+ * Under helmet's `same-origin` opener policy the window loses its opener as soon as it shows the
+ * provider's page: Swagger UI keeps its popups, and the page they return to sets no policy (so it
+ * stays with the window that opened it).
+ */
+function docsOpenerPolicy(path: string, response: { setHeader(name: string, value: string): unknown; removeHeader(name: string): void }): void {
+  if (path === '/docs/static/oauth2-redirect.html') response.removeHeader('cross-origin-opener-policy')
+  else response.setHeader('cross-origin-opener-policy', 'same-origin-allow-popups')
+}
+
+/**
  * Security headers (helmet), CORS only for the origins configured, and a rate limit on failed
  * authentication per client address: requests with a valid token are never counted, so
  * integrations can call as fast as they like while guessing tokens is slowed down.
  */
 export default fp(async function security(app: FastifyInstance) {
   const { set, removed } = helmetHeaders(HELMET_OPTIONS)
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const response = reply.raw
     for (const [name, value] of set) response.setHeader(name, value)
     for (const name of removed) response.removeHeader(name)
+    if (request.url.startsWith('/docs')) docsOpenerPolicy(request.url.split('?')[0], response)
     done()
   })
 

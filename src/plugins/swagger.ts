@@ -14,6 +14,7 @@ export const API_TITLE = 'Register of processing activities (GDPR Art. 30)'
  */
 export default fp(async function openapi(app: FastifyInstance) {
   for (const schema of allSchemas()) app.addSchema(schema)
+  const oauth = app.config.swaggerOAuth
 
   await app.register(swagger, {
     openapi: {
@@ -27,13 +28,21 @@ export default fp(async function openapi(app: FastifyInstance) {
           '',
           'Authorise with a bearer token (JWT with `sub`, `role` = reader | editor | admin, and `ws` = workspace).',
           'Locally: `npm run token -- --role editor --ws demo --sub you`. Each operation names the least role it needs in `x-required-role`.',
+          ...(oauth ? ['Or sign in through the identity provider: Authorize, then `openIdConnect` (authorization code with PKCE).'] : []),
+          '',
+          'To open the report, the data-flow picture, a privacy notice or an export in a browser tab (which sends no token),',
+          'make a link with POST /api/v1/register/links and open its `url`: it opens that one GET, for 15 minutes.',
           '',
           'Every error has one shape (`Error`): statusCode, error, code, message, requestId, and the offending `details`.',
           'Records carry a `version`; GET returns it as the ETag, and PUT, PATCH and DELETE honour `If-Match` (412 when stale).',
         ].join('\n'),
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // Swagger UI reads the provider's discovery document and signs in with the authorization code and PKCE
+          ...(oauth ? { openIdConnect: { type: 'openIdConnect', openIdConnectUrl: oauth.discoveryUrl } } : {}),
+        },
       },
       // Swagger UI shows the groups in this order: the order a person works in
       tags: [
@@ -58,9 +67,15 @@ export default fp(async function openapi(app: FastifyInstance) {
       ],
     },
     // every operation says the least role it needs, from the route's own declaration
+    // and, with sign-in configured, takes the provider's access token as well as a pasted one
     transform: ({ schema, url, route }) => {
       const role = (route.config as { auth?: Role | 'public' } | undefined)?.auth
-      return { schema: schema && role && role !== 'public' ? { ...schema, 'x-required-role': role } : schema, url }
+      if (!schema || !role || role === 'public') return { schema, url }
+      const security = schema.security
+      return {
+        schema: { ...schema, 'x-required-role': role, ...(oauth && security ? { security: [...security, { openIdConnect: [] }] } : {}) },
+        url,
+      }
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
@@ -78,8 +93,12 @@ export default fp(async function openapi(app: FastifyInstance) {
       defaultModelsExpandDepth: 0,
       tryItOutEnabled: true,
       responseInterceptor: restoreByteOrderMark,
+      // without the top bar (the spec's URL and Swagger's logo, whose inline <style> the policy refuses)
+      layout: 'BaseLayout',
+      plugins: [documentsPlugin],
     },
-    staticCSP: true,
+    ...(oauth ? { initOAuth: { clientId: oauth.clientId, usePkceWithAuthorizationCodeGrant: true, scopes: 'openid' } } : {}),
+    staticCSP: docsPolicy(oauth?.issuer),
   })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
@@ -100,6 +119,54 @@ export function restoreByteOrderMark<T>(response: T): T {
     res.data = res.text
   }
   return response
+}
+
+/**
+ * Swagger UI's Content-Security-Policy: its own files only, and the identity provider's discovery
+ * document and token endpoint when it signs in there (fetched by the page; the sign-in itself is a
+ * window of the provider's).
+ */
+export function docsPolicy(issuer?: string): string {
+  const provider = issuer ? ` ${new URL(issuer).origin}` : ''
+  return [
+    "default-src 'self'", "base-uri 'self'", "font-src 'self' data:", "frame-ancestors 'self'", "img-src 'self' data:",
+    "object-src 'none'", "script-src 'self'", "script-src-attr 'none'", "style-src 'self'", `connect-src 'self'${provider}`,
+    "form-action 'self'", 'upgrade-insecure-requests',
+  ].join('; ')
+}
+
+/**
+ * A Swagger UI plugin (serialised into its initializer, so it must not use anything from this
+ * module). An HTML page or SVG picture the service sends inline (the report, a notice, the data
+ * flow) is offered as "Download file" under the service's file name, not as text saved as
+ * response_….txt or .xml; and the link POST /register/links answers with gets an anchor that
+ * opens it in a new tab.
+ */
+export function documentsPlugin(system: { React: { createElement: (...args: unknown[]) => unknown } }) {
+  const h = system.React.createElement
+  type Props = { headers?: Record<string, string>; contentType?: string; content?: unknown }
+  return {
+    wrapComponents: {
+      responseBody: (Original: unknown) => (props: Props) => {
+        const headers = props.headers || {}
+        const disposition = headers['content-disposition'] || headers['Content-Disposition'] || ''
+        let shown = props
+        if (/^\s*inline/i.test(disposition) && /^(text\/html|image\/svg)/i.test(props.contentType || '')) {
+          shown = Object.assign({}, props, { headers: Object.assign({}, headers, { 'content-disposition': disposition.replace(/^\s*inline/i, 'attachment') }) })
+        }
+        const body = h(Original, shown)
+        let url: string | null = null
+        if (/json/i.test(props.contentType || '') && typeof props.content === 'string') {
+          try {
+            const answer = JSON.parse(props.content)
+            if (answer && typeof answer.url === 'string' && typeof answer.expiresAt === 'string' && /^https?:\/\//.test(answer.url)) url = answer.url
+          } catch { /* not JSON: nothing to open */ }
+        }
+        if (!url) return body
+        return h('div', null, body, h('p', null, h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', className: 'register-link' }, 'Open the link in a new tab')))
+      },
+    },
+  }
 }
 
 /** The OpenAPI document as committed in openapi/openapi.json: stable byte for byte. */
