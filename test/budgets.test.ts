@@ -1,7 +1,6 @@
 import { expect } from 'chai'
-import http from 'node:http'
+import http, { IncomingMessage } from 'node:http'
 import { AddressInfo } from 'node:net'
-import { PassThrough } from 'node:stream'
 import Fastify, { FastifyInstance } from 'fastify'
 import app, { fastifyOptions } from '../src/app'
 import { ConfigError, loadConfig } from '../src/config'
@@ -119,22 +118,24 @@ describe('budgets: expensive operations in flight per workspace', function () {
   })
 })
 
+/** More than the client's and the server's socket buffers hold together. */
+const DOWNLOAD_BYTES = 64 * 1024 * 1024
+
 describe('budgets: a download counts until its last byte is sent', function () {
   this.timeout(60_000)
   let instance: FastifyInstance
   let db: TestDatabase
   let port: number
-  let body: PassThrough
 
   before(async () => {
     db = await migratedDatabase()
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: SECRET, EXPENSIVE_PER_WORKSPACE: '1', REQUESTS_PER_MINUTE: '100000' })
     instance = Fastify(fastifyOptions(config))
     await instance.register(app, { config })
-    // a download whose bytes the test hands over one by one, marked as the exports are
+    // a download marked as the exports are: bytes already produced (as a spooled export's), more
+    // than the sockets' buffers hold, so the answer ends only once the client has read them all
     instance.get('/api/v1/test/download', { config: { auth: 'reader', expensive: true } }, async (_request, reply) => {
-      body = new PassThrough()
-      return reply.header('content-type', 'text/plain').send(body)
+      return reply.header('content-type', 'application/octet-stream').send(Buffer.alloc(DOWNLOAD_BYTES, 0x61))
     })
     port = await portOf(instance)
   })
@@ -144,29 +145,33 @@ describe('budgets: a download counts until its last byte is sent', function () {
   })
 
   it('holds its place while bytes are still to come, and gives it back after the last one', async () => {
-    const chunks: string[] = []
+    let received = 0
+    let response: IncomingMessage | undefined
     const ended = new Promise<void>((resolve) => {
       openGet(port, '/api/v1/test/download', 'a').on('response', (res) => {
-        res.setEncoding('utf8')
-        res.on('data', (c: string) => chunks.push(c))
+        response = res
+        // the client reads the first bytes, then stops reading for a while
+        res.once('data', (c: Buffer) => { received += c.length; res.pause() })
         res.on('end', resolve)
       })
     })
-    await until('the download started', () => instance.expensiveInFlight.count('a') === 1 && body !== undefined)
-    body.write('first part\n')
-    await until('the first part arrived', () => chunks.join('') === 'first part\n')
+    await until('the first part arrived', () => received > 0 && response?.isPaused() === true)
     expect(instance.expensiveInFlight.count('a'), 'counted while the download goes on').to.equal(1)
     const meanwhile = await new Promise<number>((resolve) => openGet(port, '/api/v1/test/download', 'a').on('response', (res) => { res.resume(); resolve(res.statusCode!) }))
     expect(meanwhile).to.equal(429)
-    body.end('last part\n')
+    expect(instance.expensiveInFlight.count('a'), 'still counted: the client has not read the rest').to.equal(1)
+    response!.on('data', (c: Buffer) => { received += c.length })
+    response!.resume()
     await ended
+    expect(received).to.equal(DOWNLOAD_BYTES)
     await until('the place is given back', () => instance.expensiveInFlight.count('a') === 0)
   })
 
   it('gives the place back when the client goes away in the middle', async () => {
+    let started = false
     const request = openGet(port, '/api/v1/test/download', 'b')
-    await until('the download started', () => instance.expensiveInFlight.count('b') === 1)
-    body.write('some bytes')
+    request.on('response', (res) => { res.once('data', () => { started = true; res.pause() }) })
+    await until('the download started', () => started && instance.expensiveInFlight.count('b') === 1)
     request.destroy()
     await until('the place is given back', () => instance.expensiveInFlight.count('b') === 0)
   })

@@ -269,7 +269,7 @@ describe('DPIA screening', function () {
       const silent = undetermined.body.items.filter((f: Body) => f.record.id === ids.silent)
       expect(silent).to.have.length(1)
       expect(silent[0].severity).to.equal('low')
-      expect(silent[0].message.sv).to.contain('besvara').and.contain('riskFactors.largeScale')
+      expect(silent[0].message.sv).to.contain('besvara').and.contain('behandling i stor omfattning')
       // decided or in progress: no finding (the employees' DPIA is planned)
       expect(res.body.items.some((f: Body) => f.record.id === ids.employees)).to.equal(false)
       // the old, narrower rule is gone

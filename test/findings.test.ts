@@ -245,7 +245,7 @@ describe('register findings', () => {
     // the facts unanswered: health data alone is one criterion (WP248-4), so the screening cannot decide
     const silent = await broken({ activity: (a) => { a.dpia = null } })
     expect(silent.items.map((f: any) => [f.rule, f.severity, f.field])).to.deep.equal([['dpia-screening-undetermined', 'low', 'riskFactors.evaluationOrScoring']])
-    expect(silent.items[0].message.en).to.contain('riskFactors.largeScale').and.contain('dataSubjectCategories[0].vulnerable')
+    expect(silent.items[0].message.en).to.contain('processing on a large scale').and.contain('whether the data subjects are vulnerable')
 
     // patients answered vulnerable: WP248-4 and WP248-7, two criteria (IMY's list)
     const required = await broken({ patients: (c) => { c.vulnerable = true }, activity: (a) => { a.dpia = null } })
@@ -489,7 +489,7 @@ describe('register findings', () => {
       expect(marketing).to.have.length(1)
       // profiling is stated (WP248-1); the rest is not
       expect(marketing[0].message.en).to.not.contain('evaluationOrScoring')
-      expect(marketing[0].message.en).to.contain('riskFactors.largeScale')
+      expect(marketing[0].message.en).to.contain('processing on a large scale')
     })
 
     it('no data processing agreement with any processor; no activity reviewed; cookie activities without retention', () => {

@@ -98,7 +98,9 @@ describe('hostile readers', function () {
 
   /** The app on the prepared register, listening on loopback. */
   async function serve(env: Record<string, string> = {}): Promise<TestApp & { port: number }> {
-    const t = await buildTestApp({ DATABASE_URL: db.url, ...env })
+    // the budget of expensive operations per workspace (test/budgets) would refuse most of these
+    // downloads at once; what is tested here is what the downloads it lets through may hold
+    const t = await buildTestApp({ DATABASE_URL: db.url, EXPENSIVE_PER_WORKSPACE: '1000', ...env })
     await t.app.listen({ host: '127.0.0.1', port: 0 })
     const { port } = t.app.server.address() as AddressInfo
     if (!activityId) {

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http'
 import { AddressInfo } from 'node:net'
 import { Browser } from 'playwright-core'
-import { buildTestApp, TestApp } from './helper'
+import { buildTestApp, HISTORY_KEY_FILE, TestApp } from './helper'
 import { launchChromium } from './chromium'
 import { CHROMIUM_TOOL, needTool } from './tools'
 import { ConfigError, loadConfig } from '../src/config'
@@ -86,7 +86,7 @@ describe('signing in from Swagger UI', function () {
     })
     expect(() => loadConfig({ ...base, OIDC_ISSUER: 'https://sso.acme.se/realms/acme' })).to.throw(ConfigError, /SWAGGER_OAUTH_CLIENT_ID is not set/)
     expect(() => loadConfig({ ...base, SWAGGER_OAUTH_CLIENT_ID: 'x' })).to.throw(ConfigError, /OIDC_ISSUER is not set/)
-    expect(() => loadConfig({ ...base, NODE_ENV: 'production', JWT_ISSUER: 'x', JWT_AUDIENCE: 'y', OIDC_ISSUER: 'http://sso.acme.se/realms/acme', SWAGGER_OAUTH_CLIENT_ID: 'x' }))
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production', HISTORY_SIGNING_KEY_FILE: HISTORY_KEY_FILE, JWT_ISSUER: 'x', JWT_AUDIENCE: 'y', OIDC_ISSUER: 'http://sso.acme.se/realms/acme', SWAGGER_OAUTH_CLIENT_ID: 'x' }))
       .to.throw(ConfigError, /OIDC_ISSUER must be an https:\/\/ address in production/)
 
     const t = await buildTestApp({ OIDC_ISSUER: 'https://sso.acme.se/realms/acme', SWAGGER_OAUTH_CLIENT_ID: 'ropa-swagger' })

@@ -22,7 +22,7 @@ const querystring = {
     delimiter: { type: 'string', enum: ['comma', 'semicolon'], description: 'CSV: field delimiter; default: semicolon for lang=sv (as Excel with Swedish settings expects), comma for lang=en' },
     // the strict date-time format (src/schemas/formats.ts) refuses a leap second or 30 February with an example, as every other moment parameter
     asOf: {
-      type: 'string', format: 'date-time', maxLength: 64, examples: ['2026-06-30T23:59:59.999Z'],
+      type: 'string', format: 'date-time', maxLength: 64, // no example value: Swagger UI would fill it in, and every export from it would be of that moment
       description: 'The register as it stood at this moment, read from the change history: an existing date and time with a time zone (ISO 8601 / RFC 3339 date-time, without leap seconds), e.g. 2026-06-30T23:59:59.999Z or 2026-07-01T01:59:59+02:00',
     },
     version: {

@@ -30,6 +30,8 @@ export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.
 export interface SheetColumn {
   header: string
   date?: boolean
+  /** Narrowest width, for a column whose long words may come after the sampled rows (field paths). */
+  minWidth?: number
 }
 
 export interface Sheet {
@@ -42,6 +44,8 @@ export interface Sheet {
 const SAMPLE_ROWS = 50
 const MIN_WIDTH = 10
 const MAX_WIDTH = 40
+/** The widest a column grows for one long word (a longer one is cut off in print). */
+const MAX_WORD_WIDTH = 60
 const DATE_WIDTH = 12
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 
@@ -50,7 +54,10 @@ function columnWidth(column: SheetColumn, sample: string[][], index: number): nu
   if (column.date) return Math.max(DATE_WIDTH, ...column.header.split(/\s+/).map((w) => w.length + 2))
   const longestWord = Math.max(...column.header.split(/\s+/).map((w) => w.length)) + 2
   const longestLine = Math.max(0, ...sample.map((r) => Math.max(0, ...(r[index] ?? '').split('\n').map((l) => l.length))))
-  return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, longestWord, longestLine + 2))
+  // a word cannot wrap: one wider than the column is cut off on paper (a field path such as
+  // riskFactors.automatedDecisionWithLegalEffect), so the column takes the longest word, up to a limit
+  const longestCellWord = Math.max(0, ...sample.map((r) => Math.max(0, ...(r[index] ?? '').split(/\s+/).map((w) => w.length))))
+  return Math.max(column.minWidth ?? 0, Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, longestWord, longestLine + 2)), Math.min(MAX_WORD_WIDTH, longestCellWord + 2))
 }
 
 /** Points per line of the workbook's 11-point font, and what a cell's padding adds to a row. */
@@ -256,12 +263,13 @@ async function* findingRows(register: RegisterSource, q: ExportQuery, at: Date, 
   }
 }
 
-const FINDING_SHEET_COLUMNS: { en: string; sv: string }[] = [
+const FINDING_SHEET_COLUMNS: { en: string; sv: string; minWidth?: number }[] = [
   TERMS.severity,
   TERMS.article,
   { en: 'Record type', sv: 'Typ av post' },
   TERMS.record,
-  { en: 'Field', sv: 'Fält' },
+  // a field path is one word (riskFactors.automatedDecisionWithLegalEffect): the column takes the longest
+  { en: 'Field', sv: 'Fält', minWidth: 48 },
   TERMS.finding,
   { en: 'Rule', sv: 'Regel' },
 ]
@@ -273,8 +281,8 @@ export const SHEET_NAMES: Record<'controllerRecord' | 'processorRecord' | 'contr
   findings: TERMS.openFindings,
 }
 
-const sheetColumns = (columns: { en: string; sv: string; date?: true }[], lang: Lang): SheetColumn[] =>
-  columns.map((c) => ({ header: c[lang], date: Boolean(c.date) }))
+const sheetColumns = (columns: { en: string; sv: string; date?: true; minWidth?: number }[], lang: Lang): SheetColumn[] =>
+  columns.map((c) => ({ header: c[lang], date: Boolean(c.date), minWidth: c.minWidth }))
 
 /**
  * The register's workbook for an export query (its filters and language). `recordRows` gives the

@@ -97,6 +97,23 @@ const factWords: Record<RiskFactor, Words> = {
   preventsRightOrService: { en: 'preventing data subjects from exercising a right or using a service', sv: 'att de registrerade hindras från att utöva en rättighet eller använda en tjänst' },
 }
 
+/** The facts beside the risk factors that a screening reads, in words (a finding asks for them so). */
+const OTHER_FACT_WORDS: Record<string, Words> = {
+  dataSubjectCategories: { en: 'whether the data subjects are vulnerable', sv: 'om de registrerade är sårbara' },
+  dataCategories: { en: 'whether the data are highly personal', sv: 'om uppgifterna är av mycket personlig karaktär' },
+  individualProfessional: { en: 'whether one professional processes their own patients\' or clients\' data (recital 91)', sv: 'om en enskild yrkesutövare behandlar sina egna patienters eller klienters uppgifter (skäl 91)' },
+}
+
+/** Unanswered facts (field paths, as `unanswered` names them) in words a person answers. */
+export function unansweredWords(fields: string[], lang: 'en' | 'sv'): string[] {
+  const words = fields.map((f) => {
+    const risk = f.startsWith('riskFactors.') ? factWords[f.slice('riskFactors.'.length) as RiskFactor] : undefined
+    // dataSubjectCategories[2].vulnerable → the question asked of every such category
+    return (risk ?? OTHER_FACT_WORDS[f.replace(/[[.].*$/, '')])?.[lang] ?? f
+  })
+  return [...new Set(words)]
+}
+
 /** Whether the words are wanted: the view's summary (computed with every stored view) has none. */
 let wordy = true
 const NO_WORDS: Words = { en: '', sv: '' }

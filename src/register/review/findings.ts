@@ -5,7 +5,7 @@ import { Database } from '../../db/database'
 import { JsonSchema } from '../../schemas/json-schema'
 import { controllers, processors } from '../records/model'
 import { activityPages, viewsById } from '../records/walk'
-import { screeningWords } from '../records/dpia-screening'
+import { screeningWords, unansweredWords } from '../records/dpia-screening'
 
 import type { ActivityPurpose, Controller, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Transfer } from '../records/view-types'
 
@@ -267,8 +267,8 @@ function dpiaScreeningUndetermined(a: ProcessingActivity): Gap[] {
   if (s?.outcome !== 'undetermined' || a.dpia?.required === true) return []
   return [{
     field: s.unanswered[0] ?? 'riskFactors',
-    en: `Whether a data protection impact assessment is required cannot be screened: answer ${s.unanswered.join(', ')}.`,
-    sv: `Om en konsekvensbedömning krävs kan inte förhandsbedömas: besvara ${s.unanswered.join(', ')}.`,
+    en: `Whether a data protection impact assessment is required cannot be screened: answer ${unansweredWords(s.unanswered, 'en').join('; ')}.`,
+    sv: `Om en konsekvensbedömning krävs kan inte förhandsbedömas: besvara ${unansweredWords(s.unanswered, 'sv').join('; ')}.`,
   }]
 }
 
