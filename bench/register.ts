@@ -1,7 +1,7 @@
 import 'reflect-metadata'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { fillLookupColumns } from '../migrations/lookup-columns'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { AddressInfo } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -242,9 +242,20 @@ const BENCH_AUDIENCE = 'ropa-register'
 export const benchToken = (role: 'reader' | 'editor' | 'admin', ws = WS, subject = 'bench'): string =>
   jwt.sign({ role, ws }, SECRET, { algorithm: 'HS256', subject, expiresIn: '1h', issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE })
 
+/** The key that signs the served app's history checkpoints: production requires one, held in a file. */
+let historyKeyFile: string | undefined
+function benchHistoryKeyFile(): string {
+  if (historyKeyFile) return historyKeyFile
+  const dir = mkdtempSync(join(tmpdir(), 'ropa-bench-key-'))
+  historyKeyFile = join(dir, 'history-signing-key.pem')
+  writeFileSync(historyKeyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return historyKeyFile
+}
+
 /** The app, as the server runs it, on 127.0.0.1 (port chosen by the system), tokens for workspace `ws`. */
 export async function serve(url: string, ws = WS): Promise<Served> {
-  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: BENCH_ISSUER, JWT_AUDIENCE: BENCH_AUDIENCE, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000' })
+  const config = loadConfig({ NODE_ENV: 'production', HISTORY_SIGNING_KEY_FILE: benchHistoryKeyFile(), DATABASE_URL: url, JWT_SECRET: SECRET, JWT_ISSUER: BENCH_ISSUER, JWT_AUDIENCE: BENCH_AUDIENCE, LOG_LEVEL: 'warn', BODY_LIMIT: String(100 * 1024 * 1024), AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000' })
   const instance = Fastify(fastifyOptions(config))
   await instance.register(app, { config })
   await instance.ready()
