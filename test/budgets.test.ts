@@ -7,7 +7,8 @@ import { ConfigError, loadConfig } from '../src/config'
 import { buildTestApp, migratedDatabase, SECRET, TestApp, TestDatabase, token } from './helper'
 import { loadDemo } from '../src/register/demo/demo'
 import { ClientGone, FlowLayout, flowLayout } from '../src/register/reading/flow-layout'
-import { DataFlow, dataFlowSvg, FlowLink, FlowNode } from '../src/register/reading/data-flow'
+import { dataFlowSvg } from '../src/register/reading/data-flow'
+import { largeFlow, smallFlow } from './flows'
 
 const until = async (what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> => {
   const started = Date.now()
@@ -263,20 +264,7 @@ describe('budgets: TRUST_PROXY', () => {
   })
 })
 
-/** A densely linked flow that takes ELK a second or more. */
-function largeFlow(): DataFlow {
-  const nodes: FlowNode[] = []
-  const links: FlowLink[] = []
-  for (let i = 0; i < 30; i++) nodes.push({ id: `data-subject-category:${i}`, kind: 'data-subject-category', label: `Data subjects ${i}` })
-  for (let i = 0; i < 60; i++) nodes.push({ id: `processing-activity:${i}`, kind: 'processing-activity', label: `Activity number ${i} of the large register` })
-  for (let i = 0; i < 30; i++) nodes.push({ id: `recipient:${i}`, kind: 'recipient', label: `Recipient ${i}`, country: 'SE' })
-  for (let i = 0; i < 60; i++) {
-    for (const k of [0, 7, 23]) links.push({ source: `data-subject-category:${(i + k) % 30}`, target: `processing-activity:${i}`, kind: 'data-subjects', activityIds: [] })
-    for (const k of [0, 11, 31]) links.push({ source: `processing-activity:${i}`, target: `recipient:${(i * 3 + k) % 30}`, kind: 'disclosure', activityIds: [] })
-  }
-  return { nodes, links }
-}
-const small = (label: string): DataFlow => ({ nodes: [{ id: 'data-subject-category:1', kind: 'data-subject-category', label }], links: [] })
+const small = smallFlow
 
 describe('budgets: the layout pool', function () {
   this.timeout(120_000)

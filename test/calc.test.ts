@@ -1,16 +1,8 @@
 import { expect } from 'chai'
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
-import ExcelJS from 'exceljs'
 import { buildTestApp, TestApp } from './helper'
+import { openInCalc } from './libreoffice'
 import { needTool, SOFFICE_TOOL } from './tools'
 import { loadDemo } from '../src/register/demo/demo'
-
-const SOFFICE = SOFFICE_TOOL.path
-const run = promisify(execFile)
 
 /**
  * The CSV a supervisory authority receives, opened the way it will be opened: in LibreOffice Calc
@@ -23,7 +15,6 @@ describe('CSV export opened in LibreOffice Calc', function () {
   this.timeout(180000)
   const WS = 'demo'
   let t: TestApp
-  let dir: string
   let activities: { name: string; description: string | null }[]
 
   // CI installs LibreOffice (.ci/run) and must run this; elsewhere it is pending without it
@@ -31,7 +22,6 @@ describe('CSV export opened in LibreOffice Calc', function () {
   before(async () => {
     t = await buildTestApp()
     await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: WS })
-    dir = mkdtempSync(join(tmpdir(), 'ropa-calc-'))
     const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader', WS))
     expect(doc.status).to.equal(200)
     activities = doc.body.processingActivities
@@ -40,30 +30,7 @@ describe('CSV export opened in LibreOffice Calc', function () {
   })
   after(async () => {
     await t?.close()
-    if (dir) rmSync(dir, { recursive: true, force: true })
   })
-
-  /** What Calc reads from the CSV, row by row, as text. */
-  async function openInCalc(csv: Buffer, name: string, separator: ',' | ';'): Promise<string[][]> {
-    const file = join(dir, `${name}.csv`)
-    writeFileSync(file, csv)
-    // CSV import options: field separator, text delimiter ", character set UTF-8 (76), from line 1
-    await run(SOFFICE, [
-      `-env:UserInstallation=file://${join(dir, 'profile')}`, '--headless',
-      `--infilter=CSV:${separator.charCodeAt(0)},34,76,1`, '--convert-to', 'xlsx', '--outdir', dir, file,
-    ], { timeout: 120000 })
-    const workbook = new ExcelJS.Workbook()
-    await workbook.xlsx.readFile(join(dir, `${name}.xlsx`))
-    const sheet = workbook.worksheets[0]
-    const rows: string[][] = []
-    for (let r = 1; r <= sheet.rowCount; r++) {
-      const row = sheet.getRow(r)
-      const cells: string[] = []
-      for (let c = 1; c <= row.cellCount; c++) cells.push(row.getCell(c).text)
-      rows.push(cells)
-    }
-    return rows
-  }
 
   for (const lang of ['en', 'sv'] as const) {
     for (const delimiter of ['comma', 'semicolon'] as const) {
@@ -76,7 +43,7 @@ describe('CSV export opened in LibreOffice Calc', function () {
             r.on('end', () => cb(null, Buffer.concat(chunks)))
           })
         expect(res.status).to.equal(200)
-        const rows = await openInCalc(res.body as Buffer, `${lang}-${delimiter}`, delimiter === 'comma' ? ',' : ';')
+        const rows = await openInCalc(res.body as Buffer, delimiter === 'comma' ? ',' : ';')
 
         expect(rows.length, 'rows: the header and one per activity').to.equal(1 + activities.length)
         const header = rows[0]

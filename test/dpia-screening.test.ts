@@ -1,15 +1,10 @@
 import { expect } from 'chai'
-import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { existsSync } from 'node:fs'
 import ExcelJS from 'exceljs'
 import { parse } from 'csv-parse/sync'
 import { buildTestApp, TestApp } from './helper'
+import { openInCalc, SOFFICE } from './libreoffice'
 
-const SOFFICE = '/usr/bin/soffice'
-const run = promisify(execFile)
 
 type Body = Record<string, any>
 
@@ -345,10 +340,6 @@ describe('DPIA screening', function () {
   })
 
   describe('everywhere the register is read', () => {
-    let dir: string
-    before(() => { dir = mkdtempSync(join(tmpdir(), 'ropa-dpia-')) })
-    after(() => rmSync(dir, { recursive: true, force: true }))
-
     async function bytes(path: string): Promise<Buffer> {
       const res = await t.http.get(path).set('authorization', reader()).buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
@@ -357,27 +348,6 @@ describe('DPIA screening', function () {
       })
       expect(res.status, path).to.equal(200)
       return res.body as Buffer
-    }
-
-    /** The CSV as LibreOffice Calc reads it (separator, ", UTF-8), read back by an independent reader. */
-    async function openInCalc(csv: Buffer, name: string, separator: ',' | ';'): Promise<string[][]> {
-      const file = join(dir, `${name}.csv`)
-      writeFileSync(file, csv)
-      await run(SOFFICE, [
-        `-env:UserInstallation=file://${join(dir, 'profile')}`, '--headless',
-        `--infilter=CSV:${separator.charCodeAt(0)},34,76,1`, '--convert-to', 'xlsx', '--outdir', dir, file,
-      ], { timeout: 120000 })
-      const workbook = new ExcelJS.Workbook()
-      await workbook.xlsx.readFile(join(dir, `${name}.xlsx`))
-      const sheet = workbook.worksheets[0]
-      const rows: string[][] = []
-      for (let r = 1; r <= sheet.rowCount; r++) {
-        const row = sheet.getRow(r)
-        const cells: string[] = []
-        for (let c = 1; c <= row.cellCount; c++) cells.push(row.getCell(c).text)
-        rows.push(cells)
-      }
-      return rows
     }
 
     const cellOf = (rows: string[][], header: string, activityHeader: string, activity: string): string => {
@@ -406,7 +376,7 @@ describe('DPIA screening', function () {
       // CI installs LibreOffice (.ci/run) and must run this, as test/calc.test.ts
       ;(existsSync(SOFFICE) || process.env.CI ? it : () => undefined)(`the CSV's column "${EXPECTED[lang].header}", as LibreOffice Calc reads it (${lang})`, async () => {
         const separator = lang === 'sv' ? ';' : ','
-        const rows = await openInCalc(await bytes(`/api/v1/register/export?format=csv&lang=${lang}`), `register-${lang}`, separator)
+        const rows = await openInCalc(await bytes(`/api/v1/register/export?format=csv&lang=${lang}`), separator)
         const w = EXPECTED[lang]
         expect(cellOf(rows, w.header, w.activity, 'Övervakning av anställdas e-post och internetanvändning')).to.equal(w.employees)
         expect(cellOf(rows, w.header, w.activity, 'Automatiserat kreditbeslut')).to.contain(w.credit)

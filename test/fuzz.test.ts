@@ -144,6 +144,16 @@ function expectOneErrorShape(status: number, body: Row, context: string): void {
   }
 }
 
+/** The ids of the test register's stored records, by resource (its plural) and all together. */
+async function storedIds(t: TestApp): Promise<{ idsOf: Map<string, string[]>; allIds: string[] }> {
+  const idsOf = new Map<string, string[]>()
+  for (const def of RESOURCES) {
+    const list = await t.http.get(`/api/v1/${def.plural}?limit=500`).set('authorization', t.auth('reader'))
+    idsOf.set(def.plural, list.body.items.map((r: Row) => r.id))
+  }
+  return { idsOf, allIds: [...idsOf.values()].flat() }
+}
+
 describe('fuzz: generated requests to every write endpoint', () => {
   let t: TestApp
   let idsOf: Map<string, string[]>
@@ -155,12 +165,7 @@ describe('fuzz: generated requests to every write endpoint', () => {
   before(async () => {
     t = await buildTestApp()
     await buildRegister(t)
-    idsOf = new Map()
-    for (const def of RESOURCES) {
-      const list = await t.http.get(`/api/v1/${def.plural}?limit=500`).set('authorization', t.auth('reader'))
-      idsOf.set(def.plural, list.body.items.map((r: Row) => r.id))
-    }
-    allIds = [...idsOf.values()].flat()
+    ;({ idsOf, allIds } = await storedIds(t))
     baseDocument = (await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader'))).body
     // every table: row count, and the sum of versions where there are versions (an update without a new row)
     snapshotSql = t.app.db.dataSource.entityMetadatas.map((m) => {
@@ -425,12 +430,7 @@ describe('fuzz: generated query strings to every read endpoint', () => {
     this.timeout(60000)
     t = await buildTestApp()
     await buildRegister(t)
-    idsOf = new Map()
-    for (const def of RESOURCES) {
-      const list = await t.http.get(`/api/v1/${def.plural}?limit=500`).set('authorization', t.auth('reader'))
-      idsOf.set(def.plural, list.body.items.map((r: Row) => r.id))
-    }
-    allIds = [...idsOf.values()].flat()
+    ;({ idsOf, allIds } = await storedIds(t))
     // two register versions, so that version=, /versions/{number} and ?against= have something to find
     for (let i = 0; i < 2; i++) {
       const v = await t.http.post('/api/v1/register/versions').set('authorization', t.auth('editor')).send({ note: `v${i + 1}` })

@@ -127,6 +127,9 @@ def verify(backup, keys):
             raise Invalid('registerVersions[%d].historyHead: not in the chain' % i)
         about = [e for e in history if e['recordType'] == 'register-version' and e['version'] == v['number']]
         if not about:
+            decision = ['approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy']
+            if v['status'] == 'proposed' and not v.get('checkpoint') and all(v.get(f) is None for f in decision):
+                continue  # an unproven proposal from before proposals were entries: proves nothing, is not restored
             raise Invalid('registerVersions[%d]: no entry states it' % i)
         state = json.loads(about[-1]['state'])
         for f in fields:

@@ -6,8 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose'
+import { parse } from 'csv-parse/sync'
+import ExcelJS from 'exceljs'
 import { buildTestApp, migratedDatabase, onPostgres, TestApp, TestDatabase } from './helper'
+import { openInCalc, printedPages } from './libreoffice'
+import { needTool, SOFFICE_TOOL } from './tools'
 import { entryHash } from '../src/register/records/journal'
+import { RegisterVersion } from '../entities'
 
 type Row = Record<string, any>
 const run = promisify(execFile)
@@ -51,6 +56,31 @@ describe('proof of the register: checkpoints, offline verification, restores', f
   const importAs = (auth: string, doc: Row) => t.http.post('/api/v1/register/import').set('authorization', auth).send(doc)
   const versionsOf = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/register/versions').set('authorization', reader(ws)).expect(200)).body.items
   const takeBackup = async (ws: string): Promise<Row> => JSON.parse((await t.http.get('/api/v1/register/backup').set('authorization', admin(ws)).expect(200)).text)
+  const download = async (ws: string, query: string): Promise<Buffer> => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', reader(ws)).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = []
+      r.on('data', (c: Buffer) => chunks.push(c))
+      r.on('end', () => cb(null, Buffer.concat(chunks)))
+    })
+    expect(res.status, query).to.equal(200)
+    return res.body as Buffer
+  }
+  const HEADING = { en: (n: number) => `Proof of register version ${n} (not a processing activity)`, sv: (n: number) => `Bevis för registerversion ${n} (ingen behandling)` }
+  const LABEL = {
+    en: { head: 'History head: hash', seq: 'History head: entry number (seq)', kid: 'Signed checkpoint: key (kid)', jws: 'Signed checkpoint: compact JWS (EdDSA)', hash: 'SHA-256 of the version\'s JSON document (contentHash)' },
+    sv: { head: 'Historikens huvud: hash', seq: 'Historikens huvud: postnummer (seq)', kid: 'Signerad kontrollpunkt: nyckel (kid)', jws: 'Signerad kontrollpunkt: kompakt JWS (EdDSA)', hash: 'SHA-256 för versionens JSON-dokument (contentHash)' },
+  }
+  /**
+   * A version CSV's records, parsed strictly (every record as wide as the header), and its proof:
+   * the records after the first empty one, a heading and label → value.
+   */
+  const csvProof = (csv: Buffer, delimiter: ',' | ';'): { records: string[][]; end: number; heading: string; proof: Map<string, string> } => {
+    const records = parse(csv, { bom: true, delimiter }) as string[][]
+    const end = records.findIndex((r) => r.every((c) => c === ''))
+    expect(end, 'the records end at an empty record').to.be.greaterThan(0)
+    expect(records.every((r) => r.length === records[0].length)).to.equal(true)
+    return { records, end, heading: records[end + 1][0], proof: new Map(records.slice(end + 2).map((r) => [r[0], r[1]])) }
+  }
 
   before(async () => {
     db = await migratedDatabase()
@@ -131,6 +161,79 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       expect(frozen.historyCheckpoint.head).to.equal(v.historyHead)
       await compactVerify(frozen.historyCheckpoint.jws, keySet, { algorithms: ['EdDSA'] })
     }
+  })
+
+  it('names the head each version froze and its signed checkpoint in its CSV and workbook, which verifies with a JOSE library against /history/keys', async () => {
+    const keySet = createLocalJWKSet(keys as any)
+    const signs = async (jws: string | undefined, v: Row): Promise<Row> => {
+      const { payload } = await compactVerify(jws!, keySet, { algorithms: ['EdDSA'] })
+      const claims = JSON.parse(new TextDecoder().decode(payload))
+      expect(claims).to.include({ ws: 'test', head: v.historyHead })
+      return claims
+    }
+    const versions = await versionsOf('test')
+    expect(versions.map((v) => v.number)).to.deep.equal([2, 1])
+    for (const v of versions) {
+      expect(v.historyHead).to.match(/^[0-9a-f]{64}$/)
+      for (const [lang, delimiter] of [['en', ','], ['sv', ';']] as const) {
+        for (const record of ['controller', 'processor']) {
+          const { heading, proof } = csvProof(await download('test', `format=csv&lang=${lang}&record=${record}&version=${v.number}`), delimiter)
+          expect(heading).to.equal(HEADING[lang](v.number))
+          const claims = await signs(proof.get(LABEL[lang].jws), v)
+          expect(proof.get(LABEL[lang].head)).to.equal(v.historyHead)
+          expect(proof.get(LABEL[lang].seq)).to.equal(String(claims.seq))
+          expect(proof.get(LABEL[lang].kid)).to.equal(keys.keys[0].kid)
+          expect(proof.get(LABEL[lang].hash)).to.equal(v.contentHash)
+        }
+        // a filtered file, rendered each time, carries it too
+        expect(csvProof(await download('test', `format=csv&lang=${lang}&status=active&version=${v.number}`), delimiter).proof.get(LABEL[lang].head)).to.equal(v.historyHead)
+        const book = new ExcelJS.Workbook()
+        await book.xlsx.load(await download('test', `format=xlsx&lang=${lang}&version=${v.number}`) as any)
+        const last = book.worksheets[book.worksheets.length - 1]
+        expect(last.name).to.equal(lang === 'en' ? 'Proof' : 'Bevis')
+        expect(book.worksheets).to.have.length(5)
+        const rows: string[][] = []
+        last.eachRow((row) => { rows.push([row.getCell(1).text, row.getCell(2).text]) })
+        expect(rows[0][0]).to.equal(HEADING[lang](v.number))
+        const proof = new Map(rows.slice(1).map(([label, value]) => [label, value]))
+        const claims = await signs(proof.get(LABEL[lang].jws), v)
+        expect(proof.get(LABEL[lang].head)).to.equal(v.historyHead)
+        expect(proof.get(LABEL[lang].seq)).to.equal(String(claims.seq))
+      }
+    }
+  })
+
+  describe('a version\'s proof as LibreOffice shows it', () => {
+    before(function () { needTool(this, SOFFICE_TOOL) })
+
+    it('opens the CSV with every record\'s cells in the header\'s columns and the proof label beside value, and prints the head and key of both files', async () => {
+      const [v] = await versionsOf('test')
+      for (const [lang, delimiter] of [['en', ','], ['sv', ';']] as const) {
+        const csv = await download('test', `format=csv&lang=${lang}&version=${v.number}`)
+        const { records, end } = csvProof(csv, delimiter)
+        const calc = await openInCalc(csv, delimiter)
+        const name = records[0].indexOf(lang === 'en' ? 'Processing activity' : 'Behandling')
+        expect(name).to.be.greaterThan(-1)
+        expect(calc.length, 'as many rows as records: the proof is rows of its own').to.equal(records.length)
+        expect(calc[0]).to.deep.equal(records[0])
+        for (let i = 1; i < end; i++) expect(calc[i][name], `row ${i + 1}`).to.equal(records[i][name])
+        expect(calc[end].every((c) => c === '')).to.equal(true)
+        expect(calc[end + 1][0]).to.equal(HEADING[lang](v.number))
+        for (let i = end + 2; i < records.length; i++) {
+          expect(calc[i].slice(0, 2), `row ${i + 1}`).to.deep.equal(records[i].slice(0, 2))
+          expect(calc[i].slice(2).every((c) => c === ''), `row ${i + 1}`).to.equal(true)
+        }
+        const printedCsv = (await printedPages(csv, delimiter)).join('\n')
+        expect(printedCsv).to.contain(HEADING[lang](v.number)).and.contain(v.historyHead)
+        const printedBook = await printedPages(await download('test', `format=xlsx&lang=${lang}&version=${v.number}`))
+        const proofPage = printedBook.find((p) => p.includes(HEADING[lang](v.number)))
+        expect(proofPage, 'a printed page of the proof sheet').to.not.equal(undefined)
+        expect(proofPage).to.contain(v.historyHead).and.contain(keys.keys[0].kid).and.contain(LABEL[lang].jws)
+        // the signature is printed whole (wrapped in its cell, not cut off at the page's edge)
+        const jws = csvProof(csv, delimiter).proof.get(LABEL[lang].jws)!
+        expect(proofPage!.replace(/\s+/g, '')).to.contain(jws)
+      }
+    })
   })
 
   it('verifies a genuine backup offline (npm run verify, and an independent Python verifier), and names a changed entry', async () => {
@@ -275,6 +378,65 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     expect(await verify('restored-twice')).to.include({ valid: true })
     const third = await takeBackup('restored-twice')
     expect((await exec('node', ['dist/src/cli/verify.js', file('third.json', JSON.stringify(third)), '--jwks', keysFile])).code).to.equal(0)
+  })
+
+  it('restores a backup holding a proposal from before proposals were history entries, never decided: left out with an account, never as decided', async () => {
+    const ws = 'legacy'
+    for (const name of ['Lön', 'Bokföring']) await t.http.post('/api/v1/purposes').set('authorization', editor(ws)).send({ name }).expect(201)
+    await t.http.post('/api/v1/register/versions').set('authorization', editor(ws)).send({ note: 'Första' }).expect(201)
+    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', admin(ws)).send({}).expect(200)
+    await t.http.post('/api/v1/purposes').set('authorization', editor(ws)).send({ name: 'Kundtjänst' }).expect(201)
+    // version 2 as the service proposed one before proposals were history entries: a row, no entry, no checkpoint
+    const [first] = await versionsOf(ws)
+    const { head } = await verify(ws)
+    const frozen = JSON.parse((await download(ws, 'format=json&version=1')).toString('utf8'))
+    frozen.registerVersion = { number: 2, proposedBy: 'alice', proposedAt: '2026-11-30T09:00:00.000Z', note: null, historyHead: head }
+    const document = JSON.stringify(frozen)
+    await t.app.db.write((m) => m.getRepository(RegisterVersion).insert({
+      workspaceId: ws, number: 2, status: 'proposed', note: null, proposedBy: 'alice', proposedAt: '2026-11-30T09:00:00.000Z',
+      approvedBy: null, approvedAt: null, approvalNote: null, rejectedBy: null, rejectedAt: null, rejectionReason: null, supersededAt: null, supersededBy: null,
+      contentHash: sha256(document), historyHead: head, counts: JSON.stringify(first.counts), findings: JSON.stringify(first.findings), checkpoint: null, document,
+    }))
+    // its files name its head, and that nothing signed it
+    const { proof } = csvProof(await download(ws, 'format=csv&lang=en&version=2'), ',')
+    expect(proof.get(LABEL.en.head)).to.equal(head)
+    expect(proof.get(LABEL.en.jws)).to.equal('none: the version was frozen before the service signed checkpoints')
+
+    const legacy = await takeBackup(ws)
+    expect(legacy.registerVersions.map((v: Row) => [v.number, v.status])).to.deep.equal([[1, 'approved'], [2, 'proposed']])
+    const legacyFile = file('legacy.json', JSON.stringify(legacy))
+    const keysFile = file('keys-legacy.json', JSON.stringify(keys))
+    const ours = await exec('node', ['dist/src/cli/verify.js', legacyFile, '--jwks', keysFile])
+    expect(ours.code, ours.out).to.equal(0)
+    expect(ours.out).to.contain('2 register versions; unproven: version 2 (proposed before proposals were history entries, never decided')
+    const independent = await exec('python3', ['test/independent-verifier.py', legacyFile, keysFile])
+    expect(independent.code, independent.out).to.equal(0)
+
+    const restored = await importAs(admin('legacy-restored'), legacy)
+    expect(restored.status, JSON.stringify(restored.body)).to.equal(200)
+    expect(restored.body.leftOut).to.have.length(1)
+    expect(restored.body.leftOut[0].path).to.equal('registerVersions[1]')
+    expect(restored.body.leftOut[0].message).to.contain('version 2').and.contain('was not restored')
+    expect((await versionsOf('legacy-restored')).map((v) => [v.number, v.status, v.approvedBy])).to.deep.equal([[1, 'approved', 'bertil']])
+    expect(await verify('legacy-restored')).to.include({ valid: true })
+    // a backup with nothing left out answers no leftOut
+    expect((await importAs(admin('legacy-one'), { ...legacy, registerVersions: legacy.registerVersions.slice(0, 1) })).body).to.not.have.property('leftOut')
+
+    // never as decided: the same version claimed approved, or rejected, is refused, nothing written
+    const decisions: Row[] = [
+      { status: 'approved', approvedBy: 'bertil', approvedAt: '2026-12-01T09:00:00.000Z' },
+      { status: 'rejected', rejectedBy: 'bertil', rejectedAt: '2026-12-01T09:00:00.000Z', rejectionReason: 'Nej' },
+      { checkpoint: legacy.registerVersions[0].checkpoint },
+    ]
+    for (const decision of decisions) {
+      const claimed = structuredClone(legacy)
+      Object.assign(claimed.registerVersions[1], decision)
+      const refused = await importAs(admin('legacy-claimed'), claimed)
+      expect(refused.status, JSON.stringify(decision)).to.equal(400)
+      expect(refused.body.details[0].field).to.equal('registerVersions[1]')
+      expect((await exec('node', ['dist/src/cli/verify.js', file('claimed.json', JSON.stringify(claimed)), '--jwks', keysFile])).code).to.equal(1)
+    }
+    expect(await versionsOf('legacy-claimed')).to.deep.equal([])
   })
 
   it('keeps old checkpoints verifiable after the signing key is rotated', async () => {

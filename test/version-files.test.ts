@@ -101,7 +101,13 @@ describe('files of a register version', function () {
     for (const [query, q] of queries) {
       const got = await download(`${query}&version=${version.number}`)
       expect(got.status, query).to.equal(200)
-      expect(got.body.toString('utf8'), query).to.equal((await oracle(q)).toString('utf8'))
+      // the former file, then the version's proof after an empty record (test/proof.test.ts checks the proof)
+      const former = (await oracle(q)).toString('utf8')
+      const text = got.body.toString('utf8')
+      expect(text.slice(0, former.length), query).to.equal(former)
+      const delimiter = q.delimiter === 'semicolon' || (!q.delimiter && q.lang === 'sv') ? ';' : ','
+      const width = former.split('\r\n')[0].split(delimiter).length
+      expect(text.slice(former.length), query).to.match(new RegExp(`^${delimiter.repeat(width - 1)}\r\n(Proof of register version|Bevis för registerversion) ${version.number} `))
       expect(got.headers['x-register-version']).to.equal(String(version.number))
       expect(got.headers['content-disposition']).to.match(new RegExp(`-version-${version.number}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`))
     }
@@ -113,7 +119,10 @@ describe('files of a register version', function () {
     for (const lang of ['en', 'sv'] as const) {
       const got = await download(`format=xlsx&lang=${lang}&version=${version.number}`)
       expect(got.status).to.equal(200)
-      expect(await sheets(got.body)).to.deep.equal(await sheets(await oracle({ format: 'xlsx', record: 'controller', lang })))
+      // the former sheets, and the version's proof on a sheet of its own
+      const { [lang === 'sv' ? 'Bevis' : 'Proof']: proof, ...register } = await sheets(got.body)
+      expect(register).to.deep.equal(await sheets(await oracle({ format: 'xlsx', record: 'controller', lang })))
+      expect(proof[1]).to.deep.equal([lang === 'sv' ? 'Registerversion' : 'Register version', String(version.number)])
     }
   })
 

@@ -31,6 +31,16 @@ const importResult = {
         additionalProperties: false,
       },
     },
+    leftOut: {
+      type: 'array',
+      description: 'A restore\'s register versions not restored, each with why: a proposal made before proposals were history entries and never decided is covered by no signed history, so it is left out (never restored as decided). Present only when there is one',
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string', examples: ['registerVersions[2]'] }, message: { type: 'string' } },
+        required: ['path', 'message'],
+        additionalProperties: false,
+      },
+    },
   },
   required: ['dryRun', 'created', 'updated', 'unchanged', 'errors'],
   additionalProperties: false,

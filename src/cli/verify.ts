@@ -47,7 +47,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const head = proof.head ? `${proof.head.slice(0, 16)}…` : 'none'
   const versions = Array.isArray(backup.registerVersions) ? backup.registerVersions.length : 0
-  console.log(`valid: ${proof.entries} entries, head ${head}, ${proof.checkpoints} checkpoints signed by ${proof.kids.join(', ') || 'no key'}, ${versions} register versions`)
+  const unproven = proof.unproven.length
+    ? `; unproven: ${proof.unproven.map((u) => `version ${u.number}`).join(', ')} (proposed before proposals were history entries, never decided: no signed history covers ${proof.unproven.length > 1 ? 'them' : 'it'}, and a restore leaves ${proof.unproven.length > 1 ? 'them' : 'it'} out)`
+    : ''
+  console.log(`valid: ${proof.entries} entries, head ${head}, ${proof.checkpoints} checkpoints signed by ${proof.kids.join(', ') || 'no key'}, ${versions} register versions${unproven}`)
   return 0
 }
 

@@ -15,15 +15,32 @@ import type { Row } from '../records/model'
  * 2. every checkpoint: its signature, and that its head is the chain's entry number `seq`;
  * 3. the chain's head is signed by a checkpoint (else the last entries are not proven);
  * 4. every register version: its document's SHA-256 is its contentHash, its historyHead is in the
- *    chain, and it is what the chain's latest entry about it says (status, approver, hash, …).
+ *    chain, and it is what the chain's latest entry about it says (status, approver, hash, …); a
+ *    proposal no entry states (made before proposals were entries, never decided) is reported as
+ *    unproven, not as valid, and a restore leaves it out.
  */
 
 /** Hash schemes an entry may name (`hashVersion`; absent means 1). Only 1 exists: see docs/verifying-history.md. */
 export const HASH_VERSIONS = [1]
 
 export type BackupProof =
-  | { valid: true; entries: number; head: string | null; checkpoints: number; kids: string[] }
+  | { valid: true; entries: number; head: string | null; checkpoints: number; kids: string[]; unproven: UnprovenProposal[] }
   | { valid: false; path: string; message: string }
+
+/**
+ * A version the chain does not state, proposed and never decided: a proposal made before proposals
+ * were history entries (approvals and rejections were entries before them). Nothing signed covers
+ * it, so it proves nothing; it does not make the backup invalid, and a restore leaves it out.
+ */
+export interface UnprovenProposal {
+  /** Its place in the backup: registerVersions[i]. */
+  path: string
+  number: number
+}
+
+/** Whether a version is a proposal nobody decided (every field of a decision empty). */
+export const undecided = (v: Row): boolean => v.status === 'proposed'
+  && ['approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy'].every((f) => v[f] === null || v[f] === undefined)
 
 /** The fields of a version that its history entries state (all of GET /register/versions/{n} but its checkpoint). */
 export const VERSION_FIELDS = ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt',
@@ -84,12 +101,18 @@ export async function verifyBackup(doc: Row, keys: JWK[]): Promise<BackupProof> 
   // 4. every version, as the chain says it is
   const latestAbout = new Map<number, number>()
   history.forEach((h, i) => { if (h.recordType === VERSION_RECORD_TYPE) latestAbout.set(h.version, i) })
+  const unproven: UnprovenProposal[] = []
   for (const [i, v] of versions.entries()) {
     const path = `registerVersions[${i}]`
     if (typeof v.document !== 'string' || sha256(v.document) !== v.contentHash) return fail(`${path}.contentHash`, 'is not the SHA-256 of the version\'s document: the version was changed after it was frozen')
     if (v.historyHead !== null && !position.has(v.historyHead)) return fail(`${path}.historyHead`, `${short(v.historyHead)} is not in the history chain`)
     const at = latestAbout.get(v.number)
-    if (at === undefined) return fail(path, `no history entry states version ${v.number}: the chain does not cover it`)
+    if (at === undefined && undecided(v) && !v.checkpoint) {
+      // a proposal from before proposals were history entries: proves nothing, claims no decision
+      unproven.push({ path, number: v.number })
+      continue
+    }
+    if (at === undefined) return fail(path, `no history entry states version ${v.number}: the chain does not cover it${undecided(v) ? '' : ` (a version ${v.status} must be stated by the entry of its ${v.status === 'superseded' ? 'superseding' : v.status === 'rejected' ? 'rejection' : 'approval'})`}`)
     let stated: Row
     try {
       stated = JSON.parse(history[at].state)
@@ -108,7 +131,7 @@ export async function verifyBackup(doc: Row, keys: JWK[]): Promise<BackupProof> 
       kids.add(checked.kid)
     }
   }
-  return { valid: true, entries: history.length, head: walk.head, checkpoints: checkpoints.length, kids: [...kids] }
+  return { valid: true, entries: history.length, head: walk.head, checkpoints: checkpoints.length, kids: [...kids], unproven }
 }
 
 /** What a restore (exchange/import.ts) checks and signs with: the service's trusted keys. */

@@ -14,6 +14,7 @@ import { processors, ResourceDef } from '../records/model'
 import { ActivityScope, RegisterSource, RegisterViews, StoredActivity, WALK_PAGE_SIZE } from '../records/walk'
 import { sortKey } from '../wording/collation'
 import { VersionNotFound } from './versions'
+import { proofBlock, versionProof } from './version-proof'
 
 import type { Row } from '../records/model'
 
@@ -25,7 +26,8 @@ import type { Row } from '../records/model'
  * is rendered once, the first time it is asked for, and its bytes are stored gzipped
  * (register_version_files) and served on every later download. A query filtered by controllerId or
  * status is rendered each time and not stored: its variants grow with the controllers, and a reader
- * could otherwise fill the database with them.
+ * could otherwise fill the database with them. Each CSV and workbook carries the version's proof
+ * (version-proof.ts): the history head it froze and the signed checkpoint of that head.
  */
 
 /** Lets the event loop serve others: indexing a large document is CPU work in slices. */
@@ -283,8 +285,9 @@ const rendering = new Map<string, Promise<StoredFile>>()
  * what every download gets.
  */
 async function render(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
+  const proof = proofBlock(await versionProof(db, ws, version), q.lang)
   const register = frozenRegister(db, ws, version.number)
-  const exported = exportFrom(register, q, new Date(version.proposedAt), timeZone)
+  const exported = exportFrom(register, q, new Date(version.proposedAt), timeZone, proof)
   const chunks: Buffer[] = []
   let bytes = 0
   await pipeline(exported.stream, async function* (source: AsyncIterable<Buffer | string>) {
@@ -338,6 +341,7 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     stream.end(stored.gzip)
     return { version, stream, contentType, fileName, length: stored.bytes }
   }
+  const proof = proofBlock(await versionProof(db, ws, version), query.lang)
   const register = frozenRegister(db, ws, version.number)
   try {
     await checkExportQuery(register, ws, query)
@@ -345,7 +349,7 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     register.release()
     throw err
   }
-  const exported = exportFrom(register, query, new Date(version.proposedAt), timeZone)
+  const exported = exportFrom(register, query, new Date(version.proposedAt), timeZone, proof)
   exported.stream.once('close', () => register.release())
   return { ...exported, version, fileName }
 }

@@ -226,3 +226,17 @@ export interface ExportQuery {
   /** Show the register as it stood at this moment (ISO 8601, UTC). */
   asOf?: string
 }
+
+/**
+ * What a file of a frozen version says of its proof (accountability/version-proof.ts makes it): the
+ * CSV ends with it after an empty record, the workbook has a sheet of it.
+ */
+export interface ProofBlock {
+  /** The workbook sheet's name. */
+  sheet: string
+  /** Names the block as what it is (not a processing activity). */
+  heading: string
+  /** The value column's header in the workbook. */
+  value: string
+  rows: [string, string][]
+}

@@ -5,7 +5,7 @@ import { ValidationFailed } from '../../errors'
 import { registerDate } from '../wording/dates'
 import { FORMAT_EXPECTED, isExactMoment } from '../../schemas/formats'
 import { CellContext, CONTROLLER_COLUMNS, headers, Lang, PROCESSOR_COLUMNS } from './export-columns'
-import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, ExportQuery, RegisterRecordKind, Section, SECTIONS } from './export-document'
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, ExportQuery, ProofBlock, RegisterRecordKind, Section, SECTIONS } from './export-document'
 import { controllers, processingActivities, processors, RecordType } from '../records/model'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 import { checkControllerFilter, liveRegister, RegisterSource, RegisterViews, StoredActivity } from '../records/walk'
@@ -80,7 +80,7 @@ export function exportRegister(db: Database, ws: string, q: ExportQuery, at: Dat
  * The export of any register (the live one, the one as of a moment, a frozen version: see
  * RegisterSource), written by the same code: the files differ only by what the register holds.
  */
-export function exportFrom(register: RegisterSource, q: ExportQuery, at: Date, timeZone: string): RegisterExport {
+export function exportFrom(register: RegisterSource, q: ExportQuery, at: Date, timeZone: string, proof?: ProofBlock): RegisterExport {
   const fileName = exportFileName(q, at, timeZone)
   if (q.format === 'json') {
     return { stream: Readable.from(jsonDocument(register, q, at)), contentType: 'application/json; charset=utf-8', fileName }
@@ -88,9 +88,9 @@ export function exportFrom(register: RegisterSource, q: ExportQuery, at: Date, t
   if (q.format === 'xlsx') {
     // The workbook holds both records, each sheet exactly the CSV's columns and rows.
     const rows = (record: RegisterRecordKind) => csvRows(register, { ...q, record }, timeZone, columnsOf(record).map((c) => c.cell))
-    return { stream: registerWorkbook(register, q, rows, columnsOf, at, timeZone), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
+    return { stream: registerWorkbook(register, q, rows, columnsOf, at, timeZone, proof), contentType: XLSX_CONTENT_TYPE, fileName: exportFileName({ ...q, record: 'controller' }, at, timeZone) }
   }
-  return { stream: Readable.from(csvDocument(register, q, timeZone)), contentType: 'text/csv; charset=utf-8', fileName }
+  return { stream: Readable.from(csvDocument(register, q, timeZone, proof)), contentType: 'text/csv; charset=utf-8', fileName }
 }
 
 export const columnsOf = (record: RegisterRecordKind) => (record === 'processor' ? PROCESSOR_COLUMNS : CONTROLLER_COLUMNS)
@@ -173,8 +173,12 @@ async function* csvRows(register: RegisterSource, q: ExportQuery, timeZone: stri
 /** Activities whose rows are computed and written at once (about 40 KB of CSV). */
 const CSV_ROWS_AT_ONCE = 25
 
-/** The CSV file: the header row, then the rows as text, a batch at a time. */
-async function* csvDocument(register: RegisterSource, q: ExportQuery, timeZone: string): AsyncGenerator<string> {
+/**
+ * The CSV file: the header row, then the rows as text, a batch at a time; a version's file then its
+ * proof, after an empty record, every record as wide as the header (so a reader that wants a
+ * rectangle still parses it, and the data ends at the first empty record).
+ */
+async function* csvDocument(register: RegisterSource, q: ExportQuery, timeZone: string, proof?: ProofBlock): AsyncGenerator<string> {
   const columns = columnsOf(q.record)
   const options: CsvOptions = {
     delimiter: csvDelimiter(q),
@@ -189,6 +193,10 @@ async function* csvDocument(register: RegisterSource, q: ExportQuery, timeZone: 
   yield stringify([headers(columns, q.lang)], { ...options, bom: true })
   for await (const rows of csvRowBatches(register, q, timeZone, columns.map((c) => c.cell))) {
     if (rows.length) yield stringify(rows, options)
+  }
+  if (proof) {
+    const wide = (cells: string[]): string[] => [...cells, ...Array<string>(columns.length - cells.length).fill('')]
+    yield stringify([wide([]), wide([proof.heading]), ...proof.rows.map(wide)], options)
   }
 }
 

@@ -38,6 +38,8 @@ export interface ImportResult {
   updated: Counts
   unchanged: Counts
   errors: ImportError[]
+  /** A restore's register versions left out, each with why (only when there are any). */
+  leftOut?: ImportError[]
 }
 
 /** Errors reported at most; a document failing everywhere still gets a bounded answer. */
@@ -242,6 +244,7 @@ export async function importRegister(db: Database, who: Principal, doc: unknown,
       await db.write(async (m) => {
         // a transaction the database made start again (a deadlock, SQLite busy) counts afresh
         Object.assign(result, { created: emptyCounts(), updated: emptyCounts(), unchanged: emptyCounts(), errors: [] })
+        delete result.leftOut
         const restored = await restoreHistory(m, who, doc as Row, result, pacer)
         await new Importer(m, who, result, pacer).run(doc as Row)
         if (dryRun || result.errors.length) throw new RolledBack(result)
@@ -616,7 +619,16 @@ async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result
     actor: who.sub, at, state: JSON.stringify({ anchor: anchor.hash, head }),
   }])
   await m.createQueryBuilder().insert().into(HistoryEntry).values(closing).execute()
-  for (const v of registerVersions) {
+  // A version no entry states passed the proof only as a proposal nobody decided, made before
+  // proposals were history entries (accountability/proof.ts): nothing signed says it was proposed
+  // with that document, so it is not restored, and the answer says so (never restored as decided).
+  const stated = new Set(history.filter((h) => h.recordType === VERSION_RECORD_TYPE).map((h) => h.version))
+  const leftOut = registerVersions.flatMap((v, i) => (stated.has(v.number) ? [] : [{
+    path: `registerVersions[${i}]`,
+    message: `registerVersions[${i}] (version ${v.number}, proposed by ${v.proposedBy} at ${v.proposedAt}, never approved or rejected) was not restored: it was proposed before proposals were history entries, so no signed history covers it. Its frozen document stays in the backup; propose the register again to establish it`,
+  }]))
+  if (leftOut.length) result.leftOut = leftOut
+  for (const v of registerVersions.filter((x) => stated.has(x.number))) {
     await m.createQueryBuilder().insert().into(RegisterVersion).values({
       workspaceId: ws, number: v.number, status: v.status, note: v.note, proposedBy: v.proposedBy, proposedAt: v.proposedAt,
       approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote, rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt,

@@ -7,6 +7,7 @@ import { Column, headers, person } from './export-columns'
 import { countryName, Lang, recordTypeWords, severityWords, TERMS } from '../wording/wording'
 import { RegisterRecordKind } from './export-document'
 import type { ExportQuery } from './export-document'
+import type { ProofBlock } from './export-document'
 import { Finding, FindingCollector, SEVERITIES } from '../review/findings'
 import { controllers, processors } from '../records/model'
 import { parsedViewsIn, RegisterSource } from '../records/walk'
@@ -290,7 +291,7 @@ const sheetColumns = (columns: { en: string; sv: string; date?: true; minWidth?:
  */
 export function registerWorkbook(
   register: RegisterSource, q: ExportQuery, recordRows: (record: RegisterRecordKind) => AsyncIterable<string[]>,
-  columnsOf: (record: RegisterRecordKind) => Column[], at: Date, timeZone: string,
+  columnsOf: (record: RegisterRecordKind) => Column[], at: Date, timeZone: string, proof?: ProofBlock,
 ): Readable {
   const record = (record: RegisterRecordKind): SheetColumn[] => {
     const columns = columnsOf(record)
@@ -301,5 +302,7 @@ export function registerWorkbook(
     { name: SHEET_NAMES.processorRecord[q.lang], columns: record('processor'), rows: recordRows('processor') },
     { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(register, q, timeZone) },
     { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(register, q, at, timeZone) },
+    // a version's proof, on a sheet of its own after the register's (a hash is 64 characters: one line)
+    ...(proof ? [{ name: proof.sheet, columns: [{ header: proof.heading }, { header: proof.value, minWidth: 70 }], rows: (async function* () { yield* proof.rows })() }] : []),
   ])
 }
