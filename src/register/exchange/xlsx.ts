@@ -302,7 +302,8 @@ export function registerWorkbook(
     { name: SHEET_NAMES.processorRecord[q.lang], columns: record('processor'), rows: recordRows('processor') },
     { name: SHEET_NAMES.controllers[q.lang], columns: sheetColumns(CONTROLLER_SHEET_COLUMNS, q.lang), rows: controllerRows(register, q, timeZone) },
     { name: SHEET_NAMES.findings[q.lang], columns: sheetColumns(FINDING_SHEET_COLUMNS, q.lang), rows: findingRows(register, q, at, timeZone) },
-    // a version's proof, on a sheet of its own after the register's (a hash is 64 characters: one line)
-    ...(proof ? [{ name: proof.sheet, columns: [{ header: proof.heading }, { header: proof.value, minWidth: 70 }], rows: (async function* () { yield* proof.rows })() }] : []),
+    // a version's proof, on a sheet of its own after the register's: the heading and each label on
+    // one line, a hash (64 characters) on one line, the signature wrapped whole in its cell
+    ...(proof ? [{ name: proof.sheet, columns: [{ header: proof.heading, minWidth: 60 }, { header: proof.value, minWidth: 70 }], rows: (async function* () { yield* proof.rows })() }] : []),
   ])
 }
