@@ -9,6 +9,8 @@ import { exportRegister } from '../src/register/exchange/export'
 import { SECTIONS } from '../src/register/exchange/export-document'
 import type { ExportQuery } from '../src/register/exchange/export-document'
 import { placeholders } from '../src/db/sql'
+import { VersionFilesCarryProof1796643053170 as SqliteProof } from '../migrations/sqlite/1796643053170-VersionFilesCarryProof'
+import { VersionFilesCarryProof1796643053170 as PostgresProof } from '../migrations/postgres/1796643053170-VersionFilesCarryProof'
 
 type Row = Record<string, any>
 
@@ -142,6 +144,16 @@ describe('files of a register version', function () {
     await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
       [gzipSync('stored;bytes\r\n').toString('base64'), 'test', version.number, 'csv:sv:controller:semicolon']))
     expect((await download(`format=csv&lang=sv&version=${version.number}`)).body.toString('utf8')).to.equal('stored;bytes\r\n')
+    // a file stored before files carried their proof is let go by the migration and rendered again, with it
+    const runner = t.app.db.dataSource.createQueryRunner()
+    try {
+      await new (t.app.db.dialect === 'postgres' ? PostgresProof : SqliteProof)().up(runner)
+    } finally {
+      await runner.release()
+    }
+    expect(await storedFiles()).to.deep.equal([])
+    const again = (await download(`format=csv&lang=sv&version=${version.number}`)).body.toString('utf8')
+    expect(again).to.equal(csv.body.toString('utf8')).and.contain(`Bevis för registerversion ${version.number} `)
   })
 
   it('renders a file asked for by many at once a single time, and every one gets the same bytes', async () => {
