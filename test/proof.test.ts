@@ -222,7 +222,9 @@ describe('proof of the register: checkpoints, offline verification, restores', f
         expect(calc[end].every((c) => c === '')).to.equal(true)
         expect(calc[end + 1][0]).to.equal(HEADING[lang](v.number))
         for (let i = end + 2; i < records.length; i++) {
-          expect(calc[i].slice(0, 2), `row ${i + 1}`).to.deep.equal(records[i].slice(0, 2))
+          // (whether Calc shows a formula's apostrophe, as a kid starting with '-' would have, is Calc's affair)
+          const text = (cells: string[]) => cells.slice(0, 2).map((c) => c.replace(/^'/, ''))
+          expect(text(calc[i]), `row ${i + 1}`).to.deep.equal(text(records[i]))
           expect(calc[i].slice(2).every((c) => c === ''), `row ${i + 1}`).to.equal(true)
         }
         const printedCsv = (await printedPages(csv, delimiter)).join('\n')
