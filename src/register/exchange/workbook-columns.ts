@@ -226,8 +226,8 @@ export function workbookSheets(): WorkbookSheet[] {
 
 /** A value at a dotted path of a write body. */
 export function valueAt(body: Row, key: string): unknown {
-  const [a, b] = key.split('.')
-  return b === undefined ? body[a] : (body[a] as Row | null | undefined)?.[b]
+  const dot = key.indexOf('.')
+  return dot < 0 ? body[key] : (body[key.slice(0, dot)] as Row | null | undefined)?.[key.slice(dot + 1)]
 }
 
 /** Sets a value at a dotted path (a nested object is made when absent). */

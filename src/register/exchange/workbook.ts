@@ -103,20 +103,28 @@ interface Table {
   rows: ExcelJS.CellValue[][]
 }
 
-function recordTable(sheet: WorkbookSheet, views: Row[], lang: Lang, names: NamesById): Table {
+/** Write bodies by view: an activity's is read by its sheet and by each of its lists' sheets. */
+type Bodies = WeakMap<Row, Row>
+const bodyOf = (bodies: Bodies, def: ResourceDef, view: Row): Row => {
+  let body = bodies.get(view)
+  if (!body) bodies.set(view, (body = def.toWrite(view)))
+  return body
+}
+
+function recordTable(sheet: WorkbookSheet, views: Row[], lang: Lang, names: NamesById, bodies: Bodies): Table {
   const header = [ID, VERSION, ...sheet.columns.map((c) => c.header[lang]), DELETE[lang]]
   const rows = views.map((v) => {
-    const body = sheet.def.toWrite(v)
+    const body = bodyOf(bodies, sheet.def, v)
     return [v.id, v.version, ...sheet.columns.map((c) => cellValue(c, valueAt(body, c.key), lang, names)), null]
   })
   return { header, rows }
 }
 
-function listTable(sheet: WorkbookSheet, activities: Row[], lang: Lang, names: NamesById): Table {
+function listTable(sheet: WorkbookSheet, activities: Row[], lang: Lang, names: NamesById, bodies: Bodies): Table {
   const header = [ID, VERSION, OWNER[lang], ...sheet.columns.map((c) => c.header[lang])]
   const rows: ExcelJS.CellValue[][] = []
   for (const v of activities) {
-    const items = (sheet.def.toWrite(v)[sheet.list!] ?? []) as Row[]
+    const items = (bodyOf(bodies, sheet.def, v)[sheet.list!] ?? []) as Row[]
     for (const item of items) rows.push([v.id, v.version, v.name, ...sheet.columns.map((c) => cellValue(c, valueAt(item, c.key), lang, names))])
   }
   return { header, rows }
@@ -147,8 +155,9 @@ export async function buildWorkbook(db: Database, ws: string, lang: Lang): Promi
   addList('flag', `${YES[lang]}/${NO[lang]}`, [YES[lang], NO[lang]])
 
   const activities = views.get('processing-activity')!
+  const bodies: Bodies = new WeakMap()
   for (const sheet of workbookSheets()) {
-    const table = sheet.list ? listTable(sheet, activities, lang, names) : recordTable(sheet, views.get(sheet.def.type)!, lang, names)
+    const table = sheet.list ? listTable(sheet, activities, lang, names, bodies) : recordTable(sheet, views.get(sheet.def.type)!, lang, names, bodies)
     const ws_ = book.addWorksheet(sheet.name[lang], { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] })
     ws_.addRow(table.header).font = { bold: true }
     for (const row of table.rows) ws_.addRow(row)
@@ -180,7 +189,8 @@ export async function buildWorkbook(db: Database, ws: string, lang: Lang): Promi
       const address = `${letters(first + i)}2:${letters(first + i)}${last}`
       // a reference may name a record added further down the workbook: the list suggests, it does not refuse
       // exceljs keeps a range's rule once (its typings lack the sheet's dataValidations)
-      ;(ws_ as unknown as { dataValidations: { add(address: string, rule: object): void } }).dataValidations.add(address, {
+      const rules = (ws_ as unknown as { dataValidations: { add(address: string, rule: object): void } }).dataValidations
+      rules.add(address, {
         type: 'list', allowBlank: true, formulae: [range], showErrorMessage: c.kind !== 'ref', errorStyle: 'warning',
       })
     })
