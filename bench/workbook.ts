@@ -30,6 +30,8 @@ const TARGET_MS = 10_000
 interface Upload {
   what: string
   ms: number
+  /** CPU time of this process meanwhile: what a busy machine's wait does not inflate. */
+  cpuMs: number
   changes: number
   status: number
 }
@@ -48,10 +50,13 @@ const EDITOR = { sub: 'bench-editor', role: 'editor' as const, ws: WS }
 
 async function timedImport(db: Database, bytes: Buffer, what: string): Promise<Upload> {
   const started = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
   const { status, report } = await importWorkbook(db, EDITOR, bytes, false)
   const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6)
+  const used = process.cpuUsage(cpu)
+  const cpuMs = Math.round((used.user + used.system) / 1000)
   if (status !== 200) throw new Error(`${what}: ${status} ${JSON.stringify(firstProblems(report))}`)
-  return { what, ms, changes: report.changes.length, status }
+  return { what, ms, cpuMs, changes: report.changes.length, status }
 }
 
 const firstProblems = (r: WorkbookReport): unknown => ({ errors: r.errors.slice(0, 3), conflicts: r.conflicts.slice(0, 3) })
@@ -130,12 +135,12 @@ function report(results: Measurement[]): string {
     '',
     `Machine: ${machine()}`,
     '',
-    '| database | measured | load (1 min) | download | workbook | upload | changes | time | target |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| database | measured | load (1 min) | download | workbook | upload | changes | time | CPU of the process | target (time < 10 s) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const r of results) {
     for (const u of r.uploads) {
-      lines.push(`| ${r.dialect} | ${r.at} | ${r.load} | ${r.downloadMs} ms | ${r.workbookMb} MB | ${u.what} | ${u.changes} | ${u.ms} ms | ${u.ms < TARGET_MS ? 'met' : 'MISSED'} |`)
+      lines.push(`| ${r.dialect} | ${r.at} | ${r.load} | ${r.downloadMs} ms | ${r.workbookMb} MB | ${u.what} | ${u.changes} | ${u.ms} ms | ${u.cpuMs} ms | ${u.ms < TARGET_MS ? 'met' : 'MISSED'} |`)
     }
   }
   return lines.join('\n') + '\n'

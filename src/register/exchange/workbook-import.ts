@@ -249,6 +249,7 @@ function canonical(value: unknown): string {
 
 /** A blank cell and an empty list are the same absence. */
 const same = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
   const blank = (v: unknown): boolean => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)
   return (blank(a) && blank(b)) || canonical(a) === canonical(b)
 }
