@@ -272,6 +272,41 @@ describe('the register as an editable workbook, and back', function () {
     expect(marketing.purposes[0].legitimateInterest).to.equal('Att nå befintliga kunder')
   })
 
+  it('takes a country by its name, says which names are ambiguous and what a field must be', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await t.http.post('/api/v1/data-subject-categories').set('authorization', t.auth('editor')).send({ name: 'Besökare' })
+      expect(res.status).to.equal(201)
+    }
+    const book = await load(await download('sv'))
+    const controllers = book.getWorksheet('Personuppgiftsansvariga')!
+    const joint = rowOf(controllers, f.controllers.joint.id)
+    controllers.getCell(joint, columnOf(controllers, 'Land')).value = 'Sverige'
+    let dry = await upload(await savedByCalc(await save(book)), true)
+    expect(dry.status, JSON.stringify(dry.body)).to.equal(200)
+    expect(dry.body.changes).to.deep.equal([{
+      sheet: 'Personuppgiftsansvariga', row: joint, recordType: 'controller', id: f.controllers.joint.id, operation: 'update',
+      fields: [{ field: 'Land', before: null, after: 'Sverige' }],
+    }])
+
+    const clientOne = rowOf(controllers, f.controllers.clientOne.id)
+    controllers.getCell(clientOne, columnOf(controllers, 'Land')).value = 'Atlantis'
+    const activities = book.getWorksheet('Behandlingar')!
+    const r = rowOf(activities, f.activities.hosting.id)
+    activities.getCell(r, columnOf(activities, 'Kategorier av registrerade')).value = 'Besökare'
+    dry = await upload(await savedByCalc(await save(book)), true)
+    expect(dry.status).to.equal(400)
+    expect(dry.body.errors).to.deep.equal([
+      {
+        sheet: 'Behandlingar', row: r, column: 'Kategorier av registrerade', value: 'Besökare',
+        message: `Behandlingar rad ${r}, Kategorier av registrerade: "Besökare" är tvetydigt: flera poster på Kategorier av registrerade har det namnet`,
+      },
+      {
+        sheet: 'Personuppgiftsansvariga', row: clientOne, column: 'Land', value: 'Atlantis',
+        message: `Personuppgiftsansvariga rad ${clientOne}, Land: must be an ISO 3166-1 alpha-2 country code such as SE or US`,
+      },
+    ])
+  })
+
   it('takes only an .xlsx workbook, and only from an editor', async () => {
     const notBook = await upload(Buffer.from('not a zip'), true)
     expect(notBook.status).to.equal(400)

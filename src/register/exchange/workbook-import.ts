@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm'
 import type { Principal } from '../../auth/principal'
 import type { Database } from '../../db/database'
 import { AppError, FieldError } from '../../errors'
-import type { Lang } from '../wording/wording'
+import { countryCodeOf, type Lang } from '../wording/wording'
 import { findIn } from '../records/reads'
 import { legalBases, processingActivities, processors, type RecordType, type ResourceDef, type Row } from '../records/model'
 import { remove, store, storeMany, StoreSeries, validateWrite, type StoreItem } from '../records/writes'
@@ -198,7 +198,8 @@ class Decoder {
     if (text === '') return { value: c.kind === 'refs' || c.kind === 'strings' ? [] : null }
     const lang = this.lang
     switch (c.kind) {
-      case 'text': return { value: text }
+      // a country by its code as the workbook writes it, or by its name as a person may
+      case 'text': return { value: c.key === 'country' || c.key.endsWith('.country') ? countryCodeOf(text) ?? text : text }
       case 'number': {
         const n = Number(text.replace(/\s/g, ''))
         return Number.isInteger(n) ? { value: n } : { problem: say(lang, `"${text}" is not a whole number (e.g. 1200)`, `"${text}" är inget heltal (t.ex. 1200)`) }
@@ -566,16 +567,23 @@ class WorkbookImport {
         const r = listed.rows[Number(item[2])]
         const c = listed.sheet.sheet.columns.find((x) => x.key === item[3])
         const header = c?.header[this.lang] ?? ''
-        this.report.error(listed.sheet.name, r?.row ?? p.row, header, c && r ? r.cells.get(c.key) ?? '' : '', header ? d.message.replace(d.field, header) : d.message)
+        this.report.error(listed.sheet.name, r?.row ?? p.row, header, c && r ? r.cells.get(c.key) ?? '' : '', saidOf(d, header))
         continue
       }
       const key = d.field.replace(/\[\d+\]/g, '').split('.').slice(0, 2).join('.')
       const sheet = sheetOf.find((s) => !s.list && s.def === p.def)!
       const c = sheet.columns.find((x) => x.key === key) ?? sheet.columns.find((x) => x.key === key.split('.')[0])
       const header = c?.header[this.lang] ?? ''
-      this.report.error(p.rowOf.sheet, p.rowOf.row, header, c ? shownText(c, valueAt(p.body, c.key), this.lang, this.names) : '', header && d.field ? d.message.replace(d.field, header) : d.message)
+      this.report.error(p.rowOf.sheet, p.rowOf.row, header, c ? shownText(c, valueAt(p.body, c.key), this.lang, this.names) : '', saidOf(d, header))
     }
   }
+}
+
+/** A refused field's message after its column's header (which the location already names): "must be …". */
+function saidOf(d: FieldError, header: string): string {
+  if (!header || !d.field) return d.message
+  const message = d.message.replace(d.field, header)
+  return message.startsWith(`${header} `) ? message.slice(header.length + 1) : message
 }
 
 /** Processors that others engage as sub-processors are written before them (new ones included). */
