@@ -143,6 +143,13 @@ function report(results: Measurement[]): string {
       lines.push(`| ${r.dialect} | ${r.at} | ${r.load} | ${r.downloadMs} ms | ${r.workbookMb} MB | ${u.what} | ${u.changes} | ${u.ms} ms | ${u.cpuMs} ms | ${u.ms < TARGET_MS ? 'met' : 'MISSED'} |`)
     }
   }
+  lines.push(
+    '',
+    'The time is the wall-clock time on the machine as it was (its load average beside it: 2 cores). "CPU of the process"',
+    'is what this process itself spent meanwhile, SQLite\'s work included (better-sqlite3 runs in the process) but not',
+    'PostgreSQL\'s: on a loaded machine the process waits for a core most of the time, so the wall-clock time grows with the',
+    'load while the CPU time does not. On a quiet machine the SQLite upload takes about its CPU time.',
+  )
   return lines.join('\n') + '\n'
 }
 
