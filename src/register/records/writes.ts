@@ -512,20 +512,27 @@ export async function referencesTo(m: EntityManager, ws: string, type: RecordTyp
 
 /** Deletes a record that nothing refers to; its own lists go with it, nothing else does. */
 export async function deleteRecord(db: Database, who: Principal, def: ResourceDef, id: string, expectedVersion?: number): Promise<void> {
-  await retried(expectedVersion, () => db.write(async (m) => {
-    const existing = await mustFind(m, who.ws, def, id, expectedVersion)
-    const refused = def.guardDelete?.(existing)
-    if (refused) throw new AppError(409, 'built_in_entry', refused)
-    const refs = await referencesTo(m, who.ws, def.type, id)
-    if (refs.length) throw new StillReferenced(def.title, refs)
-    const before = (await getView(m, who.ws, def, id))!
-    // the row first, at the version read: a write that came in between makes this one start again
-    const result = await m.createQueryBuilder().delete().from(def.entity)
-      .where('workspaceId = :ws AND id = :id AND version = :version', { ws: who.ws, id, version: existing.version }).execute()
-    if (result.affected === 0) throw new LostRace(existing.version + 1)
-    await replaceChildren(m, who.ws, def, id, null)
-    await appendHistory(m, who, def.type, before, 'delete', now())
-  }))
+  await retried(expectedVersion, () => db.write(async (m) => remove(m, who, def, await mustFind(m, who.ws, def, id, expectedVersion))))
+}
+
+/**
+ * The one delete path, in the caller's transaction (the chain held): refused while anything refers
+ * to the record; its own lists go with it, and its history entry is appended.
+ */
+export async function remove(m: EntityManager, who: Principal, def: ResourceDef, existing: Row): Promise<void> {
+  const id = existing.id as string
+  await holdHistoryChain(m, who.ws)
+  const refused = def.guardDelete?.(existing)
+  if (refused) throw new AppError(409, 'built_in_entry', refused)
+  const refs = await referencesTo(m, who.ws, def.type, id)
+  if (refs.length) throw new StillReferenced(def.title, refs)
+  const before = (await getView(m, who.ws, def, id))!
+  // the row first, at the version read: a write that came in between makes this one start again
+  const result = await m.createQueryBuilder().delete().from(def.entity)
+    .where('workspaceId = :ws AND id = :id AND version = :version', { ws: who.ws, id, version: existing.version }).execute()
+  if (result.affected === 0) throw new LostRace(existing.version + 1)
+  await replaceChildren(m, who.ws, def, id, null)
+  await appendHistory(m, who, def.type, before, 'delete', now())
 }
 
 /**

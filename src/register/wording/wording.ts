@@ -27,6 +27,13 @@ export function countryShortName(code: string, lang: Lang): string {
   return countries.getName(code, lang) ?? code
 }
 
+/** A country's ISO 3166-1 code from its code or its name in either language ("Sverige", "USA"); null when it names none. */
+export function countryCodeOf(text: string): string | null {
+  const t = text.trim()
+  if (/^[A-Za-z]{2}$/.test(t)) return t.toUpperCase()
+  return countries.getAlpha2Code(t, 'sv') ?? countries.getAlpha2Code(t, 'en') ?? null
+}
+
 /** The one form a country takes in every document: "United States of America (US)" / "USA (US)", or the bare code. */
 export function countryName(code: string | null | undefined, lang: Lang): string {
   if (!code) return ''
