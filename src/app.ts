@@ -36,6 +36,7 @@ import registerVersions from '../routes/register/versions'
 import { completeCatalogues, openWorkspace } from './register/records/workspaces'
 import historyCheckpoints from '../routes/register/checkpoints'
 import registerLinks from '../routes/register/links'
+import redactions from '../routes/register/redactions'
 import { SERIALIZER_OPTIONS } from './register/records/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
@@ -146,7 +147,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
     registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews, registerVersions,
-    registerDataFlow, registerReport, historyCheckpoints, registerLinks,
+    registerDataFlow, registerReport, historyCheckpoints, registerLinks, redactions,
   ]) {
     await instance.register(routes)
   }

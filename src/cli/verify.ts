@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const head = proof.head ? `${proof.head.slice(0, 16)}…` : 'none'
   const versions = Array.isArray(backup.registerVersions) ? backup.registerVersions.length : 0
-  console.log(`valid: ${proof.entries} entries, head ${head}, ${proof.checkpoints} checkpoints signed by ${proof.kids.join(', ') || 'no key'}, ${versions} register versions`)
+  console.log(`valid: ${proof.entries} entries, head ${head}, ${proof.checkpoints} checkpoints signed by ${proof.kids.join(', ') || 'no key'}, ${versions} register versions${proof.redacted ? `, ${proof.redacted} entries redacted (proven through their commitments)` : ''}`)
   return 0
 }
 
