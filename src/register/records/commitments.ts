@@ -92,3 +92,7 @@ export function jsonField<T>(v: unknown): T | null {
   }
   return v as T
 }
+
+/** The marker in a Swedish output (CSV, workbook): the stored marker read in the output's language. */
+export const REDACTED_SV = '[raderad]'
+export const inLanguage = (text: string, lang: string): string => (lang === 'sv' && text.includes(REDACTED) ? text.split(REDACTED).join(REDACTED_SV) : text)
