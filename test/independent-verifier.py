@@ -126,7 +126,8 @@ def verify(backup, keys):
     previous = ''
     open_restores = []  # [anchor index, anchor hash, entries left, head]
     just_closed = None
-    unproven = {}
+    erased = {}  # hash -> (index, digest of [actor, state] as it reads)
+    approved = {}  # hash -> digest the latest redaction naming it states
     redacted_entries = 0
     for i, e in enumerate(history):
         scheme = e.get('hashVersion', 1)
@@ -134,9 +135,8 @@ def verify(backup, keys):
             raise Invalid('history[%d]: unknown hash scheme %r' % (i, scheme))
         if 'redacted' in e:
             redacted_entries += 1
-        if scheme == 1 and 'redacted' in e:
-            unproven[e['hash']] = i  # erased before commitments: taken as it stands, if a later redaction names it
-        else:
+            erased[e['hash']] = (i, hashlib.sha256(('[' + json_string(e['actor']) + ',' + json_string(e['state']) + ']').encode('utf-8')).hexdigest())
+        if not (scheme == 1 and 'redacted' in e):  # a scheme-1 entry erased from is taken at its hash
             try:
                 computed = scheme1(previous, e) if scheme == 1 else scheme2(previous, e)
             except Invalid as why:
@@ -144,8 +144,9 @@ def verify(backup, keys):
             if e['hash'] != computed:
                 raise Invalid('history[%d]: hash does not follow' % i)
         if e['recordType'] == 'redaction':
-            for h in json.loads(e['state']).get('scheme1Entries', []):
-                unproven.pop(h, None)
+            for h, digest in (json.loads(e['state']).get('entries') or {}).items():
+                if h in erased:
+                    approved[h] = digest
         if e['recordType'] == 'history-restore' and e['operation'] == 'restored':
             state = json.loads(e['state'])
             if just_closed is None or state.get('anchor') != just_closed[1] or state.get('head') != just_closed[3]:
@@ -170,8 +171,9 @@ def verify(backup, keys):
             previous = ''
     if open_restores:
         raise Invalid('history[%d]: restored entries missing' % open_restores[0][0])
-    if unproven:
-        raise Invalid('history[%d]: marked redacted but no redaction names it' % min(unproven.values()))
+    for h, (i, digest) in sorted(erased.items(), key=lambda x: x[1][0]):
+        if approved.get(h) != digest:
+            raise Invalid('history[%d]: redacted, but not as a redaction entry states' % i)
 
     head_signed = False
     for i, c in enumerate(backup.get('checkpoints') or []):

@@ -232,6 +232,17 @@ describe('redactions: erasing personal data from history and versions, the proof
     expect(refused.out.trim()).to.equal(`invalid: history[${i}]: the hash does not follow from the previous entry's hash and this entry's content`)
     expect((await exec('python3', ['test/independent-verifier.py', tampered, keysFile])).out.trim()).to.equal(`invalid: history[${i}]: hash does not follow`)
 
+    // the erased value put back under its kept commitment: the redaction's entry says the entry read otherwise
+    const putBack = structuredClone(backup)
+    const dpo = JSON.parse(putBack.history[i].state)
+    dpo.dataProtectionOfficer.email = EMAIL
+    putBack.history[i].state = JSON.stringify(dpo)
+    const unerased = file('unerased.json', JSON.stringify(putBack))
+    const caught = await exec('node', ['dist/src/cli/verify.js', unerased, '--jwks', keysFile])
+    expect(caught.code).to.equal(1)
+    expect(caught.out.trim()).to.equal(`invalid: history[${i}]: the entry does not read as its redaction left it`)
+    expect((await exec('python3', ['test/independent-verifier.py', unerased, keysFile])).out.trim()).to.equal(`invalid: history[${i}]: redacted, but not as a redaction entry states`)
+
     // applied once: it cannot be approved or rejected again
     expect((await t.http.post(`/api/v1/redactions/${id}/reject`).set('authorization', otherAdmin()).send({ reason: 'late' })).status).to.equal(409)
   })

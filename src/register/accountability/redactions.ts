@@ -6,7 +6,7 @@ import { RedactionProposal, RedactionRejection } from '../../dto/register'
 import { AppError, Conflict, Forbidden, Reference } from '../../errors'
 import { HistoryEntry, HistorySalt, Redaction, RegisterVersion, RegisterVersionFile } from '../../../entities'
 import {
-  chainEntries, entryHash, holdHistoryChain, REDACTION_RECORD_TYPE, RESTORE_RECORD_TYPE, saltsOf, VERSION_RECORD_TYPE,
+  chainEntries, entryHash, holdHistoryChain, REDACTION_RECORD_TYPE, redactedDigest, RESTORE_RECORD_TYPE, saltsOf, VERSION_RECORD_TYPE,
 } from '../records/journal'
 import { ACTOR_PATH, commitment, EntrySalts, jsonField, leafSalt, leaves, mapLeaves, REDACTED, sha256 } from '../records/commitments'
 import { checkpointHead, HistoryKeys } from './checkpoints'
@@ -85,6 +85,26 @@ export function redactText(text: string, values: string[]): string {
 
 const holds = (text: string | null | undefined, values: string[]): boolean => typeof text === 'string' && values.some((v) => text.includes(v))
 
+/** Hashes and ids are references, never personal data: a value that happens to occur in one ("cafe") leaves it alone. */
+const REFERENCE = /^(?:[0-9a-f]{64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
+
+/** Does a leaf of a state hold any of the values (references aside)? */
+const leafHolds = (text: string, values: string[]): boolean => !REFERENCE.test(text) && holds(text, values)
+
+/**
+ * A JSON text with the values erased from its string values (not its keys, hashes or ids), every
+ * other byte as it was: how a frozen document, kept byte for byte, is redacted.
+ */
+export function redactJsonText(text: string, values: string[]): string {
+  const escaped = [...values].sort((a, b) => b.length - a.length).map(inJson)
+  return text.replace(/"((?:[^"\\]|\\.)*)"(\s*:)?/g, (token, inner: string, key: string | undefined) => {
+    if (key || REFERENCE.test(inner) || !escaped.some((v) => inner.includes(v))) return token
+    let out = inner
+    for (const v of escaped) out = out.split(v).join(REDACTED)
+    return `"${out}"`
+  })
+}
+
 /** A LIKE pattern (escape `\`) for text containing `v`. */
 const like = (v: string): string => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
@@ -101,7 +121,7 @@ async function entriesHolding(m: EntityManager, ws: string, values: string[]): P
     return [`h.state LIKE :s${i} ESCAPE '\\'`, `h.actor LIKE :a${i} ESCAPE '\\'`]
   })
   const rows = await qb.andWhere(`(${ors.join(' OR ')})`, params).orderBy('h.seq', 'ASC').getMany()
-  return rows.filter((h) => holds(h.actor, values) || leaves(JSON.parse(h.state)).some(([, v]) => holds(v, values)))
+  return rows.filter((h) => holds(h.actor, values) || leaves(JSON.parse(h.state)).some(([, v]) => leafHolds(v, values)))
 }
 
 const VERSION_TEXTS = ['note', 'proposedBy', 'approvedBy', 'approvalNote', 'rejectedBy', 'rejectionReason'] as const
@@ -109,7 +129,7 @@ const VERSION_TEXTS = ['note', 'proposedBy', 'approvedBy', 'approvalNote', 'reje
 /** Register versions whose document or texts hold any of the values, with their documents. */
 async function versionsHolding(m: EntityManager, ws: string, values: string[]): Promise<RegisterVersion[]> {
   const all = await m.getRepository(RegisterVersion).createQueryBuilder('v').addSelect('v.document').where('v.workspaceId = :ws', { ws }).orderBy('v.number', 'ASC').getMany()
-  return all.filter((v) => values.some((x) => v.document.includes(inJson(x))) || VERSION_TEXTS.some((f) => holds(v[f], values)))
+  return all.filter((v) => redactJsonText(v.document, values) !== v.document || VERSION_TEXTS.some((f) => holds(v[f], values)))
 }
 
 /** Records of the live register that still hold any of the values: each record's latest entry, when it is not a delete. */
@@ -125,7 +145,7 @@ async function liveHolders(m: EntityManager, ws: string, entries: HistoryEntry[]
       .where('h.workspaceId = :ws AND h.recordType = :type AND h.recordId = :id', { ws, type, id }).orderBy('h.seq', 'DESC').limit(1).getOne()
     if (!latest || latest.operation === 'delete') continue
     const state = JSON.parse(latest.state)
-    if (leaves(state).some(([, v]) => holds(v, values))) out.push({ type, id, name: typeof state.name === 'string' ? state.name : id })
+    if (leaves(state).some(([, v]) => leafHolds(v, values))) out.push({ type, id, name: typeof state.name === 'string' ? state.name : id })
   }
   return out
 }
@@ -174,14 +194,14 @@ const fieldOf = (type: string, path: string): string => `${type}:${path.replace(
  * Erases the values from one history entry, in place. Scheme 2: the erased leaves' commitments are
  * kept with the entry, the other leaves' salts written out and the key deleted (so the erased
  * values cannot be confirmed by guessing); the hash is checked to still follow before anything is
- * written. Scheme 1: the entry is marked redacted (its hash is then taken as it stands, and the
- * redaction's entry names it). Answers the fields erased.
+ * written. Scheme 1: the entry is marked redacted (its hash is then taken as it stands). Either way
+ * the redaction's entry names it with the digest of what it reads afterwards. Answers the fields erased and that digest.
  */
-async function redactEntry(m: EntityManager, ws: string, h: HistoryEntry, values: string[], salts: EntrySalts | undefined, previous: string | null): Promise<string[]> {
+async function redactEntry(m: EntityManager, ws: string, h: HistoryEntry, values: string[], salts: EntrySalts | undefined, previous: string | null): Promise<{ fields: string[]; digest: string }> {
   const erased: string[] = []
   const original = new Map<string, string>()
   const state = mapLeaves(JSON.parse(h.state), (p, v) => {
-    if (!holds(v, values)) return v
+    if (!leafHolds(v, values)) return v
     erased.push(p)
     original.set(p, v)
     return redactText(v, values)
@@ -211,7 +231,7 @@ async function redactEntry(m: EntityManager, ws: string, h: HistoryEntry, values
   }
   await m.createQueryBuilder().update(HistoryEntry).set({ state: newState, actor, redacted: JSON.stringify(redacted) })
     .where('seq = :seq', { seq: h.seq }).execute()
-  return fields
+  return { fields, digest: redactedDigest({ actor, state: newState }) }
 }
 
 /** The hash of the entry before this one in the workspace's chain (what its scheme-2 hash was computed from). */
@@ -240,19 +260,20 @@ export async function approveRedaction(db: Database, who: Principal, id: string,
     refuseWhileLive(await liveHolders(m, who.ws, entries, values))
 
     const fields = new Set<string>()
-    const scheme1Entries: string[] = []
+    // each entry erased from (by hash) → the digest of what it reads afterwards: the chain then proves that nothing else changed
+    const erased: Record<string, string> = {}
     const salts = await saltsOf(m, who.ws, entries.filter((h) => h.hashVersion === 2).map((h) => h.hash))
     for (const h of entries) {
       const previous = h.hashVersion === 2 ? await previousHash(m, who.ws, h) : null
-      for (const f of await redactEntry(m, who.ws, h, values, h.hash ? salts.get(h.hash) : undefined, previous)) fields.add(f)
-      if (h.hashVersion !== 2 && h.hash) scheme1Entries.push(h.hash)
+      const done = await redactEntry(m, who.ws, h, values, h.hash ? salts.get(h.hash) : undefined, previous)
+      for (const f of done.fields) fields.add(f)
+      if (h.hash) erased[h.hash] = done.digest
     }
 
     const versions = await versionsHolding(m, who.ws, values)
     const changed: { number: number; contentHash: string; documentHash: string }[] = []
     for (const v of versions) {
-      let document = v.document
-      for (const x of [...values].sort((a, b) => b.length - a.length)) document = document.split(inJson(x)).join(REDACTED)
+      const document = redactJsonText(v.document, values)
       if (document !== v.document) fields.add('register-version:document')
       const texts: Partial<RegisterVersion> = {}
       for (const f of VERSION_TEXTS) {
@@ -275,7 +296,7 @@ export async function approveRedaction(db: Database, who: Principal, id: string,
     // the redaction in the chain: who, when, why, how many, where; never the values
     const [entry] = await chainEntries(m, who.ws, [{
       workspaceId: who.ws, recordType: REDACTION_RECORD_TYPE, recordId: id, version: 1, operation: 'redact', actor: who.sub, at,
-      state: JSON.stringify({ id, reason: r.reason, proposedBy: r.proposedBy, proposedAt: r.proposedAt, approvedBy: who.sub, approvedAt: at, occurrences, fields: named, versions: changed, scheme1Entries }),
+      state: JSON.stringify({ id, reason: r.reason, proposedBy: r.proposedBy, proposedAt: r.proposedAt, approvedBy: who.sub, approvedAt: at, occurrences, fields: named, versions: changed, entries: erased }),
     }])
     await m.createQueryBuilder().insert().into(HistoryEntry).values(entry).execute()
     await checkpointHead(m, who.ws, keys)

@@ -170,6 +170,12 @@ export function restoreOf(h: { recordType: string; operation: string; state: str
   return s && Number.isInteger(s.entries) && s.entries > 0 && typeof s.head === 'string' ? s : null
 }
 
+/**
+ * What a redaction entry states of each entry it erased from: SHA-256 of the JSON array [actor, state]
+ * as the entry reads afterwards, so that nothing but what was approved can be changed under the marker.
+ */
+export const redactedDigest = (e: { actor: string; state: string }): string => createHash('sha256').update(JSON.stringify([e.actor, e.state])).digest('hex')
+
 /** Where a walk over a chain found it broken: the entry to blame (its index in the walk) and why. */
 export interface ChainBreak {
   index: number
@@ -194,8 +200,10 @@ export class ChainWalk {
   readonly hashes: (string | null)[] = []
   /** Entries with erased values: proven through their commitments (scheme 2) or taken as their hash stands (scheme 1). */
   redacted = 0
-  /** Scheme-1 entries redacted (their content no longer provable), by position: each must be named by a later redaction entry. */
-  private unproven = new Map<string, number>()
+  /** Redacted entries seen (hash → position and the digest of their content now), each to be named by a later redaction entry. */
+  private erased = new Map<string, { index: number; digest: string }>()
+  /** What the redaction entries say each entry they erased from reads afterwards (hash → digest); the latest wins. */
+  private approved = new Map<string, string>()
 
   /** The latest hash (the head so far). */
   get head(): string | null {
@@ -212,8 +220,9 @@ export class ChainWalk {
     const redacted = e.redacted !== null && e.redacted !== undefined
     if (redacted) this.redacted++
     if (e.hash === null) this.fail(i, 'the entry has no hash')
-    else if (redacted && e.hashVersion !== 2) this.unproven.set(e.hash, i)
-    else {
+    if (redacted && e.hash) this.erased.set(e.hash, { index: i, digest: redactedDigest(e) })
+    // a scheme-1 entry erased from is taken at its hash as it stands: what it reads is what its redaction approved (end())
+    if (e.hash !== null && !(redacted && e.hashVersion !== 2)) {
       try {
         if (e.hash !== entryHash(this.previous, e, salts)) this.fail(i, 'the hash does not follow from the previous entry\'s hash and this entry\'s content')
       } catch (err) {
@@ -221,7 +230,9 @@ export class ChainWalk {
         this.fail(i, err instanceof MissingSalt ? `${err.message}: the entry's hash cannot be recomputed` : 'the state is not JSON')
       }
     }
-    if (e.recordType === REDACTION_RECORD_TYPE) for (const h of (parsed(e.state)?.scheme1Entries ?? []) as string[]) this.unproven.delete(h)
+    if (e.recordType === REDACTION_RECORD_TYPE) {
+      for (const [h, digest] of Object.entries((parsed(e.state)?.entries ?? {}) as Record<string, string>)) if (this.erased.has(h)) this.approved.set(h, digest)
+    }
     const closing = e.recordType === RESTORE_RECORD_TYPE && e.operation === RESTORED_OPERATION
     if (closing) {
       const s = parsed(e.state) as RestoredState | null
@@ -247,8 +258,10 @@ export class ChainWalk {
 
   /** Ends the walk: restores whose entries did not all come are a break at their anchor. */
   end(): ChainBreak | null {
-    for (const i of this.unproven.values()) this.fail(i, 'the entry is marked redacted (scheme 1) but no redaction entry after it names it')
-    this.unproven.clear()
+    for (const [h, { index, digest }] of this.erased) {
+      if (this.approved.get(h) !== digest) this.fail(index, this.approved.has(h) ? 'the entry does not read as its redaction left it' : 'the entry is marked redacted but no redaction entry after it names it')
+    }
+    this.erased.clear()
     for (const seg of this.open) this.fail(seg.anchor, `${seg.left} of the ${seg.entries} restored entries are missing`)
     this.open = []
     return this.broken
