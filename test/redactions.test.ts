@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { buildTestApp, migratedDatabase, TestApp, TestDatabase } from './helper'
+import { entryHash } from '../src/register/records/journal'
 
 type Row = Record<string, any>
 const run = promisify(execFile)
@@ -257,5 +258,50 @@ describe('redactions: erasing personal data from history and versions, the proof
     expect(rejected.body).to.include({ status: 'rejected', values: null, rejectionReason: 'Inte en person' })
     const history = (await t.http.get(`/api/v1/purposes/${purposeId}/history`).set('authorization', reader()).expect(200)).text
     expect(history).to.contain('dataskyddsombudet')
+  })
+
+  it('erases from entries written before commitments (scheme 1): taken at their hash, the chain still valid online and offline', async () => {
+    const ws = 'legacy'
+    const as = (role: 'reader' | 'editor' | 'admin', sub: string) => t.auth(role, ws, sub)
+    await t.http.get('/api/v1/purposes').set('authorization', as('reader', 'auditor')).expect(200)
+    // two entries as the service wrote them before scheme 2: a controller with her as DPO, created by her, then deleted
+    const source = t.app.db.dataSource
+    const pg = source.options.type === 'postgres'
+    const head = await source.query(`SELECT hash FROM history WHERE workspace_id = ${pg ? '$1' : '?'} ORDER BY seq DESC LIMIT 1`, [ws])
+    let previous: string | null = head[0]?.hash ?? null
+    const id = '6f1c2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b'
+    const state = JSON.stringify({ id, name: 'Gamla AB', dataProtectionOfficer: { name: NAME, email: EMAIL }, version: 1, createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' })
+    for (const [operation, at] of [['create', '2025-01-01T00:00:00.000Z'], ['delete', '2025-02-01T00:00:00.000Z']]) {
+      const e = { recordType: 'controller', recordId: id, version: 1, operation, actor: EMAIL, at, state }
+      previous = entryHash(previous, e)
+      const p = (n: number) => (pg ? `$${n}` : '?')
+      await source.query(`INSERT INTO history (workspace_id, record_type, record_id, version, operation, actor, at, state, hash, hash_version)
+        VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9].map(p).join(', ')}, 1)`, [ws, e.recordType, id, 1, operation, EMAIL, at, state, previous])
+    }
+    await t.http.post('/api/v1/purposes').set('authorization', as('editor', 'alice')).send({ name: 'Bokföring' }).expect(201)
+    expect((await t.http.get('/api/v1/history/verify').set('authorization', as('reader', 'auditor')).expect(200)).body).to.include({ valid: true, redacted: 0 })
+
+    const proposed = await t.http.post('/api/v1/redactions').set('authorization', as('admin', 'bertil')).send({ values: [EMAIL, NAME], reason: 'Art. 17' }).expect(201)
+    expect(proposed.body.occurrences).to.deep.equal({ history: 2, versions: 0 })
+    await t.http.post(`/api/v1/redactions/${proposed.body.id}/approve`).set('authorization', as('admin', 'cecilia')).send({}).expect(200)
+    expect((await t.http.get('/api/v1/history/verify').set('authorization', as('reader', 'auditor')).expect(200)).body).to.include({ valid: true, redacted: 2 })
+    const history = (await t.http.get(`/api/v1/history?recordId=${id}`).set('authorization', as('reader', 'auditor')).expect(200)).body.items as Row[]
+    expect(history.map((h) => h.actor)).to.deep.equal(['[redacted]', '[redacted]'])
+    expect(history[0].state.dataProtectionOfficer).to.deep.equal({ name: '[redacted]', email: '[redacted]' })
+
+    const backup = (await t.http.get('/api/v1/register/backup').set('authorization', as('admin', 'bertil')).expect(200)).text
+    expect(backup).not.to.contain(EMAIL)
+    const keysFile = file('legacy-keys.json', JSON.stringify((await t.http.get('/api/v1/history/keys').expect(200)).body))
+    const backupFile = file('legacy.json', backup)
+    const ours = await exec('node', ['dist/src/cli/verify.js', backupFile, '--jwks', keysFile])
+    expect(ours.code, ours.out).to.equal(0)
+    const independent = await exec('python3', ['test/independent-verifier.py', backupFile, keysFile])
+    expect(independent.out.trim()).to.match(/^valid: \d+ entries, \d+ checkpoints, 2 redacted$/)
+    // a scheme-1 entry's text changed under the marker: its redaction's entry says otherwise
+    const doc = JSON.parse(backup)
+    const i = doc.history.findIndex((h: Row) => h.recordId === id)
+    doc.history[i].state = doc.history[i].state.replace('Gamla AB', 'Nya AB')
+    const changed = await exec('node', ['dist/src/cli/verify.js', file('legacy-changed.json', JSON.stringify(doc)), '--jwks', keysFile])
+    expect(changed.out.trim()).to.equal(`invalid: history[${i}]: the entry does not read as its redaction left it`)
   })
 })
