@@ -244,8 +244,32 @@ describe('redactions: erasing personal data from history and versions, the proof
     expect(caught.out.trim()).to.equal(`invalid: history[${i}]: the entry does not read as its redaction left it`)
     expect((await exec('python3', ['test/independent-verifier.py', unerased, keysFile])).out.trim()).to.equal(`invalid: history[${i}]: redacted, but not as a redaction entry states`)
 
+    // the backup taken after the redaction restores into a fresh workspace, and keeps verifying there
+    const restored2 = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'copy', 'bertil')).send(backup)
+    expect(restored2.status, JSON.stringify(restored2.body)).to.equal(200)
+    const copied = (await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader', 'copy'))).body
+    expect(copied, JSON.stringify(copied.firstBroken)).to.include({ valid: true, redacted: verified.redacted })
+    expect((await t.http.get('/api/v1/register/versions/1').set('authorization', t.auth('reader', 'copy'))).body.redactions).to.deep.equal(version.redactions)
+
+    // the database allows the redaction's change and nothing else
+    const q = (sql: string) => t.app.db.dataSource.query(sql).then(() => 'accepted', (err) => String(err))
+    const seq = entries.find((h) => h.recordType === 'controller')!.seq
+    expect(await q(`UPDATE history SET state = '{}' WHERE seq = ${redaction.seq}`)).to.match(/append-only/)
+    expect(await q(`UPDATE history SET redacted = '{}', hash = '${'0'.repeat(64)}' WHERE seq = ${seq}`)).to.match(/append-only/)
+    expect(await q(`UPDATE history SET redacted = '{}', operation = 'delete' WHERE seq = ${seq}`)).to.match(/append-only/)
+    expect(await q(`DELETE FROM history WHERE seq = ${seq}`)).to.match(/append-only/)
+    expect(await q(`UPDATE register_versions SET document = '{}' WHERE number = 1`)).to.match(/changes only by/)
+    expect(await q(`UPDATE register_versions SET document = '{}', redactions = '[]', content_hash = '${'0'.repeat(64)}' WHERE number = 1`)).to.match(/changes only by/)
+
     // applied once: it cannot be approved or rejected again
     expect((await t.http.post(`/api/v1/redactions/${id}/reject`).set('authorization', otherAdmin()).send({ reason: 'late' })).status).to.equal(409)
+
+    // under the marker, the database lets state and actor change (a later redaction may erase more), but the chain does not
+    const stored = (await t.app.db.dataSource.query(`SELECT state FROM history WHERE seq = ${seq}`))[0].state as string
+    expect(await q(`UPDATE history SET state = '${stored.replace('[redacted]', 'mallory@example.se').replace(/'/g, "''")}' WHERE seq = ${seq}`)).to.equal('accepted')
+    const broken = (await t.http.get('/api/v1/history/verify').set('authorization', reader()).expect(200)).body
+    expect(broken.valid).to.equal(false)
+    expect(broken.firstBroken).to.include({ seq, reason: 'the entry does not read as its redaction left it' })
   })
 
   it('a rejected redaction keeps no values and changes nothing', async () => {

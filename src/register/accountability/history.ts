@@ -100,7 +100,7 @@ export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys
       if (v.historyHead) heads.set(v.historyHead, [...(heads.get(v.historyHead) ?? []), v.number])
     }
     const walk = new ChainWalk()
-    // the entries a break may blame: the one walked and the restore anchors still open (a walk blames no other)
+    // the entries a break may blame: the one walked, the restore anchors still open and the entries erased from (a walk blames no other)
     const blamable = new Map<number, HistoryEntry>()
     const blame = (): void => {
       if (!walk.broken || result.firstBroken) return
@@ -128,7 +128,8 @@ export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys
         }
         signed.delete(result.entries)
         last = h
-        if (restoreOf(h) === null) blamable.delete(result.entries)
+        // restore anchors and entries a redaction erased from are blamed at the walk's end
+        if (restoreOf(h) === null && h.redacted === null) blamable.delete(result.entries)
         if (h.hash) heads.delete(h.hash)
         result.entries++
       }

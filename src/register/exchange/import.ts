@@ -14,6 +14,7 @@ import { HistoryCheckpoint, HistoryEntry, RegisterVersion } from '../../../entit
 import {
   chainEntries, REDACTION_RECORD_TYPE, RESTORE_OPERATION, RESTORE_RECORD_TYPE, RESTORED_OPERATION, storeSalts, VERSION_RECORD_TYPE, versionRecordId,
 } from '../records/journal'
+import { REDACTED } from '../records/commitments'
 import { RECORD_TYPES } from '../../schemas/accountability'
 
 import type { Row } from '../records/model'
@@ -482,6 +483,16 @@ const emptyDocument = (): Row => ({
   filters: { controllerId: null, status: null, asOf: null }, ...Object.fromEntries(SECTIONS.map((s) => [s.key, []])),
 })
 
+/** Does the value at this path (keys and list positions) hold a redaction's marker anywhere within? */
+function markedAt(root: unknown, path: string[]): boolean {
+  let at: any = root
+  for (const token of path) {
+    if (at === null || typeof at !== 'object') return false
+    at = at[token.replace(/~1/g, '/').replace(/~0/g, '~')]
+  }
+  return at !== undefined && JSON.stringify(at).includes(REDACTED)
+}
+
 /**
  * Everything restored is what readers will later read: each history entry's state is the JSON of an
  * object of its kind (a record as its view, with the entry's id and version; a register version as
@@ -524,10 +535,11 @@ async function checkRestoredShapes(doc: Row, pacer: Pacer): Promise<ImportError[
       if (state.version !== h.version || !isCount(state.version) || state.version < 1) error(`${path}.state.version`, `must be the entry's version, ${h.version} (1 or more)`)
       // the record's view as its list in an export holds it; a field added since may be missing, and
       // one since removed may remain, in a state written long ago
-      validate({ ...top, [key]: [state] })
-      // an erased value's marker need not be an e-mail address or phone number
-      const erased = (x: { keyword: string }): boolean => h.redacted !== undefined && h.redacted !== null && ['format', 'pattern', 'minLength', 'maxLength'].includes(x.keyword)
-      for (const e of (validate.errors ?? []).filter((x) => x.keyword !== 'required' && x.keyword !== 'additionalProperties' && !erased(x)).slice(0, 5)) {
+      const checked = { ...top, [key]: [state] }
+      validate(checked)
+      // where a redaction erased a value, its marker is no e-mail address or phone number
+      const erased = (pointer: string): boolean => Boolean(h.redacted) && markedAt(checked, pointer.split('/').slice(1))
+      for (const e of (validate.errors ?? []).filter((x) => x.keyword !== 'required' && x.keyword !== 'additionalProperties' && !erased(x.instancePath)).slice(0, 5)) {
         error(`${path}.state${jsonPath(e.instancePath.replace(new RegExp(`^/${key}/0`), '')).replace(/^(?=[^[])/, '.')}`, e.message ?? 'is not valid')
       }
     } else if (h.recordType === VERSION_RECORD_TYPE) {
@@ -556,7 +568,8 @@ async function checkRestoredShapes(doc: Row, pacer: Pacer): Promise<ImportError[
       error(`${path}.document`, 'must be the JSON text of the register export document the version froze')
       continue
     }
-    const problems = await validateDocument(frozen, pacer)
+    const redacted = Array.isArray(v.redactions) && v.redactions.length > 0
+    const problems = (await validateDocument(frozen, pacer)).filter((e) => !(redacted && markedAt(frozen, e.path.match(/[^.[\]]+/g) ?? [])))
     for (const e of problems.slice(0, 5)) error(`${path}.document.${e.path}`, `(${e.message})`)
     if (!problems.length) {
       if (frozen.record !== 'all') error(`${path}.document.record`, 'must be "all": a version freezes the whole register')
