@@ -328,4 +328,20 @@ describe('redactions: erasing personal data from history and versions, the proof
     const changed = await exec('node', ['dist/src/cli/verify.js', file('legacy-changed.json', JSON.stringify(doc)), '--jwks', keysFile])
     expect(changed.out.trim()).to.equal(`invalid: history[${i}]: the entry does not read as its redaction left it`)
   })
+
+  it('with VERSIONS_FOUR_EYES=false (one-person organisations), the proposer approves alone', async () => {
+    const solo = await buildTestApp({ VERSIONS_FOUR_EYES: 'false' })
+    try {
+      const only = solo.auth('admin', 'test', 'bertil')
+      const purpose = (await solo.http.post('/api/v1/purposes').set('authorization', only).send({ name: 'Kundtjänst', description: `Frågor till ${NAME}` }).expect(201)).body
+      await solo.http.patch(`/api/v1/purposes/${purpose.id}`).set('authorization', only).send({ description: null }).expect(200)
+      const proposed = (await solo.http.post('/api/v1/redactions').set('authorization', only).send({ values: [NAME], reason: 'Art. 17' }).expect(201)).body
+      const applied = await solo.http.post(`/api/v1/redactions/${proposed.id}/approve`).set('authorization', only).send({})
+      expect(applied.status, JSON.stringify(applied.body)).to.equal(200)
+      expect(applied.body).to.include({ status: 'applied', proposedBy: 'bertil', decidedBy: 'bertil' })
+      expect((await solo.http.get(`/api/v1/purposes/${purpose.id}/history`).set('authorization', only)).text).not.to.contain(NAME)
+    } finally {
+      await solo.close()
+    }
+  })
 })
