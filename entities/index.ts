@@ -1,5 +1,6 @@
 import { Controller } from './controller'
-import { HistoryEntry } from './history'
+import { HistoryEntry, HistorySalt } from './history'
+import { Redaction } from './redaction'
 import { Workspace } from './workspace'
 import { RegisterVersion } from './register-version'
 import { HistoryCheckpoint } from './history-checkpoint'
@@ -23,6 +24,7 @@ export * from './workspace'
 export * from './register-version'
 export * from './history-checkpoint'
 export * from './register-version-file'
+export * from './redaction'
 
 export const entities = [
   Controller, Processor, ProcessorSubProcessor, Purpose, LegalBasis, DataSubjectCategory, DataCategory,
@@ -30,5 +32,5 @@ export const entities = [
   ActivityOnBehalfOfController, ActivityPurpose, ActivityPurposeLegalBasis, ActivityDataSubjectCategory,
   ActivityDataCategory, ActivityRecipient, ActivityProcessor, ActivityTransfer, ActivityRetention,
   ActivityRetentionDataCategory, ActivitySecurityMeasure, HistoryEntry, Workspace, RegisterVersion, HistoryCheckpoint,
-  RegisterVersionFile,
+  RegisterVersionFile, HistorySalt, Redaction,
 ]

@@ -76,6 +76,13 @@ export class RegisterVersion {
   @Column({ type: 'text', nullable: true })
   checkpoint!: string | null
 
+  /**
+   * JSON: the redactions applied to the document since it was frozen, `[{ id, at, documentHash }]`
+   * (documentHash: SHA-256 of the document after it); null: none. contentHash stays the frozen one.
+   */
+  @Column({ type: 'text', nullable: true })
+  redactions!: string | null
+
   /** The frozen JSON export document, exactly as downloaded; read only when exported. */
   @Column({ type: 'text', select: false })
   document!: string

@@ -37,6 +37,7 @@ import { completeCatalogues, openWorkspace } from './register/records/workspaces
 import historyCheckpoints from '../routes/register/checkpoints'
 import registerLinks from '../routes/register/links'
 import registerWorkbook from '../routes/register/workbook'
+import redactions from '../routes/register/redactions'
 import { SERIALIZER_OPTIONS } from './register/records/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
@@ -147,7 +148,7 @@ async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
     controllers, processors, purposes, legalBases, dataSubjectCategories, dataCategories, recipients, retentionRules,
     securityMeasures, processingActivities,
     registerExport, registerImport, registerFindings, privacyNotice, registerHistory, registerReviews, registerVersions,
-    registerDataFlow, registerReport, historyCheckpoints, registerLinks, registerWorkbook,
+    registerDataFlow, registerReport, historyCheckpoints, registerLinks, registerWorkbook, redactions,
   ]) {
     await instance.register(routes)
   }

@@ -170,6 +170,7 @@ describe('authentication and authorisation', () => {
     made['security-measures'] = (await t.http.post('/api/v1/security-measures').set('authorization', admin).send({ name: 'S', type: 'technical', category: 'backup' })).body.id
     made['processing-activities'] = (await t.http.post('/api/v1/processing-activities').set('authorization', admin)
       .send({ name: 'A', role: 'controller', controllerId: made.controllers })).body.id
+    made.redactions = (await t.http.post('/api/v1/redactions').set('authorization', admin).send({ values: ['Nobody Here'], reason: 'Test' })).body.id
     const intruder = t.auth('admin', 'ws-b')
     for (const op of ops.filter((o) => o.path.includes('{id}'))) {
       const resource = op.path.split('/')[3]

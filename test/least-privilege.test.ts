@@ -43,6 +43,7 @@ describe('npm run migrate, and the service under a role that owns nothing', func
           `GRANT USAGE ON SCHEMA public TO ${role}`,
           `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
           `REVOKE UPDATE, DELETE ON history, history_checkpoints FROM ${role}`,
+          `GRANT UPDATE (state, actor, redacted) ON history TO ${role}`,
           `REVOKE DELETE ON register_versions FROM ${role}`,
           `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`,
         ]) await owner.query(sql)
@@ -59,11 +60,18 @@ describe('npm run migrate, and the service under a role that owns nothing', func
           const restored = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'copy')).send(backup)
           expect(restored.status, JSON.stringify(restored.body)).to.equal(200)
           expect((await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader', 'copy'))).body.valid).to.equal(true)
+          // a redaction: the one change of history entries, through the columns granted
+          const purpose = (await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Kundtjänst', description: 'Frågor till Anna Bergström' }).expect(201)).body
+          await t.http.patch(`/api/v1/purposes/${purpose.id}`).set('authorization', editor).send({ description: 'Frågor till kundtjänst' }).expect(200)
+          const proposed = await t.http.post('/api/v1/redactions').set('authorization', t.auth('admin', 'test', 'bertil')).send({ values: ['Anna Bergström'], reason: 'Art. 17' }).expect(201)
+          await t.http.post(`/api/v1/redactions/${proposed.body.id}/approve`).set('authorization', t.auth('admin', 'test', 'cecilia')).send({}).expect(200)
+          expect((await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader'))).body).to.include({ valid: true, redacted: 1 })
           // what an attacker holding the service's credentials would try first
           const as = async (sql: string): Promise<string> => t.app.db.dataSource.query(sql).then(() => 'accepted', (err) => String(err))
           expect(await as('ALTER TABLE history DISABLE TRIGGER history_append_only')).to.match(/must be owner/)
           expect(await as('DROP TRIGGER register_versions_allowed_steps ON register_versions')).to.match(/must be owner/)
           expect(await as('DELETE FROM history')).to.match(/permission denied/)
+          expect(await as(`UPDATE history SET hash = '${'0'.repeat(64)}'`)).to.match(/permission denied/)
           expect(await as('TRUNCATE history_checkpoints')).to.match(/permission denied|append-only/)
         } finally {
           await t.close()

@@ -203,8 +203,11 @@ describe('register versions', () => {
       // each proposal by its proposer; version 1 approved by dave; 2 rejected by dave; 3 approved by carol, superseding 1 (refused attempts left nothing)
       expect(entries.map((e) => [e.version, e.operation, e.actor])).to.deep.equal([[1, 'propose', 'alice'], [2, 'propose', 'carol'], [1, 'approve', 'dave'], [2, 'reject', 'dave'],
         [3, 'propose', 'alice'], [3, 'approve', 'carol'], [1, 'supersede', 'carol'], [4, 'propose', 'alice']])
-      // the entries state the version as it reads, but for the checkpoint that signs them
-      const versionsNow = new Map(((await t.http.get('/api/v1/register/versions').set('authorization', reader)).body.items as Row[]).map(({ checkpoint, ...v }) => [v.number, v]))
+      // the entries state the version as it reads, but for the checkpoint that signs them and the redactions applied since (none here)
+      const versionsNow = new Map(((await t.http.get('/api/v1/register/versions').set('authorization', reader)).body.items as Row[]).map(({ checkpoint, redactions, ...v }) => {
+        expect(redactions).to.deep.equal([])
+        return [v.number, v]
+      }))
       const proposed1 = entries[0]
       expect(proposed1.state).to.include({ number: 1, status: 'proposed', proposedBy: 'alice', contentHash: first.contentHash, approvedBy: null })
       const [approved1, rejected2, approved3, superseded1] = entries.filter((e) => e.operation !== 'propose')

@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const unproven = proof.unproven.length
     ? `; unproven: ${proof.unproven.map((u) => `version ${u.number}`).join(', ')} (proposed before proposals were history entries, never decided: no signed history covers ${proof.unproven.length > 1 ? 'them' : 'it'}, and a restore leaves ${proof.unproven.length > 1 ? 'them' : 'it'} out)`
     : ''
-  console.log(`valid: ${proof.entries} entries, head ${head}, ${proof.checkpoints} checkpoints signed by ${proof.kids.join(', ') || 'no key'}, ${versions} register versions${unproven}`)
+  console.log(`valid: ${proof.entries} entries, head ${head}, ${proof.checkpoints} checkpoints signed by ${proof.kids.join(', ') || 'no key'}, ${versions} register versions${proof.redacted ? `, ${proof.redacted} entries redacted (proven through their commitments)` : ''}${unproven}`)
   return 0
 }
 

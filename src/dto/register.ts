@@ -2,7 +2,8 @@ import {
   ACTIVITY_ROLES, ACTIVITY_STATUSES, DATA_CLASSIFICATIONS, DPIA_STATUSES, LEGAL_BASIS_KINDS, SECURITY_MEASURE_CATEGORIES,
   SECURITY_MEASURE_TYPES, SPECIAL_CATEGORIES, TRANSFER_MECHANISM_CODES, PROVISION_REQUIREMENTS,
 } from '../register/records/catalogue'
-import { Matches } from 'class-validator'
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsString, Matches, MaxLength, MinLength } from 'class-validator'
+import { JSONSchema } from 'class-validator-jsonschema'
 import {
   Count, Country, DateOnly, Duration, Email, Flag, Id, Ids, LegalBasisRefs, Name, Nested, OneOf, Phone, Strings, Text, Url, Website, When,
 } from './decorators'
@@ -209,4 +210,20 @@ export class VersionApproval {
 /** Rejecting a proposed version. */
 export class VersionRejection {
   @Text(2000, 'Why the version is not approved', { required: true, example: 'Lagringstiden för journaler saknas' }) reason!: string
+}
+
+/** Proposing a redaction: the exact values to erase from history and register versions, and why (never kept after). */
+export class RedactionProposal {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(50) @ArrayUnique({ message: '$property must not repeat a value' })
+  @IsString({ each: true }) @MinLength(3, { each: true, message: 'each of $property must be at least 3 characters (a shorter value would erase parts of other words)' })
+  @MaxLength(500, { each: true })
+  @JSONSchema({ description: 'The exact values to erase wherever they occur (case and spelling as written): names, e-mail addresses, phone numbers, subjects', examples: [['anna.bergstrom@example.se', 'Anna Bergström']] })
+  values!: string[]
+
+  @Text(2000, 'Why, for the approver and the history (never the values themselves)', { required: true, example: 'Art. 17 request 2026-14' }) reason!: string
+}
+
+/** Rejecting a proposed redaction. */
+export class RedactionRejection {
+  @Text(2000, 'Why the redaction is not applied', { required: true, example: 'Not the person who asked; see ticket 2026-15' }) reason!: string
 }

@@ -52,6 +52,7 @@ export default fp(async function openapi(app: FastifyInstance) {
           .map((r) => ({ name: r.tag, description: `Catalogue: the ${r.titlePlural} that processing activities refer to` })),
         { name: 'Register', description: 'The register as a whole: the file for a supervisory authority (export), backups (import), findings to fix, reviews due' },
         { name: 'History', description: 'Who changed what and when (append-only), and the register as it stood' },
+        { name: 'Redactions', description: 'Erasing personal data from history and register versions (Art. 17, Art. 5(1)(e)) with four eyes, while the history chain and the versions\' hashes still verify' },
         {
           name: 'Register versions',
           description: [

@@ -12,8 +12,8 @@ export const RECORD_TYPES = [
 ]
 
 /** What history entries are about: the register's records, and register versions (their approval, rejection and superseding). */
-export const HISTORY_RECORD_TYPES = [...RECORD_TYPES, 'register-version', 'history-restore']
-export const HISTORY_OPERATIONS = ['create', 'update', 'delete', 'propose', 'approve', 'reject', 'supersede', 'restore', 'restored']
+export const HISTORY_RECORD_TYPES = [...RECORD_TYPES, 'register-version', 'history-restore', 'redaction']
+export const HISTORY_OPERATIONS = ['create', 'update', 'delete', 'propose', 'approve', 'reject', 'supersede', 'restore', 'restored', 'redact']
 
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 const HEAD = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
@@ -22,7 +22,7 @@ const versionExample = {
   number: 3, status: 'approved', note: 'Årlig genomgång 2026', proposedBy: 'alice', proposedAt: '2026-11-30T09:12:03.441Z',
   approvedBy: 'bertil', approvedAt: '2026-12-01T14:02:51.007Z', approvalNote: 'Fastställd av styrelsen 2026-12-01, § 12',
   rejectedBy: null, rejectedAt: null, rejectionReason: null, supersededAt: null, supersededBy: null,
-  contentHash: HASH, historyHead: HEAD, checkpoint: null,
+  contentHash: HASH, historyHead: HEAD, checkpoint: null, redactions: [],
   counts: { controllerActivities: 14, processorActivities: 2, processingActivities: 16, controllers: 3, processors: 5, purposes: 11, legalBases: 7, dataSubjectCategories: 6, dataCategories: 12, recipients: 4, retentionRules: 6, securityMeasures: 5 },
   findings: { total: 4, bySeverity: { high: 1, medium: 2, low: 1 }, byRule: { 'processor-without-dpa': 1, 'retention-missing': 2, 'review-overdue': 1 } },
 }
@@ -61,6 +61,16 @@ function versionSchemas(): JsonSchema[] {
           anyOf: [ref('HistoryCheckpoint'), { type: 'null' }],
           description: 'The signed checkpoint made at its latest step (proposal, approval, rejection, superseding): its head covers that step\'s history entry; null for versions decided before checkpoints existed',
         },
+        redactions: {
+          type: 'array',
+          description: 'Redactions (POST /api/v1/redactions) applied to the frozen document since: its files are served redacted, `contentHash` stays the frozen one (a file handed out before is still shown to be this version), `documentHash` is the SHA-256 of the document after each',
+          items: {
+            type: 'object',
+            properties: { id: { type: 'string', format: 'uuid' }, at: { type: 'string', format: 'date-time' }, documentHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+            required: ['id', 'at', 'documentHash'],
+            additionalProperties: false,
+          },
+        },
         findings: {
           type: 'object',
           description: 'The open findings (GET /api/v1/register/findings) when the register was frozen',
@@ -73,7 +83,7 @@ function versionSchemas(): JsonSchema[] {
           additionalProperties: false,
         },
       },
-      required: ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy', 'contentHash', 'historyHead', 'counts', 'findings', 'checkpoint'],
+      required: ['number', 'status', 'note', 'proposedBy', 'proposedAt', 'approvedBy', 'approvedAt', 'approvalNote', 'rejectedBy', 'rejectedAt', 'rejectionReason', 'supersededAt', 'supersededBy', 'contentHash', 'historyHead', 'counts', 'findings', 'checkpoint', 'redactions'],
       additionalProperties: false,
       examples: [versionExample],
     },
@@ -156,17 +166,53 @@ function versionSchemas(): JsonSchema[] {
           description: 'Register versions whose historyHead is no longer in the chain: the entries up to it were removed (which leaves no break behind)',
         },
         checkpoints: { type: 'integer', description: 'Signed checkpoints checked: each verifies with the service\'s keys and the entry it names still has the head it signed' },
+        redacted: { type: 'integer', description: 'Entries whose personal data a redaction erased: proven through the commitments kept in their place (scheme 2), or, for entries written before commitments (scheme 1), taken at their hash as a later redaction entry names them' },
       },
-      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead', 'checkpoints'],
+      required: ['valid', 'entries', 'head', 'firstBroken', 'versionsWithoutHead', 'checkpoints', 'redacted'],
       additionalProperties: false,
-      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [], checkpoints: 3 }],
+      examples: [{ valid: false, entries: 1289, head: HEAD, firstBroken: { seq: 412, recordType: 'processing-activity', recordId: '0d9e3f4a-6a51-4c8e-9a8e-2f1f5b7c9d10', version: 3, at: '2026-09-14T08:30:12.118Z', reason: 'the hash does not match the previous entry\'s hash and this entry\'s content' }, versionsWithoutHead: [], checkpoints: 3, redacted: 0 }],
     },
+  ]
+}
+
+/** A redaction (POST /api/v1/redactions). */
+function redactionSchemas(): JsonSchema[] {
+  const nullable = (description: string): JsonSchema => ({ type: ['string', 'null'], description })
+  return [
+    {
+      $id: 'Redaction',
+      type: 'object',
+      description: 'Erasure of exact values from history and register versions: proposed by an admin, approved (and applied) by another or rejected',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        status: { type: 'string', enum: ['proposed', 'applied', 'rejected'] },
+        values: { type: ['array', 'null'], items: { type: 'string' }, description: 'The values to erase, while proposed (for the approver); null once applied or rejected: they are not kept' },
+        reason: { type: 'string', description: 'Why, e.g. the Art. 17 request it answers' },
+        proposedBy: { type: 'string' },
+        proposedAt: { type: 'string', format: 'date-time' },
+        decidedBy: nullable('The admin who approved or rejected it'),
+        decidedAt: { type: ['string', 'null'], format: 'date-time' },
+        rejectionReason: nullable('Why it was rejected'),
+        occurrences: {
+          type: 'object',
+          description: 'History entries and register versions holding the values: found when proposed, erased when applied',
+          properties: { history: { type: 'integer' }, versions: { type: 'integer' } },
+          required: ['history', 'versions'],
+          additionalProperties: false,
+        },
+        fields: { type: ['array', 'null'], items: { type: 'string' }, description: 'Once applied: where the values were, as record type and field path (`controller:/dataProtectionOfficer/email`, `actor`)' },
+      },
+      required: ['id', 'status', 'values', 'reason', 'proposedBy', 'proposedAt', 'decidedBy', 'decidedAt', 'rejectionReason', 'occurrences', 'fields'],
+      additionalProperties: false,
+    },
+    pageSchema('RedactionList', ref('Redaction')),
   ]
 }
 
 export function accountabilitySchemas(): JsonSchema[] {
   return [
     ...versionSchemas(),
+    ...redactionSchemas(),
     {
       $id: 'HistoryEntry',
       type: 'object',

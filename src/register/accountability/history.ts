@@ -10,7 +10,7 @@ import { ActivityScope, RegisterSource, RegisterViews, StoredActivity, WALK_PAGE
 import { sortKey } from '../wording/collation'
 import type { Principal } from '../../auth/principal'
 import {
-  ChainedContent, chainEntries, ChainWalk, Operation, RESTORE_RECORD_TYPE, restoreOf, VERSION_RECORD_TYPE, VersionOperation, versionRecordId,
+  ChainedContent, chainEntries, ChainWalk, Operation, REDACTION_RECORD_TYPE, RESTORE_RECORD_TYPE, restoreOf, saltsOf, VERSION_RECORD_TYPE, VersionOperation, versionRecordId,
 } from '../records/journal'
 
 import type { Row } from '../records/model'
@@ -67,6 +67,8 @@ export interface ChainVerification {
   versionsWithoutHead: number[]
   /** Signed checkpoints checked: each signature verifies and its head is the entry it names. */
   checkpoints: number
+  /** Entries with values erased by a redaction (their commitments keep them in the proof). */
+  redacted: number
 }
 
 const VERIFY_PAGE = 1000
@@ -80,7 +82,7 @@ const VERIFY_PAGE = 1000
  */
 export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys): Promise<ChainVerification> {
   const series = await db.snapshot()
-  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [], checkpoints: 0 }
+  const result: ChainVerification = { valid: true, entries: 0, head: null, firstBroken: null, versionsWithoutHead: [], checkpoints: 0, redacted: 0 }
   try {
     // what the signed checkpoints say the chain is: entry position (from 0) → the head signed there.
     // Someone who rewrote an entry and every hash after it (past the triggers) cannot sign the new heads.
@@ -98,7 +100,7 @@ export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys
       if (v.historyHead) heads.set(v.historyHead, [...(heads.get(v.historyHead) ?? []), v.number])
     }
     const walk = new ChainWalk()
-    // the entries a break may blame: the one walked and the restore anchors still open (a walk blames no other)
+    // the entries a break may blame: the one walked, the restore anchors still open and the entries erased from (a walk blames no other)
     const blamable = new Map<number, HistoryEntry>()
     const blame = (): void => {
       if (!walk.broken || result.firstBroken) return
@@ -111,9 +113,10 @@ export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys
     for (;;) {
       const rows = await series.read((m) => m.getRepository(HistoryEntry).createQueryBuilder('h')
         .where('h.workspaceId = :ws AND h.seq > :after', { ws, after }).orderBy('h.seq', 'ASC').limit(VERIFY_PAGE).getMany())
+      const salts = await series.read((m) => saltsOf(m, ws, rows.filter((h) => h.hashVersion === 2).map((h) => h.hash)))
       for (const h of rows) {
         blamable.set(result.entries, h)
-        walk.step(h)
+        walk.step(h, h.hash ? salts.get(h.hash) : undefined)
         blame()
         const checkpoint = signed.get(result.entries)
         if (checkpoint && !result.firstBroken && (!checkpoint.ok || checkpoint.head !== h.hash)) {
@@ -125,7 +128,8 @@ export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys
         }
         signed.delete(result.entries)
         last = h
-        if (restoreOf(h) === null) blamable.delete(result.entries)
+        // restore anchors and entries a redaction erased from are blamed at the walk's end
+        if (restoreOf(h) === null && h.redacted === null) blamable.delete(result.entries)
         if (h.hash) heads.delete(h.hash)
         result.entries++
       }
@@ -144,6 +148,7 @@ export async function verifyHistory(db: Database, ws: string, keys?: HistoryKeys
       }
     }
     result.head = walk.head
+    result.redacted = walk.redacted
     result.versionsWithoutHead = [...heads.values()].flat().sort((a, b) => a - b)
     if (result.versionsWithoutHead.length) result.valid = false
   } finally {
@@ -202,7 +207,7 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
     // a register version's lifecycle is not a record of the register
     .andWhere(recordType ? 'l.recordType = :recordType' : 'l.recordType NOT IN (:...notRecords)')
     .groupBy('l.recordType').addGroupBy('l.recordId').getQuery()
-  qb.where(`h.seq IN ${latestSeq}`, { ws, at, recordType, notRecords: [VERSION_RECORD_TYPE, RESTORE_RECORD_TYPE] })
+  qb.where(`h.seq IN ${latestSeq}`, { ws, at, recordType, notRecords: [VERSION_RECORD_TYPE, RESTORE_RECORD_TYPE, REDACTION_RECORD_TYPE] })
   const latest = new Map<string, HistoryItem>()
   for (const h of await qb.orderBy('h.seq', 'ASC').getMany()) latest.set(`${h.recordType}:${h.recordId}`, item(h))
   return latest

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { JWK } from 'jose'
-import { ChainWalk, VERSION_RECORD_TYPE } from '../records/journal'
+import { ChainWalk, REDACTION_RECORD_TYPE, VERSION_RECORD_TYPE } from '../records/journal'
 import type { RestoreProof } from '../exchange/import'
 import { checkpointHead, HistoryKeys, verifyCheckpoint } from './checkpoints'
 
@@ -20,11 +20,11 @@ import type { Row } from '../records/model'
  *    unproven, not as valid, and a restore leaves it out.
  */
 
-/** Hash schemes an entry may name (`hashVersion`; absent means 1). Only 1 exists: see docs/verifying-history.md. */
-export const HASH_VERSIONS = [1]
+/** Hash schemes an entry may name (`hashVersion`; absent means 1): see docs/verifying-history.md. */
+export const HASH_VERSIONS = [1, 2]
 
 export type BackupProof =
-  | { valid: true; entries: number; head: string | null; checkpoints: number; kids: string[]; unproven: UnprovenProposal[] }
+  | { valid: true; entries: number; head: string | null; checkpoints: number; kids: string[]; unproven: UnprovenProposal[]; redacted: number }
   | { valid: false; path: string; message: string }
 
 /**
@@ -66,7 +66,7 @@ export async function verifyBackup(doc: Row, keys: JWK[]): Promise<BackupProof> 
   const walk = new ChainWalk()
   for (const [i, h] of history.entries()) {
     if (h.hashVersion !== undefined && !HASH_VERSIONS.includes(h.hashVersion)) return fail(`history[${i}].hashVersion`, `hash scheme ${JSON.stringify(h.hashVersion)} is not one this verifier knows (${HASH_VERSIONS.join(', ')})`)
-    walk.step(h as any)
+    walk.step(h as any, { saltKey: h.saltKey ?? null, salts: h.salts ?? null })
     if (walk.broken) break
   }
   const broken = walk.broken ?? walk.end()
@@ -104,7 +104,22 @@ export async function verifyBackup(doc: Row, keys: JWK[]): Promise<BackupProof> 
   const unproven: UnprovenProposal[] = []
   for (const [i, v] of versions.entries()) {
     const path = `registerVersions[${i}]`
-    if (typeof v.document !== 'string' || sha256(v.document) !== v.contentHash) return fail(`${path}.contentHash`, 'is not the SHA-256 of the version\'s document: the version was changed after it was frozen')
+    const redactions = Array.isArray(v.redactions) ? v.redactions as Row[] : []
+    if (redactions.length) {
+      // redacted since it was frozen: the document is the one the latest redaction's entry states, for this contentHash
+      const last = redactions[redactions.length - 1]
+      if (typeof v.document !== 'string' || sha256(v.document) !== last.documentHash) return fail(`${path}.document`, 'is not the document its latest redaction states (SHA-256 differs): the version was changed after it was redacted')
+      const stated = history.some((h) => {
+        if (h.recordType !== REDACTION_RECORD_TYPE) return false
+        try {
+          const s = JSON.parse(h.state)
+          return s.id === last.id && (s.versions ?? []).some((x: Row) => x.number === v.number && x.contentHash === v.contentHash && x.documentHash === last.documentHash)
+        } catch {
+          return false
+        }
+      })
+      if (!stated) return fail(`${path}.redactions`, `no redaction entry in the history states version ${v.number}'s redacted document (${short(last.documentHash)})`)
+    } else if (typeof v.document !== 'string' || sha256(v.document) !== v.contentHash) return fail(`${path}.contentHash`, 'is not the SHA-256 of the version\'s document: the version was changed after it was frozen')
     if (v.historyHead !== null && !position.has(v.historyHead)) return fail(`${path}.historyHead`, `${short(v.historyHead)} is not in the history chain`)
     const at = latestAbout.get(v.number)
     if (at === undefined && undecided(v) && !v.checkpoint) {
@@ -131,7 +146,7 @@ export async function verifyBackup(doc: Row, keys: JWK[]): Promise<BackupProof> 
       kids.add(checked.kid)
     }
   }
-  return { valid: true, entries: history.length, head: walk.head, checkpoints: checkpoints.length, kids: [...kids], unproven }
+  return { valid: true, entries: history.length, head: walk.head, checkpoints: checkpoints.length, kids: [...kids], unproven, redacted: walk.redacted }
 }
 
 /** What a restore (exchange/import.ts) checks and signs with: the service's trusted keys. */

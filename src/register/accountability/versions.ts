@@ -11,7 +11,8 @@ import type { ExportQuery } from '../exchange/export-document'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from '../exchange/export-document'
 import { registerFindings } from '../review/findings'
 import { ActivityChanges, appendVersionHistory, differences } from './history'
-import { historyHead, holdHistoryChain } from '../records/journal'
+import { historyHead, holdHistoryChain, saltsOf } from '../records/journal'
+import { backupEntry, versionRedactions } from './redactions'
 import { allCheckpoints, CheckpointView, checkpointHead, HistoryKeys } from './checkpoints'
 import type { Principal } from '../../auth/principal'
 
@@ -67,10 +68,12 @@ export interface VersionView {
   findings: VersionFindings
   /** The signed checkpoint made at its latest step, whose head covers that step's history entry. */
   checkpoint: CheckpointView | null
+  /** The redactions applied to its document since it was frozen (its files are served redacted; contentHash stays the frozen one). */
+  redactions: { id: string; at: string; documentHash: string }[]
 }
 
 /** What the version's history entries state: the version as read, without its checkpoint (which signs the entry). */
-const stateOf = (v: RegisterVersion): Omit<VersionView, 'checkpoint'> => ({
+const stateOf = (v: RegisterVersion): Omit<VersionView, 'checkpoint' | 'redactions'> => ({
   number: v.number, status: v.status as VersionStatus, note: v.note, proposedBy: v.proposedBy, proposedAt: v.proposedAt,
   approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote,
   rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt, rejectionReason: v.rejectionReason,
@@ -78,7 +81,7 @@ const stateOf = (v: RegisterVersion): Omit<VersionView, 'checkpoint'> => ({
   contentHash: v.contentHash, historyHead: v.historyHead, counts: JSON.parse(v.counts), findings: JSON.parse(v.findings),
 })
 
-const view = (v: RegisterVersion): VersionView => ({ ...stateOf(v), checkpoint: v.checkpoint ? JSON.parse(v.checkpoint) : null })
+const view = (v: RegisterVersion): VersionView => ({ ...stateOf(v), checkpoint: v.checkpoint ? JSON.parse(v.checkpoint) : null, redactions: versionRedactions(v) })
 
 /** Signs the head just appended to (the chain is held): what a version carries as its checkpoint. */
 async function signedStep(m: EntityManager, ws: string, keys: HistoryKeys): Promise<string> {
@@ -173,7 +176,7 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
       workspaceId: ws, number, status: 'proposed', note, proposedBy: who.sub, proposedAt: at.toISOString(),
       approvedBy: null, approvedAt: null, approvalNote: null, rejectedBy: null, rejectedAt: null, rejectionReason: null,
       supersededAt: null, supersededBy: null, contentHash: sha256(document), historyHead: head,
-      counts: JSON.stringify(counts), findings: JSON.stringify(findings), checkpoint: null, document,
+      counts: JSON.stringify(counts), findings: JSON.stringify(findings), checkpoint: null, redactions: null, document,
     }
     await appendVersionHistory(m, who, row.proposedAt, [{ operation: 'propose', version: stateOf(row) }])
     row.checkpoint = await signedStep(m, ws, keys)
@@ -197,10 +200,8 @@ export async function backupDocument(db: Database, ws: string, timeZone: string,
     const { document } = await frozenDocument(within(m, db.dialect), ws, new Date(), null, timeZone)
     const parts = [document.slice(0, -2)]
     const entries = await m.getRepository(HistoryEntry).find({ where: { workspaceId: ws }, order: { seq: 'ASC' } })
-    parts.push(',\n"history":[' + (entries.length ? '\n' + entries.map((h) => JSON.stringify({
-      seq: h.seq, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
-      hashVersion: 1,
-    })).join(',\n') : '') + '\n]')
+    const salts = await saltsOf(m, ws, entries.filter((h) => h.hashVersion === 2).map((h) => h.hash))
+    parts.push(',\n"history":[' + (entries.length ? '\n' + entries.map((h) => JSON.stringify(backupEntry(h, h.hash ? salts.get(h.hash) : undefined))).join(',\n') : '') + '\n]')
     const all = await versions(m).createQueryBuilder('v').addSelect('v.document').where('v.workspaceId = :ws', { ws }).orderBy('v.number', 'ASC').getMany()
     parts.push(',\n"registerVersions":[' + (all.length ? '\n' + all.map((v) => JSON.stringify({ ...view(v), document: v.document })).join(',\n') : '') + '\n]')
     const signed = await allCheckpoints(m, ws)

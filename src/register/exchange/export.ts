@@ -12,6 +12,7 @@ import { checkControllerFilter, liveRegister, RegisterSource, RegisterViews, Sto
 import type { Controller, ControllerRef, ProcessingActivity, Processor } from '../records/view-types'
 
 import type { Row } from '../records/model'
+import { inLanguage } from '../records/commitments'
 
 
 export interface RegisterExport {
@@ -159,7 +160,8 @@ function rowsOf(views: ProcessingActivity[], q: ExportQuery, timeZone: string, c
     const clients: (Controller | ControllerRef | null)[] = q.record === 'processor' ? activity.onBehalfOfControllers.map((c) => controllerViews.get(c.id) ?? c) : [null]
     for (const client of clients) {
       const context: CellContext = { lang: q.lang, timeZone, activity, controller, processor, client }
-      rows.push(cells.map((cell) => cell(context)))
+      // an erased value's marker in the sheet's language
+      rows.push(cells.map((cell) => inLanguage(cell(context), q.lang)))
     }
   }
   return rows

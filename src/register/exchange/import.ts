@@ -12,8 +12,9 @@ import type { Principal } from '../../auth/principal'
 import { store, StoreItem, storeMany, StoreSeries, validateWrite } from '../records/writes'
 import { HistoryCheckpoint, HistoryEntry, RegisterVersion } from '../../../entities'
 import {
-  chainEntries, RESTORE_OPERATION, RESTORE_RECORD_TYPE, RESTORED_OPERATION, VERSION_RECORD_TYPE, versionRecordId,
+  chainEntries, REDACTION_RECORD_TYPE, RESTORE_OPERATION, RESTORE_RECORD_TYPE, RESTORED_OPERATION, storeSalts, VERSION_RECORD_TYPE, versionRecordId,
 } from '../records/journal'
+import { REDACTED } from '../records/commitments'
 import { RECORD_TYPES } from '../../schemas/accountability'
 
 import type { Row } from '../records/model'
@@ -472,6 +473,7 @@ const OPERATIONS: Record<string, string[]> = {
   ...Object.fromEntries(RECORD_TYPES.map((t) => [t, ['create', 'update', 'delete']])),
   [VERSION_RECORD_TYPE]: ['propose', 'approve', 'reject', 'supersede'],
   [RESTORE_RECORD_TYPE]: [RESTORE_OPERATION, RESTORED_OPERATION],
+  [REDACTION_RECORD_TYPE]: ['redact'],
 }
 const isInstant = (v: unknown): boolean => typeof v === 'string' && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v))
 const isObject = (v: unknown): v is Row => Boolean(v) && typeof v === 'object' && !Array.isArray(v)
@@ -483,6 +485,16 @@ const emptyDocument = (): Row => ({
   format: 'gdpr-art30-register', formatVersion: 1, generatedAt: new Date(0).toISOString(), workspace: 'check', record: 'all',
   filters: { controllerId: null, status: null, asOf: null }, ...Object.fromEntries(SECTIONS.map((s) => [s.key, []])),
 })
+
+/** Does the value at this path (keys and list positions) hold a redaction's marker anywhere within? */
+function markedAt(root: unknown, path: string[]): boolean {
+  let at: any = root
+  for (const token of path) {
+    if (at === null || typeof at !== 'object') return false
+    at = at[token.replace(/~1/g, '/').replace(/~0/g, '~')]
+  }
+  return at !== undefined && JSON.stringify(at).includes(REDACTED)
+}
 
 /**
  * Everything restored is what readers will later read: each history entry's state is the JSON of an
@@ -526,8 +538,11 @@ async function checkRestoredShapes(doc: Row, pacer: Pacer): Promise<ImportError[
       if (state.version !== h.version || !isCount(state.version) || state.version < 1) error(`${path}.state.version`, `must be the entry's version, ${h.version} (1 or more)`)
       // the record's view as its list in an export holds it; a field added since may be missing, and
       // one since removed may remain, in a state written long ago
-      validate({ ...top, [key]: [state] })
-      for (const e of (validate.errors ?? []).filter((x) => x.keyword !== 'required' && x.keyword !== 'additionalProperties').slice(0, 5)) {
+      const checked = { ...top, [key]: [state] }
+      validate(checked)
+      // where a redaction erased a value, its marker is no e-mail address or phone number
+      const erased = (pointer: string): boolean => Boolean(h.redacted) && markedAt(checked, pointer.split('/').slice(1))
+      for (const e of (validate.errors ?? []).filter((x) => x.keyword !== 'required' && x.keyword !== 'additionalProperties' && !erased(x.instancePath)).slice(0, 5)) {
         error(`${path}.state${jsonPath(e.instancePath.replace(new RegExp(`^/${key}/0`), '')).replace(/^(?=[^[])/, '.')}`, e.message ?? 'is not valid')
       }
     } else if (h.recordType === VERSION_RECORD_TYPE) {
@@ -556,7 +571,8 @@ async function checkRestoredShapes(doc: Row, pacer: Pacer): Promise<ImportError[
       error(`${path}.document`, 'must be the JSON text of the register export document the version froze')
       continue
     }
-    const problems = await validateDocument(frozen, pacer)
+    const redacted = Array.isArray(v.redactions) && v.redactions.length > 0
+    const problems = (await validateDocument(frozen, pacer)).filter((e) => !(redacted && markedAt(frozen, e.path.match(/[^.[\]]+/g) ?? [])))
     for (const e of problems.slice(0, 5)) error(`${path}.document.${e.path}`, `(${e.message})`)
     if (!problems.length) {
       if (frozen.record !== 'all') error(`${path}.document.record`, 'must be "all": a version freezes the whole register')
@@ -610,8 +626,10 @@ async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result
   for (let i = 0; i < history.length; i += 200) {
     const rows = history.slice(i, i + 200).map((h) => ({
       workspaceId: ws, recordType: h.recordType, recordId: h.recordId, version: h.version, operation: h.operation, actor: h.actor, at: h.at, state: h.state, hash: h.hash,
+      hashVersion: h.hashVersion ?? 1, redacted: h.redacted ? JSON.stringify(h.redacted) : null,
     }))
     await m.createQueryBuilder().insert().into(HistoryEntry).values(rows).execute()
+    await storeSalts(m, ws, history.slice(i, i + 200))
     await pacer.pace()
   }
   const [closing] = await chainEntries(m, ws, [{
@@ -634,6 +652,7 @@ async function restoreHistory(m: EntityManager, who: Principal, doc: Row, result
       approvedBy: v.approvedBy, approvedAt: v.approvedAt, approvalNote: v.approvalNote, rejectedBy: v.rejectedBy, rejectedAt: v.rejectedAt,
       rejectionReason: v.rejectionReason, supersededAt: v.supersededAt, supersededBy: v.supersededBy, contentHash: v.contentHash,
       historyHead: v.historyHead, counts: JSON.stringify(v.counts), findings: JSON.stringify(v.findings), document: v.document,
+      redactions: Array.isArray(v.redactions) && v.redactions.length ? JSON.stringify(v.redactions) : null,
       checkpoint: v.checkpoint ? JSON.stringify({ seq: v.checkpoint.seq, head: v.checkpoint.head, at: v.checkpoint.at, kid: v.checkpoint.kid, jws: v.checkpoint.jws }) : null,
     }).execute()
   }

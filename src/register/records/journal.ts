@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { EntityManager } from 'typeorm'
-import { HistoryEntry } from '../../../entities'
+import { HistoryEntry, HistorySalt } from '../../../entities'
+import { committedContent, EntrySalts, jsonField, MissingSalt, newSaltKey } from './commitments'
 import type { Principal } from '../../auth/principal'
 import { RecordType } from './model'
 
@@ -23,14 +24,22 @@ export interface ChainedContent {
   actor: string
   at: string
   state: string
+  /** The hash scheme: absent or 1, the values; 2, salted commitments of them (./commitments.ts). */
+  hashVersion?: number
+  /** Set by a redaction: scheme 2, the erased leaves' commitments; scheme 1, {} (JSON text as stored, or an object from a backup). */
+  redacted?: string | Record<string, string> | null
 }
+
+/** The hash scheme new entries are chained with. */
+export const HASH_VERSION = 2
 
 /**
  * SHA-256 (hex) over the previous entry's hash ('' for a workspace's first entry) and the entry's
  * content, as one JSON array in a fixed order. Neither seq nor workspace is covered: an entry's
  * place is fixed by the previous hash, and a workspace's chain can be copied into another.
  */
-export function entryHash(previous: string | null, e: ChainedContent): string {
+export function entryHash(previous: string | null, e: ChainedContent, salts?: EntrySalts): string {
+  if (e.hashVersion === 2) return createHash('sha256').update(committedContent(previous, e, { ...salts, redacted: jsonField(e.redacted) })).digest('hex')
   const content = [previous ?? '', e.recordType, e.recordId, e.version, e.operation, e.actor, e.at, e.state]
   return createHash('sha256').update(JSON.stringify(content)).digest('hex')
 }
@@ -75,10 +84,16 @@ export async function chainEntries<T extends ChainedContent>(m: EntityManager, w
   if (!rows.length) return []
   if (!cursor?.held) await holdHistoryChain(m, ws)
   let previous = cursor?.head !== undefined ? cursor.head : (await historyHead(m, ws))?.hash ?? null
+  const salts: HistorySalt[] = []
   const out = rows.map((r) => {
-    previous = entryHash(previous, r)
-    return { ...r, hash: previous }
+    const saltKey = newSaltKey()
+    const entry = { ...r, hashVersion: HASH_VERSION }
+    previous = entryHash(previous, entry, { saltKey })
+    salts.push({ workspaceId: ws, hash: previous, saltKey, salts: null })
+    return { ...entry, hash: previous }
   })
+  // the salts apart from the entries, where a redaction can delete them
+  for (let i = 0; i < salts.length; i += 300) await m.createQueryBuilder().insert().into(HistorySalt).values(salts.slice(i, i + 300)).execute()
   if (cursor) {
     cursor.held = true
     cursor.head = previous
@@ -121,6 +136,9 @@ export function versionRecordId(contentHash: string): string {
  * hash after the restore too (restores made before the closing entry existed have none).
  */
 export const RESTORE_RECORD_TYPE = 'history-restore'
+
+/** Record type of a redaction's entry (src/register/accountability/redactions.ts); its state never holds the values erased. */
+export const REDACTION_RECORD_TYPE = 'redaction'
 export const RESTORE_OPERATION = 'restore'
 export const RESTORED_OPERATION = 'restored'
 
@@ -152,6 +170,12 @@ export function restoreOf(h: { recordType: string; operation: string; state: str
   return s && Number.isInteger(s.entries) && s.entries > 0 && typeof s.head === 'string' ? s : null
 }
 
+/**
+ * What a redaction entry states of each entry it erased from: SHA-256 of the JSON array [actor, state]
+ * as the entry reads afterwards, so that nothing but what was approved can be changed under the marker.
+ */
+export const redactedDigest = (e: { actor: string; state: string }): string => createHash('sha256').update(JSON.stringify([e.actor, e.state])).digest('hex')
+
 /** Where a walk over a chain found it broken: the entry to blame (its index in the walk) and why. */
 export interface ChainBreak {
   index: number
@@ -174,6 +198,12 @@ export class ChainWalk {
   broken: ChainBreak | null = null
   /** Hashes seen, by position (0-based), for heads that checkpoints and versions name. */
   readonly hashes: (string | null)[] = []
+  /** Entries with erased values: proven through their commitments (scheme 2) or taken as their hash stands (scheme 1). */
+  redacted = 0
+  /** Redacted entries seen (hash → position and the digest of their content now), each to be named by a later redaction entry. */
+  private erased = new Map<string, { index: number; digest: string }>()
+  /** What the redaction entries say each entry they erased from reads afterwards (hash → digest); the latest wins. */
+  private approved = new Map<string, string>()
 
   /** The latest hash (the head so far). */
   get head(): string | null {
@@ -184,11 +214,25 @@ export class ChainWalk {
     this.broken ??= { index, reason }
   }
 
-  step(e: ChainedContent & { hash: string | null }): void {
+  step(e: ChainedContent & { hash: string | null }, salts?: EntrySalts): void {
     const i = ++this.index
     this.hashes.push(e.hash)
+    const redacted = e.redacted !== null && e.redacted !== undefined
+    if (redacted) this.redacted++
     if (e.hash === null) this.fail(i, 'the entry has no hash')
-    else if (e.hash !== entryHash(this.previous, e)) this.fail(i, 'the hash does not follow from the previous entry\'s hash and this entry\'s content')
+    if (redacted && e.hash) this.erased.set(e.hash, { index: i, digest: redactedDigest(e) })
+    // a scheme-1 entry erased from is taken at its hash as it stands: what it reads is what its redaction approved (end())
+    if (e.hash !== null && !(redacted && e.hashVersion !== 2)) {
+      try {
+        if (e.hash !== entryHash(this.previous, e, salts)) this.fail(i, 'the hash does not follow from the previous entry\'s hash and this entry\'s content')
+      } catch (err) {
+        if (!(err instanceof MissingSalt) && !(err instanceof SyntaxError)) throw err
+        this.fail(i, err instanceof MissingSalt ? `${err.message}: the entry's hash cannot be recomputed` : 'the state is not JSON')
+      }
+    }
+    if (e.recordType === REDACTION_RECORD_TYPE) {
+      for (const [h, digest] of Object.entries((parsed(e.state)?.entries ?? {}) as Record<string, string>)) if (this.erased.has(h)) this.approved.set(h, digest)
+    }
     const closing = e.recordType === RESTORE_RECORD_TYPE && e.operation === RESTORED_OPERATION
     if (closing) {
       const s = parsed(e.state) as RestoredState | null
@@ -214,8 +258,31 @@ export class ChainWalk {
 
   /** Ends the walk: restores whose entries did not all come are a break at their anchor. */
   end(): ChainBreak | null {
+    for (const [h, { index, digest }] of this.erased) {
+      if (this.approved.get(h) !== digest) this.fail(index, this.approved.has(h) ? 'the entry does not read as its redaction left it' : 'the entry is marked redacted but no redaction entry after it names it')
+    }
+    this.erased.clear()
     for (const seg of this.open) this.fail(seg.anchor, `${seg.left} of the ${seg.entries} restored entries are missing`)
     this.open = []
     return this.broken
   }
+}
+
+/** The salts of these entries (by hash), as the scheme-2 hash needs them; an entry without salts has none. */
+export async function saltsOf(m: EntityManager, ws: string, hashes: (string | null)[]): Promise<Map<string, EntrySalts>> {
+  const out = new Map<string, EntrySalts>()
+  const wanted = [...new Set(hashes.filter((h): h is string => Boolean(h)))]
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await m.getRepository(HistorySalt).createQueryBuilder('s')
+      .where('s.workspaceId = :ws AND s.hash IN (:...hashes)', { ws, hashes: wanted.slice(i, i + 500) }).getMany()
+    for (const r of rows) out.set(r.hash, { saltKey: r.saltKey, salts: jsonField(r.salts) })
+  }
+  return out
+}
+
+/** Stores the salts of entries restored from a backup (as the backup carries them). */
+export async function storeSalts(m: EntityManager, ws: string, entries: { hash?: string | null; saltKey?: string | null; salts?: Record<string, string> | null }[]): Promise<void> {
+  const rows = entries.filter((e) => e.hash && (e.saltKey || e.salts))
+    .map((e) => ({ workspaceId: ws, hash: e.hash!, saltKey: e.saltKey ?? null, salts: e.salts ? JSON.stringify(e.salts) : null }))
+  for (let i = 0; i < rows.length; i += 300) await m.createQueryBuilder().insert().into(HistorySalt).values(rows.slice(i, i + 300)).orIgnore().execute()
 }

@@ -1338,6 +1338,14 @@ export interface RegisterVersion {
    */
   checkpoint: HistoryCheckpoint | null;
   /**
+   * Redactions (POST /api/v1/redactions) applied to the frozen document since: its files are served redacted, `contentHash` stays the frozen one (a file handed out before is still shown to be this version), `documentHash` is the SHA-256 of the document after each
+   */
+  redactions: {
+    id: string;
+    at: string;
+    documentHash: string;
+  }[];
+  /**
    * The open findings (GET /api/v1/register/findings) when the register was frozen
    */
   findings: {
@@ -1497,6 +1505,63 @@ export interface HistoryVerification {
    * Signed checkpoints checked: each verifies with the service's keys and the entry it names still has the head it signed
    */
   checkpoints: number;
+  /**
+   * Entries whose personal data a redaction erased: proven through the commitments kept in their place (scheme 2), or, for entries written before commitments (scheme 1), taken at their hash as a later redaction entry names them
+   */
+  redacted: number;
+}
+/**
+ * Erasure of exact values from history and register versions: proposed by an admin, approved (and applied) by another or rejected
+ *
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "Redaction".
+ */
+export interface Redaction {
+  id: string;
+  status: "proposed" | "applied" | "rejected";
+  /**
+   * The values to erase, while proposed (for the approver); null once applied or rejected: they are not kept
+   */
+  values: string[] | null;
+  /**
+   * Why, e.g. the Art. 17 request it answers
+   */
+  reason: string;
+  proposedBy: string;
+  proposedAt: string;
+  /**
+   * The admin who approved or rejected it
+   */
+  decidedBy: string | null;
+  decidedAt: string | null;
+  /**
+   * Why it was rejected
+   */
+  rejectionReason: string | null;
+  /**
+   * History entries and register versions holding the values: found when proposed, erased when applied
+   */
+  occurrences: {
+    history: number;
+    versions: number;
+  };
+  /**
+   * Once applied: where the values were, as record type and field path (`controller:/dataProtectionOfficer/email`, `actor`)
+   */
+  fields: string[] | null;
+}
+/**
+ * This interface was referenced by `Views`'s JSON-Schema
+ * via the `definition` "RedactionList".
+ */
+export interface RedactionList {
+  items: Redaction[];
+  /**
+   * Matching records in all pages
+   */
+  total: number;
+  limit: number;
+  offset: number;
 }
 /**
  * One change: who, when, which record and version, and the record as it was after it (before it, for a delete). A register version's approval, rejection and superseding are entries too (recordType `register-version`, version: its number, recordId: the first 32 hex digits of its contentHash, state: the version as GET /register/versions/{number} reads it after the change)
@@ -1521,7 +1586,8 @@ export interface HistoryEntry {
     | "security-measure"
     | "processing-activity"
     | "register-version"
-    | "history-restore";
+    | "history-restore"
+    | "redaction";
   recordId: string;
   /**
    * The record's version after the change; for a register version, its number
@@ -1530,7 +1596,8 @@ export interface HistoryEntry {
   /**
    * create, update, delete of a record; approve, reject, supersede of a register version; restore: the entries after it were restored from a backup (recordType history-restore, version: how many)
    */
-  operation: "create" | "update" | "delete" | "propose" | "approve" | "reject" | "supersede" | "restore" | "restored";
+  operation:
+    "create" | "update" | "delete" | "propose" | "approve" | "reject" | "supersede" | "restore" | "restored" | "redact";
   /**
    * The token's subject; `system` for changes the service makes itself
    */
