@@ -3,7 +3,7 @@ import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
 import { exportDocumentSchema } from '../../src/register/exchange/export-document'
 import { asOfInstant, checkExportQuery, exportFrom } from '../../src/register/exchange/export'
 import type { ExportQuery } from '../../src/register/exchange/export-document'
-import { errorResponses } from '../crud'
+import { errorResponses, longAnswerResponses } from '../crud'
 import { registerAt } from '../../src/register/accountability/history'
 import { liveRegister } from '../../src/register/records/walk'
 import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
@@ -66,6 +66,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
           },
         },
         ...errorResponses(404),
+        ...longAnswerResponses({ spooled: true }),
       },
     },
   }, async (request, reply) => {
