@@ -213,6 +213,8 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
 
 /** Records per read of history states. */
 const STATES_PAGE = 200
+/** Records other than activities changed since the moment beyond which no stored view is taken as it is (each is looked for in each view). */
+const MAX_NAMED_CHANGES = 200
 /** Activities per read while the walk's order is found (their states are parsed, only keys kept). */
 const KEYS_PAGE = 500
 
@@ -231,6 +233,7 @@ interface ActivityFields extends Omit<StateRow, 'state'> {
   controller_id: string | null
   /** The jointControllers list as JSON text. */
   joint: string | null
+  version: number | string | null
 }
 
 /**
@@ -353,18 +356,18 @@ class RegisterAt implements RegisterViews {
   async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
     if (scope.statuses && !scope.statuses.length) return
     // the walk's order first: every activity's key (name in the register's collation, id), not its state
-    const keys: { key: string; id: string; seq: number }[] = []
+    const keys: { key: string; id: string; seq: number; version: number }[] = []
     for (let after = ''; ;) {
       // the fields the order and the scope need, taken out of the state by the database (not parsed here)
       const rows = await this.latestAfter('processing-activity', after, KEYS_PAGE, this.dialect === 'postgres'
         ? `(h.state::json)->>'name' AS name, (h.state::json)->>'role' AS role, (h.state::json)->>'status' AS status,
-          (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint`
+          (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint, (h.state::json)->>'version' AS version`
         : `json_extract(h.state, '$.name') AS name, json_extract(h.state, '$.role') AS role, json_extract(h.state, '$.status') AS status,
-          json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint`) as unknown as ActivityFields[]
+          json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint, json_extract(h.state, '$.version') AS version`) as unknown as ActivityFields[]
       for (const h of rows) {
         if (h.operation === 'delete') continue
         const state = { name: h.name, role: h.role, status: h.status, controller: { id: h.controller_id }, jointControllers: scope.controllerId && h.joint ? JSON.parse(h.joint) : [] }
-        if (inScope(state, scope)) keys.push({ key: sortKey(h.name), id: h.record_id, seq: h.seq })
+        if (inScope(state, scope)) keys.push({ key: sortKey(h.name), id: h.record_id, seq: h.seq, version: Number(h.version) })
       }
       if (rows.length < KEYS_PAGE) break
       after = rows[rows.length - 1].record_id
@@ -373,14 +376,65 @@ class RegisterAt implements RegisterViews {
     }
     // as the database orders (sort_key, id): the key is ASCII, so code units compare as bytes do
     keys.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const changed = await this.changedSince()
     for (let i = 0; i < keys.length; i += pageSize) {
       await turn()
       const part = keys.slice(i, i + pageSize)
-      const rows = await this.query(`SELECT seq, state FROM "history" WHERE workspace_id = ? AND seq IN (${part.map(() => '?').join(', ')})`,
-        [this.ws, ...part.map((k) => k.seq)])
+      // an activity that nothing it shows has changed since the moment is today's stored view, as it is
+      const same = changed ? await this.unchangedViews(part, changed) : new Map<string, string>()
+      const composing = part.filter((k) => !same.has(k.id))
+      const rows = composing.length ? await this.query(`SELECT seq, state FROM "history" WHERE workspace_id = ? AND seq IN (${composing.map(() => '?').join(', ')})`,
+        [this.ws, ...composing.map((k) => k.seq)]) : []
       const bySeq = new Map(rows.map((r) => [Number(r.seq), r.state]))
-      yield await this.compose(processingActivities, part.map((k) => JSON.parse(bySeq.get(k.seq)!) as Row))
+      const composed = new Map((await this.compose(processingActivities, composing.map((k) => JSON.parse(bySeq.get(k.seq)!) as Row))).map((v) => [v.id, v]))
+      yield part.map((k) => composed.get(k.id) ?? { id: k.id, json: same.get(k.id)! })
     }
+  }
+
+  /** Records with an entry after the moment, by type (a register version's lifecycle left out); null: a restore came after it. */
+  private changed: Promise<Map<string, Set<string>> | null> | null = null
+
+  private changedSince(): Promise<Map<string, Set<string>> | null> {
+    this.changed ??= (async () => {
+      const rows: { record_type: string; record_id: string }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
+        'SELECT DISTINCT record_type, record_id FROM "history" WHERE workspace_id = ? AND at > ?'), [this.ws, this.at]))
+      const out = new Map<string, Set<string>>()
+      for (const r of rows) {
+        // restored history says nothing of how today's views were built: every view is composed
+        if (r.record_type === RESTORE_RECORD_TYPE) return null
+        if (r.record_type === VERSION_RECORD_TYPE) continue
+        if (!out.has(r.record_type)) out.set(r.record_type, new Set())
+        out.get(r.record_type)!.add(r.record_id)
+      }
+      return out
+    })()
+    return this.changed
+  }
+
+  /**
+   * Today's stored views of the activities that are as they were at the moment: the activity has no
+   * entry after it (today's row is its latest state then, the same version), and no record its view
+   * names (by id) has one. A view is composed only from its record's state and the summaries of the
+   * records it names, so it is then the view composed at the moment, byte for byte, without
+   * composing it. A record named in the view is looked for in its text, which at worst composes
+   * one view too many; with many records changed since, none is looked for and all are composed.
+   */
+  private async unchangedViews(part: { id: string; version: number }[], changed: Map<string, Set<string>>): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    const changedActivities = changed.get('processing-activity') ?? new Set<string>()
+    const named = [...changed].filter(([type]) => type !== 'processing-activity').flatMap(([, ids]) => [...ids])
+    if (named.length > MAX_NAMED_CHANGES) return out
+    const wanted = part.filter((k) => !changedActivities.has(k.id))
+    if (!wanted.length) return out
+    const version = new Map(wanted.map((k) => [k.id, k.version]))
+    const rows: { id: string; version: number | string; resolved_view: string | null }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
+      `SELECT id, version, resolved_view FROM "processing_activities" WHERE workspace_id = ? AND id IN (${wanted.map(() => '?').join(', ')})`), [this.ws, ...wanted.map((k) => k.id)]))
+    for (const r of rows) {
+      if (!r.resolved_view || Number(r.version) !== version.get(r.id)) continue
+      if (named.some((id) => r.resolved_view!.includes(`"${id}"`))) continue
+      out.set(r.id, r.resolved_view)
+    }
+    return out
   }
 
   async viewsIn(def: ResourceDef, ids: string[]): Promise<string[]> {
