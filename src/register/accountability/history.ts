@@ -213,7 +213,7 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
 
 /** Records per read of history states. */
 const STATES_PAGE = 200
-/** Records other than activities changed since the moment beyond which no stored view is taken as it is (each is looked for in each view). */
+/** Changed records a view may name beyond which no stored view is taken as it is (each is looked for in each view's text). */
 const MAX_NAMED_CHANGES = 200
 /** Activities per read while the walk's order is found (their states are parsed, only keys kept). */
 const KEYS_PAGE = 500
@@ -222,6 +222,8 @@ interface StateRow {
   seq: number
   record_id: string
   operation: string
+  /** The record's version after the entry. */
+  version: number | string
   state: string
 }
 
@@ -233,7 +235,6 @@ interface ActivityFields extends Omit<StateRow, 'state'> {
   controller_id: string | null
   /** The jointControllers list as JSON text. */
   joint: string | null
-  version: number | string | null
 }
 
 /**
@@ -295,7 +296,7 @@ class RegisterAt implements RegisterViews {
     const unique = [...new Set(ids)]
     for (let i = 0; i < unique.length; i += 500) {
       const part = unique.slice(i, i + 500)
-      out.push(...await this.query(`SELECT h.seq AS seq, h.record_id AS record_id, h.operation AS operation, h.state AS state FROM "history" h
+      out.push(...await this.query(`SELECT h.seq AS seq, h.record_id AS record_id, h.operation AS operation, h.version AS version, h.state AS state FROM "history" h
         WHERE ${latest(this.dialect)} AND h.record_id IN (${part.map(() => '?').join(', ')})`, [this.ws, type, this.at, this.at, ...part]))
     }
     return out.sort((a, b) => (a.record_id < b.record_id ? -1 : a.record_id > b.record_id ? 1 : 0))
@@ -303,7 +304,7 @@ class RegisterAt implements RegisterViews {
 
   /** Latest entries of records after id `after`, in id order (deletes included, so the keyset moves on). */
   private latestAfter(type: RecordType, after: string, limit: number, columns = 'h.state AS state'): Promise<StateRow[]> {
-    return this.query(`SELECT h.seq AS seq, h.record_id AS record_id, h.operation AS operation, ${columns} FROM "history" h
+    return this.query(`SELECT h.seq AS seq, h.record_id AS record_id, h.operation AS operation, h.version AS version, ${columns} FROM "history" h
       WHERE ${latest(this.dialect)} AND h.record_id > ? ORDER BY h.record_id LIMIT ${Number(limit)}`, [this.ws, type, this.at, this.at, after])
   }
 
@@ -356,18 +357,18 @@ class RegisterAt implements RegisterViews {
   async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
     if (scope.statuses && !scope.statuses.length) return
     // the walk's order first: every activity's key (name in the register's collation, id), not its state
-    const keys: { key: string; id: string; seq: number; version: number }[] = []
+    const keys: { key: string; id: string; seq: number; version: number | string }[] = []
     for (let after = ''; ;) {
       // the fields the order and the scope need, taken out of the state by the database (not parsed here)
       const rows = await this.latestAfter('processing-activity', after, KEYS_PAGE, this.dialect === 'postgres'
         ? `(h.state::json)->>'name' AS name, (h.state::json)->>'role' AS role, (h.state::json)->>'status' AS status,
-          (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint, (h.state::json)->>'version' AS version`
+          (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint`
         : `json_extract(h.state, '$.name') AS name, json_extract(h.state, '$.role') AS role, json_extract(h.state, '$.status') AS status,
-          json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint, json_extract(h.state, '$.version') AS version`) as unknown as ActivityFields[]
+          json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint`) as unknown as ActivityFields[]
       for (const h of rows) {
         if (h.operation === 'delete') continue
         const state = { name: h.name, role: h.role, status: h.status, controller: { id: h.controller_id }, jointControllers: scope.controllerId && h.joint ? JSON.parse(h.joint) : [] }
-        if (inScope(state, scope)) keys.push({ key: sortKey(h.name), id: h.record_id, seq: h.seq, version: Number(h.version) })
+        if (inScope(state, scope)) keys.push({ key: sortKey(h.name), id: h.record_id, seq: h.seq, version: h.version })
       }
       if (rows.length < KEYS_PAGE) break
       after = rows[rows.length - 1].record_id
@@ -381,7 +382,7 @@ class RegisterAt implements RegisterViews {
       await turn()
       const part = keys.slice(i, i + pageSize)
       // an activity that nothing it shows has changed since the moment is today's stored view, as it is
-      const same = changed ? await this.unchangedViews(part, changed) : new Map<string, string>()
+      const same = changed ? await this.unchangedViews(processingActivities, part, changed) : new Map<string, string>()
       const composing = part.filter((k) => !same.has(k.id))
       const rows = composing.length ? await this.query(`SELECT seq, state FROM "history" WHERE workspace_id = ? AND seq IN (${composing.map(() => '?').join(', ')})`,
         [this.ws, ...composing.map((k) => k.seq)]) : []
@@ -412,40 +413,50 @@ class RegisterAt implements RegisterViews {
   }
 
   /**
-   * Today's stored views of the activities that are as they were at the moment: the activity has no
-   * entry after it (today's row is its latest state then, the same version), and no record its view
-   * names (by id) has one. A view is composed only from its record's state and the summaries of the
-   * records it names, so it is then the view composed at the moment, byte for byte, without
+   * Today's stored views of the records that are as they were at the moment: the record has no
+   * entry after it (today's row is its latest state then, the same version), and no record its
+   * view names (by id) has one. A view is composed only from its record's state and the summaries
+   * of the records it names, so it is then the view composed at the moment, byte for byte, without
    * composing it. A record named in the view is looked for in its text, which at worst composes
    * one view too many; with many records changed since, none is looked for and all are composed.
    */
-  private async unchangedViews(part: { id: string; version: number }[], changed: Map<string, Set<string>>): Promise<Map<string, string>> {
+  private async unchangedViews(def: ResourceDef, part: { id: string; version: number | string }[], changed: Map<string, Set<string>>): Promise<Map<string, string>> {
     const out = new Map<string, string>()
-    const changedActivities = changed.get('processing-activity') ?? new Set<string>()
-    const named = [...changed].filter(([type]) => type !== 'processing-activity').flatMap(([, ids]) => [...ids])
+    const changedOfKind = changed.get(def.type) ?? new Set<string>()
+    // the records a view may name: an activity names none of the others (a processor, its sub-processors)
+    const named = [...changed].filter(([type]) => type !== 'processing-activity' || def !== processingActivities).flatMap(([, ids]) => [...ids])
     if (named.length > MAX_NAMED_CHANGES) return out
-    const wanted = part.filter((k) => !changedActivities.has(k.id))
+    const wanted = part.filter((k) => !changedOfKind.has(k.id))
     if (!wanted.length) return out
-    const version = new Map(wanted.map((k) => [k.id, k.version]))
+    const version = new Map(wanted.map((k) => [k.id, Number(k.version)]))
     const rows: { id: string; version: number | string; resolved_view: string | null }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
-      `SELECT id, version, resolved_view FROM "processing_activities" WHERE workspace_id = ? AND id IN (${wanted.map(() => '?').join(', ')})`), [this.ws, ...wanted.map((k) => k.id)]))
+      `SELECT id, version, resolved_view FROM "${m.connection.getMetadata(def.entity).tableName}" WHERE workspace_id = ? AND id IN (${wanted.map(() => '?').join(', ')})`),
+    [this.ws, ...wanted.map((k) => k.id)]))
     for (const r of rows) {
       if (!r.resolved_view || Number(r.version) !== version.get(r.id)) continue
-      if (named.some((id) => r.resolved_view!.includes(`"${id}"`))) continue
+      if (named.some((id) => id !== r.id && r.resolved_view!.includes(`"${id}"`))) continue
       out.set(r.id, r.resolved_view)
     }
     return out
   }
 
+  /** The views of these latest entries (deletes left out), in their order: today's where nothing changed since, else composed. */
+  private async viewsOf(def: ResourceDef, latest: StateRow[]): Promise<StoredActivity[]> {
+    const present = latest.filter((h) => h.operation !== 'delete')
+    const changed = await this.changedSince()
+    const same = changed && present.length ? await this.unchangedViews(def, present.map((h) => ({ id: h.record_id, version: h.version })), changed) : new Map<string, string>()
+    const composed = new Map((await this.compose(def, present.filter((h) => !same.has(h.record_id)).map((h) => JSON.parse(h.state) as Row))).map((v) => [v.id, v]))
+    return present.map((h) => composed.get(h.record_id) ?? { id: h.record_id, json: same.get(h.record_id)! })
+  }
+
   async viewsIn(def: ResourceDef, ids: string[]): Promise<string[]> {
-    const states = (await this.latestIn(def.type, ids)).filter((h) => h.operation !== 'delete').map((h) => JSON.parse(h.state) as Row)
-    return (await this.compose(def, states)).map((v) => v.json)
+    return (await this.viewsOf(def, await this.latestIn(def.type, ids))).map((v) => v.json)
   }
 
   async* viewPages(def: ResourceDef, pageSize: number): AsyncGenerator<StoredActivity[]> {
     for (let after = ''; ;) {
       const rows = await this.latestAfter(def.type, after, pageSize)
-      const views = await this.compose(def, rows.filter((h) => h.operation !== 'delete').map((h) => JSON.parse(h.state) as Row))
+      const views = await this.viewsOf(def, rows)
       if (views.length) yield views
       if (rows.length < pageSize) return
       after = rows[rows.length - 1].record_id
