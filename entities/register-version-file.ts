@@ -2,7 +2,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm'
 
 /**
  * A file of a frozen register version as it was rendered the first time it was asked for (a CSV in
- * one language, record and delimiter; a workbook in one language), gzipped: a version never
+ * one language, record and delimiter; a workbook in one language; the frozen JSON document itself,
+ * stored as the version is frozen, so that a download reads it in a few MB), gzipped: a version never
  * changes, so every later download is these bytes. Derived from the version's document, hence not
  * in a backup: a restored version renders its files again.
  */
@@ -15,7 +16,7 @@ export class RegisterVersionFile {
   @PrimaryColumn({ type: 'integer' })
   number!: number
 
-  /** Which file: `csv:<lang>:<record>:<delimiter>` or `xlsx:<lang>`. */
+  /** Which file: `csv:<lang>:<record>:<delimiter>`, `xlsx:<lang>` or `json` (the frozen document). */
   @PrimaryColumn({ type: 'varchar', length: 64 })
   file!: string
 

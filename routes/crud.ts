@@ -19,7 +19,8 @@ const ERROR_MEANING: Record<number, string> = {
   413: 'The body is larger than the service accepts',
   415: 'The body must be application/json',
   500: 'Internal error; quote the requestId',
-  503: 'The database is busy or unreachable; retry',
+  503: 'The database is busy or unreachable (code busy); retry after Retry-After seconds',
+  507: 'The answer is larger than the service sends at once (SPOOL_MAX_BYTES, code answer_too_large); ask for less (controllerId, status, record)',
 }
 
 /** A JSON response of a shared schema, with what it means. */
@@ -43,6 +44,7 @@ const ERROR_EXAMPLES: Record<number, object> = {
   415: errorExample(415, 'Unsupported Media Type', 'unsupported_media_type', 'The body must be application/json'),
   500: errorExample(500, 'Internal Server Error', 'internal_error', 'Internal Server Error'),
   503: errorExample(503, 'Service Unavailable', 'busy', 'The database is busy; retry in a moment'),
+  507: errorExample(507, 'Insufficient Storage', 'answer_too_large', 'The answer is larger than this service sends at once (2147483648 bytes, SPOOL_MAX_BYTES); ask for less (controllerId, status, record)'),
 }
 
 /** One error answer in the Error shape, with what it means and an example of it. */
@@ -55,6 +57,15 @@ export const errorResponse = (status: number, description: string, example: obje
 /** Errors every API operation may answer, all in the one Error shape, each status with its own example. */
 export const errorResponses = (...codes: number[]): Record<number, object> =>
   Object.fromEntries([...new Set([400, 401, 403, 500, ...codes])].sort().map((c) => [c, errorResponse(c, ERROR_MEANING[c], ERROR_EXAMPLES[c])]))
+
+/**
+ * What an operation that reads much (an export, a backup, a report) may answer besides: 503 busy
+ * (no database connection in time, a statement timeout) and, for an answer spooled before it is
+ * sent (a stream: plugins/spool), 507 when it is larger than the spool takes. 429 is declared for
+ * every operation by the budgets plugin.
+ */
+export const longAnswerResponses = (options: { spooled?: boolean } = {}): Record<number, object> =>
+  errorResponses(503, ...(options.spooled ? [507] : []))
 
 /** An example of an error answer of an operation's own (a 422, a 503 of its own cause). */
 export const errorExampleOf = (statusCode: number, error: string, code: string, message: string): object => errorExample(statusCode, error, code, message)

@@ -29,6 +29,8 @@ function documentValidators() {
     request: (method: string, path: string) => compile(operation(method, path).requestBody.content['application/json'].schema),
     response: (method: string, path: string, status: number) =>
       compile(operation(method, path).responses[String(status)].content['application/json'].schema),
+    /** The declared answer of an operation for a status, as written in the document. */
+    declared: (method: string, path: string, status: number) => operation(method, path).responses[String(status)],
   }
 }
 
@@ -73,6 +75,43 @@ describe('OpenAPI document against real answers', () => {
     const refused = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send({ name: 'X', email: 'hudateljén' })
     expect(refused.status).to.equal(400)
     expect(v.request('post', '/api/v1/controllers')({ name: 'X', email: 'hudateljén' })).to.equal(false)
+  })
+
+  it('declares, for every operation that reads much, the 429 (budget), 503 (busy) and, for a spooled answer, 507 it can give, in the one error shape', async () => {
+    const LONG: [string, string, number[]][] = [
+      ['get', '/api/v1/register/export', [429, 503, 507]],
+      ['get', '/api/v1/register/backup', [429, 503]],
+      ['get', '/api/v1/register/report', [429, 503]],
+      ['get', '/api/v1/register/data-flow', [429, 503]],
+      ['get', '/api/v1/register/findings', [429, 503]],
+      ['get', '/api/v1/history/verify', [429, 503]],
+      ['get', '/api/v1/register/changes', [429, 503]],
+    ]
+    for (const [method, path, statuses] of LONG) {
+      for (const status of statuses) {
+        const declared = v.declared(method, path, status)
+        expect(declared, `${method.toUpperCase()} ${path} ${status}`).to.not.equal(undefined)
+        expect(declared.content['application/json'].schema, `${path} ${status}`).to.deep.equal({ $ref: '#/components/schemas/Error' })
+        const example = declared.content['application/json'].example
+        expect(example, `${path} ${status} example`).to.include({ statusCode: status })
+        expectValid(v.response(method, path, status), example, `${path} ${status} example`)
+      }
+    }
+  })
+
+  it('a 507 answer of an export larger than the spool takes is the declared one', async () => {
+    const small = await buildTestApp({ SPOOL_MAX_BYTES: '1024' })
+    try {
+      for (let i = 0; i < 6; i++) {
+        const created = await small.http.post('/api/v1/controllers').set('authorization', small.auth('editor')).send({ name: `Klinik ${i} i Åre AB med ett långt namn`, address: 'Storgatan 1, 831 30 Östersund' })
+        expect(created.status).to.equal(201)
+      }
+      const res = await small.http.get('/api/v1/register/export?format=json').set('authorization', small.auth('reader'))
+      expect(res.status).to.equal(507)
+      expectValid(v.response('get', '/api/v1/register/export', 507), res.body, 'GET /register/export 507')
+    } finally {
+      await small.close()
+    }
   })
 
   it('held to the committed document, a 400 answer is valid too', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import ExcelJS from 'exceljs'
@@ -132,7 +133,7 @@ describe('files of a register version', function () {
     const csv = await download(`format=csv&lang=sv&version=${version.number}`)
     const before = await storedFiles()
     expect(before).to.include('csv:sv:controller:semicolon')
-    expect(before.every((file) => /^(csv:(en|sv):(controller|processor):(comma|semicolon)|xlsx:(en|sv))$/.test(file)), before.join()).to.equal(true)
+    expect(before.every((file) => /^(csv:(en|sv):(controller|processor):(comma|semicolon)|xlsx:(en|sv)|json)$/.test(file)), before.join()).to.equal(true)
     // the same bytes on every download, the workbook's too (its zip holds a time of writing)
     expect((await download(`format=csv&lang=sv&version=${version.number}`)).body.equals(csv.body)).to.equal(true)
     const xlsx = await download(`format=xlsx&lang=en&version=${version.number}`)
@@ -163,6 +164,22 @@ describe('files of a register version', function () {
       expect(d.body.equals(all[0].body)).to.equal(true)
     }
     expect((await storedFiles()).filter((file) => file === 'csv:en:processor:comma')).to.have.length(1)
+  })
+
+  it('stores the frozen document as the version is frozen and serves its bytes (SHA-256 = contentHash); a version without it stores it at its first download', async () => {
+    expect(await storedFiles()).to.include('json')
+    const frozen = await download(`format=json&version=${version.number}`)
+    expect(frozen.status).to.equal(200)
+    expect(createHash('sha256').update(frozen.body).digest('hex')).to.equal(version.contentHash)
+    expect(frozen.headers.etag).to.equal(`"${version.contentHash}"`)
+    // as a version frozen before its document was stored, or restored from a backup
+    await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'DELETE FROM "register_version_files" WHERE workspace_id = ? AND number = ?'), ['test', version.number]))
+    const again = await download(`format=json&version=${version.number}`)
+    expect(again.body.equals(frozen.body)).to.equal(true)
+    expect(await storedFiles()).to.deep.equal(['json'])
+    // the other files are rendered from it again, the same as before
+    const csv = await download(`format=csv&lang=sv&version=${version.number}`)
+    expect(csv.body.toString('utf8')).to.equal((await oracle({ format: 'csv', record: 'controller', lang: 'sv' })).toString('utf8'))
   })
 
   it('answers 400 for a controller the version does not hold, and 404 for a version that does not exist', async () => {

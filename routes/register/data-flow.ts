@@ -4,7 +4,7 @@ import { dataFlow, DataFlowQuery, dataFlowSchema, dataFlowSvg, MAX_SVG_NODES } f
 import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { checkControllerFilter } from '../../src/register/records/walk'
 import { registerDate } from '../../src/register/wording/dates'
-import { errorExampleOf, errorResponse, errorResponses, json } from '../crud'
+import { errorExampleOf, errorResponse, errorResponses, json, longAnswerResponses } from '../crud'
 import { clientGone } from '../../src/plugins/budgets'
 
 const querystring = {
@@ -43,8 +43,9 @@ export default async function dataFlowRoutes(app: FastifyInstance): Promise<void
           },
         },
         ...errorResponses(),
+        ...longAnswerResponses(),
         422: errorResponse(422, `format=svg: the flow has more than ${MAX_SVG_NODES} nodes`, errorExampleOf(422, 'Unprocessable Entity', 'flow_too_large', `The flow has 412 nodes, more than the ${MAX_SVG_NODES} a picture can show legibly; choose a controllerId or a status, or ask for format=json`)),
-        503: errorResponse(503, LAYOUT_UNAVAILABLE, errorExampleOf(503, 'Service Unavailable', 'layout_busy', 'Too many data-flow pictures are being drawn at the moment; retry shortly, or ask for format=json')),
+        503: errorResponse(503, `${LAYOUT_UNAVAILABLE}. Also answered when the database is busy (code busy)`, errorExampleOf(503, 'Service Unavailable', 'layout_busy', 'Too many data-flow pictures are being drawn at the moment; retry shortly, or ask for format=json')),
       },
     },
   }, async (request, reply) => {

@@ -3,7 +3,7 @@ import { ACTIVITY_STATUSES } from '../../src/register/records/catalogue'
 import { exportDocumentSchema } from '../../src/register/exchange/export-document'
 import { asOfInstant, checkExportQuery, exportFrom } from '../../src/register/exchange/export'
 import type { ExportQuery } from '../../src/register/exchange/export-document'
-import { errorResponses } from '../crud'
+import { errorResponses, longAnswerResponses } from '../crud'
 import { registerAt } from '../../src/register/accountability/history'
 import { liveRegister } from '../../src/register/records/walk'
 import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
@@ -66,6 +66,7 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
           },
         },
         ...errorResponses(404),
+        ...longAnswerResponses({ spooled: true }),
       },
     },
   }, async (request, reply) => {
@@ -80,7 +81,9 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
         .header('content-type', file.contentType)
         .header('content-disposition', `attachment; filename="${file.fileName}"`)
         .header('x-register-version', String(file.version.number))
-      if (query.format === 'json') reply.header('etag', `"${file.version.contentHash}"`) // the file's SHA-256
+      // the file's SHA-256: the frozen one, or after a redaction the redacted document's (the latest redaction states it)
+      const redactions = file.version.redactions
+      if (query.format === 'json') reply.header('etag', `"${redactions.length ? redactions[redactions.length - 1].documentHash : file.version.contentHash}"`)
       return reply.send(file.stream)
     }
     let register = liveRegister(app.db, ws)

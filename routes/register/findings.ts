@@ -1,7 +1,7 @@
 import { FastifyInstance } from 'fastify'
 import { checkControllerFilter } from '../../src/register/records/walk'
 import { FindingsQuery, registerFindings, RULES, RULE_IDS, SEVERITIES } from '../../src/register/review/findings'
-import { errorResponses, json } from '../crud'
+import { errorResponses, json, longAnswerResponses } from '../crud'
 import { PageQuery, pageParams } from '../../src/schemas/paging'
 
 const querystring = {
@@ -44,7 +44,7 @@ export default async function findingsRoutes(app: FastifyInstance): Promise<void
       security: [{ bearerAuth: [] }],
       operationId: 'listFindings',
       querystring,
-      response: { 200: json('The findings', 'FindingList'), ...errorResponses() },
+      response: { 200: json('The findings', 'FindingList'), ...errorResponses(), ...longAnswerResponses() },
     },
   }, async (request) => {
     const { ws } = request.principal

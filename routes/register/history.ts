@@ -4,7 +4,7 @@ import { HISTORY_OPERATIONS, HISTORY_RECORD_TYPES } from '../../src/schemas/acco
 import { ValidationFailed } from '../../src/errors'
 import { historyKeys } from '../../src/register/accountability/checkpoints'
 import { pageParams } from '../../src/schemas/paging'
-import { errorResponses, json } from '../crud'
+import { errorResponses, json, longAnswerResponses } from '../crud'
 
 /** The change history (append-only: there is no route that changes or removes it) and what changed when. */
 export default async function historyRoutes(app: FastifyInstance): Promise<void> {
@@ -49,7 +49,7 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
         'and that the entry it names still has the head it signed, so a chain rewritten with every hash recomputed is found at the first checkpoint after the change.',
       ].join(' '),
       tags: ['History'], security: [{ bearerAuth: [] }], operationId: 'verifyHistory',
-      response: { 200: json('The chain, checked', 'HistoryVerification'), ...errorResponses() },
+      response: { 200: json('The chain, checked', 'HistoryVerification'), ...errorResponses(), ...longAnswerResponses() },
     },
   }, async (request) => verifyHistory(app.db, request.principal.ws, await historyKeys(app.config.history)))
 
@@ -68,7 +68,7 @@ export default async function historyRoutes(app: FastifyInstance): Promise<void>
         },
         required: ['since'],
       },
-      response: { 200: json('What changed', 'ActivityChanges'), ...errorResponses() },
+      response: { 200: json('What changed', 'ActivityChanges'), ...errorResponses(), ...longAnswerResponses() },
     },
   }, async (request) => {
     const q = request.query

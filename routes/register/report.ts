@@ -4,7 +4,7 @@ import { LAYOUT_UNAVAILABLE } from '../../src/register/reading/flow-layout'
 import { REPORT_CSP, registerReport, ReportQuery } from '../../src/register/reading/report'
 import { reportProof } from '../../src/register/accountability/checkpoints'
 import { registerDate } from '../../src/register/wording/dates'
-import { errorExampleOf, errorResponse, errorResponses, json } from '../crud'
+import { errorExampleOf, errorResponse, errorResponses, json, longAnswerResponses } from '../crud'
 import { clientGone } from '../../src/plugins/budgets'
 
 const querystring = {
@@ -36,7 +36,8 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
       response: {
         200: { description: 'The report', content: { 'text/html': { schema: { type: 'string', description: 'A standalone HTML document, UTF-8' } } } },
         ...errorResponses(),
-        503: errorResponse(503, LAYOUT_UNAVAILABLE, errorExampleOf(503, 'Service Unavailable', 'layout_busy', 'Too many data-flow pictures are being drawn at the moment; retry shortly, or ask for format=json')),
+        ...longAnswerResponses(),
+        503: errorResponse(503, `${LAYOUT_UNAVAILABLE}. Also answered when the database is busy (code busy)`, errorExampleOf(503, 'Service Unavailable', 'layout_busy', 'Too many data-flow pictures are being drawn at the moment; retry shortly, or ask for format=json')),
       },
     },
   }, async (request, reply) => {

@@ -6,7 +6,7 @@ import {
 } from '../../src/register/accountability/versions'
 import { historyKeys } from '../../src/register/accountability/checkpoints'
 import { PageQuery, pageParams } from '../../src/schemas/paging'
-import { errorResponses, json } from '../crud'
+import { errorResponses, json, longAnswerResponses } from '../crud'
 
 const TAGS = ['Register versions']
 
@@ -112,6 +112,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
       response: {
         200: { description: 'The backup', content: { 'application/json': { schema: exportDocumentSchema() } } },
         ...errorResponses(),
+        ...longAnswerResponses(),
       },
     },
   }, async (request, reply) => {

@@ -82,7 +82,13 @@ export default fp(async function budgets(app: FastifyInstance) {
     const meaning = route.config.expensive
       ? 'Too many requests from this token (REQUESTS_PER_MINUTE), or too many expensive operations under way in this workspace (EXPENSIVE_PER_WORKSPACE); retry after Retry-After seconds'
       : 'Too many requests from this token (REQUESTS_PER_MINUTE) or, without a valid token, from this address; retry after Retry-After seconds'
-    responses[429] ??= { description: meaning, content: { 'application/json': { schema: { $ref: 'Error#' } } } }
+    const example = {
+      statusCode: 429, error: 'Too Many Requests', code: 'too_many_requests', requestId: '3f2b8c1e-7d4a-4e9b-9c1f-5a6b7c8d9e0f',
+      message: route.config.expensive
+        ? 'This workspace has 8 exports, backups, reports, pictures, imports or version proposals under way, the most it may have at once (EXPENSIVE_PER_WORKSPACE); retry in 5 s, when one has finished'
+        : 'This token made more than 600 requests in a minute (REQUESTS_PER_MINUTE); retry in 42 s',
+    }
+    responses[429] ??= { description: meaning, content: { 'application/json': { schema: { $ref: 'Error#' }, example } } }
   })
 
   const inFlight = new InFlight(app.config.expensivePerWorkspace)

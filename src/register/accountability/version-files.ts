@@ -13,7 +13,7 @@ import { SECTIONS } from '../exchange/export-document'
 import { processors, ResourceDef } from '../records/model'
 import { ActivityScope, RegisterSource, RegisterViews, StoredActivity, WALK_PAGE_SIZE } from '../records/walk'
 import { sortKey } from '../wording/collation'
-import { VersionNotFound } from './versions'
+import { FROZEN_DOCUMENT_FILE, VersionNotFound } from './versions'
 import { proofBlock, versionProof } from './version-proof'
 
 import type { Row } from '../records/model'
@@ -239,13 +239,27 @@ async function* documentChunks(db: Database, ws: string, number: number): AsyncG
   }
 }
 
-/** The frozen document as text, read a chunk at a time. */
+/**
+ * The frozen document as text: unzipped a chunk at a time from its stored file (stored when the
+ * version is frozen), or read a chunk at a time from the version's row (a version frozen before).
+ */
 async function readDocument(db: Database, ws: string, number: number): Promise<string> {
   const decoder = new StringDecoder('utf8')
   const parts: string[] = []
-  for await (const chunk of documentChunks(db, ws, number)) parts.push(decoder.write(chunk))
+  const stored = await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE)
+  for await (const chunk of stored ? unzipped(stored) : documentChunks(db, ws, number)) {
+    parts.push(decoder.write(chunk as Buffer))
+    await turn()
+  }
   parts.push(decoder.end())
   return parts.join('')
+}
+
+/** A stored file's bytes, unzipped as they are read (in zlib's thread pool, a chunk at a time). */
+function unzipped(stored: StoredFile): Readable {
+  const stream = createGunzip({ chunkSize: 256 * 1024 })
+  stream.end(stored.gzip)
+  return stream
 }
 
 async function findVersion(db: Database, ws: string, which: number | 'approved'): Promise<RegisterVersion> {
@@ -304,6 +318,32 @@ async function render(db: Database, ws: string, version: RegisterVersion, q: Exp
   return (await storedFile(db, ws, version.number, file))!
 }
 
+/** The frozen document read from the version's row a chunk at a time, gzipped and stored as its file. */
+async function storeDocument(db: Database, ws: string, number: number): Promise<StoredFile> {
+  const chunks: Buffer[] = []
+  let bytes = 0
+  await pipeline(Readable.from(documentChunks(db, ws, number), { objectMode: false }), async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      bytes += chunk.length
+      yield chunk
+    }
+  }, createGzip(), async (gzipped: AsyncIterable<Buffer>) => { for await (const c of gzipped) chunks.push(c) })
+  await db.write((m) => m.query(placeholders(dialectOfManager(m),
+    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+  [ws, number, FROZEN_DOCUMENT_FILE, new Date().toISOString(), bytes, Buffer.concat(chunks).toString('base64')]))
+  return (await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE))!
+}
+
+function storeOnce(db: Database, ws: string, number: number): Promise<StoredFile> {
+  const key = `${ws}\n${number}\n${FROZEN_DOCUMENT_FILE}`
+  let pending = rendering.get(key)
+  if (!pending) {
+    pending = storeDocument(db, ws, number).finally(() => rendering.delete(key))
+    rendering.set(key, pending)
+  }
+  return pending
+}
+
 function renderOnce(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
   const key = `${ws}\n${version.number}\n${file}`
   let pending = rendering.get(key)
@@ -330,8 +370,10 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
   const query: ExportQuery = { format: q.format, record: q.record, lang: q.lang, delimiter: q.delimiter, controllerId: q.controllerId, status: q.status }
   const fileName = versionFileName(query, version, timeZone)
   if (q.format === 'json') {
-    // the stored bytes as they are, a chunk at a time (their SHA-256 is contentHash)
-    return { version, stream: Readable.from(documentChunks(db, ws, version.number), { objectMode: false }), contentType: 'application/json; charset=utf-8', fileName }
+    // the frozen bytes as they are (their SHA-256 is contentHash), from the file stored when the
+    // version was frozen, or else stored now from the version's row (a version frozen before)
+    const stored = await storedFile(db, ws, version.number, FROZEN_DOCUMENT_FILE) ?? await storeOnce(db, ws, version.number)
+    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes }
   }
   const contentType = q.format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv; charset=utf-8'
   const file = versionFileKey(query)

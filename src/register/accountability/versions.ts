@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { promisify } from 'node:util'
+import { gzip } from 'node:zlib'
 import { EntityManager } from 'typeorm'
 import { Database, ReadSeries } from '../../db/database'
+import { placeholders } from '../../db/sql'
 import { validateBody } from '../../dto/validate'
 import { VersionApproval, VersionProposal, VersionRejection } from '../../dto/register'
 import { AppError, Conflict, Forbidden, ValidationFailed } from '../../errors'
@@ -87,6 +90,22 @@ const view = (v: RegisterVersion): VersionView => ({ ...stateOf(v), checkpoint: 
 async function signedStep(m: EntityManager, ws: string, keys: HistoryKeys): Promise<string> {
   const signed = await checkpointHead(m, ws, keys)
   return JSON.stringify(signed!.checkpoint)
+}
+
+/** The frozen document's name among the version's stored files (register_version_files, version-files.ts). */
+export const FROZEN_DOCUMENT_FILE = 'json'
+
+/**
+ * The frozen document stored gzipped beside the version's other files, as it is frozen: a download
+ * of it then reads a few MB (10,000 activities: 55 MB of JSON) and unzips them a chunk at a time,
+ * instead of reading the whole document from register_versions for each chunk (version-files.ts).
+ * Compressed off the event loop (zlib's thread pool).
+ */
+async function storeFrozenDocument(m: EntityManager, dialect: Database['dialect'], ws: string, number: number, document: string, at: string): Promise<void> {
+  const bytes = Buffer.from(document, 'utf8')
+  const zipped = await promisify(gzip)(bytes)
+  await m.query(placeholders(dialect, 'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    [ws, number, FROZEN_DOCUMENT_FILE, at, bytes.length, zipped.toString('base64')])
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
@@ -181,6 +200,7 @@ export async function proposeVersion(db: Database, who: Principal, body: unknown
     await appendVersionHistory(m, who, row.proposedAt, [{ operation: 'propose', version: stateOf(row) }])
     row.checkpoint = await signedStep(m, ws, keys)
     await m.createQueryBuilder().insert().into(RegisterVersion).values(row).execute()
+    await storeFrozenDocument(m, db.dialect, ws, number, document, row.proposedAt)
     return view(row)
   })
 }

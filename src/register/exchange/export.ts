@@ -9,6 +9,7 @@ import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, ExportQuery, ProofBlock, Register
 import { controllers, processingActivities, processors, RecordType } from '../records/model'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 import { checkControllerFilter, liveRegister, RegisterSource, RegisterViews, StoredActivity } from '../records/walk'
+import { Slices } from '../records/slices'
 import type { Controller, ControllerRef, ProcessingActivity, Processor } from '../records/view-types'
 
 import type { Row } from '../records/model'
@@ -139,8 +140,10 @@ async function* csvRowBatches(register: RegisterSource, q: ExportQuery, timeZone
   const controllerViews = new ViewCache<Controller>(controllers)
   const processorViews = new ViewCache<Processor>(processors)
   const series = await register.open()
+  const slices = new Slices()
   try {
     for await (const page of activityPages(series, q, CSV_ROWS_AT_ONCE)) {
+      await slices.pace()
       const views = page.map((p) => (p.view ?? JSON.parse(p.json)) as ProcessingActivity)
       await controllerViews.load(series, views.flatMap((a) => [a.controller.id, ...a.jointControllers.map((c) => c.id), ...a.onBehalfOfControllers.map((c) => c.id)]))
       await processorViews.load(series, views.flatMap((a) => a.processors.map((p) => p.id)))
@@ -227,8 +230,10 @@ async function* jsonDocument(register: RegisterSource, q: ExportQuery, at: Date)
     yield JSON.stringify(head).slice(0, -1) + ',\n"processingActivities":['
     const referenced = new Map<RecordType, Set<string>>()
     let first = true
+    const slices = new Slices()
     for await (const page of activityPages(series, q, series.pageSize ?? EXPORT_PAGE_SIZE)) {
-      for (const { json } of page) addActivityReferences(referenced, JSON.parse(json))
+      await slices.pace()
+      for (const p of page) addActivityReferences(referenced, (p.view ?? JSON.parse(p.json)) as ProcessingActivity)
       // the stored views as they are (the bytes GET answers with), in chunks of up to CHUNK_CHARS
       let chunk = ''
       for (const { json } of page) {
@@ -247,6 +252,7 @@ async function* jsonDocument(register: RegisterSource, q: ExportQuery, at: Date)
       yield `,\n${JSON.stringify(section.key)}:[`
       let firstEntry = true
       for await (const views of sectionPages(series, section, referenced.get(section.def.type) ?? new Set(), isFiltered(q))) {
+        await slices.pace()
         let chunk = ''
         for (const json of views) {
           chunk += (firstEntry ? '\n' : ',\n') + json

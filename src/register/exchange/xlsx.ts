@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { compareNames } from '../wording/collation'
-import { PassThrough, Readable } from 'node:stream'
+import { PassThrough, Readable, Writable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { registerDate } from '../wording/dates'
 import { Column, headers, person } from './export-columns'
@@ -10,6 +10,7 @@ import type { ExportQuery, ProofBlock } from './export-document'
 import { Finding, FindingCollector, SEVERITIES } from '../review/findings'
 import { controllers, processors } from '../records/model'
 import { parsedViewsIn, RegisterSource } from '../records/walk'
+import { Slices } from '../records/slices'
 
 import type { Controller, ProcessingActivity, Processor } from '../records/view-types'
 
@@ -117,11 +118,40 @@ function columnLetters(n: number): string {
   return s
 }
 
+/**
+ * Waits until the zip has taken the sheet's XML written so far. exceljs writes a sheet's XML into
+ * the zip's entry stream without waiting for it (its StreamBuf ignores back-pressure), so a sheet
+ * laid out faster than it is compressed piled up in that stream's buffer (40 MB at 10,000 activities).
+ */
+async function zipped(worksheet: ExcelJS.Worksheet): Promise<void> {
+  // the entry is archiver's PassThrough, of readable-stream 2 (no writableLength)
+  const entry = (worksheet as unknown as { stream?: { pipes?: (Writable & { _writableState?: { length: number } })[] } }).stream?.pipes?.[0]
+  const waiting = entry ? entry.writableLength ?? entry._writableState?.length ?? 0 : 0
+  if (entry && waiting > ZIP_BACKLOG && !entry.destroyed) await drained(entry)
+}
+
+/** Until the stream drains or closes, leaving no listener behind. */
+async function drained(stream: Writable): Promise<void> {
+  const settled = new AbortController()
+  try {
+    await Promise.race([once(stream, 'drain', { signal: settled.signal }), once(stream, 'close', { signal: settled.signal })])
+  } finally {
+    settled.abort()
+  }
+}
+
+/** Bytes of a sheet's XML that may wait for the zip before the rows wait for it. */
+const ZIP_BACKLOG = 256 * 1024
+
 /** Writes the sheets one after another (a zip holds one entry at a time), waiting for a slow reader. */
 async function writeSheets(out: PassThrough, sheets: Sheet[]): Promise<void> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
   workbook.creator = 'ropa-register'
   const filterNames: { name: string; localSheetId: number; ranges: string[] }[] = []
+  // exceljs lays out each row synchronously, and rows read from SQLite come in microtasks: without
+  // turns of the event loop a workbook of 10,000 activities held it for 5 s, and the zip (which
+  // compresses in turns of its own) fell behind by the whole sheet (150 MB)
+  const slices = new Slices()
   for (const [index, sheet] of sheets.entries()) {
     const rows = sheet.rows[Symbol.asyncIterator]()
     const sample: string[][] = []
@@ -165,8 +195,12 @@ async function writeSheets(out: PassThrough, sheets: Sheet[]): Promise<void> {
       for (let next = await rows.next(); !next.done; next = await rows.next()) {
         write(next.value)
         if (out.destroyed) { await rows.return?.(undefined); return }
+        if (slices.due()) {
+          await zipped(worksheet)
+          await slices.pace()
+        }
         // Back-pressure: a client that reads slowly holds the walk, not a growing buffer.
-        if (lastRow % 100 === 0 && out.writableNeedDrain) await Promise.race([once(out, 'drain'), once(out, 'close')])
+        if (lastRow % 100 === 0 && out.writableNeedDrain) await drained(out)
       }
     }
     // The autofilter is written after the rows, so it can span them all.
