@@ -152,7 +152,7 @@ describe('files of a register version', function () {
     } finally {
       await runner.release()
     }
-    expect(await storedFiles()).to.deep.equal([])
+    expect(await storedFiles()).to.deep.equal(['json']) // the frozen document stays: it carries no rendering
     const again = (await download(`format=csv&lang=sv&version=${version.number}`)).body.toString('utf8')
     expect(again).to.equal(csv.body.toString('utf8')).and.contain(`Bevis för registerversion ${version.number} `)
   })
@@ -179,7 +179,9 @@ describe('files of a register version', function () {
     expect(await storedFiles()).to.deep.equal(['json'])
     // the other files are rendered from it again, the same as before
     const csv = await download(`format=csv&lang=sv&version=${version.number}`)
-    expect(csv.body.toString('utf8')).to.equal((await oracle({ format: 'csv', record: 'controller', lang: 'sv' })).toString('utf8'))
+    const former = (await oracle({ format: 'csv', record: 'controller', lang: 'sv' })).toString('utf8')
+    expect(csv.body.toString('utf8').slice(0, former.length)).to.equal(former)
+    expect(csv.body.toString('utf8').slice(former.length)).to.match(/^;+\r\nBevis för registerversion /)
   })
 
   it('answers 400 for a controller the version does not hold, and 404 for a version that does not exist', async () => {
