@@ -11,9 +11,16 @@
  * whatever an npm config says: a nodedir left there for another Node builds the module for the
  * wrong ABI, and the service then cannot load it.
  */
-const { existsSync } = require('node:fs')
+const { existsSync, lstatSync, readlinkSync } = require('node:fs')
 const { delimiter, dirname, join } = require('node:path')
 const { spawnSync } = require('node:child_process')
+
+// npm ci empties node_modules first: through a link, that is a folder other checkouts share
+const modules = join(process.cwd(), 'node_modules')
+if (lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
+  console.error(`setup: node_modules is a link to ${readlinkSync(modules)}, which npm ci would empty: remove the link (rm node_modules) and run npm run setup again`)
+  process.exit(1)
+}
 
 const env = { ...process.env }
 const prefix = dirname(dirname(process.execPath))
@@ -27,6 +34,8 @@ if (existsSync(join(headers, 'node.h'))) {
   env.npm_config_nodedir = ''
   console.log(`setup: building native modules for ${running}; no headers in ${headers}, so node-gyp downloads them`)
 }
+// node-gyp compiles SQLite and the binding side by side
+if (!env.JOBS && !env.npm_config_jobs) env.JOBS = 'max'
 // install scripts run `node` from PATH (node-gyp, prebuild-install): the same Node as this one
 env.PATH = `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`
 
