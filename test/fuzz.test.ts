@@ -18,7 +18,7 @@ type Schema = Record<string, any>
  */
 /**
  * Runs of each property: all of them unless FUZZ_RUNS_SHARE (0 to 1) asks for a share. CI gives the
- * other Node.js lines a quarter: the requests test the service's logic, which is the same on every
+ * other Node.js lines a tenth: the requests test the service's logic, which is the same on every
  * line, and the main line runs them all.
  */
 const SHARE = Math.min(1, Math.max(0.05, Number(process.env.FUZZ_RUNS_SHARE) || 1))
