@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import app, { fastifyOptions, loggerOptions } from './app'
 import { loggableError } from './plugins/errors'
 import { ConfigError, loadConfig } from './config'
+import { nativeModuleMismatch } from './db/native-module'
 
 /** The process: configuration, logger, listener and graceful close. */
 async function main(): Promise<void> {
@@ -45,6 +46,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err)
+  console.error(nativeModuleMismatch(err) ?? err)
   process.exit(1)
 })

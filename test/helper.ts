@@ -95,6 +95,8 @@ function migratedTemplate(): Promise<string> {
     const dir = migrationsDir(onPostgres ? 'postgres' : 'sqlite')
     const hash = createHash('sha256')
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) hash.update(file).update(readFileSync(join(dir, file)))
+    // and by the ICU of this Node.js: the template records the collation its sort keys are in
+    hash.update(`${process.versions.icu} ${process.versions.unicode}`)
     const tag = hash.digest('hex').slice(0, 16)
     if (!onPostgres) {
       const db = await freshDatabase()

@@ -3,6 +3,7 @@ import { fillLookupColumns } from '../../migrations/lookup-columns'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
 import { withDatabase } from './database'
 import { isSupportedLocale, registerLocale } from '../register/wording/collation'
+import { recordCollation } from '../register/wording/collation-identity'
 
 const USAGE = `Recomputes every record's search text and sort key (src/register/wording/collation.ts) in the
 collation of REGISTER_LOCALE (default sv): run it after changing REGISTER_LOCALE, so that records
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
   if (!isSupportedLocale(locale)) throw new ConfigError(`REGISTER_LOCALE must be a locale such as sv or en-GB, got "${locale}"`)
   await withDatabase(async ({ dataSource }) => {
     const placeholder = dataSource.options.type === 'postgres' ? (n: number) => `$${n}` : () => '?'
-    await dataSource.transaction((m) => fillLookupColumns(m, placeholder))
+    await dataSource.transaction(async (m) => {
+      await fillLookupColumns(m, placeholder)
+      await recordCollation(m, dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite')
+    })
     console.log(`Search texts and sort keys recomputed in the collation of ${locale}.`)
   })
 }

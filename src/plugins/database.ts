@@ -3,6 +3,7 @@ import { FastifyInstance } from 'fastify'
 import { DataSource, Migration } from 'typeorm'
 import { createDataSource, Dialect, dialectOf, initializeDataSource } from '../db/data-source'
 import { Database } from '../db/database'
+import { keepSortKeysInCollation } from '../register/wording/collation-identity'
 
 /** Any fixed number: instances agree on it to take turns migrating. */
 const MIGRATION_LOCK = 3030_2016
@@ -52,7 +53,10 @@ export default fp(async function database(app: FastifyInstance) {
   }
   const db = new Database(dataSource, dialectOf(databaseUrl), { poolWaitMs: limits.dbPoolWaitMs, longReadWaitMs: limits.longReadWaitMs, readPoolSize: limits.dbPoolSize })
   app.decorate('db', db)
+  const collation = await keepSortKeysInCollation(db, app.log)
+  app.addHook('onReady', async () => collation.start())
   app.addHook('onClose', async () => {
+    await collation.stop()
     await db.close()
     await dataSource.destroy()
   })
