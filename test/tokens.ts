@@ -26,7 +26,7 @@ export async function signToken(claims: JWTPayload, key: string | Buffer | KeyOb
   const alg = options.algorithm ?? 'HS256'
   const now = Math.floor(Date.now() / 1000)
   const jwt = new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT', ...options.header, ...(options.keyid ? { kid: options.keyid } : {}) })
-  if (!options.noTimestamp) jwt.setIssuedAt(now)
+  if (!options.noTimestamp && claims.iat === undefined) jwt.setIssuedAt(now)
   if (options.subject !== undefined) jwt.setSubject(options.subject)
   if (options.issuer !== undefined) jwt.setIssuer(options.issuer)
   if (options.audience !== undefined) jwt.setAudience(options.audience)
