@@ -1,5 +1,3 @@
-import type { RecordType } from '../register/records/model'
-
 /**
  * The shape of each request class, in declaration order: which fields hold plain values, which
  * nest other classes, and which name other records (of what type, and under what name the view
@@ -7,6 +5,11 @@ import type { RecordType } from '../register/records/model'
  * one declaration also drives the stored columns, the view and its schema, the reference checks
  * and the import's paths (src/register/records/model.ts, src/schemas/views.ts).
  */
+
+/** The kinds of record of the register, as references name them. */
+export type RecordType =
+  | 'controller' | 'processor' | 'purpose' | 'legal-basis' | 'data-subject-category' | 'data-category' | 'recipient'
+  | 'retention-rule' | 'security-measure' | 'processing-activity'
 
 export type FieldKind =
   /** A string or number stored as it is. */

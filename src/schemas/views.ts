@@ -1,8 +1,8 @@
 import { pageSchema } from './paging'
 import { JsonSchema, nonNull, nullable, requestSchemas } from './json-schema'
 import { accountabilitySchemas } from './accountability'
-import { RecordType, RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from '../register/records/model'
-import { shapeOf } from '../dto/shape'
+import { RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from '../register/records/model'
+import { RecordType, shapeOf } from '../dto/shape'
 import { findingSchemas } from '../register/review/findings'
 import { DPIA_SCREENING_SCHEMAS } from '../register/records/dpia-screening'
 

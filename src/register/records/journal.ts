@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { EntityManager } from 'typeorm'
 import { HistoryEntry } from '../../../entities'
 import type { Principal } from '../../auth/principal'
-import { RecordType } from './model'
+import type { RecordType } from '../../dto/shape'
 
 /**
  * The journal: the append-only, hash-chained history the write path adds to in the transaction of

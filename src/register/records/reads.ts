@@ -4,7 +4,8 @@ import { Dialect } from '../../db/data-source'
 import { Database } from '../../db/database'
 import { dialectOfManager, inList, listParameter, placeholders, quoted, viewBytes } from '../../db/sql'
 import { searchFold } from '../wording/collation'
-import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
+import { ENTITY_OF, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
+import type { RecordType } from '../../dto/shape'
 
 import type { Row } from './model'
 
