@@ -26,7 +26,7 @@ export const OPENAPI_FILE = join(__dirname, '..', '..', '..', 'openapi', 'openap
 export const EXPORT_SCHEMA_FILE = join(__dirname, '..', '..', '..', 'openapi', 'register-export.schema.json')
 
 /** The TypeScript types of the views, for the code that reads them: generated from their schemas. */
-export const VIEW_TYPES_FILE = join(__dirname, '..', '..', '..', 'src', 'register', 'records', 'view-types.ts')
+export const VIEW_TYPES_FILE = join(__dirname, '..', '..', '..', 'src', 'generated', 'view-types.ts')
 
 /**
  * The views' types as TypeScript (json-schema-to-typescript), from the same shared schemas as the

@@ -10,7 +10,7 @@ import { controllers, processingActivities, processors } from '../records/model'
 import type { RecordType } from '../../dto/shape'
 import { registerWorkbook, XLSX_CONTENT_TYPE } from './xlsx'
 import { checkControllerFilter, liveRegister, RegisterSource, RegisterViews, StoredActivity } from '../records/walk'
-import type { Controller, ControllerRef, ProcessingActivity, Processor } from '../records/view-types'
+import type { Controller, ControllerRef, ProcessingActivity, Processor } from '../../generated/view-types'
 
 import type { Row } from '../records/model'
 

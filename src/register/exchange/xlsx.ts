@@ -11,7 +11,7 @@ import { Finding, FindingCollector, SEVERITIES } from '../review/findings'
 import { controllers, processors } from '../records/model'
 import { parsedViewsIn, RegisterSource } from '../records/walk'
 
-import type { Controller, ProcessingActivity, Processor } from '../records/view-types'
+import type { Controller, ProcessingActivity, Processor } from '../../generated/view-types'
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 

@@ -26,7 +26,7 @@ import { DPIA_SCREENING_SUMMARY_SCHEMA, dpiaScreeningOf, screenActivity } from '
 /**
  * A stored row or a view of any resource, as the generic machinery (reads, writes, history,
  * import) handles it, whatever its kind. Code that reads one kind of view uses its type from
- * ./view-types (generated from the view schemas).
+ * src/generated/view-types (generated from the view schemas).
  */
 export type Row = Record<string, any>
 

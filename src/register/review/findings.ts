@@ -3,7 +3,7 @@ import { countryName, specialCategoryWords, transferDestination } from '../wordi
 import { JsonSchema } from '../../schemas/json-schema'
 import { screeningWords, unansweredWords } from '../records/dpia-screening'
 
-import type { ActivityPurpose, Controller, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Transfer } from '../records/view-types'
+import type { ActivityPurpose, Controller, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Transfer } from '../../generated/view-types'
 
 /** A record the activities share, as a rule about it reads it: its full view where one was loaded, else its summary. */
 type SharedRecord = { id: string; name: string } & Partial<Controller> & Partial<Processor> & Partial<DataCategoryRef>

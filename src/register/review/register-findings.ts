@@ -4,7 +4,7 @@ import { controllers, processors } from '../records/model'
 import { activityPages, viewsById } from '../records/walk'
 import { Finding, FindingCollector, FindingList, FindingsQuery, RULES, Severity } from './findings'
 
-import type { Controller, Processor } from '../records/view-types'
+import type { Controller, Processor } from '../../generated/view-types'
 
 /**
  * Checks the workspace's register (or one controller's part of it: the activities it keeps or is
