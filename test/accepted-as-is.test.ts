@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { acceptedAsIs } from '../src/dto/accepted-as-is'
 import { validateFully } from '../src/dto/validate'
 import { RESOURCES } from '../src/register/records/model'
-import { CREATE_EXAMPLES } from '../src/schemas/examples'
+import { CREATE_EXAMPLES } from '../routes/examples'
 import { DATA_CLASSIFICATIONS, SPECIAL_CATEGORIES } from '../src/register/records/catalogue'
 
 type Row = Record<string, any>

@@ -6,7 +6,7 @@ import { RESOURCE_OF, RESOURCES } from '../src/register/records/model'
 import type { RecordType } from '../src/dto/shape'
 import { toViews } from '../src/register/records/reads'
 import { SERIALIZER_OPTIONS } from '../src/register/records/stored-views'
-import { allSchemas } from '../src/schemas/views'
+import { allSchemas } from '../src/register/records/view-schemas'
 import { buildTestApp, TestApp, token } from './helper'
 
 type Row = Record<string, any>

@@ -3,7 +3,7 @@
  * nest other classes, and which name other records (of what type, and under what name the view
  * shows them resolved). The field decorators record it as they validate, so that the write body's
  * one declaration also drives the stored columns, the view and its schema, the reference checks
- * and the import's paths (src/register/records/model.ts, src/schemas/views.ts).
+ * and the import's paths (src/register/records/model.ts, src/register/records/view-schemas.ts).
  */
 
 /** The kinds of record of the register, as references name them. */
