@@ -1,6 +1,6 @@
 import Ajv, { ValidateFunction } from 'ajv'
 import {
-  IS_EMAIL, IS_ISO31661_ALPHA_2, IS_ISO8601, IS_URL, IS_UUID, isEmail, isISO31661Alpha2, isISO8601, isURL, isUUID, MATCHES, matches,
+  IS_EMAIL, IS_INT, IS_ISO31661_ALPHA_2, IS_ISO8601, IS_URL, IS_UUID, isEmail, isInt, isISO31661Alpha2, isISO8601, isURL, isUUID, MATCHES, matches,
   ValidationTypes,
 } from 'class-validator'
 import { classSchemas, Converter, JsonSchema } from '../schemas/json-schema'
@@ -11,7 +11,7 @@ import { conditionalFields, nestedClassOf, toInstance } from './shape'
  * of an import: one compiled Ajv check of the request class's JSON Schema, generated from the same
  * class-validator declarations as the published one, but as strict as class-validator or stricter:
  * each check JSON Schema words differently (a pattern, an e-mail address, a URL, a UUID, a date, a
- * country) calls class-validator's own function with the declaration's options; a field checked
+ * country, a whole number) calls class-validator's own function with the declaration's options; a field checked
  * only under a condition (`When`) must be given when the condition holds; a kind of check without a converter here
  * (a future decorator) refuses every value. Only public APIs: class-validator's exported checks,
  * class-validator-jsonschema's converters, Ajv's keywords. It only ever accepts: a body it does not
@@ -37,18 +37,21 @@ function fit(value: unknown, depth: number): boolean {
 }
 
 /** Checks JSON Schema cannot word as class-validator does, each a keyword of its own (so that two on one field both apply). */
-const checks: ((value: string) => boolean)[] = []
-function exactly(check: (value: string, constraints: any[]) => boolean): Converter {
+const checks: { type: 'string' | 'number'; check: (value: any) => boolean }[] = []
+function exactly(check: (value: any, constraints: any[]) => boolean, type: 'string' | 'number' = 'string'): Converter {
   return (meta) => {
     const constraints = meta.constraints ?? []
-    const n = checks.push((value) => {
-      try {
-        return check(value, constraints)
-      } catch {
-        return false // validator's functions throw on what is no address at all
-      }
+    const n = checks.push({
+      type,
+      check: (value) => {
+        try {
+          return check(value, constraints)
+        } catch {
+          return false // validator's functions throw on what is no address at all
+        }
+      },
     }) - 1
-    return { type: 'string', [`x-check-${n}`]: true }
+    return { type, [`x-check-${n}`]: true }
   }
 }
 
@@ -61,6 +64,8 @@ const STRICT_CONVERTERS: Record<string, Converter> = {
   [IS_UUID]: exactly((v, [version]) => isUUID(v, version)),
   [IS_ISO8601]: exactly((v, [options]) => isISO8601(v, options)),
   [IS_ISO31661_ALPHA_2]: exactly((v) => isISO31661Alpha2(v)),
+  // `integer` would be merged away by Min's and Max's `number`
+  [IS_INT]: exactly((v) => isInt(v), 'number'),
   // a nested field whose class is not declared: the full way decides
   [ValidationTypes.NESTED_VALIDATION]: (meta) => {
     const nested = typeof meta.target === 'function' ? nestedClassOf(meta.target, meta.propertyName) : undefined
@@ -86,7 +91,7 @@ function validatorOf(cls: Function): ValidateFunction | undefined {
     }
     // lengths in code points (class-validator's are no longer), patterns as class-validator's RegExp
     const ajv = new Ajv({ strict: false, allErrors: false, unicodeRegExp: false })
-    checks.forEach((check, n) => ajv.addKeyword({ keyword: `x-check-${n}`, type: 'string', schemaType: 'boolean', validate: (_: boolean, value: string) => check(value) }))
+    checks.forEach(({ type, check }, n) => ajv.addKeyword({ keyword: `x-check-${n}`, type, schemaType: 'boolean', validate: (_: boolean, value: unknown) => check(value) }))
     whens.forEach((when, n) => ajv.addKeyword({ keyword: `x-when-${n}`, type: 'object', schemaType: 'boolean', validate: (_: boolean, object: Row) => when(object) }))
     for (const schema of Object.values(schemas)) ajv.addSchema(schema)
     validators = new Map(Object.keys(schemas).map((name) => [name, ajv.getSchema(name)!]))
