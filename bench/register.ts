@@ -6,7 +6,6 @@ import { AddressInfo } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { FastifyInstance } from 'fastify'
-import jwt from 'jsonwebtoken'
 import { Client } from 'pg'
 import app, { fastifyOptions } from '../src/app'
 import { loadConfig } from '../src/config'
@@ -14,6 +13,7 @@ import { createDataSource, Dialect, dialectOf } from '../src/db/data-source'
 import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/records/catalogue'
 import { openWorkspace } from '../src/register/records/workspaces'
 import { rebuildAllViews } from '../src/register/records/stored-views'
+import { hs256Token } from '../test/tokens'
 
 /**
  * What every benchmark shares: a scratch database per run (a temporary SQLite file, or a database
@@ -240,7 +240,7 @@ const BENCH_AUDIENCE = 'ropa-register'
 
 /** A token the served app accepts (its issuer and audience), for processes that have no Served at hand. */
 export const benchToken = (role: 'reader' | 'editor' | 'admin', ws = WS, subject = 'bench'): string =>
-  jwt.sign({ role, ws }, SECRET, { algorithm: 'HS256', subject, expiresIn: '1h', issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE })
+  hs256Token({ role, ws }, SECRET, { subject, expiresIn: 3600, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE })
 
 /** The key that signs the served app's history checkpoints: production requires one, held in a file. */
 let historyKeyFile: string | undefined

@@ -1,32 +1,11 @@
 import { Column, Entity, Index } from 'typeorm'
-import { OwnedRow, References, RegisterRecord, SortIndexes } from './base'
-import { ContactColumns } from './contact'
+import { OwnedRow, References, SortIndexes } from './base'
+import { ContactColumns, Organisation } from './contact'
 
 /** An organisation processing on a controller's behalf (personuppgiftsbiträde), Art. 4(8) and 28. */
 @Entity('processors')
 @SortIndexes('processors', 'name', 'sortKey', 'createdAt', 'updatedAt')
-export class Processor extends RegisterRecord {
-  @Column({ type: 'varchar', length: 200 })
-  name!: string
-
-  @Column({ type: 'varchar', length: 50, nullable: true })
-  organisationNumber!: string | null
-
-  @Column({ type: 'varchar', length: 2, nullable: true })
-  country!: string | null
-
-  @Column({ type: 'varchar', length: 500, nullable: true })
-  address!: string | null
-
-  @Column({ type: 'varchar', length: 254, nullable: true })
-  email!: string | null
-
-  @Column({ type: 'varchar', length: 50, nullable: true })
-  phone!: string | null
-
-  @Column({ type: 'varchar', length: 500, nullable: true })
-  website!: string | null
-
+export class Processor extends Organisation {
   /** A named contact person or function at the processor. */
   @Column(() => ContactColumns, { prefix: 'contact' })
   contact!: ContactColumns

@@ -1,5 +1,5 @@
 import { QueryRunner } from 'typeorm'
-import { rebuildAllViewsOfSchema } from '../src/register/records/stored-views'
+import { rebuildViewsInMigration } from './rebuild-views'
 
 /**
  * The facts a DPIA screening reads (a data subject category's `vulnerable`, a data category's
@@ -34,7 +34,7 @@ const INDEX = 'IDX_processing_activities_dpia_screening'
 export async function addDpiaScreeningFacts(queryRunner: QueryRunner, rebuildViews = true): Promise<void> {
   for (const [table, column, type] of COLUMNS) await queryRunner.query(`ALTER TABLE "${table}" ADD COLUMN "${column}" ${type}`)
   await queryRunner.query(`CREATE INDEX "${INDEX}" ON "processing_activities" ("workspace_id", "dpia_screening", "id")`)
-  if (rebuildViews) await rebuildAllViewsOfSchema(queryRunner.manager)
+  if (rebuildViews) await rebuildViewsInMigration(queryRunner)
 }
 
 export async function dropDpiaScreeningFacts(queryRunner: QueryRunner): Promise<void> {

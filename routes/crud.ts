@@ -1,13 +1,13 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound, ValidationFailed } from '../src/errors'
-import { patchSchemaName } from '../src/schemas/views'
+import { patchSchemaName } from '../src/register/records/view-schemas'
 import { ResourceDef } from '../src/register/records/model'
 import { ListQuery, listPage } from '../src/register/records/reads'
 import { readStoredView } from '../src/register/records/stored-views'
 import { listHistory } from '../src/register/accountability/history'
 import { createRecord, deleteRecord, PreconditionFailed, replaceRecord, updateRecord } from '../src/register/records/writes'
 import { PageQuery, pageParams } from '../src/schemas/paging'
-import { CREATE_EXAMPLES, RequestExample, UPDATE_EXAMPLES } from '../src/schemas/examples'
+import { CREATE_EXAMPLES, RequestExample, UPDATE_EXAMPLES } from './examples'
 
 const ERROR_MEANING: Record<number, string> = {
   400: 'Invalid request: every offending field is named in details',

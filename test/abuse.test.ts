@@ -1,7 +1,7 @@
 import { IMPORT_BODY_LIMIT } from '../routes/register/import'
 import { expect } from 'chai'
 import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto'
-import jwt from 'jsonwebtoken'
+import { signToken } from './tokens'
 import { RESOURCES } from '../src/register/records/model'
 import { buildTestApp, SECRET, TestApp, token } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
@@ -215,7 +215,7 @@ describe('abuse: tampered tokens', () => {
     const input = `${b64(header)}.${b64(payload)}`
     return `${input}.${createHmac(alg, key).update(input).digest('base64url')}`
   }
-  const valid = (role: 'reader' | 'editor' | 'admin' = 'reader', options: jwt.SignOptions = {}) => token(role, 'test', 'someone', { issuer: ISSUER, audience: AUDIENCE, ...options })
+  const valid = (role: 'reader' | 'editor' | 'admin' = 'reader', options: Parameters<typeof token>[3] = {}) => token(role, 'test', 'someone', { issuer: ISSUER, audience: AUDIENCE, ...options })
 
   it('accepts a token from the configured issuer for the configured audience', async () => {
     const res = await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${valid()}`)
@@ -235,15 +235,15 @@ describe('abuse: tampered tokens', () => {
       'alg NONE': `${b64({ alg: 'NONE', typ: 'JWT' })}.${b64({ ...claims, role: 'admin' })}.`,
       'alg HS512 with the secret': hmac('sha512', SECRET, { alg: 'HS512', typ: 'JWT' }, { ...claims, role: 'admin' }),
       'alg HS384 with the secret': hmac('sha384', SECRET, { alg: 'HS384', typ: 'JWT' }, { ...claims, role: 'admin' }),
-      'alg RS256 by an attacker': jwt.sign({ ...claims, role: 'admin' }, attacker.privateKey, { algorithm: 'RS256' }),
+      'alg RS256 by an attacker': await signToken({ ...claims, role: 'admin' }, attacker.privateKey, { algorithm: 'RS256' }),
       'kid pointing at an empty file, empty key': hmac('sha256', '', { alg: 'HS256', typ: 'JWT', kid: '../../../../../../dev/null' }, { ...claims, role: 'admin' }),
       'kid with SQL, attacker key': hmac('sha256', 'attacker', { alg: 'HS256', typ: 'JWT', kid: "x' UNION SELECT 'attacker" }, { ...claims, role: 'admin' }),
-      'jku at the attacker': jwt.sign({ ...claims, role: 'admin' }, attacker.privateKey, { algorithm: 'RS256', header: { alg: 'RS256', jku: 'https://evil.example/jwks.json', kid: 'evil' } }),
-      'x5u at the attacker': jwt.sign({ ...claims, role: 'admin' }, attacker.privateKey, { algorithm: 'RS256', header: { alg: 'RS256', x5u: 'https://evil.example/cert.pem' } }),
-      'embedded jwk of the attacker': jwt.sign({ ...claims, role: 'admin' }, attacker.privateKey, {
-        algorithm: 'RS256', header: { alg: 'RS256', jwk: { kty: 'RSA', ...(createPublicKey(attacker.publicKey).export({ format: 'jwk' })) } } as any,
+      'jku at the attacker': await signToken({ ...claims, role: 'admin' }, attacker.privateKey, { algorithm: 'RS256', header: { jku: 'https://evil.example/jwks.json', kid: 'evil' } }),
+      'x5u at the attacker': await signToken({ ...claims, role: 'admin' }, attacker.privateKey, { algorithm: 'RS256', header: { x5u: 'https://evil.example/cert.pem' } }),
+      'embedded jwk of the attacker': await signToken({ ...claims, role: 'admin' }, attacker.privateKey, {
+        algorithm: 'RS256', header: { jwk: { kty: 'RSA', ...(createPublicKey(attacker.publicKey).export({ format: 'jwk' })) } },
       }),
-      'HS256 with another secret': jwt.sign({ role: 'admin', ws: 'test' }, 'another-secret-that-is-long-enough-0123456789', { subject: 'x', expiresIn: '1h', issuer: ISSUER, audience: AUDIENCE }),
+      'HS256 with another secret': await signToken({ role: 'admin', ws: 'test' }, 'another-secret-that-is-long-enough-0123456789', { subject: 'x', expiresIn: 3600, issuer: ISSUER, audience: AUDIENCE }),
       'another issuer': valid('admin', { issuer: 'https://evil.example' }),
       'another audience': valid('admin', { audience: 'billing' }),
       'no issuer': token('admin', 'test', 'someone', { audience: AUDIENCE }),
@@ -251,7 +251,7 @@ describe('abuse: tampered tokens', () => {
       'audience list without ours': valid('admin', { audience: ['billing', 'hr'] }),
       'expired': valid('admin', { expiresIn: -60 }),
       'not yet valid': valid('admin', { notBefore: 3600 }),
-      'no expiry': jwt.sign({ role: 'admin', ws: 'test', sub: 'x', iss: ISSUER, aud: AUDIENCE }, SECRET),
+      'no expiry': await signToken({ role: 'admin', ws: 'test', sub: 'x', iss: ISSUER, aud: AUDIENCE }, SECRET),
       'role outside the list': valid('admin').replace(/\..*\./, () => `.${b64({ ...claims, role: 'superuser' })}.`),
       'signature stripped': `${b64(reader.header)}.${b64(claims)}.`,
       'payload not JSON': `${b64(reader.header)}.${Buffer.from('not json').toString('base64url')}.${reader.signature}`,

@@ -5,7 +5,8 @@ import { isDeepStrictEqual } from 'node:util'
 import { acceptedAsIs } from '../src/dto/accepted-as-is'
 import { validateFully } from '../src/dto/validate'
 import { RESOURCES } from '../src/register/records/model'
-import { CREATE_EXAMPLES } from '../src/schemas/examples'
+import { shapeOf } from '../src/dto/shape'
+import { CREATE_EXAMPLES } from '../routes/examples'
 import { DATA_CLASSIFICATIONS, SPECIAL_CATEGORIES } from '../src/register/records/catalogue'
 
 type Row = Record<string, any>
@@ -19,7 +20,7 @@ type Row = Record<string, any>
 
 const UUID = '8f7a9c8e-1b2d-4c3e-9f4a-5b6c7d8e9f01'
 const VALUES: unknown[] = [
-  null, undefined, true, false, 0, 1.5, '', ' ', 'x', 'Exempel AB', 'x'.repeat(201), 'x'.repeat(1001), 'SE', 'se', 'XX', 'US',
+  null, undefined, true, false, 0, 1.5, -1, 2147483648, '', ' ', 'x', 'Exempel AB', 'x'.repeat(201), 'x'.repeat(1001), 'SE', 'se', 'XX', 'US',
   UUID, UUID.toUpperCase(), 'not-a-uuid', 'https://exempel.se', 'ftp://exempel.se', 'exempel.se', 'a@b.se', 'hudateljén@exempel.se', 'not an address',
   '+46 63 12 34 56', '2026-02-28', '2026-02-30', '2026-2-28', 'P36M', 'P', 'A6-1-b', 'controller', 'processor', 'draft', 'technical',
   'a\u0000b', '\ud800', [], [UUID], [UUID, UUID], ['x'], [null], [[UUID]], ['A6-1-b'], {}, { name: 'x' }, { name: 'x', email: 'a@b.se' },
@@ -80,6 +81,33 @@ describe('validation: the quick path accepts only what the full way accepts', ()
       expect(quick, def.type).to.not.equal(null)
       expect(isDeepStrictEqual(quick, fully(def.writeClass, body)), def.type).to.equal(true)
     }
+  })
+
+  it('agrees with the full way when any declared field, nested ones too, takes any of the values', () => {
+    let accepted = 0
+    for (const { def, body: example } of examples) {
+      const paths: { cls: Function; at: (body: Row) => Row }[] = [{ cls: def.writeClass, at: (b) => b }]
+      for (const f of shapeOf(def.writeClass)) {
+        if (f.kind !== 'nested' || !example[f.name]) continue
+        paths.push({ cls: f.nested!(), at: (b) => (f.each ? b[f.name][0] : b[f.name]) })
+      }
+      for (const { cls, at } of paths) {
+        if (!at(example)) continue
+        for (const field of shapeOf(cls)) {
+          for (const value of VALUES) {
+            const body = structuredClone(example)
+            at(body)[field.name] = structuredCloneable(value)
+            const quick = acceptedAsIs(def.writeClass, body)
+            if (quick === null) continue
+            accepted++
+            const full = fully(def.writeClass, body)
+            expect(full, `${def.type} ${field.name} ${JSON.stringify(value)}`).to.not.equal(null)
+            expect(isDeepStrictEqual(quick, full), `${def.type} ${field.name} ${JSON.stringify(value)}`).to.equal(true)
+          }
+        }
+      }
+    }
+    expect(accepted).to.be.greaterThan(300)
   })
 
   it('agrees with the full way on edited bodies', () => {

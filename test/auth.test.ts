@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { generateKeyPairSync } from 'node:crypto'
-import jwt from 'jsonwebtoken'
+import { signToken } from './tokens'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import { buildTestApp, HISTORY_KEY_FILE, SECRET, TestApp, token } from './helper'
@@ -72,23 +72,23 @@ describe('authentication and authorisation', () => {
   })
 
   const exp = () => Math.floor(Date.now() / 1000) + 3600
-  const cases: [string, () => string | undefined][] = [
+  const cases: [string, () => string | undefined | Promise<string>][] = [
     ['no Authorization header', () => undefined],
     ['a scheme other than Bearer', () => `Basic ${Buffer.from('a:b').toString('base64')}`],
     ['a token that is not a JWT', () => 'Bearer not-a-token'],
     ['a bad signature', () => `Bearer ${token('admin', 'test', 'x', {}, 'another-secret-that-is-long-enough-000')}`],
-    ['an expired token', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test', exp: Math.floor(Date.now() / 1000) - 60 }, SECRET, { subject: 'x' })}`],
+    ['an expired token', async () => `Bearer ${await signToken({ role: 'admin', ws: 'test', exp: Math.floor(Date.now() / 1000) - 60 }, SECRET, { subject: 'x' })}`],
     ['alg: none', () => `Bearer ${unsigned({ sub: 'x', role: 'admin', ws: 'test', exp: exp() })}`],
-    ['no expiry', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x' })}`],
-    ['no subject', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test' }, SECRET, { expiresIn: '1h' })}`],
-    ['no workspace', () => `Bearer ${jwt.sign({ role: 'admin' }, SECRET, { subject: 'x', expiresIn: '1h' })}`],
-    ['a malformed workspace', () => `Bearer ${jwt.sign({ role: 'admin', ws: '../etc' }, SECRET, { subject: 'x', expiresIn: '1h' })}`],
-    ['HS384 instead of the configured HS256', () => `Bearer ${jwt.sign({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x', expiresIn: '1h', algorithm: 'HS384' })}`],
+    ['no expiry', async () => `Bearer ${await signToken({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x' })}`],
+    ['no subject', async () => `Bearer ${await signToken({ role: 'admin', ws: 'test' }, SECRET, { expiresIn: 3600 })}`],
+    ['no workspace', async () => `Bearer ${await signToken({ role: 'admin' }, SECRET, { subject: 'x', expiresIn: 3600 })}`],
+    ['a malformed workspace', async () => `Bearer ${await signToken({ role: 'admin', ws: '../etc' }, SECRET, { subject: 'x', expiresIn: 3600 })}`],
+    ['HS384 instead of the configured HS256', async () => `Bearer ${await signToken({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x', expiresIn: 3600, algorithm: 'HS384' })}`],
   ]
   for (const [what, header] of cases) {
     it(`answers 401 on every operation for ${what}`, async () => {
       for (const op of ops) {
-        const res = await send(t, op, header())
+        const res = await send(t, op, await header())
         expect(res.status, `${op.method} ${op.path}`).to.equal(401)
         expect(res.body).to.include({ statusCode: 401, code: 'unauthorized' })
         expect(res.body.requestId).to.be.a('string')
@@ -101,7 +101,7 @@ describe('authentication and authorisation', () => {
     this.timeout(15000)
     // expired 3 s ago: still inside the 5 s clock tolerance, so accepted, and remembered as verified
     const exp = Math.floor(Date.now() / 1000) - 3
-    const header = `Bearer ${jwt.sign({ role: 'reader', ws: 'test', exp }, SECRET, { subject: 'late' })}`
+    const header = `Bearer ${await signToken({ role: 'reader', ws: 'test', exp }, SECRET, { subject: 'late' })}`
     expect((await t.http.get('/api/v1/purposes').set('authorization', header)).status).to.equal(200)
     expect((await t.http.get('/api/v1/purposes').set('authorization', header)).status).to.equal(200)
     // once the tolerance has passed, the remembered verification is no longer taken
@@ -113,7 +113,7 @@ describe('authentication and authorisation', () => {
 
   it('answers 403 on every operation to a valid token whose role is none of reader, editor and admin', async () => {
     for (const role of ['root', undefined]) {
-      const header = `Bearer ${jwt.sign({ role, ws: 'test' }, SECRET, { subject: 'x', expiresIn: '1h' })}`
+      const header = `Bearer ${await signToken({ role, ws: 'test' }, SECRET, { subject: 'x', expiresIn: 3600 })}`
       for (const op of ops) {
         const res = await send(t, op, header)
         expect(res.status, `${op.method} ${op.path}`).to.equal(403)
@@ -199,14 +199,14 @@ describe('token verification settings', () => {
     const t = await buildTestApp({ JWT_SECRET: '', JWT_PUBLIC_KEY: rsa.publicKey, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'register' })
     try {
       const claims = { role: 'reader', ws: 'test' }
-      const good = jwt.sign(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h', issuer: 'https://idp.example', audience: 'register' })
+      const good = await signToken(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: 3600, issuer: 'https://idp.example', audience: 'register' })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${good}`)).status).to.equal(200)
       // the classic confusion attack: HMAC keyed with the public key
-      const forged = jwt.sign(claims, Buffer.from(rsa.publicKey), { algorithm: 'HS256', subject: 'x', expiresIn: '1h', issuer: 'https://idp.example', audience: 'register' })
+      const forged = await signToken(claims, Buffer.from(rsa.publicKey), { algorithm: 'HS256', subject: 'x', expiresIn: 3600, issuer: 'https://idp.example', audience: 'register' })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${forged}`)).status).to.equal(401)
-      const otherIssuer = jwt.sign(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h', issuer: 'https://evil.example', audience: 'register' })
+      const otherIssuer = await signToken(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: 3600, issuer: 'https://evil.example', audience: 'register' })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${otherIssuer}`)).status).to.equal(401)
-      const otherAudience = jwt.sign(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h', issuer: 'https://idp.example', audience: 'billing' })
+      const otherAudience = await signToken(claims, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: 3600, issuer: 'https://idp.example', audience: 'billing' })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${otherAudience}`)).status).to.equal(401)
       const none = unsigned({ sub: 'x', role: 'admin', ws: 'test', exp: Math.floor(Date.now() / 1000) + 60, iss: 'https://idp.example', aud: 'register' })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${none}`)).status).to.equal(401)
@@ -218,9 +218,9 @@ describe('token verification settings', () => {
   it('verifies ES256 and refuses RS256 when ES256 is configured', async () => {
     const t = await buildTestApp({ JWT_SECRET: '', JWT_PUBLIC_KEY: ec.publicKey, JWT_ALGORITHM: 'ES256' })
     try {
-      const good = jwt.sign({ role: 'reader', ws: 'test' }, ec.privateKey, { algorithm: 'ES256', subject: 'x', expiresIn: '1h' })
+      const good = await signToken({ role: 'reader', ws: 'test' }, ec.privateKey, { algorithm: 'ES256', subject: 'x', expiresIn: 3600 })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${good}`)).status).to.equal(200)
-      const rs = jwt.sign({ role: 'reader', ws: 'test' }, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: '1h' })
+      const rs = await signToken({ role: 'reader', ws: 'test' }, rsa.privateKey, { algorithm: 'RS256', subject: 'x', expiresIn: 3600 })
       expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${rs}`)).status).to.equal(401)
     } finally {
       await t.close()

@@ -4,7 +4,7 @@ import { Database } from '../src/db/database'
 import type { Principal } from '../src/auth/principal'
 import { recipients } from '../src/register/records/model'
 import { storeMany, validateWrite } from '../src/register/records/writes'
-import { currentCollation, recomputeSortKeys, storedCollation } from '../src/register/wording/collation-identity'
+import { currentCollation, recomputeSortKeys, storedCollation } from '../src/register/records/collation-identity'
 import { buildTestApp, migratedDatabase, TestApp } from './helper'
 
 type Row = Record<string, any>

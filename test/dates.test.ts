@@ -3,10 +3,10 @@ import { ConfigError, loadConfig } from '../src/config'
 import { registerDate, registerToday } from '../src/register/wording/dates'
 import { CONTROLLER_COLUMNS } from '../src/register/exchange/export-columns'
 import { exportFileName } from '../src/register/exchange/export'
-import { registerFindings } from '../src/register/review/findings'
+import { registerFindings } from '../src/register/review/register-findings'
 import { privacyNotice } from '../src/register/review/privacy-notice'
 import { buildTestApp, TestApp } from './helper'
-import type { ProcessingActivity } from '../src/register/records/view-types'
+import type { ProcessingActivity } from '../src/generated/view-types'
 
 // 00:30 on 15 March in Stockholm (CET, UTC+1), still 14 March in UTC
 const AFTER_MIDNIGHT_WINTER = new Date('2026-03-14T23:30:00Z')

@@ -7,8 +7,9 @@ import { buildTestApp, TestApp } from './helper'
 import { buildRegister, exportValidator, Fixture } from './export-fixture'
 import { publishedExportSchemaText } from '../src/register/exchange/export-document'
 import { addActivityReferences } from '../src/register/exchange/export'
-import type { ProcessingActivity } from '../src/register/records/view-types'
-import { processingActivities, RecordType } from '../src/register/records/model'
+import type { ProcessingActivity } from '../src/generated/view-types'
+import { processingActivities } from '../src/register/records/model'
+import type { RecordType } from '../src/dto/shape'
 
 type Row = Record<string, any>
 

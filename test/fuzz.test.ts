@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { RESOURCES, ResourceDef } from '../src/register/records/model'
-import { patchSchemaName } from '../src/schemas/views'
+import { patchSchemaName } from '../src/register/records/view-schemas'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister } from './export-fixture'
 

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
-import jwt from 'jsonwebtoken'
 import { Client } from 'pg'
 import supertest from 'supertest'
 import app, { fastifyOptions, loggerOptions } from '../src/app'
 import { Config, loadConfig } from '../src/config'
 import { createDataSource, migrationsDir } from '../src/db/data-source'
+import { hs256Token } from './tokens'
 
 export const SECRET = 'test-secret-that-is-long-enough-0123456789'
 
@@ -142,8 +142,8 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export function token(role: Role, ws = 'test', sub = `${role}-user`, options: jwt.SignOptions = {}, secret = SECRET): string {
-  return jwt.sign({ role, ws }, secret, { algorithm: 'HS256', subject: sub, expiresIn: '1h', ...options })
+export function token(role: Role, ws = 'test', sub = `${role}-user`, options: Parameters<typeof hs256Token>[2] = {}, secret = SECRET): string {
+  return hs256Token({ role, ws }, secret, { subject: sub, expiresIn: 3600, ...options })
 }
 
 /** Builds the app on a fresh database, as the server does, with a log captured in memory. */

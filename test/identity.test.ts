@@ -6,7 +6,7 @@ import { createServer, Server } from 'node:http'
 import { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import jwt from 'jsonwebtoken'
+import { decodeToken, SignOptions, signToken } from './tokens'
 import { DataSource } from 'typeorm'
 import { ConfigError, loadConfig } from '../src/config'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
@@ -73,10 +73,9 @@ const AUDIENCE = 'ropa-register'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A token as the provider would issue it (Keycloak-style claims unless overridden). */
-function issue(key: ProviderKey, claims: object, options: jwt.SignOptions = {}): string {
-  const all: Record<string, unknown> = { algorithm: key.alg, keyid: key.kid, subject: 'alice', expiresIn: '30m', issuer: ISSUER, audience: AUDIENCE, ...options }
-  for (const name of Object.keys(all)) if (all[name] === undefined) delete all[name] // left out, as `undefined` is refused
-  return jwt.sign(claims, key.privateKey, all as jwt.SignOptions)
+function issue(key: ProviderKey, claims: object, options: SignOptions = {}): Promise<string> {
+  const all: SignOptions = { algorithm: key.alg, keyid: key.kid, subject: 'alice', expiresIn: '30m', issuer: ISSUER, audience: AUDIENCE, ...options }
+  return signToken(claims as Record<string, unknown>, key.privateKey, all)
 }
 
 const unsigned = (header: object, payload: object): string => {
@@ -128,48 +127,48 @@ describe('behind an identity provider (JWKS)', function () {
 
     it('accepts RS256, PS256 and ES256 tokens signed with a published key, picked by kid', async () => {
       for (const key of [rsa, pss, ec]) {
-        const res = await get(issue(key, realm(['ropa-reader'])))
+        const res = await get(await issue(key, realm(['ropa-reader'])))
         expect(res.status, `${key.alg}: ${JSON.stringify(res.body)}`).to.equal(200)
       }
     })
 
     it('refuses a kid the provider does not publish, a token without kid, and a published kid with another key', async () => {
       const stranger = providerKey('stranger', 'RS256')
-      await expect401(issue(stranger, realm(['ropa-admin'])), /key the identity provider does not publish/)
-      await expect401(jwt.sign(realm(['ropa-admin']), rsa.privateKey, { algorithm: 'RS256', subject: 'alice', expiresIn: '30m', issuer: ISSUER, audience: AUDIENCE }), /names no signing key \(kid\)/)
-      await expect401(issue(attacker, realm(['ropa-admin'])), /not valid/)
+      await expect401(await issue(stranger, realm(['ropa-admin'])), /key the identity provider does not publish/)
+      await expect401(await signToken(realm(['ropa-admin']), rsa.privateKey, { algorithm: 'RS256', subject: 'alice', expiresIn: 1800, issuer: ISSUER, audience: AUDIENCE }), /names no signing key \(kid\)/)
+      await expect401(await issue(attacker, realm(['ropa-admin'])), /not valid/)
     })
 
     it('refuses another issuer and another audience', async () => {
-      await expect401(issue(rsa, realm(['ropa-reader']), { issuer: 'https://idp.example.se/realms/other' }), /issuer \(iss\)/)
-      await expect401(issue(rsa, realm(['ropa-reader']), { audience: 'account' }), /audience \(aud\)/)
-      await expect401(issue(rsa, realm(['ropa-reader']), { audience: undefined }), /audience \(aud\)/)
+      await expect401(await issue(rsa, realm(['ropa-reader']), { issuer: 'https://idp.example.se/realms/other' }), /issuer \(iss\)/)
+      await expect401(await issue(rsa, realm(['ropa-reader']), { audience: 'account' }), /audience \(aud\)/)
+      await expect401(await issue(rsa, realm(['ropa-reader']), { audience: undefined }), /audience \(aud\)/)
     })
 
     it('refuses an expired token, one living longer than JWT_MAX_AGE, and one without iat', async () => {
-      await expect401(issue(rsa, realm(['ropa-reader']), { expiresIn: -60 }), /expired/)
-      await expect401(issue(rsa, realm(['ropa-reader']), { expiresIn: '2h' }), /lives longer than the 3600 s/)
-      await expect401(issue(rsa, realm(['ropa-reader']), { noTimestamp: true }), /lacks the issue time \(iat\)/)
+      await expect401(await issue(rsa, realm(['ropa-reader']), { expiresIn: -60 }), /expired/)
+      await expect401(await issue(rsa, realm(['ropa-reader']), { expiresIn: '2h' }), /lives longer than the 3600 s/)
+      await expect401(await issue(rsa, realm(['ropa-reader']), { noTimestamp: true }), /lacks the issue time \(iat\)/)
       const now = Math.floor(Date.now() / 1000)
-      await expect401(issue(rsa, { ...realm(['ropa-reader']), iat: now - 7200, exp: now + 600 }, { expiresIn: undefined }), /longer than the 3600 s|issued longer ago/)
-      expect((await get(issue(rsa, realm(['ropa-reader']), { expiresIn: '1h' }))).status).to.equal(200)
+      await expect401(await issue(rsa, { ...realm(['ropa-reader']), iat: now - 7200, exp: now + 600 }, { expiresIn: undefined }), /longer than the 3600 s|issued longer ago/)
+      expect((await get(await issue(rsa, realm(['ropa-reader']), { expiresIn: '1h' }))).status).to.equal(200)
     })
 
     it('refuses alg: none, and HS256 signed with the published public key or its JWK', async () => {
       const claims = { ...realm(['ropa-admin']), sub: 'alice', iss: ISSUER, aud: AUDIENCE, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }
       await expect401(unsigned({ alg: 'none', typ: 'JWT', kid: rsa.kid }, claims), /not valid/)
-      await expect401(jwt.sign(claims, Buffer.from(rsa.publicPem), { algorithm: 'HS256', keyid: rsa.kid }), /not valid/)
-      await expect401(jwt.sign(claims, Buffer.from(JSON.stringify(rsa.jwk)), { algorithm: 'HS256', keyid: rsa.kid }), /not valid/)
-      await expect401(jwt.sign(claims, Buffer.from(String(rsa.jwk.n), 'base64url'), { algorithm: 'HS256', keyid: rsa.kid }), /not valid/)
+      await expect401(await signToken(claims, Buffer.from(rsa.publicPem), { algorithm: 'HS256', keyid: rsa.kid }), /not valid/)
+      await expect401(await signToken(claims, Buffer.from(JSON.stringify(rsa.jwk)), { algorithm: 'HS256', keyid: rsa.kid }), /not valid/)
+      await expect401(await signToken(claims, Buffer.from(String(rsa.jwk.n), 'base64url'), { algorithm: 'HS256', keyid: rsa.kid }), /not valid/)
     })
 
     it('maps the nested role claim through JWT_ROLE_MAP, the highest mapped role winning', async () => {
-      const reader = issue(rsa, realm(['offline_access', 'ropa-reader', 'uma_authorization']))
+      const reader = await issue(rsa, realm(['offline_access', 'ropa-reader', 'uma_authorization']))
       expect((await get(reader)).status).to.equal(200)
       expect((await t.http.post('/api/v1/purposes').set('authorization', bearer(reader)).send({ name: 'Lön' })).status).to.equal(403)
-      const editor = issue(rsa, realm('ropa-editor')) // a single string is a role too
+      const editor = await issue(rsa, realm('ropa-editor')) // a single string is a role too
       expect((await t.http.post('/api/v1/purposes').set('authorization', bearer(editor)).send({ name: 'Lön' })).status).to.equal(201)
-      const admin = issue(ec, realm(['ropa-reader', 'ropa-admin', 'ropa-editor']))
+      const admin = await issue(ec, realm(['ropa-reader', 'ropa-admin', 'ropa-editor']))
       const lb = await t.http.post('/api/v1/legal-bases').set('authorization', bearer(admin))
         .send({ code: 'SE-KOMMUN-1', kind: 'national-law', articleReference: 'Kommunallagen', name: 'x' })
       expect(lb.status, JSON.stringify(lb.body)).to.equal(201)
@@ -179,7 +178,7 @@ describe('behind an identity provider (JWKS)', function () {
 
     it('answers 403 to a valid token with no mapped role, naming the claim', async () => {
       for (const claims of [realm(['offline_access', 'uma_authorization']), realm([]), { tenant: 'test', role: 'admin' }, realm([{ name: 'ropa-admin' }])]) {
-        const res = await get(issue(rsa, claims))
+        const res = await get(await issue(rsa, claims))
         expect(res.status, JSON.stringify(claims)).to.equal(403)
         expect(res.body.code).to.equal('forbidden')
         expect(res.body.message).to.match(/realm_access\.roles claim holds none of the roles this service maps/)
@@ -187,8 +186,8 @@ describe('behind an identity provider (JWKS)', function () {
     })
 
     it('takes the workspace from JWT_WORKSPACE_CLAIM and, outside production, registers a new one on first use', async () => {
-      await expect401(issue(rsa, { realm_access: { roles: ['ropa-reader'] }, ws: 'test' }), /lacks valid claims: tenant/)
-      const res = await get(issue(rsa, realm(['ropa-reader'], { tenant: 'first-use' })))
+      await expect401(await issue(rsa, { realm_access: { roles: ['ropa-reader'] }, ws: 'test' }), /lacks valid claims: tenant/)
+      const res = await get(await issue(rsa, realm(['ropa-reader'], { tenant: 'first-use' })))
       expect(res.status).to.equal(200)
       const rows = await t.app.db.dataSource.query(`SELECT id, name FROM workspaces WHERE id = 'first-use'`)
       expect(rows).to.deep.equal([{ id: 'first-use', name: 'first-use' }])
@@ -207,7 +206,7 @@ describe('behind an identity provider (JWKS)', function () {
         }
         const token = await run('dist/src/cli/token.js', ['--role', 'editor', '--ws', 'test', '--sub', 'bob', '--key', join(dir, 'key.pem'), '--kid', rsa.kid], env)
         expect(token.code, token.stderr).to.equal(0)
-        const claims = jwt.decode(token.stdout.trim(), { complete: true }) as jwt.Jwt
+        const claims = decodeToken(token.stdout.trim())
         expect(claims.header.kid).to.equal(rsa.kid)
         expect(claims.payload).to.deep.include({ realm_access: { roles: 'ropa-editor' }, tenant: 'test', sub: 'bob', iss: ISSUER, aud: AUDIENCE })
         const res = await t.http.post('/api/v1/purposes').set('authorization', bearer(token.stdout.trim())).send({ name: 'Rekrytering' })
@@ -222,8 +221,8 @@ describe('behind an identity provider (JWKS)', function () {
 
     it('fetches the key set no more than once per cool-down, however many unknown kids arrive', async () => {
       expect(provider.fetches).to.equal(1)
-      const answers = await Promise.all(Array.from({ length: 25 }, () => {
-        const forged = jwt.sign(realm(['ropa-admin']), attacker.privateKey, { algorithm: 'RS256', keyid: randomUUID(), subject: 'x', expiresIn: '5m', issuer: ISSUER, audience: AUDIENCE })
+      const answers = await Promise.all(Array.from({ length: 25 }, async () => {
+        const forged = await signToken(realm(['ropa-admin']), attacker.privateKey, { algorithm: 'RS256', keyid: randomUUID(), subject: 'x', expiresIn: 300, issuer: ISSUER, audience: AUDIENCE })
         return t.app.inject({ method: 'GET', url: '/api/v1/purposes', headers: { authorization: bearer(forged) } })
       }))
       expect(answers.map((a) => a.statusCode)).to.deep.equal(Array(25).fill(401))
@@ -237,7 +236,7 @@ describe('behind an identity provider (JWKS)', function () {
     const first = providerKey('key-1', 'RS256')
     const second = providerKey('key-2', 'ES256')
     const claims = { role: 'reader', ws: 'test' }
-    const status = async (key: ProviderKey) => (await t.http.get('/api/v1/purposes').set('authorization', bearer(issue(key, claims)))).status
+    const status = async (key: ProviderKey) => (await t.http.get('/api/v1/purposes').set('authorization', bearer(await issue(key, claims)))).status
 
     before(async () => {
       provider = await Provider.start([first])
@@ -267,8 +266,8 @@ describe('behind an identity provider (JWKS)', function () {
     it('after the cool-down, a burst of unknown kids costs one fetch', async () => {
       await sleep(2100)
       const before = provider.fetches
-      const answers = await Promise.all(Array.from({ length: 20 }, () => {
-        const stranger = issue({ ...second, kid: randomUUID() }, claims)
+      const answers = await Promise.all(Array.from({ length: 20 }, async () => {
+        const stranger = await issue({ ...second, kid: randomUUID() }, claims)
         return t.app.inject({ method: 'GET', url: '/api/v1/purposes', headers: { authorization: bearer(stranger) } })
       }))
       expect(answers.map((a) => a.statusCode)).to.deep.equal(Array(20).fill(401))
@@ -279,7 +278,7 @@ describe('behind an identity provider (JWKS)', function () {
       provider.failing = true
       await sleep(3100)
       const before = provider.fetches
-      const answers = await Promise.all(Array.from({ length: 20 }, () => t.app.inject({ method: 'GET', url: '/api/v1/purposes', headers: { authorization: bearer(issue(second, claims)) } })))
+      const answers = await Promise.all(Array.from({ length: 20 }, async () => t.app.inject({ method: 'GET', url: '/api/v1/purposes', headers: { authorization: bearer(await issue(second, claims)) } })))
       expect(answers.map((a) => a.statusCode)).to.deep.equal(Array(20).fill(200))
       expect(provider.fetches - before).to.equal(1)
       provider.failing = false
@@ -306,11 +305,11 @@ describe('behind an identity provider (JWKS)', function () {
     it('verifies a token once, for the rate limit and the authorisation together', async () => {
       const before = provider.fetches
       for (const claims of [{ role: 'reader', ws: 'test' }, { role: 'editor', ws: 'test' }, { role: 'nobody', ws: 'test' }]) {
-        await t.http.post('/api/v1/purposes').set('authorization', bearer(issue(key, claims))).send({ name: 'Lön' })
+        await t.http.post('/api/v1/purposes').set('authorization', bearer(await issue(key, claims))).send({ name: 'Lön' })
       }
       expect(provider.fetches - before).to.equal(3)
       // and valid tokens are never counted as failures: far more than AUTH_FAILURES_PER_MINUTE pass
-      for (let i = 0; i < 8; i++) expect((await t.http.get('/api/v1/purposes').set('authorization', bearer(issue(key, { role: 'reader', ws: 'test' })))).status).to.equal(200)
+      for (let i = 0; i < 8; i++) expect((await t.http.get('/api/v1/purposes').set('authorization', bearer(await issue(key, { role: 'reader', ws: 'test' })))).status).to.equal(200)
     })
   })
 
@@ -318,7 +317,7 @@ describe('behind an identity provider (JWKS)', function () {
     let provider: Provider
     let t: TestApp
     const key = providerKey('prod-1', 'ES256')
-    const reader = (ws: string) => bearer(issue(key, { role: 'reader', ws }))
+    const reader = async (ws: string) => bearer(await issue(key, { role: 'reader', ws }))
 
     before(async () => {
       provider = await Provider.start([key])
@@ -335,7 +334,7 @@ describe('behind an identity provider (JWKS)', function () {
     it('answers 503 while it has no keys, and asks the provider again only after the cool-down', async () => {
       expect(provider.fetches).to.equal(1) // at start
       const unavailable = async () => {
-        const res = await t.http.get('/api/v1/purposes').set('authorization', reader('test'))
+        const res = await t.http.get('/api/v1/purposes').set('authorization', await reader('test'))
         expect(res.status).to.equal(503)
         expect(res.body).to.include({ statusCode: 503, code: 'identity_provider_unavailable' })
       }
@@ -350,7 +349,7 @@ describe('behind an identity provider (JWKS)', function () {
     it('answers 403 unknown_workspace to a valid token naming a workspace nobody registered, and writes nothing', async () => {
       const before = await t.app.db.dataSource.query('SELECT (SELECT COUNT(*) FROM workspaces) AS w, (SELECT COUNT(*) FROM legal_bases) AS lb, (SELECT COUNT(*) FROM history) AS h')
       for (const url of ['/api/v1/purposes', '/api/v1/legal-bases?code=A6-1-b']) {
-        const res = await t.http.get(url).set('authorization', reader('acme-typo'))
+        const res = await t.http.get(url).set('authorization', await reader('acme-typo'))
         expect(res.status).to.equal(403)
         expect(res.body).to.include({ statusCode: 403, code: 'unknown_workspace' })
         expect(res.body.message).to.include('npm run workspace -- add acme-typo')
@@ -360,9 +359,9 @@ describe('behind an identity provider (JWKS)', function () {
     })
 
     it('serves a workspace as soon as it is registered, without a restart', async () => {
-      expect((await t.http.get('/api/v1/purposes').set('authorization', reader('acme'))).status).to.equal(403)
+      expect((await t.http.get('/api/v1/purposes').set('authorization', await reader('acme'))).status).to.equal(403)
       await addWorkspace(t.app.db, 'acme', 'Acme AB')
-      const res = await t.http.get('/api/v1/legal-bases?code=A6-1-b').set('authorization', reader('acme'))
+      const res = await t.http.get('/api/v1/legal-bases?code=A6-1-b').set('authorization', await reader('acme'))
       expect(res.status).to.equal(200)
       expect(res.body.items.map((i: { code: string }) => i.code)).to.deep.equal(['A6-1-b'])
     })
@@ -469,11 +468,11 @@ describe('workspaces', function () {
         { id: 'north', name: 'north', created_at: at('2-01') },
         { id: 'south', name: 'south', created_at: at('4-01') },
       ])
-      const token = (ws: string) => `Bearer ${jwt.sign({ role: 'reader', ws }, t.config.jwt.keys.kind === 'secret' ? t.config.jwt.keys.secret : '', { subject: 'x', expiresIn: '5m', issuer: ISSUER, audience: AUDIENCE })}`
-      const north = await t.http.get('/api/v1/purposes').set('authorization', token('north'))
+      const token = async (ws: string) => `Bearer ${await signToken({ role: 'reader', ws }, t.config.jwt.keys.kind === 'secret' ? t.config.jwt.keys.secret : '', { subject: 'x', expiresIn: 300, issuer: ISSUER, audience: AUDIENCE })}`
+      const north = await t.http.get('/api/v1/purposes').set('authorization', await token('north'))
       expect(north.status).to.equal(200)
       expect(north.body.items.map((p: { name: string }) => p.name)).to.deep.equal(['Lön'])
-      expect((await t.http.get('/api/v1/purposes').set('authorization', token('west'))).body.code).to.equal('unknown_workspace')
+      expect((await t.http.get('/api/v1/purposes').set('authorization', await token('west'))).body.code).to.equal('unknown_workspace')
     } finally {
       await t.close()
     }

@@ -19,10 +19,10 @@ describe('OpenAPI document', () => {
     expect(await generateOpenapi()).to.equal(generated)
   })
 
-  it('gives the code the views\' types as the schemas say (src/register/records/view-types.ts; run `npm run openapi`)', async () => {
+  it('gives the code the views\' types as the schemas say (src/generated/view-types.ts; run `npm run openapi`)', async () => {
     const committed = readFileSync(VIEW_TYPES_FILE, 'utf8')
     const generated = await generateViewTypes()
-    expect(generated === committed, 'src/register/records/view-types.ts is out of date: run `npm run openapi` and commit it').to.equal(true)
+    expect(generated === committed, 'src/generated/view-types.ts is out of date: run `npm run openapi` and commit it').to.equal(true)
     expect(generated).to.match(/export interface ProcessingActivity \{/)
   })
 

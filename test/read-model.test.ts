@@ -2,10 +2,11 @@ import { expect } from 'chai'
 import fc from 'fast-check'
 import Fastify from 'fastify'
 import { randomUUID } from 'node:crypto'
-import { RecordType, RESOURCE_OF, RESOURCES } from '../src/register/records/model'
+import { RESOURCE_OF, RESOURCES } from '../src/register/records/model'
+import type { RecordType } from '../src/dto/shape'
 import { toViews } from '../src/register/records/reads'
 import { SERIALIZER_OPTIONS } from '../src/register/records/stored-views'
-import { allSchemas } from '../src/schemas/views'
+import { allSchemas } from '../src/register/records/view-schemas'
 import { buildTestApp, TestApp, token } from './helper'
 
 type Row = Record<string, any>

@@ -3,7 +3,7 @@ import { expect } from 'chai'
 import { ProcessingActivityWrite } from '../src/dto/register'
 import { referencesIn, shapeOf } from '../src/dto/shape'
 import { RESOURCES, viewName, viewNames } from '../src/register/records/model'
-import { allSchemas } from '../src/schemas/views'
+import { allSchemas } from '../src/register/records/view-schemas'
 import { documentPath } from '../src/register/exchange/import'
 
 describe('one declaration per shape (src/dto/shape.ts)', () => {

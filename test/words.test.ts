@@ -5,7 +5,7 @@ import { createServer, Server } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
-import jwt from 'jsonwebtoken'
+import { jwtVerify } from 'jose'
 import { buildTestApp, freshDatabase, SECRET, TestApp, TestDatabase } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
 import { SERVER_JS } from './server-process'
@@ -257,7 +257,7 @@ describe('words that are true', function () {
       const env = { PATH: process.env.PATH ?? '', JWT_SECRET: SECRET, NODE_ENV: 'test' }
       const lifetime = async (value: string): Promise<number> => {
         const { stdout } = await run(process.execPath, [token, '--role', 'reader', '--ws', 'test', '--expires-in', value], { env })
-        const claims = jwt.verify(stdout.trim(), SECRET) as jwt.JwtPayload
+        const { payload: claims } = await jwtVerify(stdout.trim(), new TextEncoder().encode(SECRET))
         return claims.exp! - claims.iat!
       }
       expect(await lifetime('3600')).to.equal(3600)

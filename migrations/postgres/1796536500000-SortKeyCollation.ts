@@ -1,9 +1,9 @@
 import { MigrationInterface, QueryRunner } from 'typeorm'
 import { LOOKUP_TABLES } from '../lookup-columns'
-import { recordCollation } from '../../src/register/wording/collation-identity'
+import { recordCollation } from '../../src/register/records/collation-identity'
 
 /**
- * The collation the sort keys are in (src/register/wording/collation-identity.ts). An empty
+ * The collation the sort keys are in (src/register/records/collation-identity.ts). An empty
  * register gets the collation of the process migrating it; keys already stored were computed
  * under a collation nobody recorded, so the first start recomputes them.
  */

@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify'
 import { checkControllerFilter } from '../../src/register/records/walk'
-import { FindingsQuery, registerFindings, RULES, RULE_IDS, SEVERITIES } from '../../src/register/review/findings'
+import { FindingsQuery, RULES, RULE_IDS, SEVERITIES } from '../../src/register/review/findings'
+import { registerFindings } from '../../src/register/review/register-findings'
 import { errorResponses, json, longAnswerResponses } from '../crud'
 import { PageQuery, pageParams } from '../../src/schemas/paging'
 

@@ -3,7 +3,7 @@ import { fillLookupColumns } from '../../migrations/lookup-columns'
 import { ConfigError, DEFAULT_DATABASE_URL } from '../config'
 import { withDatabase } from './database'
 import { isSupportedLocale, registerLocale } from '../register/wording/collation'
-import { recordCollation } from '../register/wording/collation-identity'
+import { recordCollation } from '../register/records/collation-identity'
 
 const USAGE = `Recomputes every record's search text and sort key (src/register/wording/collation.ts) in the
 collation of REGISTER_LOCALE (default sv): run it after changing REGISTER_LOCALE, so that records

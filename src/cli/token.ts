@@ -1,7 +1,7 @@
-import { createPrivateKey } from 'node:crypto'
+import { createPrivateKey, createSecretKey, KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import jwt from 'jsonwebtoken'
+import { SignJWT } from 'jose'
 import { Config, JwtAlgorithm, loadConfig, readOrCreateDevSecret } from '../config'
 import { ROLES, WORKSPACE_PATTERN } from '../auth/principal'
 
@@ -39,8 +39,8 @@ function providerRole(settings: Config['jwt'], role: string): string {
 const SECONDS_PER: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
 
 /**
- * `--expires-in` in seconds: a bare number is seconds, as the README says (jsonwebtoken would read
- * the string "3600" as milliseconds); otherwise a number with a unit, `30m`, `8h`, `7d`.
+ * `--expires-in` in seconds: a bare number is seconds, as the README says; otherwise a number with
+ * a unit, `30m`, `8h`, `7d`.
  */
 export function lifetimeSeconds(text: string): number {
   const m = /^\s*(\d+)\s*([smhdw])?\s*$/i.exec(text)
@@ -48,7 +48,7 @@ export function lifetimeSeconds(text: string): number {
   return Number(m[1]) * SECONDS_PER[(m[2] ?? 's').toLowerCase()]
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       role: { type: 'string', default: 'reader' },
@@ -69,14 +69,14 @@ function main(): void {
   const config = loadConfig(process.env, readOrCreateDevSecret)
   const settings = config.jwt
   const keyFile = values.key ?? process.env.JWT_PRIVATE_KEY_FILE
-  let signingKey: string
+  let signingKey: KeyObject
   let algorithm: JwtAlgorithm
   if (settings.keys.kind === 'secret') {
-    signingKey = settings.keys.secret
+    signingKey = createSecretKey(Buffer.from(settings.keys.secret))
     algorithm = 'HS256'
   } else if (keyFile) {
-    signingKey = readFileSync(keyFile, 'utf8')
-    const type = createPrivateKey(signingKey).asymmetricKeyType
+    signingKey = createPrivateKey(readFileSync(keyFile, 'utf8'))
+    const type = signingKey.asymmetricKeyType
     const found = settings.algorithms.find((a) => (type === 'ec' ? a === 'ES256' : a !== 'ES256'))
     if (!found) throw new Error(`the ${type} key in ${keyFile} fits none of the algorithms ${settings.algorithms.join(', ')}`)
     algorithm = found
@@ -89,20 +89,18 @@ function main(): void {
   setClaim(claims, settings.workspaceClaim, values.ws)
   const expiresIn = values['expires-in'] !== undefined ? lifetimeSeconds(values['expires-in'])
     : (settings.maxAgeSeconds && settings.maxAgeSeconds < 8 * 3600 ? settings.maxAgeSeconds : 8 * 3600)
-  const token = jwt.sign(claims, signingKey, {
-    algorithm,
-    subject: values.sub,
-    expiresIn,
-    ...(values.kid ? { keyid: values.kid } : {}),
-    ...(settings.issuer ? { issuer: settings.issuer } : {}),
-    ...(settings.audience ? { audience: settings.audience } : {}),
-  })
-  console.log(token)
+  const issuedAt = Math.floor(Date.now() / 1000)
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: algorithm, typ: 'JWT', ...(values.kid ? { kid: values.kid } : {}) })
+    .setSubject(values.sub!)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + expiresIn)
+  if (settings.issuer) jwt.setIssuer(settings.issuer)
+  if (settings.audience) jwt.setAudience(settings.audience)
+  console.log(await jwt.sign(signingKey))
 }
 
-if (require.main === module) try {
-  main()
-} catch (err) {
+if (require.main === module) main().catch((err) => {
   console.error((err as Error).message)
   process.exit(2)
-}
+})

@@ -2,9 +2,8 @@ import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsISO8601, IsOptional, IsString,
   IsUrl, IsUUID, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator'
-import { Type } from 'class-transformer'
 import { JSONSchema } from 'class-validator-jsonschema'
-import { recordShape, Refers } from './shape'
+import { recordConditional, recordShape, Refers } from './shape'
 
 /**
  * Field decorators shared by the request classes, so that a kind of field (a name, a country, an
@@ -130,11 +129,10 @@ export function Nested(type: () => Function, description: string, opts: { each?:
     ...optional(opts.required ?? false),
     ...(each ? [IsArray(), ArrayMaxSize(500)] : []),
     ValidateNested({ each }),
-    Type(type),
     doc(description),
     recordShape({ kind: 'nested', required: opts.required ?? false, nested: type, each }),
   )
 }
 
 /** Validate only when a sibling condition holds (e.g. specialCategory when classification is special). */
-export const When = (condition: (object: any) => boolean): Decorator => ValidateIf(condition)
+export const When = (condition: (object: any) => boolean): Decorator => compose(ValidateIf(condition), recordConditional(condition))

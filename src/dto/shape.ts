@@ -1,12 +1,15 @@
-import type { RecordType } from '../register/records/model'
-
 /**
  * The shape of each request class, in declaration order: which fields hold plain values, which
  * nest other classes, and which name other records (of what type, and under what name the view
  * shows them resolved). The field decorators record it as they validate, so that the write body's
  * one declaration also drives the stored columns, the view and its schema, the reference checks
- * and the import's paths (src/register/records/model.ts, src/schemas/views.ts).
+ * and the import's paths (src/register/records/model.ts, src/register/records/view-schemas.ts).
  */
+
+/** The kinds of record of the register, as references name them. */
+export type RecordType =
+  | 'controller' | 'processor' | 'purpose' | 'legal-basis' | 'data-subject-category' | 'data-category' | 'recipient'
+  | 'retention-rule' | 'security-measure' | 'processing-activity'
 
 export type FieldKind =
   /** A string or number stored as it is. */
@@ -77,4 +80,51 @@ export function referencesIn(cls: Function, body: Record<string, unknown>, prefi
     }
   }
   return out
+}
+
+/** The class of a nested field (`Nested(() => ContactWrite)`), if the field nests one. */
+export function nestedClassOf(cls: Function, property: string): Function | undefined {
+  const field = shapes.get(cls)?.find((f) => f.name === property && f.kind === 'nested')
+  return field?.nested!()
+}
+
+/** Fields validated only when a condition on their object holds (`When`), by class. */
+const conditionals = new Map<Function, Map<string, (object: any) => boolean>>()
+
+/** A decorator that records that the field is checked only when `condition` holds (see `When`). */
+export function recordConditional(condition: (object: any) => boolean): PropertyDecorator {
+  return (target, key) => {
+    const fields = conditionals.get(target.constructor) ?? new Map()
+    fields.set(String(key), condition)
+    conditionals.set(target.constructor, fields)
+  }
+}
+
+/** The fields checked only under a condition, with it, by the name of their request class. */
+export const conditionalFields = (): Map<string, ReadonlyMap<string, (object: any) => boolean>> =>
+  new Map([...conditionals].map(([cls, fields]) => [cls.name, fields]))
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype
+
+/** A copy of a value of a body: its lists and plain objects copied, nested fields as their classes. */
+function copied(value: unknown, type: Function | undefined): unknown {
+  // by index: an array may carry keys of its own (`constructor`), which map would follow
+  if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => copied(value[i], type))
+  if (isPlainObject(value)) return type ? toInstance(type as new () => object, value) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copied(v, undefined)]))
+  return value
+}
+
+/**
+ * A write body as an instance of its request class, each nested object an instance of its own
+ * (the declared `Nested` class), as class-validator validates it. Keys `__proto__` and `constructor`
+ * are left out (they would reach the prototype); every other key is kept, for the whitelist to name.
+ */
+export function toInstance<T extends object>(cls: new () => T, plain: Record<string, unknown>): T {
+  const out = new cls() as Record<string, unknown>
+  for (const key of Object.keys(plain)) {
+    if (key === '__proto__' || key === 'constructor') continue
+    out[key] = copied(plain[key], nestedClassOf(cls, key))
+  }
+  return out as T
 }

@@ -1,7 +1,7 @@
-import { plainToInstance } from 'class-transformer'
 import { validateSync, ValidationError } from 'class-validator'
 import { FieldError, ValidationFailed } from '../errors'
 import { acceptedAsIs } from './accepted-as-is'
+import { toInstance } from './shape'
 
 /** `purposes.0.legalBasisIds` → `purposes[0].legalBasisIds` */
 function fieldPath(parent: string, property: string): string {
@@ -72,7 +72,7 @@ export function validateBody<T extends object>(cls: new () => T, body: unknown, 
 export function validateFully<T extends object>(cls: new () => T, body: object, fieldPrefix = ''): T {
   const unfit = unfitInput(body, fieldPrefix)
   if (unfit) throw new ValidationFailed([unfit])
-  const instance = plainToInstance(cls, body, { enableImplicitConversion: false, exposeDefaultValues: false })
+  const instance = toInstance(cls, body as Record<string, unknown>)
   const errors = validateSync(instance, {
     whitelist: true,
     forbidNonWhitelisted: true,

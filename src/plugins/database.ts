@@ -3,7 +3,7 @@ import { FastifyInstance } from 'fastify'
 import { DataSource, Migration } from 'typeorm'
 import { createDataSource, Dialect, dialectOf, initializeDataSource } from '../db/data-source'
 import { Database } from '../db/database'
-import { keepSortKeysInCollation } from '../register/wording/collation-identity'
+import { keepSortKeysInCollation } from '../register/records/collation-identity'
 
 /** Any fixed number: instances agree on it to take turns migrating. */
 const MIGRATION_LOCK = 3030_2016

@@ -2,9 +2,14 @@ import fp from 'fastify-plugin'
 import { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { allSchemas } from '../schemas/views'
+import { allSchemas } from '../register/records/view-schemas'
+import { findingSchemas } from '../register/review/findings'
+import { JsonSchema } from '../schemas/json-schema'
 import type { Role } from '../auth/principal'
 import { RESOURCES } from '../register/records/model'
+
+/** Every shared schema the API publishes: the records' and the findings'. */
+export const publishedSchemas = (): JsonSchema[] => [...allSchemas(), ...findingSchemas()]
 
 export const API_TITLE = 'Register of processing activities (GDPR Art. 30)'
 
@@ -13,7 +18,7 @@ export const API_TITLE = 'Register of processing activities (GDPR Art. 30)'
  * are registered here (before any route) and appear under components/schemas by their names.
  */
 export default fp(async function openapi(app: FastifyInstance) {
-  for (const schema of allSchemas()) app.addSchema(schema)
+  for (const schema of publishedSchemas()) app.addSchema(schema)
   const oauth = app.config.swaggerOAuth
 
   await app.register(swagger, {

@@ -1,32 +1,38 @@
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema'
 import { getMetadataStorage, isEmail, IS_EMAIL, IS_ISO31661_ALPHA_2, IS_ISO8601, IS_URL } from 'class-validator'
-import { defaultMetadataStorage } from 'class-transformer/cjs/storage'
+import { nestedClassOf } from '../dto/shape'
 
 export type JsonSchema = Record<string, any>
 
 /**
- * JSON Schemas of the request classes in src/dto, generated from their class-validator metadata,
- * so that validation and documentation come from one declaration. Each schema is registered with
- * Fastify under its class name; references between them read `Contact#`.
+ * Where class-validator-jsonschema finds the class of a nested field: the field's own declaration
+ * (`Nested(() => ContactWrite)`, src/dto/shape.ts), through the option it documents for that
+ * (`classTransformerMetadataStorage`), so that no class-transformer is needed.
  */
-export function requestSchemas(): Record<string, JsonSchema> {
+const NESTED_TYPES = {
+  findTypeMetadata: (target: Function, property: string) => {
+    const nested = nestedClassOf(target, property)
+    return nested ? { target, propertyName: property, typeFunction: () => nested, reflectedType: undefined, options: {} } : undefined
+  },
+  getExposedMetadatas: (): never[] => [],
+  findExcludeMetadata: (): undefined => undefined,
+}
+
+/** A converter of class-validator-jsonschema: a check's metadata to its JSON Schema. */
+export type Converter = JsonSchema | ((meta: { constraints?: any[]; propertyName: string; target: Function | string }) => JsonSchema | undefined)
+
+/**
+ * The request classes' schemas with `converters` for their checks: each class under its name, an
+ * optional field (IsOptional, or checked only under a condition) nullable, references `Contact#`.
+ */
+export function classSchemas(converters: Record<string, Converter>): Record<string, JsonSchema> {
   // the dto module must be loaded so that its decorators have run
   require('../dto/register')
   const generated = validationMetadatasToSchemas({
     refPointerPrefix: '',
-    classTransformerMetadataStorage: defaultMetadataStorage,
+    classTransformerMetadataStorage: NESTED_TYPES,
     classValidatorMetadataStorage: getMetadataStorage(),
-    additionalConverters: {
-      [IS_ISO31661_ALPHA_2]: { type: 'string', pattern: '^[A-Z]{2}$' },
-      [IS_ISO8601]: { type: 'string', format: 'date' },
-      // class-validator's IsEmail takes addresses outside ASCII (hudateljén@…): RFC 6531, which
-      // JSON Schema calls idn-email; `email` would be ASCII only
-      [IS_EMAIL]: { type: 'string', format: 'idn-email' },
-      // JSON Schema's `url` needs a scheme; a website may be a bare host name (IsUrl without
-      // require_protocol, "Minupplevelse.se"), which the write validation checks, so it gets no format
-      [IS_URL]: (meta: { constraints?: { require_protocol?: boolean }[] }) =>
-        (meta.constraints?.[0]?.require_protocol ? { type: 'string', format: 'url' } : { type: 'string' }),
-    },
+    additionalConverters: converters,
   } as any) as Record<string, JsonSchema>
   const out: Record<string, JsonSchema> = {}
   for (const [name, schema] of Object.entries(generated)) {
@@ -39,6 +45,24 @@ export function requestSchemas(): Record<string, JsonSchema> {
     if (!required.length) delete out[name].required
   }
   return out
+}
+
+/**
+ * JSON Schemas of the request classes in src/dto, generated from their class-validator metadata,
+ * so that validation and documentation come from one declaration. Each schema is registered with
+ * Fastify under its class name; references between them read `Contact#`.
+ */
+export function requestSchemas(): Record<string, JsonSchema> {
+  return classSchemas({
+    [IS_ISO31661_ALPHA_2]: { type: 'string', pattern: '^[A-Z]{2}$' },
+    [IS_ISO8601]: { type: 'string', format: 'date' },
+    // class-validator's IsEmail takes addresses outside ASCII (hudateljén@…): RFC 6531, which
+    // JSON Schema calls idn-email; `email` would be ASCII only
+    [IS_EMAIL]: { type: 'string', format: 'idn-email' },
+    // JSON Schema's `url` needs a scheme; a website may be a bare host name (IsUrl without
+    // require_protocol, "Minupplevelse.se"), which the write validation checks, so it gets no format
+    [IS_URL]: (meta) => (meta.constraints?.[0]?.require_protocol ? { type: 'string', format: 'url' } : { type: 'string' }),
+  })
 }
 
 /**

@@ -2,7 +2,7 @@ import { Brackets } from 'typeorm'
 import { Database } from '../../db/database'
 import { ActivityJointController, ProcessingActivity } from '../../../entities'
 import { loadSummaries } from '../records/reads'
-import { RecordType } from '../records/model'
+import type { RecordType } from '../../dto/shape'
 
 import type { Row } from '../records/model'
 

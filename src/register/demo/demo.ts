@@ -25,7 +25,7 @@ export const DEMO_WORKSPACE = 'demo'
 const DEMO_NAMESPACE = '0b7c3f5e-2a9d-4e8b-9c1f-6a3d5e7b2c40'
 export const demoId = (key: string): string => uuidv5(key, DEMO_NAMESPACE)
 
-/** A record of the document: an API view (see src/schemas/views.ts). */
+/** A record of the document: an API view (see src/register/records/view-schemas.ts). */
 export interface DemoRecord {
   id: string
   name: string

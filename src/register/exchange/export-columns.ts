@@ -8,7 +8,7 @@ import { classificationWords, countryName, dpiaStatusWords, durationWords, NO_FI
  */
 export type { Lang } from '../wording/wording'
 import type { Lang } from '../wording/wording'
-import type { Contact, Controller, ControllerRef, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, ProcessorRef, RetentionRuleRef, TransferMechanism } from '../records/view-types'
+import type { Contact, Controller, ControllerRef, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, ProcessorRef, RetentionRuleRef, TransferMechanism } from '../../generated/view-types'
 
 /** An organisation as a cell names it: a full view or a summary. */
 type Organisation = Controller | Processor | ControllerRef | ProcessorRef

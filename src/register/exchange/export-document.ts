@@ -1,6 +1,6 @@
 import { JsonSchema } from '../../schemas/json-schema'
 import type { Lang } from '../wording/wording'
-import { allSchemas } from '../../schemas/views'
+import { allSchemas } from '../records/view-schemas'
 import { ACTIVITY_STATUSES } from '../records/catalogue'
 import {
   controllers, dataCategories, dataSubjectCategories, legalBases, processingActivities, processors, purposes, recipients,

@@ -5,8 +5,9 @@ import {
 } from '../records/catalogue'
 import {
   controllers, dataCategories, dataSubjectCategories, legalBases, processingActivities, processors, purposes, recipients,
-  retentionRules, securityMeasures, type RecordType, type ResourceDef, type Row,
+  retentionRules, securityMeasures, type ResourceDef, type Row,
 } from '../records/model'
+import type { RecordType } from '../../dto/shape'
 import { dpiaStatusWords, type Lang, roleWords, specialCategoryWords, statusWords, TERMS } from '../wording/wording'
 
 /**

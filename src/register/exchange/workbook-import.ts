@@ -6,7 +6,8 @@ import type { Database } from '../../db/database'
 import { AppError, FieldError } from '../../errors'
 import { countryCodeOf, type Lang } from '../wording/wording'
 import { findIn } from '../records/reads'
-import { legalBases, processingActivities, processors, type RecordType, type ResourceDef, type Row } from '../records/model'
+import { legalBases, processingActivities, processors, type ResourceDef, type Row } from '../records/model'
+import type { RecordType } from '../../dto/shape'
 import { remove, store, storeMany, StoreSeries, validateWrite, type StoreItem } from '../records/writes'
 import {
   DELETE, ID, NO, OWNER, RECORD_ORDER, VERSION, YES, ISO_DATE, normalText, serialDate, setAt, shownText, splitList, valueAt,

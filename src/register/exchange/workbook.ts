@@ -4,7 +4,8 @@ import type { Database } from '../../db/database'
 import { compareNames } from '../wording/collation'
 import type { Lang } from '../wording/wording'
 import { storedViewPage } from '../records/stored-views'
-import { legalBases, type RecordType, type ResourceDef, type Row } from '../records/model'
+import { legalBases, type ResourceDef, type Row } from '../records/model'
+import type { RecordType } from '../../dto/shape'
 import {
   DELETE, GUIDE_SHEET, ID, LISTS_SHEET, NO, OWNER, RECORD_ORDER, VERSION, YES, dateCell, shownText, valueAt, workbookSheets,
   type NamesById, type WorkbookColumn, type WorkbookSheet,

@@ -12,7 +12,7 @@ import { controllers, processors } from '../records/model'
 import { parsedViewsIn, RegisterSource } from '../records/walk'
 import { Slices } from '../records/slices'
 
-import type { Controller, ProcessingActivity, Processor } from '../records/view-types'
+import type { Controller, ProcessingActivity, Processor } from '../../generated/view-types'
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 

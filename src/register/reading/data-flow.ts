@@ -8,7 +8,7 @@ import { isThirdCountry } from '../review/findings'
 import { FlowLayout, flowLayout, LayoutRequest } from './flow-layout'
 import { activityPages } from '../records/walk'
 
-import type { ProcessingActivity, ProcessorRef, RecipientRef } from '../records/view-types'
+import type { ProcessingActivity, ProcessorRef, RecipientRef } from '../../generated/view-types'
 
 /**
  * The register as a flow of personal data: categories of data subjects → processing activities →

@@ -10,7 +10,7 @@ import { controllers, processors } from '../records/model'
 import { legalBasisWords, retentionWords } from '../review/privacy-notice'
 import { activityPages, viewsById } from '../records/walk'
 
-import type { Controller, ProcessingActivity, Processor } from '../records/view-types'
+import type { Controller, ProcessingActivity, Processor } from '../../generated/view-types'
 
 /**
  * The register as a printable report (HTML for A4): a cover with the controllers and their

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm'
 import { HistoryEntry, HistorySalt } from '../../../entities'
 import { committedContent, EntrySalts, jsonField, MissingSalt, newSaltKey } from './commitments'
 import type { Principal } from '../../auth/principal'
-import { RecordType } from './model'
+import type { RecordType } from '../../dto/shape'
 
 /**
  * The journal: the append-only, hash-chained history the write path adds to in the transaction of

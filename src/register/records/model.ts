@@ -13,7 +13,7 @@ import {
 import { FieldError } from '../../errors'
 import { TRANSFER_MECHANISMS } from './catalogue'
 import { withLookupColumns } from '../wording/collation'
-import { FieldShape, referencesIn, shapeOf } from '../../dto/shape'
+import { FieldShape, RecordType, referencesIn, shapeOf } from '../../dto/shape'
 import { JsonSchema, nullable } from '../../schemas/json-schema'
 import { DPIA_SCREENING_SUMMARY_SCHEMA, dpiaScreeningOf, screenActivity } from './dpia-screening'
 
@@ -23,14 +23,10 @@ import { DPIA_SCREENING_SUMMARY_SCHEMA, dpiaScreeningOf, screenActivity } from '
  * routes and the OpenAPI document are all driven from these descriptions.
  */
 
-export type RecordType =
-  | 'controller' | 'processor' | 'purpose' | 'legal-basis' | 'data-subject-category' | 'data-category' | 'recipient'
-  | 'retention-rule' | 'security-measure' | 'processing-activity'
-
 /**
  * A stored row or a view of any resource, as the generic machinery (reads, writes, history,
  * import) handles it, whatever its kind. Code that reads one kind of view uses its type from
- * ./view-types (generated from the view schemas).
+ * src/generated/view-types (generated from the view schemas).
  */
 export type Row = Record<string, any>
 

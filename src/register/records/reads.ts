@@ -4,7 +4,8 @@ import { Dialect } from '../../db/data-source'
 import { Database } from '../../db/database'
 import { dialectOfManager, inList, listParameter, placeholders, quoted, viewBytes } from '../../db/sql'
 import { searchFold } from '../wording/collation'
-import { ENTITY_OF, RecordType, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
+import { ENTITY_OF, ResourceDef, Resolver, SUMMARY_COLUMNS } from './model'
+import type { RecordType } from '../../dto/shape'
 
 import type { Row } from './model'
 
@@ -85,20 +86,13 @@ export async function onOneConnection<T>(m: EntityManager, fn: (m: EntityManager
   }
 }
 
-/**
- * Which columns of an entity the database has: all of them but while migrations run, when a view is
- * built on a schema that later migrations still extend (a column they add reads as null).
- */
-export type Present = (entity: EntityTarget<any>, property: string) => boolean
-
 /** Summaries (id, name, code, …) of referenced records, one query per kind of record. */
-export async function loadSummaries(m: EntityManager, ws: string, wanted: Map<RecordType, Set<string>>, present?: Present): Promise<Resolver> {
+export async function loadSummaries(m: EntityManager, ws: string, wanted: Map<RecordType, Set<string>>): Promise<Resolver> {
   const found = new Map<RecordType, Map<string, Row>>()
   for (const [type, idSet] of wanted) {
     const byId = new Map<string, Row>()
     const columns = SUMMARY_COLUMNS[type]
-    const read = present ? columns.filter((c) => present(ENTITY_OF[type], c)) : columns
-    for (const row of await leanRowsIn(m, ENTITY_OF[type], ws, read, 'id', [...idSet])) {
+    for (const row of await leanRowsIn(m, ENTITY_OF[type], ws, columns, 'id', [...idSet])) {
       const summary: Row = {}
       for (const c of columns) summary[c] = row[c] ?? null
       byId.set(row.id, summary)
@@ -116,9 +110,9 @@ export type ChildRows = Map<EntityTarget<any>, Row[]>
  * query per kind of referenced record, then assembled in memory. Never a join across several
  * lists, which multiplies rows.
  */
-export async function toViews(m: EntityManager, ws: string, def: ResourceDef, rows: Row[], present?: Present): Promise<Row[]> {
+export async function toViews(m: EntityManager, ws: string, def: ResourceDef, rows: Row[]): Promise<Row[]> {
   if (!rows.length) return []
-  if (!m.queryRunner) return onOneConnection(m, (one) => toViews(one, ws, def, rows, present))
+  if (!m.queryRunner) return onOneConnection(m, (one) => toViews(one, ws, def, rows))
   const ownerIds = rows.map((r) => r.id)
   const childrenByOwner = new Map<string, ChildRows>(ownerIds.map((id) => [id, new Map()]))
   for (const child of def.children) {
@@ -130,14 +124,14 @@ export async function toViews(m: EntityManager, ws: string, def: ResourceDef, ro
       perOwner.get(child.entity)!.push(c)
     }
   }
-  return assembleViews(m, ws, def, rows, childrenByOwner, present)
+  return assembleViews(m, ws, def, rows, childrenByOwner)
 }
 
 /**
  * Views of records whose stored row and child rows are at hand (read by toViews, or just written
  * by storeMany): the references they make resolved with one query per kind of record.
  */
-export async function assembleViews(m: EntityManager, ws: string, def: ResourceDef, rows: Row[], childrenByOwner: Map<string, ChildRows>, present?: Present): Promise<Row[]> {
+export async function assembleViews(m: EntityManager, ws: string, def: ResourceDef, rows: Row[], childrenByOwner: Map<string, ChildRows>): Promise<Row[]> {
   const wanted = new Map<RecordType, Set<string>>()
   const want = (type: RecordType, id: string | null | undefined): void => {
     if (!id) return
@@ -148,7 +142,7 @@ export async function assembleViews(m: EntityManager, ws: string, def: ResourceD
   for (const child of def.children) {
     for (const r of rows) for (const c of childrenByOwner.get(r.id)?.get(child.entity) ?? []) for (const ref of child.refs) want(ref.type, c[ref.column])
   }
-  const resolver = await loadSummaries(m, ws, wanted, present)
+  const resolver = await loadSummaries(m, ws, wanted)
   return rows.map((r) => def.view(r, childrenByOwner.get(r.id) ?? new Map(), resolver))
 }
 

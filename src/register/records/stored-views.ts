@@ -3,9 +3,10 @@ import fastJson, { Schema } from 'fast-json-stringify'
 import { EntityManager } from 'typeorm'
 import { Database } from '../../db/database'
 import { dialectOfManager, placeholders, quoted, viewBytes } from '../../db/sql'
-import { allSchemas } from '../../schemas/views'
-import { ENTITY_OF, RecordType, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
-import { findIn, Present, toViews } from './reads'
+import { allSchemas } from './view-schemas'
+import { ENTITY_OF, referencedFrom, RESOURCE_OF, RESOURCES, ResourceDef, SUMMARY_COLUMNS } from './model'
+import type { RecordType } from '../../dto/shape'
+import { findIn, toViews } from './reads'
 
 import type { Row } from './model'
 
@@ -51,9 +52,9 @@ const dialectOf = dialectOfManager
 const tableOf = (m: EntityManager, def: ResourceDef): string => m.connection.getMetadata(def.entity).tableName
 
 /** Stores the views of records of one kind (rows already written in this transaction). */
-export async function storeViews(m: EntityManager, ws: string, def: ResourceDef, views: Row[], present?: Present): Promise<void> {
+export async function storeViews(m: EntityManager, ws: string, def: ResourceDef, views: Row[]): Promise<void> {
   // with the columns computed from the view (the DPIA screening's outcome), so a filter on them reads the view's answer
-  const computed = views.length && def.viewColumns ? Object.keys(def.viewColumns(views[0])).filter((c) => !present || present(def.entity, c)) : []
+  const computed = views.length && def.viewColumns ? Object.keys(def.viewColumns(views[0])) : []
   const metadata = m.connection.getMetadata(def.entity)
   const set = ['resolved_view = ?', ...computed.map((c) => `${quoted(metadata.findColumnWithPropertyPath(c)!.databaseName)} = ?`)].join(', ')
   const sql = placeholders(dialectOf(m), `UPDATE "${tableOf(m, def)}" SET ${set} WHERE workspace_id = ? AND id = ?`)
@@ -67,44 +68,12 @@ export async function storeViews(m: EntityManager, ws: string, def: ResourceDef,
 const REBUILD_BATCH = 200
 
 /** Recomputes and stores the views of these records from the tables. */
-async function rebuild(m: EntityManager, ws: string, def: ResourceDef, ids: string[], present?: Present): Promise<void> {
+async function rebuild(m: EntityManager, ws: string, def: ResourceDef, ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += REBUILD_BATCH) {
     const part = ids.slice(i, i + REBUILD_BATCH)
-    const rows = present ? await presentRowsIn(m, ws, def, part, present) : await findIn(m, def.entity, ws, 'id', part)
-    await storeViews(m, ws, def, await toViews(m, ws, def, rows, present), present)
+    const rows = await findIn(m, def.entity, ws, 'id', part)
+    await storeViews(m, ws, def, await toViews(m, ws, def, rows))
   }
-}
-
-/** Rows by id as the entity would hold them, of the columns the table has yet (a later migration's read as null). */
-async function presentRowsIn(m: EntityManager, ws: string, def: ResourceDef, ids: string[], present: Present): Promise<Row[]> {
-  const metadata = m.connection.getMetadata(def.entity)
-  const columns = metadata.columns.filter((c) => c.isSelect !== false && present(def.entity, c.propertyPath))
-  const rows: Row[] = await m.query(placeholders(dialectOf(m),
-    `SELECT ${columns.map((c) => quoted(c.databaseName)).join(', ')} FROM ${quoted(metadata.tableName)} WHERE workspace_id = ? AND id IN (${ids.map(() => '?').join(', ')})`), [ws, ...ids])
-  return rows.map((raw) => {
-    const row = metadata.create(m.queryRunner ?? undefined) as Row
-    for (const c of columns) c.setEntityValue(row, m.connection.driver.prepareHydratedValue(raw[c.databaseName], c))
-    return row
-  })
-}
-
-/**
- * Builds the stored view of every record while migrations run: on the schema as it is at that
- * migration, the columns later migrations add read as null (they rebuild the views again).
- */
-export async function rebuildAllViewsOfSchema(m: EntityManager): Promise<void> {
-  const runner = m.queryRunner!
-  const have = new Map<string, Set<string>>()
-  for (const def of RESOURCES) {
-    const table = tableOf(m, def)
-    have.set(table, new Set((await runner.getTable(table))?.columns.map((c) => c.name) ?? []))
-  }
-  const present: Present = (entity, property) => {
-    const metadata = m.connection.getMetadata(entity)
-    const column = metadata.findColumnWithPropertyPath(property)
-    return Boolean(column && have.get(metadata.tableName)?.has(column.databaseName))
-  }
-  await rebuildAllViews(m, undefined, present)
 }
 
 /** What another record's view shows of this one: its summary columns. */
@@ -139,7 +108,7 @@ export async function rewriteDependents(m: EntityManager, ws: string, type: Reco
 }
 
 /** Builds the stored view of every record (of one workspace, or of all): for a migration, or a rebuilt register. */
-export async function rebuildAllViews(m: EntityManager, ws?: string, present?: Present): Promise<void> {
+export async function rebuildAllViews(m: EntityManager, ws?: string): Promise<void> {
   for (const def of RESOURCES) {
     const table = tableOf(m, def)
     const workspaces: string[] = ws !== undefined ? [ws]
@@ -150,7 +119,7 @@ export async function rebuildAllViews(m: EntityManager, ws?: string, present?: P
         const rows: Row[] = await m.query(placeholders(dialectOf(m),
           `SELECT id FROM "${table}" WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ${REBUILD_BATCH}`), [w, after])
         if (!rows.length) break
-        await rebuild(m, w, def, rows.map((r) => r.id), present)
+        await rebuild(m, w, def, rows.map((r) => r.id))
         after = rows[rows.length - 1].id
       }
     }

@@ -6,7 +6,7 @@ import { processingActivities, ResourceDef } from './model'
 import { findIn, selectOf } from './reads'
 import { Condition, storedViewPage, storedViewsIn } from './stored-views'
 
-import type { ProcessingActivity } from './view-types'
+import type { ProcessingActivity } from '../../generated/view-types'
 
 /** A row of the walk's page: the columns it selects. */
 interface WalkRow {

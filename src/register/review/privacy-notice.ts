@@ -9,7 +9,7 @@ import { controllers, processors } from '../records/model'
 import { getView } from '../records/reads'
 import { activityPages, viewsById } from '../records/walk'
 
-import type { ActivityPurpose, Contact, Controller, ControllerRef, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Retention } from '../records/view-types'
+import type { ActivityPurpose, Contact, Controller, ControllerRef, DataCategoryRef, LegalBasisRef, ProcessingActivity, Processor, Retention } from '../../generated/view-types'
 export type NoticeFormat = 'markdown' | 'html'
 
 /**

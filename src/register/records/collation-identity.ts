@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database'
-import { RESOURCES } from '../records/model'
-import { registerLocale, withLookupColumns } from './collation'
+import { RESOURCES } from './model'
+import { registerLocale, withLookupColumns } from '../wording/collation'
 
 /**
  * Sort keys are ranks from Intl.Collator (collation.ts), so they hold only for the collation that

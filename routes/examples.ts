@@ -1,5 +1,5 @@
-import { demoId } from '../register/demo/demo'
-import { RecordType } from '../register/records/model'
+import { demoId } from '../src/register/demo/demo'
+import type { RecordType } from '../src/dto/shape'
 
 /**
  * Request examples for Swagger UI's "Try it out": each one is accepted as it stands (in the demo

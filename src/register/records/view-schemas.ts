@@ -1,10 +1,9 @@
-import { pageSchema } from './paging'
-import { JsonSchema, nonNull, nullable, requestSchemas } from './json-schema'
-import { accountabilitySchemas } from './accountability'
-import { RecordType, RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from '../register/records/model'
-import { shapeOf } from '../dto/shape'
-import { findingSchemas } from '../register/review/findings'
-import { DPIA_SCREENING_SCHEMAS } from '../register/records/dpia-screening'
+import { pageSchema } from '../../schemas/paging'
+import { JsonSchema, nonNull, nullable, requestSchemas } from '../../schemas/json-schema'
+import { accountabilitySchemas } from '../../schemas/accountability'
+import { RESOURCES, RowsTable, Storage, SUMMARY_COLUMNS, viewName } from './model'
+import { RecordType, shapeOf } from '../../dto/shape'
+import { DPIA_SCREENING_SCHEMAS } from './dpia-screening'
 
 /**
  * Response shapes. Scalar fields are taken from the request schemas (one declaration per field);
@@ -64,7 +63,11 @@ function object($id: string, properties: Record<string, JsonSchema>, description
 
 export const patchSchemaName = (writeSchema: string): string => writeSchema.replace(/Write$/, 'Patch')
 
-/** All shared schemas, in the order they are registered with Fastify (and listed in OpenAPI). */
+/**
+ * The shared schemas of the records (errors, requests, views, pages, the DPIA screening, accountability), in
+ * the order they are registered with Fastify; the API adds the findings' after them (`publishedSchemas`,
+ * plugins/swagger.ts), since findings are read above the records.
+ */
 export function allSchemas(): JsonSchema[] {
   const req = requestSchemas()
   const out: JsonSchema[] = [ErrorSchema, ...Object.values(req)]
@@ -123,7 +126,6 @@ export function allSchemas(): JsonSchema[] {
     out.push({ ...write, $id: patchSchemaName(r.writeSchema), description: 'Only the fields to change' })
     out.push(pageSchema(`${r.viewSchema}List`, ref(r.viewSchema), `A page of ${r.titlePlural}`))
   }
-  out.push(...findingSchemas())
   out.push(...DPIA_SCREENING_SCHEMAS)
   out.push(...accountabilitySchemas())
   return out
