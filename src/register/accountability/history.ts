@@ -7,7 +7,7 @@ import { dialectOfManager, placeholders } from '../../db/sql'
 import { processingActivities, processors, Resolver, ResourceDef, RESOURCE_OF, SUMMARY_COLUMNS } from '../records/model'
 import type { RecordType } from '../../dto/shape'
 import { rebuildAllViews, viewJson } from '../records/stored-views'
-import { ActivityScope, RegisterSource, RegisterViews, StoredActivity, WALK_PAGE_SIZE } from '../records/walk'
+import { ActivityScope, RegisterSource, RegisterViews, scopeConditions, StoredActivity, WALK_PAGE_SIZE } from '../records/walk'
 import { sortKey } from '../wording/collation'
 import { Slices, turn } from '../records/slices'
 import type { Principal } from '../../auth/principal'
@@ -223,6 +223,18 @@ const STATES_PAGE = 200
 const MAX_NAMED_CHANGES = 200
 /** Activities per read while the walk's order is found (their states are parsed, only keys kept). */
 const KEYS_PAGE = 500
+/** Activities per read of today's rows while the walk's order is found (keys only, nothing parsed). */
+const LIVE_KEYS_PAGE = 2000
+/** Activities changed since the moment per read of their latest entries' fields (parsed by the database). */
+const CHANGED_KEYS_PAGE = 200
+
+/** An activity's place in the walk: its key, id and version at the moment, and its latest entry then when it was read. */
+interface WalkKey {
+  key: string
+  id: string
+  seq?: number
+  version: number | string
+}
 
 interface StateRow {
   seq: number
@@ -360,40 +372,101 @@ class RegisterAt implements RegisterViews {
     return out
   }
 
-  async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
-    if (scope.statuses && !scope.statuses.length) return
-    // the walk's order first: every activity's key (name in the register's collation, id), not its state
-    const keys: { key: string; id: string; seq: number; version: number | string }[] = []
+  /** The fields the walk's order and scope need, taken out of the state by the database (not parsed here). */
+  private fieldColumns(): string {
+    return this.dialect === 'postgres'
+      ? `(h.state::json)->>'name' AS name, (h.state::json)->>'role' AS role, (h.state::json)->>'status' AS status,
+        (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint`
+      : `json_extract(h.state, '$.name') AS name, json_extract(h.state, '$.role') AS role, json_extract(h.state, '$.status') AS status,
+        json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint`
+  }
+
+  /** The walk's key of an activity's latest entry at the moment, if it existed then and is in scope. */
+  private keyOf(h: ActivityFields, scope: ActivityScope): WalkKey | null {
+    if (h.operation === 'delete') return null
+    const state = { name: h.name, role: h.role, status: h.status, controller: { id: h.controller_id }, jointControllers: scope.controllerId && h.joint ? JSON.parse(h.joint) : [] }
+    return inScope(state, scope) ? { key: sortKey(h.name), id: h.record_id, seq: h.seq, version: h.version } : null
+  }
+
+  /** Every activity's key at the moment, from its latest entry in history. */
+  private async keysFromHistory(scope: ActivityScope): Promise<WalkKey[]> {
+    const keys: WalkKey[] = []
     for (let after = ''; ;) {
-      // the fields the order and the scope need, taken out of the state by the database (not parsed here)
-      const rows = await this.latestAfter('processing-activity', after, KEYS_PAGE, this.dialect === 'postgres'
-        ? `(h.state::json)->>'name' AS name, (h.state::json)->>'role' AS role, (h.state::json)->>'status' AS status,
-          (h.state::json)->'controller'->>'id' AS controller_id, (h.state::json)->>'jointControllers' AS joint`
-        : `json_extract(h.state, '$.name') AS name, json_extract(h.state, '$.role') AS role, json_extract(h.state, '$.status') AS status,
-          json_extract(h.state, '$.controller.id') AS controller_id, json_extract(h.state, '$.jointControllers') AS joint`) as unknown as ActivityFields[]
+      const rows = await this.latestAfter('processing-activity', after, KEYS_PAGE, this.fieldColumns()) as unknown as ActivityFields[]
       for (const h of rows) {
-        if (h.operation === 'delete') continue
-        const state = { name: h.name, role: h.role, status: h.status, controller: { id: h.controller_id }, jointControllers: scope.controllerId && h.joint ? JSON.parse(h.joint) : [] }
-        if (inScope(state, scope)) keys.push({ key: sortKey(h.name), id: h.record_id, seq: h.seq, version: h.version })
+        const k = this.keyOf(h, scope)
+        if (k) keys.push(k)
       }
       if (rows.length < KEYS_PAGE) break
       after = rows[rows.length - 1].record_id
       rows.length = 0
       await turn()
     }
+    return keys
+  }
+
+  /**
+   * Every activity's key at the moment: an activity with no entry since is today's row (its latest
+   * state then), so its stored sort key, version and scope are read from the activities' table;
+   * only the activities changed since are read from history (their states parsed by the database).
+   */
+  private async keysFromLive(scope: ActivityScope, changedActivities: Set<string>): Promise<WalkKey[]> {
+    const conditions = scopeConditions(this.ws, scope)
+    if (!conditions) return []
+    const keys: WalkKey[] = []
+    const fromHistory = new Set(changedActivities)
+    const where = ['workspace_id = ?', 'id > ?', ...conditions.map((c) => c.sql)].join(' AND ')
+    for (let after = ''; ;) {
+      const from = after
+      const rows: { id: string; sort_key: string | null; version: number | string }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
+        `SELECT id, sort_key, version FROM "${m.connection.getMetadata(processingActivities.entity).tableName}" WHERE ${where} ORDER BY id LIMIT ${LIVE_KEYS_PAGE}`),
+      [this.ws, from, ...conditions.flatMap((c) => c.params)]))
+      for (const r of rows) {
+        if (changedActivities.has(r.id)) continue
+        if (r.sort_key === null) fromHistory.add(r.id)
+        else keys.push({ key: r.sort_key, id: r.id, version: r.version })
+      }
+      if (rows.length < LIVE_KEYS_PAGE) break
+      after = rows[rows.length - 1].id
+      await turn()
+    }
+    const ids = [...fromHistory]
+    for (let i = 0; i < ids.length; i += CHANGED_KEYS_PAGE) {
+      await turn()
+      const part = ids.slice(i, i + CHANGED_KEYS_PAGE)
+      const rows = await this.query(`SELECT h.seq AS seq, h.record_id AS record_id, h.operation AS operation, h.version AS version, ${this.fieldColumns()} FROM "history" h
+        WHERE ${latest(this.dialect)} AND h.record_id IN (${part.map(() => '?').join(', ')})`, [this.ws, 'processing-activity', this.at, this.at, ...part]) as unknown as ActivityFields[]
+      for (const h of rows) {
+        const k = this.keyOf(h, scope)
+        if (k) keys.push(k)
+      }
+    }
+    return keys
+  }
+
+  async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
+    if (scope.statuses && !scope.statuses.length) return
+    const changed = await this.changedSince()
+    // the walk's order first: every activity's key (name in the register's collation, id), not its state.
+    // A redaction since may have erased what history holds of a name: then every key comes from history.
+    const keys = changed && !changed.has(REDACTION_RECORD_TYPE)
+      ? await this.keysFromLive(scope, changed.get('processing-activity') ?? new Set())
+      : await this.keysFromHistory(scope)
+    await turn()
     // as the database orders (sort_key, id): the key is ASCII, so code units compare as bytes do
     keys.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    const changed = await this.changedSince()
     for (let i = 0; i < keys.length; i += pageSize) {
       await turn()
       const part = keys.slice(i, i + pageSize)
       // an activity that nothing it shows has changed since the moment is today's stored view, as it is
       const same = changed ? await this.unchangedViews(processingActivities, part, changed) : new Map<string, string>()
       const composing = part.filter((k) => !same.has(k.id))
-      const rows = composing.length ? await this.query(`SELECT seq, state FROM "history" WHERE workspace_id = ? AND seq IN (${composing.map(() => '?').join(', ')})`,
-        [this.ws, ...composing.map((k) => k.seq)]) : []
-      const bySeq = new Map(rows.map((r) => [Number(r.seq), r.state]))
-      const composed = new Map((await this.compose(processingActivities, composing.map((k) => JSON.parse(bySeq.get(k.seq)!) as Row))).map((v) => [v.id, v]))
+      const bySeq = composing.some((k) => k.seq !== undefined) ? new Map((await this.query(`SELECT seq, state FROM "history" WHERE workspace_id = ? AND seq IN (${composing.filter((k) => k.seq !== undefined).map(() => '?').join(', ')})`,
+        [this.ws, ...composing.filter((k) => k.seq !== undefined).map((k) => k.seq)])).map((r) => [Number(r.seq), r.state])) : new Map<number, string>()
+      // keys read from today's rows have no entry named: their latest entry at the moment is read by record
+      const unnamed = composing.filter((k) => k.seq === undefined)
+      const byId = unnamed.length ? new Map((await this.latestIn('processing-activity', unnamed.map((k) => k.id))).map((r) => [r.record_id, r.state])) : new Map<string, string>()
+      const composed = new Map((await this.compose(processingActivities, composing.map((k) => JSON.parse(k.seq !== undefined ? bySeq.get(k.seq)! : byId.get(k.id)!) as Row))).map((v) => [v.id, v]))
       yield part.map((k) => composed.get(k.id) ?? { id: k.id, json: same.get(k.id)! })
     }
   }

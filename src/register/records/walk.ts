@@ -34,18 +34,11 @@ export interface StoredActivity {
   view?: unknown
 }
 
-/**
- * The one walk over the register's activities, shared by every per-controller view of it (export,
- * workbook, report, notice, findings, data flow): the activities in scope as their stored views,
- * a page at a time, each page in its own read of the series, in the register's collation by name
- * (the stored sort_key: src/register/wording/collation.ts), ties by id. Pages are read by keyset on
- * (sort_key, id), so none is skipped or repeated. A controller's scope holds the activities it
- * keeps and those it controls jointly (Art. 26, Art. 30(1)(a)).
- */
-export async function* storedActivityPages(series: ReadSeries, ws: string, scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
+/** What storedActivityPages selects of a scope, as conditions on the activities' table (null: nothing is in scope). */
+export function scopeConditions(ws: string, scope: ActivityScope): Condition[] | null {
   const conditions: Condition[] = []
   if (scope.statuses) {
-    if (!scope.statuses.length) return
+    if (!scope.statuses.length) return null
     conditions.push({ sql: `status IN (${scope.statuses.map(() => '?').join(', ')})`, params: [...scope.statuses] })
   }
   if (scope.role) conditions.push({ sql: 'role = ?', params: [scope.role] })
@@ -55,6 +48,20 @@ export async function* storedActivityPages(series: ReadSeries, ws: string, scope
       params: [scope.controllerId, ws, scope.controllerId],
     })
   }
+  return conditions
+}
+
+/**
+ * The one walk over the register's activities, shared by every per-controller view of it (export,
+ * workbook, report, notice, findings, data flow): the activities in scope as their stored views,
+ * a page at a time, each page in its own read of the series, in the register's collation by name
+ * (the stored sort_key: src/register/wording/collation.ts), ties by id. Pages are read by keyset on
+ * (sort_key, id), so none is skipped or repeated. A controller's scope holds the activities it
+ * keeps and those it controls jointly (Art. 26, Art. 30(1)(a)).
+ */
+export async function* storedActivityPages(series: ReadSeries, ws: string, scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
+  const conditions = scopeConditions(ws, scope)
+  if (!conditions) return
   let after: { key: string; id: string } | null = null
   for (;;) {
     const from: { key: string; id: string } | null = after
