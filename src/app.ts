@@ -38,7 +38,7 @@ import historyCheckpoints from '../routes/register/checkpoints'
 import registerLinks from '../routes/register/links'
 import registerWorkbook from '../routes/register/workbook'
 import redactions from '../routes/register/redactions'
-import { SERIALIZER_OPTIONS } from './register/records/stored-views'
+import { compileViewSerializers, SERIALIZER_OPTIONS } from './register/records/stored-views'
 
 /** A safe incoming X-Request-Id is kept (to follow a request across services); otherwise a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/
@@ -126,6 +126,8 @@ export interface AppOptions {
  */
 async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   instance.decorate('config', opts.config)
+  // before the server answers anyone, not in the first request that composes a view; tests compile on first use
+  if (opts.config.nodeEnv !== 'test') instance.addHook('onReady', async () => compileViewSerializers())
   instance.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

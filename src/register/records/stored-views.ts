@@ -37,15 +37,27 @@ function withReferenced(id: string): Record<string, Schema> {
   return out
 }
 
-/** A view as the JSON text GET answers with: Fastify's serialiser for the view's response schema. */
-export function viewJson(def: ResourceDef, view: Row): string {
+/** The serialiser of a kind's views, compiled once, with only the schemas it needs (compiling is slow: schema checks). */
+function serializerOf(def: ResourceDef): (view: Row) => string {
   let serialise = serializers.get(def.viewSchema)
   if (!serialise) {
-    // compiled on first use, with only the schemas it needs: compiling is slow (schema checks)
     serialise = fastJson({ $ref: `${def.viewSchema}#` }, { ...SERIALIZER_OPTIONS, schema: withReferenced(def.viewSchema) })
     serializers.set(def.viewSchema, serialise)
   }
-  return serialise(view)
+  return serialise
+}
+
+/** A view as the JSON text GET answers with: Fastify's serialiser for the view's response schema. */
+export function viewJson(def: ResourceDef, view: Row): string {
+  return serializerOf(def)(view)
+}
+
+/**
+ * Compiles every kind's view serialiser now: the activity's alone held the event loop for over
+ * 100 ms when the first view was composed in a request (an export as of a moment, issue 19).
+ */
+export function compileViewSerializers(): void {
+  for (const def of RESOURCES) serializerOf(def)
 }
 
 const dialectOf = dialectOfManager
