@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { Database } from '../../db/database'
@@ -52,7 +51,8 @@ interface ActivityEntry extends Entry {
 
 /** Where each record of a frozen document is (its line), by section, in id order; activities in the walk's order. */
 interface DocumentIndex {
-  text: string
+  /** The document's UTF-8 bytes (entries are byte offsets): held once, not also as a string of the same size. */
+  bytes: Buffer
   sections: Map<string, Entry[]>
   byId: Map<string, Map<string, Entry>>
   activities: ActivityEntry[]
@@ -66,31 +66,32 @@ const byIdOrder = (a: Entry, b: Entry): number => (a.id < b.id ? -1 : a.id > b.i
  * otherwise (a hand-made backup) is parsed whole and laid out so, which holds the event loop
  * while it is parsed, but is still right.
  */
-async function indexDocument(document: string): Promise<DocumentIndex> {
+async function indexDocument(document: Buffer): Promise<DocumentIndex> {
   const laidOut = await indexLines(document)
   if (laidOut) return laidOut
-  const doc = JSON.parse(document) as Row
+  const doc = JSON.parse(document.toString('utf8')) as Row
   let text = ''
   for (const section of SECTIONS) {
     text += `\n${JSON.stringify(section.key)}:[`
     for (const r of (doc[section.key] ?? []) as Row[]) text += '\n' + JSON.stringify(r) + ','
     text += '\n]'
   }
-  return (await indexLines(`{}${text}}\n`))!
+  return (await indexLines(Buffer.from(`{}${text}}\n`, 'utf8')))!
 }
 
 const SECTION_START = /^"([A-Za-z]+)":\[$/
 
-async function indexLines(document: string): Promise<DocumentIndex | null> {
+async function indexLines(document: Buffer): Promise<DocumentIndex | null> {
   const keys = new Set(SECTIONS.map((s) => s.key))
   const sections = new Map<string, Entry[]>()
   const activities: ActivityEntry[] = []
   let section: string | null = null
   let sliceStarted = performance.now()
   for (let start = 0, n = 0; start < document.length; n++) {
-    let end = document.indexOf('\n', start)
+    // a newline byte is never part of a longer UTF-8 sequence: lines are found in the bytes
+    let end = document.indexOf(0x0a, start)
     if (end < 0) end = document.length
-    const line = document.slice(start, end)
+    const line = document.toString('utf8', start, end)
     const lineStart = start
     start = end + 1
     if (n % 64 === 0 && performance.now() - sliceStarted > SLICE_MS) {
@@ -107,10 +108,10 @@ async function indexLines(document: string): Promise<DocumentIndex | null> {
       continue
     }
     if (line.startsWith(']')) { section = null; continue }
-    const recordEnd = lineStart + (line.endsWith(',') ? line.length - 1 : line.length)
+    const recordEnd = line.endsWith(',') ? end - 1 : end
     let record: Row
     try {
-      record = JSON.parse(document.slice(lineStart, recordEnd))
+      record = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line)
     } catch {
       return null
     }
@@ -129,7 +130,7 @@ async function indexLines(document: string): Promise<DocumentIndex | null> {
   // the live walk's order: (sort_key, id), the key ASCII, compared as the database compares bytes
   activities.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const byId = new Map([...sections].map(([k, entries]) => [k, new Map(entries.map((e) => [e.id, e]))]))
-  return { text: document, sections, byId, activities }
+  return { bytes: document, sections, byId, activities }
 }
 
 const sectionOf = (def: ResourceDef): string => SECTIONS.find((s) => s.def === def)!.key
@@ -139,7 +140,7 @@ class FrozenViews implements RegisterViews {
   constructor(private readonly index: DocumentIndex) {}
 
   private json(e: Entry): string {
-    return this.index.text.slice(e.start, e.end)
+    return this.index.bytes.toString('utf8', e.start, e.end)
   }
 
   async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
@@ -243,16 +244,22 @@ async function* documentChunks(db: Database, ws: string, number: number): AsyncG
  * The frozen document as text: unzipped a chunk at a time from its stored file (stored when the
  * version is frozen), or read a chunk at a time from the version's row (a version frozen before).
  */
-async function readDocument(db: Database, ws: string, number: number): Promise<string> {
-  const decoder = new StringDecoder('utf8')
-  const parts: string[] = []
+async function readDocument(db: Database, ws: string, number: number): Promise<Buffer> {
   const stored = await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE)
+  // the stored file's length is known: its bytes go straight into one buffer, not into chunks and then a copy of them all
+  const whole = stored ? Buffer.allocUnsafe(stored.bytes) : null
+  const parts: Buffer[] = []
+  let length = 0
   for await (const chunk of stored ? unzipped(stored) : documentChunks(db, ws, number)) {
-    parts.push(decoder.write(chunk as Buffer))
+    const bytes = chunk as Buffer
+    if (whole && length + bytes.length <= whole.length) bytes.copy(whole, length)
+    else parts.push(bytes)
+    length += bytes.length
     await turn()
   }
-  parts.push(decoder.end())
-  return parts.join('')
+  if (whole && !parts.length) return length === whole.length ? whole : whole.subarray(0, length)
+  // no stored file, or not the length it names: the chunks as read
+  return whole ? Buffer.concat([whole.subarray(0, length - parts.reduce((n, p) => n + p.length, 0)), ...parts]) : Buffer.concat(parts)
 }
 
 /** A stored file's bytes, unzipped as they are read (in zlib's thread pool, a chunk at a time). */
