@@ -42,7 +42,10 @@ describe('lock order: racing writes on one record and its dependents', function 
     db = await migratedDatabase()
     // before any session of the app: nothing to wait for
     if (onPostgres) deadlocksBefore = await deadlocksIn(db.url)
-    t = await buildTestApp({ DATABASE_URL: db.url })
+    // 200 writes queue for the write pool, one at a time behind the chain: on a busy 2-core machine
+    // the last waits longer than the default DB_POOL_WAIT_MS and would get 503 `busy`, which is the
+    // pool's overload answer (test/budgets.test.ts), not a lock cycle; this test is about the locks
+    t = await buildTestApp({ DATABASE_URL: db.url, DB_POOL_WAIT_MS: '60000' })
   })
   afterEach(async () => {
     await t?.close()
