@@ -169,7 +169,9 @@ describe('hostile readers', function () {
   })
 
   it('closes a download that makes no progress for DOWNLOAD_IDLE_TIMEOUT, and not one that keeps reading', async () => {
-    const t = await serve({ DOWNLOAD_IDLE_TIMEOUT: '1s' })
+    // 2 s, not less: on a busy machine (CI runs four suites on two cores) the reader's own timer can
+    // stall for a second, and the service would rightly see no progress
+    const t = await serve({ DOWNLOAD_IDLE_TIMEOUT: '2s' })
     const serverSockets = new Map<number, Socket>()
     t.app.server.on('connection', (socket: Socket) => serverSockets.set(socket.remotePort!, socket))
     const reader = t.auth('reader', WS)
@@ -179,7 +181,7 @@ describe('hostile readers', function () {
       const [stalledResponse, slowResponse] = await Promise.all([stalled.response, slow.response])
       expect(stalledResponse.statusCode).to.equal(200)
       // progress is what the connection takes: the system's buffers take a few hundred KB at a time
-      const stop = trickle(slowResponse, 2_000_000)
+      const stop = trickle(slowResponse, 1_000_000)
       const serverSide = (d: Download): Socket => serverSockets.get(d.request.socket!.localPort!)!
       // the service closes its end: what the client had not read is all it gets
       expect(await eventually(() => serverSide(stalled).destroyed, 10000), 'the stalled download is closed').to.equal(true)
@@ -189,7 +191,7 @@ describe('hostile readers', function () {
       await stalled.closed
       expect(received).to.be.below(Number(stalledResponse.headers['content-length']))
       // the one reading on is still open, longer than the idle timeout after its first byte
-      await new Promise((resolve) => setTimeout(resolve, 1500))
+      await new Promise((resolve) => setTimeout(resolve, 2500))
       stop()
       expect(serverSide(slow).destroyed, 'the slow download is kept').to.equal(false)
     } finally {
