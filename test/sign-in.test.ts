@@ -148,9 +148,13 @@ describe('signing in from Swagger UI', function () {
       await popup.locator('input[name=login]').fill('anna.reader')
       await popup.locator('input[name=password]').fill('anything')
       await popup.locator('button[type=submit]').click()
+      // the consent page's button, not the login page's still on screen while a busy machine navigates
+      await popup.locator('input[name=login]').waitFor({ state: 'detached', timeout: 60000 })
+      // oauth2-redirect.html hands the code to Swagger UI and closes the window, possibly before the
+      // click's answer arrives: listen first
+      const closed = popup.waitForEvent('close', { timeout: 60000 })
       await popup.locator('button[type=submit]').click() // consent
-      // oauth2-redirect.html hands the code to Swagger UI and closes the window
-      await popup.waitForEvent('close', { timeout: 30000 })
+      await closed
       const [authorization] = asked.map((url) => new URL(url))
       expect(authorization.searchParams.get('response_type')).to.equal('code')
       expect(authorization.searchParams.get('client_id')).to.equal(CLIENT_ID)

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
-import { SOFFICE } from './libreoffice'
+import { convert } from './libreoffice'
 import { needTool, SOFFICE_TOOL } from './tools'
 import { loadDemo } from '../src/register/demo/demo'
 import { XLSX_CONTENT_TYPE } from '../src/register/exchange/xlsx'
@@ -15,17 +15,13 @@ import { XLSX_CONTENT_TYPE } from '../src/register/exchange/xlsx'
 type Row = Record<string, any>
 const run = promisify(execFile)
 
-/** The workbook opened and saved by LibreOffice Calc, as a person saving it would (`soffice --convert-to xlsx`). */
+/** The workbook opened and saved by LibreOffice Calc, as a person saving it would (Excel 2007–365 format). */
 async function savedByCalc(bytes: Buffer): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'ropa-wb-'))
+  const { dir, cleanup } = await convert(bytes, 'book.xlsx', 'xlsx')
   try {
-    const input = join(dir, 'in', 'book.xlsx')
-    await run('mkdir', ['-p', join(dir, 'in')])
-    writeFileSync(input, bytes)
-    await run(SOFFICE, ['--headless', '--norestore', `-env:UserInstallation=file://${join(dir, 'profile')}`, '--convert-to', 'xlsx', '--outdir', join(dir, 'out'), input], { timeout: 120_000 })
-    return readFileSync(join(dir, 'out', 'book.xlsx'))
+    return readFileSync(join(dir, 'book.xlsx'))
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    cleanup()
   }
 }
 
