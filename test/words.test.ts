@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
 import { jwtVerify } from 'jose'
-import { buildTestApp, freshDatabase, SECRET, TestApp, TestDatabase } from './helper'
+import { buildTestApp, migratedDatabase, SECRET, TestApp, TestDatabase } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
 import { SERVER_JS } from './server-process'
 import { registerReport } from '../src/register/reading/report'
@@ -276,7 +276,7 @@ describe('a port in use', function () {
   let db: TestDatabase
   let holder: Server
   before(async () => {
-    db = await freshDatabase()
+    db = await migratedDatabase() // migrated already: the server's start is about the port, not the schema
     holder = createServer()
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
   })
