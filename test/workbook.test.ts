@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
+import JSZip from 'jszip'
 import { buildTestApp, TestApp } from './helper'
 import { buildRegister, Fixture } from './export-fixture'
 import { convert } from './libreoffice'
@@ -23,6 +24,17 @@ async function savedByCalc(bytes: Buffer): Promise<Buffer> {
   } finally {
     cleanup()
   }
+}
+
+/** The zip with an entry's unpacked size rewritten in its local header and its central directory record. */
+function lieAboutSize(zip: Buffer, name: string, size: number): Buffer {
+  const out = Buffer.from(zip)
+  for (let at = 0; at < out.length - 46; at++) {
+    const signature = out.readUInt32LE(at)
+    if (signature === 0x04034b50 && out.toString('utf8', at + 30, at + 30 + out.readUInt16LE(at + 26)) === name) out.writeUInt32LE(size, at + 22)
+    if (signature === 0x02014b50 && out.toString('utf8', at + 46, at + 46 + out.readUInt16LE(at + 28)) === name) out.writeUInt32LE(size, at + 24)
+  }
+  return out
 }
 
 /** A sheet's part of the zip, as the file holds it. */
@@ -301,6 +313,21 @@ describe('the register as an editable workbook, and back', function () {
         message: `Personuppgiftsansvariga rad ${clientOne}, Land: must be an ISO 3166-1 alpha-2 country code such as SE or US`,
       },
     ])
+  })
+
+  it('refuses a zip bomb (a part that unpacks to 150 MB, its sizes in the zip lying) with 413 before reading it, and writes nothing', async () => {
+    const zip = await JSZip.loadAsync(await download('sv'))
+    zip.file('xl/media/bomb.bin', Buffer.alloc(150 * 1024 * 1024))
+    const bomb = lieAboutSize(await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } }), 'xl/media/bomb.bin', 1000)
+    expect(bomb.length, 'small enough to pass the body limit').to.be.below(1024 * 1024)
+    const before = await count('processing-activities')
+    const answer = await upload(bomb, false)
+    expect(answer.status).to.equal(413)
+    expect(answer.body.code).to.equal('body_too_large')
+    expect(answer.body.message).to.match(/unpacks to more than .*\(100 MB\)/)
+    expect(await count('processing-activities')).to.equal(before)
+    // the workbook without the bomb is taken
+    expect((await upload(await download('sv'), true)).status).to.equal(200)
   })
 
   it('takes only an .xlsx workbook, and only from an editor', async () => {

@@ -14,6 +14,7 @@ import {
   workbookSheets, type NamesById, type WorkbookColumn, type WorkbookSheet,
 } from './workbook-columns'
 import { nameOf, namesById, registerViews } from './workbook'
+import { unpackedBytes } from './unpacked'
 
 /**
  * Bringing the editable workbook back (POST /api/v1/register/workbook): each row is compared with
@@ -291,7 +292,17 @@ async function loadBook(bytes: Buffer): Promise<ExcelJS.Workbook | null> {
   return book
 }
 
+/**
+ * The most an uploaded workbook may hold unpacked: a register of about 25,000 activities (one of
+ * 1,000 holds 4 MB). exceljs reads a workbook whole, in memory, at several times that size.
+ */
+export const WORKBOOK_UNPACKED_LIMIT = 100 * 1024 * 1024
+
 export async function importWorkbook(db: Database, who: Principal, bytes: Buffer, dryRun: boolean): Promise<{ status: number; report: WorkbookReport }> {
+  if (await unpackedBytes(bytes, WORKBOOK_UNPACKED_LIMIT) === 'over') {
+    throw new AppError(413, 'body_too_large', `The workbook unpacks to more than this endpoint accepts: at most ${WORKBOOK_UNPACKED_LIMIT} bytes (100 MB) of `
+      + 'sheets and parts, about 25,000 activities; split the register, or import it as JSON with POST /api/v1/register/import')
+  }
   const book = await loadBook(bytes)
   const lang = book ? languageOf(book) : null
   if (!book || !lang) {
