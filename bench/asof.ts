@@ -88,7 +88,7 @@ async function propose(url: string): Promise<{ number: number }> {
   const served = await serve(url)
   try {
     const res = await fetch(`http://127.0.0.1:${served.port}/api/v1/register/versions`, {
-      method: 'POST', headers: { authorization: `Bearer ${served.token('editor')}`, 'content-type': 'application/json' }, body: JSON.stringify({ note: 'bench' }),
+      method: 'POST', headers: { authorization: `Bearer ${await served.token('editor')}`, 'content-type': 'application/json' }, body: JSON.stringify({ note: 'bench' }),
     })
     if (res.status !== 201) throw new Error(`proposing a version: ${res.status} ${await res.text()}`)
     return { number: (await res.json() as { number: number }).number }
@@ -106,7 +106,7 @@ interface Download {
 /** In a child: serve the app, warm it up, then serve one export while watching the event loop and memory. */
 async function measure(url: string, name: string, format: string, query: string, warmUp: string): Promise<AsOfMeasurement> {
   const served = await serve(url)
-  const token = served.token()
+  const token = await served.token()
   const get = (q: string): Promise<Download> => new Promise((resolve, reject) => {
     execFile(process.execPath, [EXPORT_SCRIPT, '--download', String(served.port), `/api/v1/register/export?${q}`, token], { encoding: 'utf8', maxBuffer: 1 << 20 },
       (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as Download)))

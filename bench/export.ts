@@ -138,7 +138,7 @@ function download(port: number, path: string, token: string): Promise<Download> 
  */
 async function measure(url: string, format: string, ws: string, activities: number): Promise<ExportMeasurement> {
   const served = await serve(url, ws)
-  const token = served.token()
+  const token = await served.token()
   const get = (query: string): Promise<Download> => new Promise((resolve, reject) => {
     execFile(process.execPath, [__filename, '--download', String(served.port), `/api/v1/register/export?${query}`, token], { encoding: 'utf8', maxBuffer: 1 << 20 },
       (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as Download)))

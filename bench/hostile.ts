@@ -71,8 +71,8 @@ const percentile = (sorted: number[], p: number): number => (sorted.length ? Mat
 
 /** GET one, a list page and a PATCH, in turn, from MIXED_CLIENTS clients, for `seconds`. */
 async function mixedLoad(port: number, ids: string[], seconds: number): Promise<LoadFigures> {
-  const reader = benchToken('reader', WS, 'mixed-reader')
-  const editor = benchToken('editor', WS, 'mixed-editor')
+  const reader = await benchToken('reader', WS, 'mixed-reader')
+  const editor = await benchToken('editor', WS, 'mixed-editor')
   const until = Date.now() + seconds * 1000
   const latencies: number[] = []
   let timeouts = 0
@@ -99,8 +99,7 @@ async function mixedLoad(port: number, ids: string[], seconds: number): Promise<
 }
 
 /** The hostile clients: SLOW reading at 2 KB/s, STALLED reading nothing after the headers. */
-function hostileClients(port: number): { statuses: () => { slow: Record<string, number>; stalled: Record<string, number>; slowBytes: number }; stop: () => void } {
-  const token = benchToken('reader', WS, 'shell-loop')
+function hostileClients(port: number, token: string): { statuses: () => { slow: Record<string, number>; stalled: Record<string, number>; slowBytes: number }; stop: () => void } {
   const slow: string[] = []
   const stalled: string[] = []
   let slowBytes = 0
@@ -173,7 +172,7 @@ export async function benchHostile(scratch: Scratch): Promise<HostileMeasurement
   await buildViews(scratch.url, WS)
   const { port, child } = await startServer(scratch.url)
   try {
-    const reader = benchToken('reader', WS)
+    const reader = await benchToken('reader', WS)
     const ids: string[] = []
     for (let offset = 0; offset < ACTIVITIES; offset += 500) {
       const page = await new Promise<{ items: { id: string }[] }>((resolve, reject) => {
@@ -189,7 +188,7 @@ export async function benchHostile(scratch: Scratch): Promise<HostileMeasurement
     const quiet = await mixedLoad(port, ids, QUIET_S)
 
     const load = Math.round(loadavg()[0] * 10) / 10
-    const hostile = hostileClients(port)
+    const hostile = hostileClients(port, await benchToken('reader', WS, 'shell-loop'))
     const ready = { polls: 0, not200: 0, maxMs: 0 }
     let maxConnections = 0
     let sampling = true

@@ -86,7 +86,7 @@ export const IMPORTED_DURING_READS = 3000
  * in the workspace) runs through POST /api/v1/register/import.
  */
 async function readsDuringImport(port: number, path: string, token: string, page: { items: Record<string, unknown>[] }): Promise<DuringImportMeasurement> {
-  const editor = benchToken('editor', WS, 'bench-import')
+  const editor = await benchToken('editor', WS, 'bench-import')
   const doc = {
     format: EXPORT_FORMAT, formatVersion: EXPORT_FORMAT_VERSION, generatedAt: new Date().toISOString(), workspace: WS, record: 'controller',
     filters: { controllerId: null, status: null, asOf: null },
@@ -112,7 +112,7 @@ async function readsDuringImport(port: number, path: string, token: string, page
  * import runs (it adds IMPORTED_DURING_READS activities to the register: run it last).
  */
 export async function benchReads(scratch: Scratch, parts: { reads: boolean; duringImport: boolean }): Promise<{ reads: ReadMeasurement[]; duringImport: DuringImportMeasurement | null }> {
-  const token = benchToken('reader')
+  const token = await benchToken('reader')
   const dir = mkdtempSync(join(tmpdir(), 'ropa-bench-reads-'))
   try {
     const app = await startChild(['app', scratch.url])

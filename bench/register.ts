@@ -13,7 +13,7 @@ import { createDataSource, Dialect, dialectOf } from '../src/db/data-source'
 import { BUILT_IN_LEGAL_BASES, catalogueId } from '../src/register/records/catalogue'
 import { openWorkspace } from '../src/register/records/workspaces'
 import { rebuildAllViews } from '../src/register/records/stored-views'
-import { hs256Token } from '../test/tokens'
+import { signToken } from '../test/tokens'
 
 /**
  * What every benchmark shares: a scratch database per run (a temporary SQLite file, or a database
@@ -231,7 +231,7 @@ export async function buildViews(url: string, ws = WS): Promise<void> {
 export interface Served {
   app: FastifyInstance
   port: number
-  token(role?: 'reader' | 'editor' | 'admin', ws?: string): string
+  token(role?: 'reader' | 'editor' | 'admin', ws?: string): Promise<string>
   close(): Promise<void>
 }
 
@@ -239,8 +239,8 @@ const BENCH_ISSUER = 'https://idp.bench.invalid'
 const BENCH_AUDIENCE = 'ropa-register'
 
 /** A token the served app accepts (its issuer and audience), for processes that have no Served at hand. */
-export const benchToken = (role: 'reader' | 'editor' | 'admin', ws = WS, subject = 'bench'): string =>
-  hs256Token({ role, ws }, SECRET, { subject, expiresIn: 3600, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE })
+export const benchToken = (role: 'reader' | 'editor' | 'admin', ws = WS, subject = 'bench'): Promise<string> =>
+  signToken({ role, ws }, SECRET, { subject, expiresIn: 3600, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE })
 
 /** The key that signs the served app's history checkpoints: production requires one, held in a file. */
 let historyKeyFile: string | undefined

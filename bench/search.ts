@@ -53,7 +53,7 @@ async function measure(dialect: Dialect): Promise<{ dialect: Dialect; results: M
     const setupMs = Date.now() - started
     const served = await serve(scratch.url)
     try {
-      const token = served.token()
+      const token = await served.token()
       const results: Measured[] = []
       for (const c of CASES) {
         const times: number[] = []

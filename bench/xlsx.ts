@@ -36,7 +36,7 @@ interface Measurement {
 /** In the child: serve the app, warm it up, then download one export while sampling memory. */
 async function measure(url: string, format: string): Promise<Measurement> {
   const served = await serve(url)
-  const token = served.token()
+  const token = await served.token()
   const get = (query: string) => new Promise<number>((resolve, reject) => {
     http.get({ host: '127.0.0.1', port: served.port, path: `/api/v1/register/export?${query}`, headers: { authorization: `Bearer ${token}` } }, (res) => {
       if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`))

@@ -41,8 +41,8 @@ describe('abuse: hostile bodies', () => {
   })
   after(async () => t.close())
 
-  const send = (method: string, url: string, payload: string | Buffer, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: method as 'POST', url, payload, headers: { authorization: t.auth('admin'), 'content-type': 'application/json', ...headers } }) as Promise<Answer>
+  const send = async (method: string, url: string, payload: string | Buffer, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: method as 'POST', url, payload, headers: { authorization: await t.auth('admin'), 'content-type': 'application/json', ...headers } }) as Promise<Answer>
 
   it('refuses bodies over the limit with 413: 1 MiB for a record, 100 MiB for an import', async () => {
     const before = await tableCounts(t)
@@ -130,7 +130,7 @@ describe('abuse: hostile query strings and paths', () => {
     t = await buildTestApp()
     await buildRegister(t)
     for (const name of names) {
-      const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name })
+      const res = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name })
       expect(res.status).to.equal(201)
     }
     const doc = t.app.swagger() as Row
@@ -144,7 +144,7 @@ describe('abuse: hostile query strings and paths', () => {
   })
   after(async () => t.close())
 
-  const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { authorization: t.auth('admin') } }) as Promise<Answer>
+  const get = async (url: string) => t.app.inject({ method: 'GET', url, headers: { authorization: await t.auth('admin') } }) as Promise<Answer>
   const SAMPLE: Record<string, string> = { uuid: '00000000-0000-4000-8000-000000000002', 'date-time': '2026-01-01T00:00:00Z' }
 
   it('answers SQL metacharacters in every filter and sort parameter with 400 or a correctly filtered page, never 500; the tables stay', async () => {
@@ -188,7 +188,7 @@ describe('abuse: hostile query strings and paths', () => {
       for (const id of odd) {
         const url = op.path.replace('{id}', id)
         const res = await t.app.inject({
-          method: op.method as 'GET', url, headers: { authorization: t.auth('admin'), ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
+          method: op.method as 'GET', url, headers: { authorization: await t.auth('admin'), ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
           ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { payload: '{}' }),
         }) as Answer
         expectErrorShape(res, [400, 404], `${op.method} ${url.slice(0, 120)}`)
@@ -215,15 +215,15 @@ describe('abuse: tampered tokens', () => {
     const input = `${b64(header)}.${b64(payload)}`
     return `${input}.${createHmac(alg, key).update(input).digest('base64url')}`
   }
-  const valid = (role: 'reader' | 'editor' | 'admin' = 'reader', options: Parameters<typeof token>[3] = {}) => token(role, 'test', 'someone', { issuer: ISSUER, audience: AUDIENCE, ...options })
+  const valid = (role: 'reader' | 'editor' | 'admin' = 'reader', options: Parameters<typeof token>[3] = {}): Promise<string> => token(role, 'test', 'someone', { issuer: ISSUER, audience: AUDIENCE, ...options })
 
   it('accepts a token from the configured issuer for the configured audience', async () => {
-    const res = await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${valid()}`)
+    const res = await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${await valid()}`)
     expect(res.status).to.equal(200)
   })
 
   it('refuses every tampered or foreign token with 401 in the one shape, and a forged write stores nothing', async () => {
-    const reader = parts(valid('reader'))
+    const reader = parts(await valid('reader'))
     const now = Math.floor(Date.now() / 1000)
     const claims = { ...reader.payload }
     const forged: Record<string, string> = {
@@ -244,18 +244,18 @@ describe('abuse: tampered tokens', () => {
         algorithm: 'RS256', header: { jwk: { kty: 'RSA', ...(createPublicKey(attacker.publicKey).export({ format: 'jwk' })) } },
       }),
       'HS256 with another secret': await signToken({ role: 'admin', ws: 'test' }, 'another-secret-that-is-long-enough-0123456789', { subject: 'x', expiresIn: 3600, issuer: ISSUER, audience: AUDIENCE }),
-      'another issuer': valid('admin', { issuer: 'https://evil.example' }),
-      'another audience': valid('admin', { audience: 'billing' }),
-      'no issuer': token('admin', 'test', 'someone', { audience: AUDIENCE }),
-      'no audience': token('admin', 'test', 'someone', { issuer: ISSUER }),
-      'audience list without ours': valid('admin', { audience: ['billing', 'hr'] }),
-      'expired': valid('admin', { expiresIn: -60 }),
-      'not yet valid': valid('admin', { notBefore: 3600 }),
+      'another issuer': await valid('admin', { issuer: 'https://evil.example' }),
+      'another audience': await valid('admin', { audience: 'billing' }),
+      'no issuer': await token('admin', 'test', 'someone', { audience: AUDIENCE }),
+      'no audience': await token('admin', 'test', 'someone', { issuer: ISSUER }),
+      'audience list without ours': await valid('admin', { audience: ['billing', 'hr'] }),
+      'expired': await valid('admin', { expiresIn: -60 }),
+      'not yet valid': await valid('admin', { notBefore: 3600 }),
       'no expiry': await signToken({ role: 'admin', ws: 'test', sub: 'x', iss: ISSUER, aud: AUDIENCE }, SECRET),
-      'role outside the list': valid('admin').replace(/\..*\./, () => `.${b64({ ...claims, role: 'superuser' })}.`),
+      'role outside the list': (await valid('admin')).replace(/\..*\./, () => `.${b64({ ...claims, role: 'superuser' })}.`),
       'signature stripped': `${b64(reader.header)}.${b64(claims)}.`,
       'payload not JSON': `${b64(reader.header)}.${Buffer.from('not json').toString('base64url')}.${reader.signature}`,
-      'four parts': `${valid('admin')}.extra`,
+      'four parts': `${await valid('admin')}.extra`,
     }
     const before = await tableCounts(t)
     for (const [what, forgedToken] of Object.entries(forged)) {
@@ -283,7 +283,7 @@ describe('abuse: the limit on failed authentication', () => {
   }) as Promise<Answer>
 
   it('counts forged tokens as failures, per client address, says when to retry, and refuses before reading the body', async () => {
-    const reader = token('reader')
+    const reader = await token('reader')
     const [h, p] = reader.split('.')
     const escalated = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), role: 'admin' })).toString('base64url')}.${reader.split('.')[2]}`
     // a bad token on a write is refused as unauthenticated, not as a malformed body
@@ -299,7 +299,7 @@ describe('abuse: the limit on failed authentication', () => {
     // another address is not held back by this one's failures, and valid tokens pass everywhere
     expect((await from('10.0.0.2', `Bearer ${escalated}`)).statusCode).to.equal(401)
     expect((await from('10.0.0.1', `Bearer ${reader}`)).statusCode).to.equal(200)
-    const write = await from('10.0.0.1', `Bearer ${token('editor')}`, 'POST', '{"name":"Legitimate"}')
+    const write = await from('10.0.0.1', `Bearer ${await token('editor')}`, 'POST', '{"name":"Legitimate"}')
     expect(write.statusCode).to.equal(201)
   })
 })
@@ -320,12 +320,12 @@ describe('abuse: security headers on every kind of answer', () => {
   }
 
   it('hardens API answers, errors and the documentation alike', async () => {
-    const reader = t.auth('reader')
+    const reader = await t.auth('reader')
     const answers: [string, Answer][] = [
       ['a list', await t.app.inject({ method: 'GET', url: '/api/v1/purposes', headers: { authorization: reader } })],
       ['401', await t.app.inject({ method: 'GET', url: '/api/v1/purposes' })],
       ['404', await t.app.inject({ method: 'GET', url: '/api/v1/nothing', headers: { authorization: reader } })],
-      ['413', await t.app.inject({ method: 'POST', url: '/api/v1/purposes', headers: { authorization: t.auth('editor'), 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(5000) }) })],
+      ['413', await t.app.inject({ method: 'POST', url: '/api/v1/purposes', headers: { authorization: await t.auth('editor'), 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(5000) }) })],
       ['400 bad url', await t.app.inject({ method: 'GET', url: '/api/v1/purposes/%ZZ', headers: { authorization: reader } })],
       ['/openapi.json', await t.app.inject({ method: 'GET', url: '/openapi.json' })],
       ['/health', await t.app.inject({ method: 'GET', url: '/health' })],

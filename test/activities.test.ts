@@ -49,7 +49,7 @@ describe('processing activities', () => {
 
   before(async () => {
     t = await buildTestApp()
-    editor = t.auth('editor')
+    editor = await t.auth('editor')
     ids.controller = (await create('controllers', { name: 'HALTEA AB', email: 'info@minupplevelse.se' })).id
     ids.joint = (await create('controllers', { name: 'Hudateljén' })).id
     ids.client = (await create('controllers', { name: 'Kundföretaget AB' })).id
@@ -72,7 +72,7 @@ describe('processing activities', () => {
   it('creates an activity and reads it back with every reference resolved', async () => {
     const created = await create('processing-activities', fullActivity())
     ids.activity = created.id
-    const res = await t.http.get(`/api/v1/processing-activities/${created.id}`).set('authorization', t.auth('reader'))
+    const res = await t.http.get(`/api/v1/processing-activities/${created.id}`).set('authorization', await t.auth('reader'))
     expect(res.status).to.equal(200)
     const a = res.body
     expect(a).to.deep.equal(created)
@@ -112,7 +112,7 @@ describe('processing activities', () => {
   })
 
   it('refuses references to another workspace\'s records as if they did not exist', async () => {
-    const other = t.auth('editor', 'other-ws')
+    const other = await t.auth('editor', 'other-ws')
     const foreign = (await create('processors', { name: 'Foreign processor' }, other)).id
     const res = await t.http.post('/api/v1/processing-activities').set('authorization', editor).send({ ...fullActivity(), processorIds: [foreign] })
     expect(res.status).to.equal(400)

@@ -38,7 +38,7 @@ describe('export as of a moment, from history', function () {
   const byController = (id: string): string[] => [`format=csv&lang=sv&controllerId=${id}`, `format=json&controllerId=${id}`]
 
   const get = async (query: string): Promise<string> => {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader')).buffer(true).parse((r, cb) => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true).parse((r, cb) => {
       const chunks: Buffer[] = []
       r.on('data', (c: Buffer) => chunks.push(c))
       r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
@@ -49,7 +49,7 @@ describe('export as of a moment, from history', function () {
 
   before(async () => {
     t = await buildTestApp()
-    const editor = t.auth('admin')
+    const editor = await t.auth('admin')
     const send = async (method: 'post' | 'patch' | 'delete', path: string, body?: Row, status = method === 'post' ? 201 : method === 'delete' ? 204 : 200): Promise<Row> => {
       const res = await t.http[method](`/api/v1/${path}`).set('authorization', editor).send(body)
       expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).to.equal(status)
@@ -132,29 +132,29 @@ describe('export as of a moment, from history', function () {
   })
 
   it('answers 400 for a controller that did not exist then', async () => {
-    const added = await t.http.post('/api/v1/controllers').set('authorization', t.auth('admin')).send({ name: 'Sent tillkommen AB' })
+    const added = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('admin')).send({ name: 'Sent tillkommen AB' })
     expect(added.status).to.equal(201)
-    const res = await t.http.get(`/api/v1/register/export?format=csv&controllerId=${added.body.id}&asOf=${encodeURIComponent(then)}`).set('authorization', t.auth('reader'))
+    const res = await t.http.get(`/api/v1/register/export?format=csv&controllerId=${added.body.id}&asOf=${encodeURIComponent(then)}`).set('authorization', await t.auth('reader'))
     expect(res.status).to.equal(400)
     expect(res.body.details[0].field).to.equal('controllerId')
-    const now = await t.http.get(`/api/v1/register/export?format=csv&controllerId=${added.body.id}`).set('authorization', t.auth('reader'))
+    const now = await t.http.get(`/api/v1/register/export?format=csv&controllerId=${added.body.id}`).set('authorization', await t.auth('reader'))
     expect(now.status).to.equal(200)
   })
 
   it('answers 400 naming asOf, with an example, for a moment that does not exist', async () => {
     for (const asOf of ['2026-06-30T23:59:60Z', '2026-02-30T12:00:00Z', '2026-02-29T12:00:00Z', '2026-06-30T24:00:00Z', '2026-06-30T12:00:00+25:00', '2026-13-01T00:00:00Z', 'yesterday']) {
-      const res = await t.http.get(`/api/v1/register/export?format=csv&asOf=${encodeURIComponent(asOf)}`).set('authorization', t.auth('reader'))
+      const res = await t.http.get(`/api/v1/register/export?format=csv&asOf=${encodeURIComponent(asOf)}`).set('authorization', await t.auth('reader'))
       expect(res.status, `${asOf}: ${JSON.stringify(res.body)}`).to.equal(400)
       const detail = (res.body.details as Row[]).find((d) => /asOf/.test(d.field))
       expect(detail, `${asOf}: ${JSON.stringify(res.body)}`).to.not.equal(undefined)
       expect(detail!.field).to.equal('asOf')
       expect(detail!.message).to.match(/such as \d{4}-\d{2}-\d{2}T/)
     }
-    const leap = await t.http.get(`/api/v1/register/export?asOf=${encodeURIComponent('2026-06-30T23:59:60Z')}`).set('authorization', t.auth('reader'))
+    const leap = await t.http.get(`/api/v1/register/export?asOf=${encodeURIComponent('2026-06-30T23:59:60Z')}`).set('authorization', await t.auth('reader'))
     expect(leap.body.details[0].message).to.match(/such as \d{4}-\d{2}-\d{2}T/)
     // a real instant in another zone, and a leap day that exists
     for (const asOf of ['2026-07-01T01:59:59+02:00', '2028-02-29T12:00:00.5Z']) {
-      const res = await t.http.get(`/api/v1/register/export?format=csv&asOf=${encodeURIComponent(asOf)}`).set('authorization', t.auth('reader'))
+      const res = await t.http.get(`/api/v1/register/export?format=csv&asOf=${encodeURIComponent(asOf)}`).set('authorization', await t.auth('reader'))
       expect(res.status, asOf).to.equal(200)
     }
   })

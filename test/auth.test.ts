@@ -76,7 +76,7 @@ describe('authentication and authorisation', () => {
     ['no Authorization header', () => undefined],
     ['a scheme other than Bearer', () => `Basic ${Buffer.from('a:b').toString('base64')}`],
     ['a token that is not a JWT', () => 'Bearer not-a-token'],
-    ['a bad signature', () => `Bearer ${token('admin', 'test', 'x', {}, 'another-secret-that-is-long-enough-000')}`],
+    ['a bad signature', async () => `Bearer ${await token('admin', 'test', 'x', {}, 'another-secret-that-is-long-enough-000')}`],
     ['an expired token', async () => `Bearer ${await signToken({ role: 'admin', ws: 'test', exp: Math.floor(Date.now() / 1000) - 60 }, SECRET, { subject: 'x' })}`],
     ['alg: none', () => `Bearer ${unsigned({ sub: 'x', role: 'admin', ws: 'test', exp: exp() })}`],
     ['no expiry', async () => `Bearer ${await signToken({ role: 'admin', ws: 'test' }, SECRET, { subject: 'x' })}`],
@@ -127,12 +127,12 @@ describe('authentication and authorisation', () => {
     // a link changes nothing in the register: it opens what the reader may read anyway
     expect(ops.filter((o) => o.write && o.role === 'reader').map((o) => o.operationId)).to.deep.equal(['createLink'])
     for (const op of ops.filter((o) => o.write && o.role !== 'reader')) {
-      const res = await send(t, op, t.auth('reader'))
+      const res = await send(t, op, await t.auth('reader'))
       expect(res.status, `${op.method} ${op.path}`).to.equal(403)
       expect(res.body.code).to.equal('forbidden')
     }
     for (const op of ops.filter((o) => o.write && o.path.startsWith('/api/v1/legal-bases'))) {
-      expect((await send(t, op, t.auth('editor'))).status, `${op.method} ${op.path}`).to.equal(403)
+      expect((await send(t, op, await t.auth('editor'))).status, `${op.method} ${op.path}`).to.equal(403)
     }
   })
 
@@ -140,25 +140,25 @@ describe('authentication and authorisation', () => {
     // operations on one record by its id or number answer 404 here; they are covered below and in their own suites
     const reads = ops.filter((o) => !o.write && !/\{\w+\}/.test(o.path))
     for (const op of reads.filter((o) => o.role === 'reader')) {
-      const res = await send(t, op, t.auth('reader'))
+      const res = await send(t, op, await t.auth('reader'))
       expect(res.status, `${op.method} ${op.path}`).to.be.oneOf([200])
     }
     // reads of the whole history with its hashes (the backup) are an admin's
     for (const op of reads.filter((o) => o.role !== 'reader')) {
       expect(op.role, `${op.method} ${op.path}`).to.equal('admin')
-      for (const role of ['reader', 'editor'] as const) expect((await send(t, op, t.auth(role))).status, `${op.method} ${op.path} as ${role}`).to.equal(403)
-      expect((await send(t, op, t.auth('admin'))).status, `${op.method} ${op.path} as admin`).to.equal(200)
+      for (const role of ['reader', 'editor'] as const) expect((await send(t, op, await t.auth(role))).status, `${op.method} ${op.path} as ${role}`).to.equal(403)
+      expect((await send(t, op, await t.auth('admin'))).status, `${op.method} ${op.path} as admin`).to.equal(200)
     }
-    const created = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Support' })
+    const created = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'Support' })
     expect(created.status).to.equal(201)
-    const lb = await t.http.post('/api/v1/legal-bases').set('authorization', t.auth('admin'))
+    const lb = await t.http.post('/api/v1/legal-bases').set('authorization', await t.auth('admin'))
       .send({ code: 'SE-X-1', kind: 'national-law', articleReference: 'x', name: 'x' })
     expect(lb.status).to.equal(201)
   })
 
   it('keeps workspaces apart: another workspace\'s records answer 404 on every operation by id', async () => {
     const made: Record<string, string> = {}
-    const admin = t.auth('admin', 'ws-a')
+    const admin = await t.auth('admin', 'ws-a')
     made.controllers = (await t.http.post('/api/v1/controllers').set('authorization', admin).send({ name: 'A AB' })).body.id
     made.processors = (await t.http.post('/api/v1/processors').set('authorization', admin).send({ name: 'P AB' })).body.id
     made.purposes = (await t.http.post('/api/v1/purposes').set('authorization', admin).send({ name: 'P' })).body.id
@@ -171,7 +171,7 @@ describe('authentication and authorisation', () => {
     made['processing-activities'] = (await t.http.post('/api/v1/processing-activities').set('authorization', admin)
       .send({ name: 'A', role: 'controller', controllerId: made.controllers })).body.id
     made.redactions = (await t.http.post('/api/v1/redactions').set('authorization', admin).send({ values: ['Nobody Here'], reason: 'Test' })).body.id
-    const intruder = t.auth('admin', 'ws-b')
+    const intruder = await t.auth('admin', 'ws-b')
     for (const op of ops.filter((o) => o.path.includes('{id}'))) {
       const resource = op.path.split('/')[3]
       const id = made[resource]

@@ -18,15 +18,15 @@ describe('register backup with history and versions', function () {
   let t: TestApp
   let f: Fixture
   let backup: Row
-  const editor = (ws = 'test') => t.auth('editor', ws, 'alice')
-  const admin = (ws = 'test') => t.auth('admin', ws, 'carol')
-  const otherAdmin = (ws = 'test') => t.auth('admin', ws, 'dave')
-  const reader = (ws: string) => t.auth('reader', ws)
+  const editor = (ws = 'test'): Promise<string> => t.auth('editor', ws, 'alice')
+  const admin = (ws = 'test'): Promise<string> => t.auth('admin', ws, 'carol')
+  const otherAdmin = (ws = 'test'): Promise<string> => t.auth('admin', ws, 'dave')
+  const reader = (ws: string): Promise<string> => t.auth('reader', ws)
 
   const VARIANTS = ['format=json', 'format=csv', 'format=csv&lang=sv', 'format=csv&record=processor', 'format=xlsx']
 
   async function download(ws: string, query: string): Promise<Buffer> {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', reader(ws)).buffer(true).parse((r, cb) => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await reader(ws)).buffer(true).parse((r, cb) => {
       const chunks: Buffer[] = []
       r.on('data', (c: Buffer) => chunks.push(c))
       r.on('end', () => cb(null, Buffer.concat(chunks)))
@@ -34,28 +34,28 @@ describe('register backup with history and versions', function () {
     expect(res.status, `${ws} ${query}`).to.equal(200)
     return res.body as Buffer
   }
-  const versionsOf = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/register/versions').set('authorization', reader(ws)).expect(200)).body.items
-  const verify = async (ws: string): Promise<Row> => (await t.http.get('/api/v1/history/verify').set('authorization', reader(ws)).expect(200)).body
-  const history = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/history?limit=500').set('authorization', reader(ws)).expect(200)).body.items
-  const importInto = (ws: string, doc: Row) => t.http.post('/api/v1/register/import').set('authorization', admin(ws)).send(doc)
+  const versionsOf = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/register/versions').set('authorization', await reader(ws)).expect(200)).body.items
+  const verify = async (ws: string): Promise<Row> => (await t.http.get('/api/v1/history/verify').set('authorization', await reader(ws)).expect(200)).body
+  const history = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/history?limit=500').set('authorization', await reader(ws)).expect(200)).body.items
+  const importInto = async (ws: string, doc: Row) => t.http.post('/api/v1/register/import').set('authorization', await admin(ws)).send(doc)
 
   before(async () => {
     t = await buildTestApp()
     f = await buildRegister(t)
     const post = (path: string, auth: string, body: Row = {}) => t.http.post(`/api/v1/register/versions${path}`).set('authorization', auth).send(body)
-    expect((await post('', editor(), { note: 'Årlig genomgång' })).status).to.equal(201)
-    expect((await post('/1/approve', otherAdmin(), { note: 'Styrelsen § 12' })).status).to.equal(200)
-    await t.http.patch(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', editor()).send({ name: 'Journalföring (ny)' }).expect(200)
-    expect((await post('', editor())).status).to.equal(201)
-    expect((await post('/2/reject', otherAdmin(), { reason: 'Lagringstid saknas' })).status).to.equal(200)
-    expect((await post('', editor())).status).to.equal(201)
-    expect((await post('/3/approve', admin())).status).to.equal(200)
+    expect((await post('', await editor(), { note: 'Årlig genomgång' })).status).to.equal(201)
+    expect((await post('/1/approve', await otherAdmin(), { note: 'Styrelsen § 12' })).status).to.equal(200)
+    await t.http.patch(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', await editor()).send({ name: 'Journalföring (ny)' }).expect(200)
+    expect((await post('', await editor())).status).to.equal(201)
+    expect((await post('/2/reject', await otherAdmin(), { reason: 'Lagringstid saknas' })).status).to.equal(200)
+    expect((await post('', await editor())).status).to.equal(201)
+    expect((await post('/3/approve', await admin())).status).to.equal(200)
   })
   after(async () => t?.close())
 
   it('backs up the register, its whole history as stored and every version with its frozen document (admin only)', async () => {
-    expect((await t.http.get('/api/v1/register/backup').set('authorization', t.auth('editor'))).status).to.equal(403)
-    const res = await t.http.get('/api/v1/register/backup').set('authorization', admin()).buffer(true)
+    expect((await t.http.get('/api/v1/register/backup').set('authorization', await t.auth('editor'))).status).to.equal(403)
+    const res = await t.http.get('/api/v1/register/backup').set('authorization', await admin()).buffer(true)
     expect(res.status).to.equal(200)
     expect(res.headers['content-type']).to.equal('application/json; charset=utf-8')
     expect(res.headers['content-disposition']).to.match(/^attachment; filename="register-backup-\d{4}-\d{2}-\d{2}\.json"$/)
@@ -112,8 +112,8 @@ describe('register backup with history and versions', function () {
     expect(names(b)).to.deep.equal(names(a))
 
     // and it goes on: a change and a new version chain after the restored entries
-    await t.http.patch(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', editor('restored')).send({ name: 'Journalföring 2027' }).expect(200)
-    const next = await t.http.post('/api/v1/register/versions').set('authorization', editor('restored')).send({})
+    await t.http.patch(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', await editor('restored')).send({ name: 'Journalföring 2027' }).expect(200)
+    const next = await t.http.post('/api/v1/register/versions').set('authorization', await editor('restored')).send({})
     expect(next.body.number).to.equal(4)
     const after = await verify('restored')
     expect(after).to.include({ valid: true })

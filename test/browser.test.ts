@@ -20,7 +20,7 @@ describe('Swagger UI in a browser', function () {
   before(async () => {
     t = await buildTestApp()
     base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Hudateljén Östersund' })
     await t.http.post('/api/v1/processing-activities').set('authorization', editor)
       .send({ name: 'Journalföring av hudbehandlingar', role: 'controller', controllerId: c.body.id })
@@ -38,7 +38,7 @@ describe('Swagger UI in a browser', function () {
     page.on('pageerror', (e) => problems.push(e.message))
     await page.goto(`${base}/docs/`)
     await page.getByRole('button', { name: /authorize/i }).first().click()
-    await page.locator('.modal-ux input[type=text], .modal-ux input').first().fill(t.auth('reader').slice('Bearer '.length))
+    await page.locator('.modal-ux input[type=text], .modal-ux input').first().fill((await t.auth('reader')).slice('Bearer '.length))
     await page.locator('.modal-ux .auth-btn-wrapper button.authorize').click()
     await page.locator('.modal-ux .auth-btn-wrapper button.btn-done').click()
 
@@ -72,7 +72,7 @@ describe('Swagger UI in a browser', function () {
     expect((await groups.allInnerTexts()).map((n) => n.split('\n')[0].trim())).to.include('Controllers')
 
     await page.getByRole('button', { name: /authorize/i }).first().click()
-    await page.locator('.modal-ux input').first().fill(t.auth('reader').slice('Bearer '.length))
+    await page.locator('.modal-ux input').first().fill((await t.auth('reader')).slice('Bearer '.length))
     await page.locator('.modal-ux .auth-btn-wrapper button.authorize').click()
     await page.locator('.modal-ux .auth-btn-wrapper button.btn-done').click()
     await page.reload()
@@ -87,7 +87,7 @@ describe('Swagger UI in a browser', function () {
     const page = await context.newPage()
     await page.goto(`${base}/docs/#/Register/exportRegister`)
     await page.getByRole('button', { name: /authorize/i }).first().click()
-    await page.locator('.modal-ux input').first().fill(t.auth('reader').slice('Bearer '.length))
+    await page.locator('.modal-ux input').first().fill((await t.auth('reader')).slice('Bearer '.length))
     await page.locator('.modal-ux .auth-btn-wrapper button.authorize').click()
     await page.locator('.modal-ux .auth-btn-wrapper button.btn-done').click()
 
@@ -101,7 +101,7 @@ describe('Swagger UI in a browser', function () {
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
     const saved = readFileSync((await download.path())!)
 
-    const res = await t.http.get('/api/v1/register/export?format=csv&lang=sv').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/register/export?format=csv&lang=sv').set('authorization', await t.auth('reader'))
       .buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))

@@ -24,19 +24,23 @@ const portOf = async (instance: FastifyInstance): Promise<number> => {
 }
 
 /** An import whose client sent its headers and a few bytes of a 1,000-byte body, and then nothing: a stalled upload. */
-function stalledImport(port: number, ws: string): http.ClientRequest {
+function stalledImport(port: number, authorization: string): http.ClientRequest {
   const request = http.request({
     host: '127.0.0.1', port, method: 'POST', path: '/api/v1/register/import',
-    headers: { authorization: `Bearer ${token('editor', ws, 'slow-uploader')}`, 'content-type': 'application/json', 'content-length': '1000' },
+    headers: { authorization, 'content-type': 'application/json', 'content-length': '1000' },
   })
   request.on('error', () => undefined) // destroyed by the test
   request.write('{"format": ')
   return request
 }
 
+/** The Authorization header of a slow uploader's import into a workspace, and of a reader's. */
+const uploader = async (ws: string): Promise<string> => `Bearer ${await token('editor', ws, 'slow-uploader')}`
+const reader = async (ws: string): Promise<string> => `Bearer ${await token('reader', ws)}`
+
 /** A GET whose client reads nothing and is ended by the test. */
-function openGet(port: number, path: string, ws: string): http.ClientRequest {
-  const request = http.get({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token('reader', ws)}` } })
+function openGet(port: number, path: string, authorization: string): http.ClientRequest {
+  const request = http.get({ host: '127.0.0.1', port, path, headers: { authorization } })
   request.on('error', () => undefined)
   return request
 }
@@ -60,23 +64,23 @@ describe('budgets: expensive operations in flight per workspace', function () {
   const inFlight = (ws: string) => t.app.expensiveInFlight.count(ws)
 
   it('refuses a workspace at its limit with 429 and Retry-After, while another workspace\'s export succeeds', async () => {
-    const uploads = [stalledImport(port, 'a'), stalledImport(port, 'a')]
+    const uploads = [stalledImport(port, await uploader('a')), stalledImport(port, await uploader('a'))]
     try {
       await until('both stalled imports are counted', () => inFlight('a') === 2)
-      const refused = await t.http.get('/api/v1/register/export?format=csv').set('authorization', t.auth('reader', 'a'))
+      const refused = await t.http.get('/api/v1/register/export?format=csv').set('authorization', await t.auth('reader', 'a'))
       expectErrorShape(refused, 429, 'too_many_requests')
       expect(refused.body.message).to.contain('EXPENSIVE_PER_WORKSPACE')
       expect(Number(refused.headers['retry-after'])).to.be.within(1, 60)
       // a cheap read of the same workspace is not held back
-      expect((await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader', 'a'))).status).to.equal(200)
+      expect((await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader', 'a'))).status).to.equal(200)
       // another workspace has a budget of its own
-      const other = await t.http.get('/api/v1/register/export?format=csv').set('authorization', t.auth('reader', 'b'))
+      const other = await t.http.get('/api/v1/register/export?format=csv').set('authorization', await t.auth('reader', 'b'))
       expect(other.status).to.equal(200)
       expect(other.headers['content-type']).to.match(/^text\/csv/)
       // a client that goes away gives its place back
       uploads.pop()!.destroy()
       await until('the place is given back', () => inFlight('a') === 1)
-      expect((await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader', 'a'))).status).to.equal(200)
+      expect((await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader', 'a'))).status).to.equal(200)
     } finally {
       for (const u of uploads) u.destroy()
     }
@@ -84,25 +88,25 @@ describe('budgets: expensive operations in flight per workspace', function () {
   })
 
   it('counts every expensive operation (exports, backup, report, data flow, import, version proposal), and nothing else', async () => {
-    const uploads = [stalledImport(port, 'c'), stalledImport(port, 'c')]
+    const uploads = [stalledImport(port, await uploader('c')), stalledImport(port, await uploader('c'))]
     try {
       await until('both stalled imports are counted', () => inFlight('c') === 2)
-      const as = (role: 'reader' | 'editor' | 'admin') => t.auth(role, 'c')
+      const as = (role: 'reader' | 'editor' | 'admin'): Promise<string> => t.auth(role, 'c')
       const expensive = [
-        t.http.get('/api/v1/register/export?format=json').set('authorization', as('reader')),
-        t.http.get('/api/v1/register/export?format=xlsx').set('authorization', as('reader')),
-        t.http.get('/api/v1/register/backup').set('authorization', as('admin')),
-        t.http.get('/api/v1/register/report').set('authorization', as('reader')),
-        t.http.get('/api/v1/register/data-flow?format=svg').set('authorization', as('reader')),
-        t.http.post('/api/v1/register/import?dryRun=true').set('authorization', as('editor')).send({}),
-        t.http.post('/api/v1/register/versions').set('authorization', as('editor')).send({ note: 'x' }),
+        t.http.get('/api/v1/register/export?format=json').set('authorization', await as('reader')),
+        t.http.get('/api/v1/register/export?format=xlsx').set('authorization', await as('reader')),
+        t.http.get('/api/v1/register/backup').set('authorization', await as('admin')),
+        t.http.get('/api/v1/register/report').set('authorization', await as('reader')),
+        t.http.get('/api/v1/register/data-flow?format=svg').set('authorization', await as('reader')),
+        t.http.post('/api/v1/register/import?dryRun=true').set('authorization', await as('editor')).send({}),
+        t.http.post('/api/v1/register/versions').set('authorization', await as('editor')).send({ note: 'x' }),
       ]
       for (const res of await Promise.all(expensive)) expectErrorShape(res, 429, 'too_many_requests')
       const cheap = [
-        t.http.get('/api/v1/register/findings').set('authorization', as('reader')),
-        t.http.get('/api/v1/register/versions').set('authorization', as('reader')),
-        t.http.get('/api/v1/history').set('authorization', as('reader')),
-        t.http.post('/api/v1/purposes').set('authorization', as('editor')).send({ name: 'Payroll' }),
+        t.http.get('/api/v1/register/findings').set('authorization', await as('reader')),
+        t.http.get('/api/v1/register/versions').set('authorization', await as('reader')),
+        t.http.get('/api/v1/history').set('authorization', await as('reader')),
+        t.http.post('/api/v1/purposes').set('authorization', await as('editor')).send({ name: 'Payroll' }),
       ]
       expect((await Promise.all(cheap)).map((r) => r.status)).to.deep.equal([200, 200, 200, 201])
     } finally {
@@ -112,7 +116,7 @@ describe('budgets: expensive operations in flight per workspace', function () {
   })
 
   it('does not count a request refused before it started (no role, no token)', async () => {
-    const denied = await t.http.post('/api/v1/register/import').set('authorization', t.auth('reader', 'd')).send({})
+    const denied = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('reader', 'd')).send({})
     expect(denied.status).to.equal(403)
     expect((await t.http.get('/api/v1/register/export')).status).to.equal(401)
     expect(inFlight('d')).to.equal(0)
@@ -148,8 +152,9 @@ describe('budgets: a download counts until its last byte is sent', function () {
   it('holds its place while bytes are still to come, and gives it back after the last one', async () => {
     let received = 0
     let response: IncomingMessage | undefined
+    const readerA = await reader('a')
     const ended = new Promise<void>((resolve) => {
-      openGet(port, '/api/v1/test/download', 'a').on('response', (res) => {
+      openGet(port, '/api/v1/test/download', readerA).on('response', (res) => {
         response = res
         // the client reads the first bytes, then stops reading for a while
         res.once('data', (c: Buffer) => { received += c.length; res.pause() })
@@ -158,7 +163,7 @@ describe('budgets: a download counts until its last byte is sent', function () {
     })
     await until('the first part arrived', () => received > 0 && response?.isPaused() === true)
     expect(instance.expensiveInFlight.count('a'), 'counted while the download goes on').to.equal(1)
-    const meanwhile = await new Promise<number>((resolve) => openGet(port, '/api/v1/test/download', 'a').on('response', (res) => { res.resume(); resolve(res.statusCode!) }))
+    const meanwhile = await new Promise<number>((resolve) => openGet(port, '/api/v1/test/download', readerA).on('response', (res) => { res.resume(); resolve(res.statusCode!) }))
     expect(meanwhile).to.equal(429)
     expect(instance.expensiveInFlight.count('a'), 'still counted: the client has not read the rest').to.equal(1)
     response!.on('data', (c: Buffer) => { received += c.length })
@@ -170,7 +175,7 @@ describe('budgets: a download counts until its last byte is sent', function () {
 
   it('gives the place back when the client goes away in the middle', async () => {
     let started = false
-    const request = openGet(port, '/api/v1/test/download', 'b')
+    const request = openGet(port, '/api/v1/test/download', await reader('b'))
     request.on('response', (res) => { res.once('data', () => { started = true; res.pause() }) })
     await until('the download started', () => started && instance.expensiveInFlight.count('b') === 1)
     request.destroy()
@@ -184,7 +189,7 @@ describe('budgets: requests per token', () => {
   after(async () => t?.close())
 
   it('answers a token beyond REQUESTS_PER_MINUTE with 429, Retry-After and the rate-limit headers; other tokens and workspaces go on', async () => {
-    const alice = `Bearer ${token('reader', 'a', 'alice')}`
+    const alice = `Bearer ${await token('reader', 'a', 'alice')}`
     const answers = []
     for (let i = 0; i < 4; i++) answers.push(await t.http.get('/api/v1/purposes').set('authorization', alice))
     expect(answers.map((r) => r.status)).to.deep.equal([200, 200, 200, 200])
@@ -197,10 +202,10 @@ describe('budgets: requests per token', () => {
     expect(Number(limited.headers['retry-after'])).to.be.within(1, 60)
     expect(limited.headers['x-ratelimit-remaining']).to.equal('0')
     // a new token for the same person and workspace is the same caller
-    expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${token('editor', 'a', 'alice')}`)).status).to.equal(429)
+    expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${await token('editor', 'a', 'alice')}`)).status).to.equal(429)
     // another person, and the same name in another workspace, have their own
-    expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${token('reader', 'a', 'bob')}`)).status).to.equal(200)
-    expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${token('reader', 'b', 'alice')}`)).status).to.equal(200)
+    expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${await token('reader', 'a', 'bob')}`)).status).to.equal(200)
+    expect((await t.http.get('/api/v1/purposes').set('authorization', `Bearer ${await token('reader', 'b', 'alice')}`)).status).to.equal(200)
     // requests without a valid token are the failed-authentication limit's, not this one's
     for (let i = 0; i < 6; i++) expect((await t.http.get('/api/v1/purposes').set('authorization', 'Bearer a.b.c')).status).to.equal(401)
     expect((await t.http.get('/health')).status).to.equal(200)
@@ -335,10 +340,10 @@ describe('budgets: the layout pool', function () {
     after(async () => t?.close())
 
     it('nine report requests from one reader do not refuse another workspace\'s picture', async () => {
-      const reader = t.auth('reader', 'a', 'one-reader')
+      const reader = await t.auth('reader', 'a', 'one-reader')
       const nine = Array.from({ length: 9 }, () => t.http.get('/api/v1/register/report').set('authorization', reader).then((r) => r.status))
       await until('the reports are being drawn', () => flowLayout.load('a') >= 4, 30_000)
-      const other = await t.http.get('/api/v1/register/data-flow?format=svg').set('authorization', t.auth('reader', 'b')).buffer(true)
+      const other = await t.http.get('/api/v1/register/data-flow?format=svg').set('authorization', await t.auth('reader', 'b')).buffer(true)
       expect(other.status, String(other.body)).to.equal(200)
       const statuses = await Promise.all(nine)
       // eight drawn; the ninth beyond the workspace's budget of expensive operations (8), told to come back
@@ -347,7 +352,7 @@ describe('budgets: the layout pool', function () {
     })
 
     it('stops drawing when the client goes away, and gives back its places', async () => {
-      const request = openGet(port, '/api/v1/register/data-flow?format=svg', 'a')
+      const request = openGet(port, '/api/v1/register/data-flow?format=svg', await reader('a'))
       await until('the picture is being drawn', () => flowLayout.load('a') === 1, 30_000)
       expect(t.app.expensiveInFlight.count('a')).to.equal(1)
       request.destroy()

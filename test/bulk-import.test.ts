@@ -34,7 +34,7 @@ describe('bulk import (COPY on PostgreSQL)', () => {
   before(async () => {
     source = await buildTestApp()
     await buildRegister(source)
-    const res = await source.http.get('/api/v1/register/export?format=json').set('authorization', source.auth('reader'))
+    const res = await source.http.get('/api/v1/register/export?format=json').set('authorization', await source.auth('reader'))
     expect(res.status).to.equal(200)
     doc = res.body
     // 80 more purposes and activities (more than a COPY's threshold in every list table), named
@@ -59,19 +59,19 @@ describe('bulk import (COPY on PostgreSQL)', () => {
   afterEach(async () => target.close())
 
   it('stores every text, list and reference as the document gives them; the views and history agree with the rows', async () => {
-    const res = await target.http.post('/api/v1/register/import').set('authorization', target.auth('admin')).send(doc)
+    const res = await target.http.post('/api/v1/register/import').set('authorization', await target.auth('admin')).send(doc)
     expect(res.status, JSON.stringify(res.body).slice(0, 500)).to.equal(200)
     expect(res.body.created.processingActivities).to.equal(doc.processingActivities.length)
 
     // the register exported again is the document
-    const again = await target.http.get('/api/v1/register/export?format=json').set('authorization', target.auth('reader'))
+    const again = await target.http.get('/api/v1/register/export?format=json').set('authorization', await target.auth('reader'))
     expect(inIdOrder(withoutTimestamps(again.body))).to.deep.equal(inIdOrder(withoutTimestamps(doc)))
 
     // each view computed from the rows now in the tables is the stored view, and the history's state
     for (const [def, records] of [[processingActivities, doc.processingActivities], [purposes, doc.purposes]] as const) {
       for (const record of records as Row[]) {
         const computed = await target.app.db.read((m) => getView(m, 'test', def, record.id))
-        const stored = await target.http.get(`/api/v1/${def.plural}/${record.id}`).set('authorization', target.auth('reader'))
+        const stored = await target.http.get(`/api/v1/${def.plural}/${record.id}`).set('authorization', await target.auth('reader'))
         expect(stored.status).to.equal(200)
         expect(computed, `${def.plural} ${record.id}`).to.deep.equal(stored.body)
         expect(withoutTimestamps(stored.body)).to.deep.equal(withoutTimestamps(record))
@@ -79,17 +79,17 @@ describe('bulk import (COPY on PostgreSQL)', () => {
     }
     // the search and sort keys went in with the rows: a search finds them, case and form folded
     const named = doc.processingActivities.filter((a: Row) => `${a.name} ${a.description}`.includes('Ängelholm'))
-    const found = await target.http.get(`/api/v1/processing-activities?q=${encodeURIComponent('ÄNGELHOLM')}&limit=100`).set('authorization', target.auth('reader'))
+    const found = await target.http.get(`/api/v1/processing-activities?q=${encodeURIComponent('ÄNGELHOLM')}&limit=100`).set('authorization', await target.auth('reader'))
     expect(found.status).to.equal(200)
     expect(found.body.items.map((a: Row) => a.id).sort()).to.deep.equal(named.map((a: Row) => a.id).sort())
-    const nfd = await target.http.get(`/api/v1/processing-activities?q=${encodeURIComponent('ö (NFC)'.normalize('NFD'))}&limit=100`).set('authorization', target.auth('reader'))
+    const nfd = await target.http.get(`/api/v1/processing-activities?q=${encodeURIComponent('ö (NFC)'.normalize('NFD'))}&limit=100`).set('authorization', await target.auth('reader'))
     expect(nfd.body.total).to.equal(doc.processingActivities.filter((a: Row) => `${a.name} ${a.description}`.includes('ö (NFC)')).length).and.to.be.greaterThan(0)
 
     const sample = doc.processingActivities[doc.processingActivities.length - 1]
-    const history = await target.http.get(`/api/v1/processing-activities/${sample.id}/history`).set('authorization', target.auth('reader'))
+    const history = await target.http.get(`/api/v1/processing-activities/${sample.id}/history`).set('authorization', await target.auth('reader'))
     expect(history.body.items[0].state.name).to.equal(sample.name)
     expect(history.body.items[0].state.dataSources).to.deep.equal(sample.dataSources)
-    const verify = await target.http.get('/api/v1/history/verify').set('authorization', target.auth('reader'))
+    const verify = await target.http.get('/api/v1/history/verify').set('authorization', await target.auth('reader'))
     expect(verify.body.valid).to.equal(true)
   })
 

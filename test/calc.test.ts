@@ -22,7 +22,7 @@ describe('CSV export opened in LibreOffice Calc', function () {
   before(async () => {
     t = await buildTestApp()
     await loadDemo(t.app.db, { sub: 'demo-loader', role: 'admin', ws: WS })
-    const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader', WS))
+    const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader', WS))
     expect(doc.status).to.equal(200)
     activities = doc.body.processingActivities
     // the point of the test: the demo holds descriptions with line breaks
@@ -36,7 +36,7 @@ describe('CSV export opened in LibreOffice Calc', function () {
     for (const delimiter of ['comma', 'semicolon'] as const) {
       it(`opens the demo's ${lang} export (${delimiter}) as one row per activity, line breaks inside their cells`, async () => {
         const res = await t.http.get(`/api/v1/register/export?format=csv&lang=${lang}&delimiter=${delimiter}`)
-          .set('authorization', t.auth('reader', WS))
+          .set('authorization', await t.auth('reader', WS))
           .buffer(true).parse((r, cb) => {
             const chunks: Buffer[] = []
             r.on('data', (c: Buffer) => chunks.push(c))

@@ -18,7 +18,7 @@ describe('sort keys after an ICU upgrade', () => {
   const who: Principal = { sub: 'upgrader', role: 'admin', ws: 'test' }
   const RECIPIENTS = 1200
   const firstThree = async (t: TestApp): Promise<string[]> =>
-    (await t.http.get('/api/v1/recipients?sort=name&limit=3').set('authorization', t.auth('reader'))).body.items.map((i: Row) => i.name)
+    (await t.http.get('/api/v1/recipients?sort=name&limit=3').set('authorization', await t.auth('reader'))).body.items.map((i: Row) => i.name)
 
   it('a start under another ICU recomputes them in the background, says so once, and lists come back in order', async function () {
     this.timeout(120_000)
@@ -55,7 +55,7 @@ describe('sort keys after an ICU upgrade', () => {
         const started = Date.now()
         while (!said(/^sort keys recomputed/).length) {
           expect(Date.now() - started, 'the recompute ends').to.be.below(60_000)
-          const res = await second.http.get('/api/v1/recipients?limit=1').set('authorization', second.auth('reader'))
+          const res = await second.http.get('/api/v1/recipients?limit=1').set('authorization', await second.auth('reader'))
           expect(res.status).to.equal(200)
           if (!said(/^sort keys recomputed/).length) answeredBefore++
         }

@@ -22,7 +22,10 @@ describe('register data flow (JSON and SVG)', function () {
   })
   after(async () => t?.close())
 
-  const get = (path: string, ws = 'demo') => t.http.get(`/api/v1/${path}`).set('authorization', t.auth('reader', ws))
+  /** A reader's Authorization header in each workspace the tests read, signed once. */
+  const readers: Record<string, string> = {}
+  before(async () => { for (const ws of ['demo', 'test', 'markup']) readers[ws] = await t.auth('reader', ws) })
+  const get = (path: string, ws = 'demo') => t.http.get(`/api/v1/${path}`).set('authorization', readers[ws])
   const svgOf = async (query: string, ws = 'demo'): Promise<string> => {
     const res = await get(`register/data-flow?format=svg&${query}`, ws).buffer(true).parse((r, cb) => {
       let s = ''
@@ -120,7 +123,7 @@ describe('register data flow (JSON and SVG)', function () {
   })
 
   it('escapes register text in the SVG', async () => {
-    const editor = t.auth('editor', 'markup')
+    const editor = await t.auth('editor', 'markup')
     const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Evil & <Co>' }).expect(201)
     const s = await t.http.post('/api/v1/data-subject-categories').set('authorization', editor).send({ name: '"><script>alert(1)</script>' }).expect(201)
     await t.http.post('/api/v1/processing-activities').set('authorization', editor)

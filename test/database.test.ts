@@ -22,7 +22,7 @@ describe('database', () => {
 
   if (!onPostgres) it("waits for another process's write lock without stopping: reads are answered meanwhile, the write lands once the lock is free", async () => {
     // (the workspace's first request writes its catalogue: it is opened before the lock is taken)
-    await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader')).expect(200)
+    await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader')).expect(200)
     // another connection to the file (as another instance would hold) keeps the write lock for a while
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const other = new (require('better-sqlite3'))(String(t.app.db.dataSource.options.database))
@@ -36,10 +36,10 @@ describe('database', () => {
       }
       // the lock is given up once the read is answered, or after 3 s (within the 5 s busy timeout)
       const fallback = setTimeout(free, 3000)
-      const write = t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter ett annat lås' })
+      const write = t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'Efter ett annat lås' })
         .then((r) => ({ status: r.status, at: Date.now() }))
       await new Promise((resolve) => setTimeout(resolve, 100))
-      const read = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+      const read = await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader'))
       const answeredWhileHeld = freed === 0
       free()
       clearTimeout(fallback)
@@ -116,40 +116,40 @@ describe('database', () => {
       return runner
     }) as typeof ds.createQueryRunner
     try {
-      const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter ett upptaget lås' })
+      const res = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'Efter ett upptaget lås' })
       expect(res.status, JSON.stringify(res.body)).to.equal(201)
       expect(begins, "BEGINs after the three refusals").to.be.greaterThan(3)
       // refused within: the whole transaction again, rolled back first, so nothing is written twice
       within = 2
-      const again = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Efter en vägrad rad' })
+      const again = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'Efter en vägrad rad' })
       expect(again.status, JSON.stringify(again.body)).to.equal(201)
       expect(within).to.be.lessThan(0)
-      const entries = (await t.http.get(`/api/v1/purposes/${again.body.id}/history`).set('authorization', t.auth('reader'))).body
+      const entries = (await t.http.get(`/api/v1/purposes/${again.body.id}/history`).set('authorization', await t.auth('reader'))).body
       expect((entries.items ?? entries).map((e: { version: number }) => e.version)).to.deep.equal([1])
       // an import refused at its COMMIT, started again, counts each record once and writes it once
-      await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader', 'retry')).expect(200) // the workspace's catalogue first
+      await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader', 'retry')).expect(200) // the workspace's catalogue first
       atCommit = 1
       const at = new Date().toISOString()
       const doc = { format: 'gdpr-art30-register', formatVersion: 1, generatedAt: at, workspace: 'retry', record: 'controller', filters: { controllerId: null, status: null, asOf: null },
         controllers: [], processors: [], legalBases: [], dataSubjectCategories: [], dataCategories: [], recipients: [], retentionRules: [], securityMeasures: [], processingActivities: [],
         purposes: Array.from({ length: 3 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, name: `Återförsök ${i}`, description: null, createdAt: at, updatedAt: at, version: 1 })) }
-      const imported = await t.http.post('/api/v1/register/import').set('authorization', t.auth('editor', 'retry')).send(doc)
+      const imported = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('editor', 'retry')).send(doc)
       expect(imported.status, JSON.stringify(imported.body)).to.equal(200)
       expect(atCommit).to.be.lessThan(0)
       expect(imported.body.created.purposes).to.equal(3)
-      const listed = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', t.auth('reader', 'retry'))).body
+      const listed = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', await t.auth('reader', 'retry'))).body
       expect(listed.total).to.equal(3)
       // a refusal that lasts answers 503 once the busy timeout (5 s here) is spent, not before
       refusals = Infinity
       const started = Date.now()
-      const busy = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Aldrig' })
+      const busy = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'Aldrig' })
       expect(busy.status).to.equal(503)
       expect(busy.body.code).to.equal('busy')
       expect(Date.now() - started).to.be.within(4900, 15000)
     } finally {
       ds.createQueryRunner = original
     }
-    const names = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', t.auth('reader'))).body.items.map((p: { name: string }) => p.name)
+    const names = (await t.http.get('/api/v1/purposes?limit=500').set('authorization', await t.auth('reader'))).body.items.map((p: { name: string }) => p.name)
     expect(names).to.include('Efter ett upptaget lås').and.not.include('Aldrig')
     expect(names.filter((n: string) => n === 'Efter en vägrad rad')).to.have.length(1)
   })
@@ -184,8 +184,8 @@ describe('database', () => {
       apps.push(...await Promise.all([1, 2, 3].map(() => buildTestApp({ DATABASE_URL: db.url }))))
       const rows = await apps[0].app.db.dataSource.query('SELECT name FROM schema_migrations')
       expect(rows.length).to.equal(apps[0].app.db.dataSource.migrations.length)
-      const created = await apps[1].http.post('/api/v1/purposes').set('authorization', apps[1].auth('editor')).send({ name: 'Delad' })
-      expect((await apps[2].http.get(`/api/v1/purposes/${created.body.id}`).set('authorization', apps[2].auth('reader'))).status).to.equal(200)
+      const created = await apps[1].http.post('/api/v1/purposes').set('authorization', await apps[1].auth('editor')).send({ name: 'Delad' })
+      expect((await apps[2].http.get(`/api/v1/purposes/${created.body.id}`).set('authorization', await apps[2].auth('reader'))).status).to.equal(200)
     } finally {
       for (const a of apps) await a.close()
       await db.drop()

@@ -44,7 +44,7 @@ describe('date-only values in the register\'s time zone', () => {
     let controllerId: string
     before(async () => {
       t = await buildTestApp()
-      const editor = t.auth('editor')
+      const editor = await t.auth('editor')
       const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Wellnesskliniken i Östersund AB', email: 'info@wellness.se' }).expect(201)
       controllerId = c.body.id
       // due on 14 March: overdue from 00:00 on 15 March in Stockholm

@@ -23,7 +23,7 @@ describe('demo register (the five seed policies)', () => {
   after(async () => t.close())
 
   const get = async (path: string): Promise<any> => {
-    const res = await t.http.get(`/api/v1/${path}`).set('authorization', t.auth('reader', WS))
+    const res = await t.http.get(`/api/v1/${path}`).set('authorization', await t.auth('reader', WS))
     expect(res.status, `GET ${path}: ${JSON.stringify(res.body)}`).to.equal(200)
     return res.body
   }
@@ -315,7 +315,7 @@ describe('demo register (the five seed policies)', () => {
     })
 
     it('puts back a demo record that was changed, under the same id', async () => {
-      const res = await t.http.patch(`/api/v1/controllers/${demoId('smultronsites')}`).set('authorization', t.auth('editor', WS)).send({ email: 'changed@example.se' })
+      const res = await t.http.patch(`/api/v1/controllers/${demoId('smultronsites')}`).set('authorization', await t.auth('editor', WS)).send({ email: 'changed@example.se' })
       expect(res.status).to.equal(200)
       const before = await totals()
       const again = await loadDemo(t.app.db, loader)
@@ -354,12 +354,12 @@ describe('demo register (the five seed policies)', () => {
     })
 
     it('is what the export gives: the demo workspace exported imports into another one unchanged', async () => {
-      const exported = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader', WS))
+      const exported = await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader', WS))
       expect(exported.status).to.equal(200)
-      const imported = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'demo-copy')).send(exported.body)
+      const imported = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('admin', 'demo-copy')).send(exported.body)
       expect(imported.status, JSON.stringify(imported.body)).to.equal(200)
       expect(imported.body.created).to.deep.include({ controllers: DEMO.controllers.length, processingActivities: DEMO.processingActivities.length })
-      const copy = await t.http.get(`/api/v1/controllers/${demoId('5d-portalen')}`).set('authorization', t.auth('reader', 'demo-copy'))
+      const copy = await t.http.get(`/api/v1/controllers/${demoId('5d-portalen')}`).set('authorization', await t.auth('reader', 'demo-copy'))
       // a website as the policy gives it, a host name without a scheme, passes the import as it passes a write
       expect(copy.body).to.include({ website: '5dportalen.se', name: 'Håkan Berggren – 5dportalen' })
     })
@@ -372,7 +372,7 @@ describe('demo register (the five seed policies)', () => {
       const error = await loadDemo(t.app.db, { ...loader, ws }, broken).then(() => null, (e) => e)
       expect(error).to.be.instanceOf(AppError)
       expect(error.details.map((d: any) => d.field)).to.deep.equal([`processingActivities[${broken.processingActivities.length - 1}].controller.id`])
-      const res = await t.http.get('/api/v1/controllers?limit=1').set('authorization', t.auth('reader', ws))
+      const res = await t.http.get('/api/v1/controllers?limit=1').set('authorization', await t.auth('reader', ws))
       expect(res.body.total).to.equal(0)
     })
   })

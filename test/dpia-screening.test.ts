@@ -22,14 +22,14 @@ describe('DPIA screening', function () {
   this.timeout(180000)
   const WS = 'dpia'
   let t: TestApp
-  const editor = (): string => t.auth('editor', WS, 'alice')
-  const reader = (): string => t.auth('reader', WS, 'auditor')
+  const editor = (): Promise<string> => t.auth('editor', WS, 'alice')
+  const reader = (): Promise<string> => t.auth('reader', WS, 'auditor')
   let controller: string
   let purpose: string
   const ids: Record<string, string> = {}
 
   async function create(path: string, body: Body): Promise<Body> {
-    const res = await t.http.post(`/api/v1/${path}`).set('authorization', editor()).send(body)
+    const res = await t.http.post(`/api/v1/${path}`).set('authorization', await editor()).send(body)
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).to.equal(201)
     return res.body
   }
@@ -56,7 +56,7 @@ describe('DPIA screening', function () {
   }
 
   async function screening(id: string): Promise<Body> {
-    const res = await t.http.get(`/api/v1/processing-activities/${id}/dpia-screening`).set('authorization', reader())
+    const res = await t.http.get(`/api/v1/processing-activities/${id}/dpia-screening`).set('authorization', await reader())
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     return res.body
   }
@@ -189,7 +189,7 @@ describe('DPIA screening', function () {
   describe('the decision stays human', () => {
     it('refuses "not required" against a screening of "required" without a justification, naming dpia.justification', async () => {
       const facts: Facts = { subjects: [{ name: 'Anställda (beslut)', vulnerable: true }], riskFactors: { systematicMonitoring: true } }
-      const refused = await t.http.post('/api/v1/processing-activities').set('authorization', editor()).send({
+      const refused = await t.http.post('/api/v1/processing-activities').set('authorization', await editor()).send({
         name: 'Passerkontroll', role: 'controller', controllerId: controller,
         dataSubjectCategoryIds: [(await create('data-subject-categories', facts.subjects![0])).id], riskFactors: facts.riskFactors,
         dpia: { required: false, justification: '  ' },
@@ -208,15 +208,15 @@ describe('DPIA screening', function () {
         dpoAdvice: 'Ingen DPIA behövs', decidedBy: 'Anna Andersson', decidedAt: '2026-11-02',
       })
       // a later edit that leaves the decision alone is not a new decision
-      const renamed = await t.http.patch(`/api/v1/processing-activities/${decided.id}`).set('authorization', editor()).send({ name: 'Passerkontroll vid entrén' })
+      const renamed = await t.http.patch(`/api/v1/processing-activities/${decided.id}`).set('authorization', await editor()).send({ name: 'Passerkontroll vid entrén' })
       expect(renamed.status).to.equal(200)
       // taking the justification away is
-      const cleared = await t.http.patch(`/api/v1/processing-activities/${decided.id}`).set('authorization', editor())
+      const cleared = await t.http.patch(`/api/v1/processing-activities/${decided.id}`).set('authorization', await editor())
         .send({ dpia: { ...decided.dpia, justification: null } })
       expect(cleared.status).to.equal(400)
       expect(cleared.body.details[0].field).to.equal('dpia.justification')
       // nothing was written by the refused write
-      const now = await t.http.get(`/api/v1/processing-activities/${decided.id}`).set('authorization', reader())
+      const now = await t.http.get(`/api/v1/processing-activities/${decided.id}`).set('authorization', await reader())
       expect(now.body.dpia.justification).to.contain('Endast dörrloggar')
       // "not required" against a screening that is not "required" needs none
       const plain = await activity('Nyhetsbrev (beslutat)', {
@@ -234,18 +234,18 @@ describe('DPIA screening', function () {
         [{ dpia: { decidedAt: '2. november' } }, 'dpia.decidedAt'],
       ]
       for (const [extra, field] of cases) {
-        const res = await t.http.post('/api/v1/processing-activities').set('authorization', editor()).send({ name: 'Fel', role: 'controller', controllerId: controller, ...extra })
+        const res = await t.http.post('/api/v1/processing-activities').set('authorization', await editor()).send({ name: 'Fel', role: 'controller', controllerId: controller, ...extra })
         expect(res.status, field).to.equal(400)
         expect(res.body.details.map((d: Body) => d.field), field).to.include(field)
       }
-      const subject = await t.http.post('/api/v1/data-subject-categories').set('authorization', editor()).send({ name: 'Barn', vulnerable: 'ja' })
+      const subject = await t.http.post('/api/v1/data-subject-categories').set('authorization', await editor()).send({ name: 'Barn', vulnerable: 'ja' })
       expect(subject.status).to.equal(400)
       expect(subject.body.details.map((d: Body) => d.field)).to.include('vulnerable')
     })
 
     it('reads the screening with a reader token, 404 for an activity not in the workspace, 401 without a token', async () => {
-      expect((await t.http.get(`/api/v1/processing-activities/${ids.employees}/dpia-screening`).set('authorization', t.auth('reader', 'another'))).status).to.equal(404)
-      expect((await t.http.get('/api/v1/processing-activities/00000000-0000-4000-8000-000000000000/dpia-screening').set('authorization', reader())).status).to.equal(404)
+      expect((await t.http.get(`/api/v1/processing-activities/${ids.employees}/dpia-screening`).set('authorization', await t.auth('reader', 'another'))).status).to.equal(404)
+      expect((await t.http.get('/api/v1/processing-activities/00000000-0000-4000-8000-000000000000/dpia-screening').set('authorization', await reader())).status).to.equal(404)
       expect((await t.http.get(`/api/v1/processing-activities/${ids.employees}/dpia-screening`)).status).to.equal(401)
     })
   })
@@ -255,12 +255,12 @@ describe('DPIA screening', function () {
       const a = await activity('Kameraövervakning av butiken', {
         subjects: [{ name: 'Kunder i butiken' }], riskFactors: { systematicMonitoring: true, publiclyAccessibleArea: true, largeScale: true }, dpia: null,
       })
-      const res = await t.http.get('/api/v1/register/findings?rule=dpia-screening-required').set('authorization', reader())
+      const res = await t.http.get('/api/v1/register/findings?rule=dpia-screening-required').set('authorization', await reader())
       const mine = res.body.items.filter((f: Body) => f.record.id === a.id)
       expect(mine).to.have.length(1)
       expect(mine[0]).to.deep.include({ severity: 'high', field: 'dpia' })
       expect(mine[0].message.en).to.contain('(Art. 35(3)(c))')
-      const undetermined = await t.http.get('/api/v1/register/findings?rule=dpia-screening-undetermined').set('authorization', reader())
+      const undetermined = await t.http.get('/api/v1/register/findings?rule=dpia-screening-undetermined').set('authorization', await reader())
       const silent = undetermined.body.items.filter((f: Body) => f.record.id === ids.silent)
       expect(silent).to.have.length(1)
       expect(silent[0].severity).to.equal('low')
@@ -268,37 +268,37 @@ describe('DPIA screening', function () {
       // decided or in progress: no finding (the employees' DPIA is planned)
       expect(res.body.items.some((f: Body) => f.record.id === ids.employees)).to.equal(false)
       // the old, narrower rule is gone
-      expect((await t.http.get('/api/v1/register/findings?rule=dpia-decision-missing').set('authorization', reader())).status).to.equal(400)
+      expect((await t.http.get('/api/v1/register/findings?rule=dpia-decision-missing').set('authorization', await reader())).status).to.equal(400)
     })
   })
 
   describe('a forged document', () => {
     it('is screened from its facts, not from the screening it claims, and its "not required" against "required" needs a justification', async () => {
-      const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', reader())).body
+      const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', await reader())).body
       const employees = doc.processingActivities.findIndex((a: Body) => a.id === ids.employees)
       const forged = structuredClone(doc)
       forged.processingActivities[employees].dpiaScreening = { outcome: 'not-required', met: [], setAside: [], unanswered: [] }
-      const imported = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'dpia-forged')).send(forged)
+      const imported = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('admin', 'dpia-forged')).send(forged)
       expect(imported.status, JSON.stringify(imported.body)).to.equal(200)
-      const read = await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', t.auth('reader', 'dpia-forged'))
+      const read = await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', await t.auth('reader', 'dpia-forged'))
       expect(read.body.dpiaScreening).to.deep.include({ outcome: 'required', met: ['WP248-3', 'WP248-7'] })
-      const listed = await t.http.get('/api/v1/processing-activities?dpiaScreening=not-required&limit=500').set('authorization', t.auth('reader', 'dpia-forged'))
+      const listed = await t.http.get('/api/v1/processing-activities?dpiaScreening=not-required&limit=500').set('authorization', await t.auth('reader', 'dpia-forged'))
       expect(listed.body.items.map((a: Body) => a.id)).to.not.include(ids.employees)
 
       const undecided = structuredClone(doc)
       undecided.processingActivities[employees].dpia = { required: false, status: null, reference: null, justification: null, dpoAdvice: null, decidedBy: null, decidedAt: null }
-      const dry = await t.http.post('/api/v1/register/import?dryRun=true').set('authorization', t.auth('admin', 'dpia-undecided')).send(undecided)
+      const dry = await t.http.post('/api/v1/register/import?dryRun=true').set('authorization', await t.auth('admin', 'dpia-undecided')).send(undecided)
       expect(dry.body.errors.map((e: Body) => e.path)).to.deep.equal([`processingActivities[${employees}].dpia.justification`])
-      const refused = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'dpia-undecided')).send(undecided)
+      const refused = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('admin', 'dpia-undecided')).send(undecided)
       expect(refused.status).to.equal(400)
-      expect((await t.http.get('/api/v1/processing-activities').set('authorization', t.auth('reader', 'dpia-undecided'))).body.total).to.equal(0)
+      expect((await t.http.get('/api/v1/processing-activities').set('authorization', await t.auth('reader', 'dpia-undecided'))).body.total).to.equal(0)
     })
   })
 
   describe('the stored screening follows the facts', () => {
     it('filters the list by it, and a data subject category that becomes vulnerable rewrites the activities that show it', async () => {
       const list = async (outcome: string): Promise<string[]> => {
-        const res = await t.http.get(`/api/v1/processing-activities?dpiaScreening=${outcome}&limit=500`).set('authorization', reader())
+        const res = await t.http.get(`/api/v1/processing-activities?dpiaScreening=${outcome}&limit=500`).set('authorization', await reader())
         expect(res.status).to.equal(200)
         return res.body.items.map((a: Body) => a.id)
       }
@@ -306,10 +306,10 @@ describe('DPIA screening', function () {
       expect(await list('not-required')).to.include.members([ids.newsletter, ids.physician])
       expect(await list('undetermined')).to.include(ids.silent)
       for (const outcome of ['required', 'not-required', 'undetermined']) {
-        const res = await t.http.get(`/api/v1/processing-activities?dpiaScreening=${outcome}&limit=500`).set('authorization', reader())
+        const res = await t.http.get(`/api/v1/processing-activities?dpiaScreening=${outcome}&limit=500`).set('authorization', await reader())
         expect(res.body.items.every((a: Body) => a.dpiaScreening.outcome === outcome), outcome).to.equal(true)
       }
-      const bad = await t.http.get('/api/v1/processing-activities?dpiaScreening=maybe').set('authorization', reader())
+      const bad = await t.http.get('/api/v1/processing-activities?dpiaScreening=maybe').set('authorization', await reader())
       expect(bad.status).to.equal(400)
       expect(bad.body.details.map((d: Body) => d.field)).to.include('dpiaScreening')
 
@@ -322,18 +322,18 @@ describe('DPIA screening', function () {
       })
       expect(a.dpiaScreening).to.deep.include({ outcome: 'undetermined' })
       expect(a.dpiaScreening.unanswered).to.have.members(['dataSubjectCategories[0].vulnerable', 'dataCategories[0].highlyPersonal'])
-      const patched = await t.http.patch(`/api/v1/data-subject-categories/${visitors.id}`).set('authorization', editor()).send({ vulnerable: true })
+      const patched = await t.http.patch(`/api/v1/data-subject-categories/${visitors.id}`).set('authorization', await editor()).send({ vulnerable: true })
       expect(patched.status).to.equal(200)
-      const after = (await t.http.get(`/api/v1/processing-activities/${a.id}`).set('authorization', reader())).body
+      const after = (await t.http.get(`/api/v1/processing-activities/${a.id}`).set('authorization', await reader())).body
       expect(after.dataSubjectCategories[0].vulnerable).to.equal(true)
       expect(after.dpiaScreening).to.deep.include({ outcome: 'required', met: ['WP248-3', 'WP248-7'] })
       expect(await list('required')).to.include(a.id)
       expect(await list('undetermined')).to.not.include(a.id)
       // and a data category that is answered highly personal, the same way
-      await t.http.patch(`/api/v1/data-subject-categories/${visitors.id}`).set('authorization', editor()).send({ vulnerable: false }).expect(200)
-      expect((await t.http.get(`/api/v1/processing-activities/${a.id}`).set('authorization', reader())).body.dpiaScreening.outcome).to.equal('undetermined')
-      await t.http.patch(`/api/v1/data-categories/${logs.id}`).set('authorization', editor()).send({ highlyPersonal: true }).expect(200)
-      const third = (await t.http.get(`/api/v1/processing-activities/${a.id}`).set('authorization', reader())).body
+      await t.http.patch(`/api/v1/data-subject-categories/${visitors.id}`).set('authorization', await editor()).send({ vulnerable: false }).expect(200)
+      expect((await t.http.get(`/api/v1/processing-activities/${a.id}`).set('authorization', await reader())).body.dpiaScreening.outcome).to.equal('undetermined')
+      await t.http.patch(`/api/v1/data-categories/${logs.id}`).set('authorization', await editor()).send({ highlyPersonal: true }).expect(200)
+      const third = (await t.http.get(`/api/v1/processing-activities/${a.id}`).set('authorization', await reader())).body
       expect(third.dpiaScreening).to.deep.include({ outcome: 'required', met: ['WP248-3', 'WP248-4'] })
       expect(await list('required')).to.include(a.id)
     })
@@ -341,7 +341,7 @@ describe('DPIA screening', function () {
 
   describe('everywhere the register is read', () => {
     async function bytes(path: string): Promise<Buffer> {
-      const res = await t.http.get(path).set('authorization', reader()).buffer(true).parse((r, cb) => {
+      const res = await t.http.get(path).set('authorization', await reader()).buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
         r.on('end', () => cb(null, Buffer.concat(chunks)))
@@ -417,12 +417,12 @@ describe('DPIA screening', function () {
     })
 
     it('a frozen version keeps the screening it had, whatever the facts become', async () => {
-      const proposed = await t.http.post('/api/v1/register/versions').set('authorization', editor()).send({ note: 'Före ändringen' })
+      const proposed = await t.http.post('/api/v1/register/versions').set('authorization', await editor()).send({ note: 'Före ändringen' })
       expect(proposed.status).to.equal(201)
       const number = proposed.body.number
-      const subject = (await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', reader())).body.dataSubjectCategories[0]
-      await t.http.patch(`/api/v1/data-subject-categories/${subject.id}`).set('authorization', editor()).send({ vulnerable: false }).expect(200)
-      const live = (await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', reader())).body
+      const subject = (await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', await reader())).body.dataSubjectCategories[0]
+      await t.http.patch(`/api/v1/data-subject-categories/${subject.id}`).set('authorization', await editor()).send({ vulnerable: false }).expect(200)
+      const live = (await t.http.get(`/api/v1/processing-activities/${ids.employees}`).set('authorization', await reader())).body
       expect(live.dpiaScreening.outcome).to.equal('undetermined')
 
       const frozen = JSON.parse((await bytes(`/api/v1/register/export?version=${number}&format=json`)).toString('utf8'))

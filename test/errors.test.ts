@@ -22,31 +22,31 @@ describe('errors', () => {
   })
 
   it('answers malformed JSON with 400 invalid_json', async () => {
-    const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).set('content-type', 'application/json').send('{"name": ')
+    const res = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).set('content-type', 'application/json').send('{"name": ')
     expect(res.status).to.equal(400)
     expectErrorShape(res.body, 400)
     expect(res.body.code).to.equal('invalid_json')
   })
 
   it('answers a body that is not an object with 400 naming the body', async () => {
-    const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send([{ name: 'x' }])
+    const res = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send([{ name: 'x' }])
     expect(res.status).to.equal(400)
     expect(res.body.details).to.deep.equal([{ field: 'body', message: 'the body must be a JSON object' }])
   })
 
   it('refuses prototype pollution attempts', async () => {
-    const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).set('content-type', 'application/json')
+    const res = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).set('content-type', 'application/json')
       .send('{"name":"x","__proto__":{"admin":true}}')
     expect(res.status).to.equal(400)
     expectErrorShape(res.body, 400)
   })
 
   it('answers an oversized body with 413 and another media type with 415, in the one shape', async () => {
-    const big = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'x', description: 'y'.repeat(5000) })
+    const big = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'x', description: 'y'.repeat(5000) })
     expect(big.status).to.equal(413)
     expectErrorShape(big.body, 413)
     expect(big.body.code).to.equal('body_too_large')
-    const xml = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).set('content-type', 'application/xml').send('<purpose/>')
+    const xml = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).set('content-type', 'application/xml').send('<purpose/>')
     expect(xml.status).to.equal(415)
     expectErrorShape(xml.body, 415)
   })
@@ -70,7 +70,7 @@ describe('a server error', () => {
   it('says only "Internal Server Error", leaks nothing, and is logged with the request id', async () => {
     // make the database fail underneath a request: the internals must not reach the client
     await t.app.db.dataSource.query('ALTER TABLE purposes RENAME TO purposes_moved_away')
-    const res = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader'))
     expect(res.status).to.equal(500)
     expectErrorShape(res.body, 500)
     expect(res.body).to.include({ code: 'internal_error', message: 'Internal Server Error' })

@@ -47,7 +47,7 @@ describe('request examples in the OpenAPI document', () => {
     let sent = 0
     for (const { path, op, examples } of creates) {
       for (const [name, e] of Object.entries<any>(examples)) {
-        const res = await t.http.post(path).set('authorization', t.auth('admin', WS)).send(e.value)
+        const res = await t.http.post(path).set('authorization', await t.auth('admin', WS)).send(e.value)
         expect(res.status, `${op.operationId} example ${name}: ${JSON.stringify(res.body)}`).to.equal(201)
         sent++
       }
@@ -56,11 +56,11 @@ describe('request examples in the OpenAPI document', () => {
   })
 
   it('accepts every update example of a processing activity sent as it stands (200)', async () => {
-    const activities = (await t.http.get('/api/v1/processing-activities?limit=500').set('authorization', t.auth('reader', WS))).body.items
+    const activities = (await t.http.get('/api/v1/processing-activities?limit=500').set('authorization', await t.auth('reader', WS))).body.items
     const haltea = activities.find((a: any) => a.controller.name === 'HALTEA AB')
     const update = operations().find(({ op }) => op.operationId === 'updateProcessingActivity')!
     for (const [name, e] of Object.entries<any>(update.examples)) {
-      const res = await t.http.patch(`/api/v1/processing-activities/${haltea.id}`).set('authorization', t.auth('editor', WS)).send(e.value)
+      const res = await t.http.patch(`/api/v1/processing-activities/${haltea.id}`).set('authorization', await t.auth('editor', WS)).send(e.value)
       expect(res.status, `example ${name}: ${JSON.stringify(res.body)}`).to.equal(200)
     }
   })

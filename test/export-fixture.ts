@@ -21,7 +21,7 @@ export interface Fixture {
 }
 
 export async function buildRegister(t: TestApp, ws = 'test'): Promise<Fixture> {
-  const admin = t.auth('admin', ws)
+  const admin = await t.auth('admin', ws)
   const post = async (path: string, body: Row): Promise<Row> => {
     const res = await t.http.post(`/api/v1/${path}`).set('authorization', admin).send(body)
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).to.equal(201)

@@ -51,13 +51,13 @@ describe('register export', () => {
   before(async () => {
     t = await buildTestApp()
     f = await buildRegister(t)
-    await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor', 'other')).send({ name: 'Hemlig AB' })
+    await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor', 'other')).send({ name: 'Hemlig AB' })
   })
   after(async () => t.close())
 
   /** The response body as bytes, whatever its type. */
   async function raw(query: string, role: 'reader' | 'editor' | 'admin' = 'reader', ws = 'test') {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth(role, ws))
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth(role, ws))
       .buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
@@ -75,7 +75,7 @@ describe('register export', () => {
   }
 
   async function json(query = ''): Promise<Row> {
-    const res = await t.http.get(`/api/v1/register/export?format=json&${query}`).set('authorization', t.auth('reader'))
+    const res = await t.http.get(`/api/v1/register/export?format=json&${query}`).set('authorization', await t.auth('reader'))
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     expect(validate(res.body), JSON.stringify(validate.errors)).to.equal(true)
     return res.body
@@ -83,7 +83,7 @@ describe('register export', () => {
 
   async function activityViews(role: 'controller' | 'processor'): Promise<Row[]> {
     // in the order of the register's lists by name: the export's order
-    const res = await t.http.get(`/api/v1/processing-activities?limit=500&role=${role}&sort=name`).set('authorization', t.auth('reader'))
+    const res = await t.http.get(`/api/v1/processing-activities?limit=500&role=${role}&sort=name`).set('authorization', await t.auth('reader'))
     return res.body.items as Row[]
   }
 
@@ -200,13 +200,13 @@ describe('register export', () => {
       const joint = await csv(`controllerId=${f.controllers.joint.id}`)
       expect(joint.rows.map((r) => r['Processing activity'])).to.deep.equal(['Patientjournal'])
       expect(joint.rows[0].Controller).to.contain('Klinik Östersund AB')
-      const doc = await t.http.get(`/api/v1/register/export?format=json&controllerId=${f.controllers.joint.id}`).set('authorization', t.auth('reader'))
+      const doc = await t.http.get(`/api/v1/register/export?format=json&controllerId=${f.controllers.joint.id}`).set('authorization', await t.auth('reader'))
       expect(doc.body.processingActivities.map((a: Row) => a.name)).to.deep.equal(['Patientjournal'])
       expect(doc.body.controllers.map((c: Row) => c.name)).to.include.members(['Klinik Östersund AB', 'Hudateljén AB'])
     })
 
     it('lists, for a joint controller, the reviews due of the activities it controls jointly', async () => {
-      const editor = t.auth('editor', 'joint-reviews')
+      const editor = await t.auth('editor', 'joint-reviews')
       const lead = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Region Jämtland Härjedalen' })).body
       const joint = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Östersunds kommun' })).body
       const other = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Åre kommun' })).body
@@ -214,11 +214,11 @@ describe('register export', () => {
         const res = await t.http.post('/api/v1/processing-activities').set('authorization', editor).send({ name, role: 'controller', controllerId: lead.id, jointControllerIds })
         expect(res.status, JSON.stringify(res.body)).to.equal(201)
       }
-      const due = await t.http.get(`/api/v1/register/reviews-due?controllerId=${joint.id}`).set('authorization', t.auth('reader', 'joint-reviews'))
+      const due = await t.http.get(`/api/v1/register/reviews-due?controllerId=${joint.id}`).set('authorization', await t.auth('reader', 'joint-reviews'))
       expect(due.status).to.equal(200)
       // never reviewed, in the register's collation by name
       expect(due.body.items.map((i: Row) => i.activity.name)).to.deep.equal(['Bygglov', 'Ärendehantering'])
-      const all = await t.http.get(`/api/v1/register/reviews-due?controllerId=${lead.id}`).set('authorization', t.auth('reader', 'joint-reviews'))
+      const all = await t.http.get(`/api/v1/register/reviews-due?controllerId=${lead.id}`).set('authorization', await t.auth('reader', 'joint-reviews'))
       expect(all.body.items.map((i: Row) => i.activity.name)).to.deep.equal(['Bygglov', 'Skolskjuts', 'Ärendehantering'])
     })
   })
@@ -261,7 +261,7 @@ describe('register export', () => {
       expect(doc.purposes.map((p: Row) => p.name)).to.include('Oanvänt ändamål')
       const codes = doc.legalBases.map((l: Row) => l.code).sort()
       expect(codes).to.deep.equal(['A6-1-b', 'A6-1-c', 'A6-1-f', 'A9-2-h', 'SE-BFL-7-2', 'SE-LSO-5-1', 'SE-PDL-3-17'])
-      const clinic = (await t.http.get(`/api/v1/controllers/${f.controllers.clinic.id}`).set('authorization', t.auth('reader'))).body
+      const clinic = (await t.http.get(`/api/v1/controllers/${f.controllers.clinic.id}`).set('authorization', await t.auth('reader'))).body
       expect(doc.controllers.find((c: Row) => c.id === clinic.id)).to.deep.equal(clinic)
       expect(doc.processors.find((p: Row) => p.id === f.processors.books.id).subProcessors.map((s: Row) => s.name)).to.deep.equal(['Google LLC'])
     })
@@ -310,7 +310,7 @@ describe('register export', () => {
 
   describe('pages', () => {
     it('walks a register larger than one page, each activity once, in the register\'s collation by name, ties by id', async () => {
-      const editor = t.auth('editor', 'paged')
+      const editor = await t.auth('editor', 'paged')
       const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Stor AB' })
       const p = await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Ändamål' })
       for (let i = 0; i < 205; i++) {
@@ -318,14 +318,14 @@ describe('register export', () => {
           .send({ name: [`Behandling ${i % 60}`, `Ärende ${i % 7}`, `öppen vård ${i % 3}`, `Zon ${i}`][i % 4], role: 'controller', controllerId: c.body.id, purposes: [{ purposeId: p.body.id }] })
         expect(res.status).to.equal(201)
       }
-      const doc = await t.http.get('/api/v1/register/export').set('authorization', t.auth('reader', 'paged'))
+      const doc = await t.http.get('/api/v1/register/export').set('authorization', await t.auth('reader', 'paged'))
       expect(validate(doc.body)).to.equal(true)
       const ids = doc.body.processingActivities.map((a: Row) => a.id)
       expect(ids).to.have.length(205)
       expect(new Set(ids).size).to.equal(205)
       const expected = [...doc.body.processingActivities].sort(compareNames).map((a: Row) => a.id)
       expect(ids).to.deep.equal(expected)
-      const list = await t.http.get('/api/v1/processing-activities?sort=name&limit=500').set('authorization', t.auth('reader', 'paged'))
+      const list = await t.http.get('/api/v1/processing-activities?sort=name&limit=500').set('authorization', await t.auth('reader', 'paged'))
       expect(list.body.items.map((a: Row) => a.id)).to.deep.equal(expected)
       const { bytes } = await raw('format=csv', 'reader', 'paged')
       const rows = parse(bytes, { bom: true })
@@ -341,16 +341,16 @@ describe('register export', () => {
       const { text } = await csv('')
       const doc = await json()
       for (const body of [text, JSON.stringify(doc)]) expect(body).not.to.contain('Hemlig')
-      const other = await t.http.get('/api/v1/register/export').set('authorization', t.auth('reader', 'other'))
+      const other = await t.http.get('/api/v1/register/export').set('authorization', await t.auth('reader', 'other'))
       expect(other.body.controllers.map((c: Row) => c.name)).to.deep.equal(['Hemlig AB'])
       expect(JSON.stringify(other.body)).not.to.contain('Klinik')
     })
 
     it('answers 400 naming the field for a bad parameter or a controller not in the workspace', async () => {
-      const other = (await t.http.get('/api/v1/controllers').set('authorization', t.auth('reader', 'other'))).body.items[0]
+      const other = (await t.http.get('/api/v1/controllers').set('authorization', await t.auth('reader', 'other'))).body.items[0]
       for (const [query, field] of [['format=xls', 'format'], ['lang=de', 'lang'], ['delimiter=tab', 'delimiter'], ['controllerId=nope', 'controllerId'],
         [`controllerId=${other.id}`, 'controllerId'], ['status=gone', 'status'], ['colour=red', 'colour']]) {
-        const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader'))
+        const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader'))
         expect(res.status, query).to.equal(400)
         expect(res.body.code).to.equal('validation_failed')
         expect(res.body.details.map((d: Row) => d.field), query).to.include(field)

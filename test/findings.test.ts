@@ -18,13 +18,13 @@ describe('register findings', () => {
   after(async () => t.close())
 
   async function create(ws: string, path: string, body: Body): Promise<string> {
-    const res = await t.http.post(`/api/v1/${path}`).set('authorization', t.auth('admin', ws)).send(body)
+    const res = await t.http.post(`/api/v1/${path}`).set('authorization', await t.auth('admin', ws)).send(body)
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).to.equal(201)
     return res.body.id
   }
 
   async function findings(ws: string, query = ''): Promise<any> {
-    const res = await t.http.get(`/api/v1/register/findings${query}`).set('authorization', t.auth('reader', ws))
+    const res = await t.http.get(`/api/v1/register/findings${query}`).set('authorization', await t.auth('reader', ws))
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     return res.body
   }
@@ -368,7 +368,7 @@ describe('register findings', () => {
       ['?lang=sv', 'lang'],
     ]
     for (const [query, field] of cases) {
-      const res = await t.http.get(`/api/v1/register/findings${query}`).set('authorization', t.auth('reader', ws))
+      const res = await t.http.get(`/api/v1/register/findings${query}`).set('authorization', await t.auth('reader', ws))
       expect(res.status, query).to.equal(400)
       expect(res.body.code).to.equal('validation_failed')
       expect(res.body.details.map((d: any) => d.field), query).to.include(field)
@@ -383,7 +383,7 @@ describe('register findings', () => {
     await build(theirs)
     expect((await findings(mine)).total).to.equal(1)
     expect((await findings(theirs)).total).to.equal(0)
-    const res = await t.http.get(`/api/v1/register/findings?controllerId=${ids.controller}`).set('authorization', t.auth('reader', theirs))
+    const res = await t.http.get(`/api/v1/register/findings?controllerId=${ids.controller}`).set('authorization', await t.auth('reader', theirs))
     expect(res.status).to.equal(400)
   })
 

@@ -15,7 +15,7 @@ describe('first hour: error messages a person can act on', () => {
   after(async () => t.close())
 
   it('says "required" once per missing field, and names each field once', async () => {
-    const res = await t.http.post('/api/v1/processing-activities').set('authorization', t.auth('editor')).send({})
+    const res = await t.http.post('/api/v1/processing-activities').set('authorization', await t.auth('editor')).send({})
     expect(res.status).to.equal(400)
     expect(res.body.message).to.equal('The request is not valid: name, role, controllerId')
     expect(res.body.details).to.deep.equal([
@@ -26,15 +26,15 @@ describe('first hour: error messages a person can act on', () => {
   })
 
   it('says "required" for a missing field inside a list, with its path', async () => {
-    const c = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send({ name: 'Smultronsites AB' })
-    const res = await t.http.post('/api/v1/processing-activities').set('authorization', t.auth('editor'))
+    const c = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send({ name: 'Smultronsites AB' })
+    const res = await t.http.post('/api/v1/processing-activities').set('authorization', await t.auth('editor'))
       .send({ name: 'Guidning', role: 'controller', controllerId: c.body.id, purposes: [{ legalBasisIds: ['A6-1-b'] }] })
     expect(res.status).to.equal(400)
     expect(res.body.details).to.deep.equal([{ field: 'purposes[0].purposeId', message: 'purposes[0].purposeId is required' }])
   })
 
   it('reports a wrong type by its type alone, and a bad value with the allowed ones', async () => {
-    const res = await t.http.post('/api/v1/processing-activities').set('authorization', t.auth('editor'))
+    const res = await t.http.post('/api/v1/processing-activities').set('authorization', await t.auth('editor'))
       .send({ name: 42, role: 'owner', controllerId: 'x' })
     expect(res.status).to.equal(400)
     expect(res.body.details).to.deep.equal([
@@ -45,20 +45,20 @@ describe('first hour: error messages a person can act on', () => {
   })
 
   it('lists the allowed values of a query parameter', async () => {
-    const res = await t.http.get('/api/v1/controllers?sort=namn').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/controllers?sort=namn').set('authorization', await t.auth('reader'))
     expect(res.status).to.equal(400)
     expect(res.body.details).to.have.length(1)
     expect(res.body.details[0].field).to.equal('sort')
     expect(res.body.details[0].message).to.match(/^sort must be one of: .*\bname\b.*-createdAt/)
-    const format = await t.http.get('/api/v1/register/export?format=xls').set('authorization', t.auth('reader'))
+    const format = await t.http.get('/api/v1/register/export?format=xls').set('authorization', await t.auth('reader'))
     expect(format.status).to.equal(400)
     expect(format.body.details[0].message).to.match(/^format must be one of: json, csv/)
   })
 
   it('answers 400, not 500, to an import whose e-mail address holds a lone surrogate', async () => {
-    const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader'))).body
+    const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader'))).body
     doc.controllers = [{ ...(doc.controllers[0] ?? {}), id: '0b6f7c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e', name: 'Ytterby AB', email: '\ud800' }]
-    const send = (query: string) => t.http.post(`/api/v1/register/import${query}`).set('authorization', t.auth('admin'))
+    const send = async (query: string) => t.http.post(`/api/v1/register/import${query}`).set('authorization', await t.auth('admin'))
       .set('content-type', 'application/json').send(JSON.stringify(doc))
     const dry = await send('?dryRun=true')
     expect(dry.status, JSON.stringify(dry.body)).to.equal(200)
@@ -89,7 +89,7 @@ describe('first hour: error messages a person can act on', () => {
     expect(parsed.message).to.contain('percent-encoded')
     expect(head.toLowerCase()).to.contain(`x-request-id: ${parsed.requestId}`.toLowerCase())
     // and the same search percent-encoded works
-    const ok = await t.http.get(`/api/v1/controllers?q=${encodeURIComponent('smultron')}`).set('authorization', t.auth('reader'))
+    const ok = await t.http.get(`/api/v1/controllers?q=${encodeURIComponent('smultron')}`).set('authorization', await t.auth('reader'))
     expect(ok.status).to.equal(200)
   })
 })
@@ -101,9 +101,9 @@ describe('first hour: legal bases by their codes', () => {
   let customId: string
   before(async () => {
     t = await buildTestApp()
-    controllerId = (await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send({ name: 'HALTEA AB' })).body.id
-    purposeId = (await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: 'Fullgöra köpeavtal' })).body.id
-    const custom = await t.http.post('/api/v1/legal-bases').set('authorization', t.auth('admin'))
+    controllerId = (await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send({ name: 'HALTEA AB' })).body.id
+    purposeId = (await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: 'Fullgöra köpeavtal' })).body.id
+    const custom = await t.http.post('/api/v1/legal-bases').set('authorization', await t.auth('admin'))
       .send({ code: 'SE-LSO-5-1', kind: 'national-law', articleReference: 'Lag (2003:460) 5 kap. 1 §', name: 'Swedish Act on Ethical Review' })
     expect(custom.status, JSON.stringify(custom.body)).to.equal(201)
     customId = custom.body.id
@@ -111,7 +111,7 @@ describe('first hour: legal bases by their codes', () => {
   after(async () => t.close())
 
   it('stores a purpose\'s legal bases given by code as the ids they name, in the view and the export', async () => {
-    const res = await t.http.post('/api/v1/processing-activities').set('authorization', t.auth('editor')).send({
+    const res = await t.http.post('/api/v1/processing-activities').set('authorization', await t.auth('editor')).send({
       name: 'Försäljning av upplevelser', role: 'controller', controllerId,
       purposes: [{ purposeId, legalBasisIds: ['A6-1-b', 'SE-LSO-5-1', catalogueId('A6-1-c')] }],
     })
@@ -119,24 +119,24 @@ describe('first hour: legal bases by their codes', () => {
     expect(res.body.purposes[0].legalBases.map((l: any) => [l.code, l.id])).to.deep.equal([
       ['A6-1-b', catalogueId('A6-1-b')], ['SE-LSO-5-1', customId], ['A6-1-c', catalogueId('A6-1-c')],
     ])
-    const history = await t.http.get(`/api/v1/processing-activities/${res.body.id}/history`).set('authorization', t.auth('reader'))
+    const history = await t.http.get(`/api/v1/processing-activities/${res.body.id}/history`).set('authorization', await t.auth('reader'))
     expect(JSON.stringify(history.body)).to.not.contain('"A6-1-b"]')
-    const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader'))
+    const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader'))
     const exported = doc.body.processingActivities.find((a: any) => a.id === res.body.id)
     expect(exported.purposes[0].legalBases.map((l: any) => l.id)).to.deep.equal([catalogueId('A6-1-b'), customId, catalogueId('A6-1-c')])
   })
 
   it('takes codes in PATCH too', async () => {
-    const created = await t.http.post('/api/v1/processing-activities').set('authorization', t.auth('editor'))
+    const created = await t.http.post('/api/v1/processing-activities').set('authorization', await t.auth('editor'))
       .send({ name: 'Nyhetsbrev', role: 'controller', controllerId, purposes: [{ purposeId }] })
-    const res = await t.http.patch(`/api/v1/processing-activities/${created.body.id}`).set('authorization', t.auth('editor'))
+    const res = await t.http.patch(`/api/v1/processing-activities/${created.body.id}`).set('authorization', await t.auth('editor'))
       .send({ purposes: [{ purposeId, legalBasisIds: ['A6-1-a'] }] })
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     expect(res.body.purposes[0].legalBases[0].code).to.equal('A6-1-a')
   })
 
   it('answers 400 naming the field for an unknown code, a value that is no code, or the same basis twice', async () => {
-    const send = (legalBasisIds: string[], ws = 'test') => t.http.post('/api/v1/processing-activities').set('authorization', t.auth('editor', ws))
+    const send = async (legalBasisIds: string[], ws = 'test') => t.http.post('/api/v1/processing-activities').set('authorization', await t.auth('editor', ws))
       .send({ name: 'X', role: 'controller', controllerId, purposes: [{ purposeId, legalBasisIds }] })
     const unknown = await send(['A6-1-b', 'A6-1-z'])
     expect(unknown.status).to.equal(400)
@@ -150,7 +150,7 @@ describe('first hour: legal bases by their codes', () => {
     const notACode = await send(['avtal!'])
     expect(notACode.status).to.equal(400)
     expect(notACode.body.details[0]).to.deep.equal({ field: 'purposes[0].legalBasisIds', message: 'purposes[0].legalBasisIds must hold legal-basis ids or codes such as A6-1-b' })
-    const before = await t.http.get('/api/v1/processing-activities?limit=500').set('authorization', t.auth('reader'))
+    const before = await t.http.get('/api/v1/processing-activities?limit=500').set('authorization', await t.auth('reader'))
     expect(before.body.items.map((a: any) => a.name)).to.not.include('X')
   })
 })

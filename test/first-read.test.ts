@@ -29,7 +29,7 @@ describe('no write on a read path: a workspace holds its catalogue before its fi
     apps.push(t)
     return t
   }
-  const legalBases = (t: TestApp, ws: string) => t.http.get('/api/v1/legal-bases?limit=500').set('authorization', t.auth('reader', ws))
+  const legalBases = async (t: TestApp, ws: string) => t.http.get('/api/v1/legal-bases?limit=500').set('authorization', await t.auth('reader', ws))
 
   beforeEach(async () => { db = await migratedDatabase() })
   afterEach(async () => {
@@ -68,7 +68,7 @@ describe('no write on a read path: a workspace holds its catalogue before its fi
     expect((await legalBases(restarted, 'older')).body.total).to.equal(BUILT_IN_LEGAL_BASES.length)
     expect(writes.count).to.equal(0)
     // the catalogue entries are in the history, as every record is
-    const history = await restarted.http.get('/api/v1/history?recordType=legal-basis&limit=100').set('authorization', restarted.auth('reader', 'older'))
+    const history = await restarted.http.get('/api/v1/history?recordType=legal-basis&limit=100').set('authorization', await restarted.auth('reader', 'older'))
     expect(history.body.total).to.equal(BUILT_IN_LEGAL_BASES.length)
   })
 

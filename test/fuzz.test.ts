@@ -156,7 +156,7 @@ function expectOneErrorShape(status: number, body: Row, context: string): void {
 async function storedIds(t: TestApp): Promise<{ idsOf: Map<string, string[]>; allIds: string[] }> {
   const idsOf = new Map<string, string[]>()
   for (const def of RESOURCES) {
-    const list = await t.http.get(`/api/v1/${def.plural}?limit=500`).set('authorization', t.auth('reader'))
+    const list = await t.http.get(`/api/v1/${def.plural}?limit=500`).set('authorization', await t.auth('reader'))
     idsOf.set(def.plural, list.body.items.map((r: Row) => r.id))
   }
   return { idsOf, allIds: [...idsOf.values()].flat() }
@@ -174,7 +174,7 @@ describe('fuzz: generated requests to every write endpoint', () => {
     t = await buildTestApp()
     await buildRegister(t)
     ;({ idsOf, allIds } = await storedIds(t))
-    baseDocument = (await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader'))).body
+    baseDocument = (await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader'))).body
     // every table: row count, and the sum of versions where there are versions (an update without a new row)
     snapshotSql = t.app.db.dataSource.entityMetadatas.map((m) => {
       const version = m.columns.find((c) => c.propertyName === 'version')
@@ -213,7 +213,7 @@ describe('fuzz: generated requests to every write endpoint', () => {
     const before = await snapshot()
     const res = await t.app.inject({
       method, url, payload: body.payload,
-      headers: { authorization: t.auth(role as 'admin'), 'content-type': 'application/json', ...(ifMatch ? { 'if-match': ifMatch } : {}) },
+      headers: { authorization: await t.auth(role as 'admin'), 'content-type': 'application/json', ...(ifMatch ? { 'if-match': ifMatch } : {}) },
     })
     requests++
     const context = `${method} ${url} ${role} if-match=${ifMatch} body=${body.payload.slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 300)}`
@@ -238,10 +238,10 @@ describe('fuzz: generated requests to every write endpoint', () => {
 
   it('found earlier: a nested non-ASCII e-mail address and a lower-case country code answer 201 and 400, not a 500 after storing', async () => {
     const processor = idsOf.get('processors')![0]
-    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/processors/${processor}`, headers: { authorization: t.auth('editor') }, payload: { contact: { email: 'hudateljén@allavieclinic.com' } } })
+    const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/processors/${processor}`, headers: { authorization: await t.auth('editor') }, payload: { contact: { email: 'hudateljén@allavieclinic.com' } } })
     expect(res.statusCode, res.body).to.equal(200)
     expect(res.json().contact.email).to.equal('hudateljén@allavieclinic.com')
-    const lower = await t.app.inject({ method: 'PATCH', url: `/api/v1/processors/${processor}`, headers: { authorization: t.auth('editor') }, payload: { country: 'se' } })
+    const lower = await t.app.inject({ method: 'PATCH', url: `/api/v1/processors/${processor}`, headers: { authorization: await t.auth('editor') }, payload: { country: 'se' } })
     expect(lower.statusCode).to.equal(400)
     expect(lower.json().details).to.deep.equal([{ field: 'country', message: 'country must be an ISO 3166-1 alpha-2 country code such as SE or US' }])
   })
@@ -290,7 +290,7 @@ describe('fuzz: generated requests to every write endpoint', () => {
       await check('POST', `/api/v1/register/import${o.dryRun ? '?dryRun=true' : ''}`, o.body, o.role, undefined, { writesNothing: o.dryRun })
     }), { numRuns: runs(700) })
     // the service is still whole: the unmutated document imports into a fresh workspace
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/register/import', headers: { authorization: t.auth('admin', 'after-fuzz') }, payload: baseDocument })
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/register/import', headers: { authorization: await t.auth('admin', 'after-fuzz') }, payload: baseDocument })
     expect(res.statusCode, res.body.slice(0, 500)).to.equal(200)
     expect(res.json().created.processingActivities).to.equal(baseDocument.processingActivities.length)
     expect(requests).to.be.at.least(runs(5000))
@@ -441,7 +441,7 @@ describe('fuzz: generated query strings to every read endpoint', () => {
     ;({ idsOf, allIds } = await storedIds(t))
     // two register versions, so that version=, /versions/{number} and ?against= have something to find
     for (let i = 0; i < 2; i++) {
-      const v = await t.http.post('/api/v1/register/versions').set('authorization', t.auth('editor')).send({ note: `v${i + 1}` })
+      const v = await t.http.post('/api/v1/register/versions').set('authorization', await t.auth('editor')).send({ note: `v${i + 1}` })
       expect(v.status, JSON.stringify(v.body)).to.equal(201)
     }
   })
@@ -460,7 +460,7 @@ describe('fuzz: generated query strings to every read endpoint', () => {
   }
 
   async function get(url: string): Promise<{ status: number; body: Row | null; context: string }> {
-    const res = await t.app.inject({ method: 'GET', url, headers: { authorization: t.auth('reader') } })
+    const res = await t.app.inject({ method: 'GET', url, headers: { authorization: await t.auth('reader') } })
     const json = String(res.headers['content-type'] ?? '').startsWith('application/json') ? res.json() : null
     const context = `GET ${url} → ${res.statusCode} ${res.body.slice(0, 300)}`
     const logged = res.statusCode >= 500 ? JSON.stringify(t.logs.find((l) => l.reqId === json?.requestId && l.err)?.err ?? {}).slice(0, 1500) : ''

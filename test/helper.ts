@@ -10,7 +10,7 @@ import supertest from 'supertest'
 import app, { fastifyOptions, loggerOptions } from '../src/app'
 import { Config, loadConfig } from '../src/config'
 import { createDataSource, migrationsDir } from '../src/db/data-source'
-import { hs256Token } from './tokens'
+import { SignOptions, signToken } from './tokens'
 
 export const SECRET = 'test-secret-that-is-long-enough-0123456789'
 
@@ -136,14 +136,15 @@ export interface TestApp {
   /** supertest against the running app */
   http: ReturnType<typeof supertest>
   /** Authorization header value for a role in a workspace (default workspace: "test"). */
-  auth(role: Role, ws?: string, sub?: string): string
+  auth(role: Role, ws?: string, sub?: string): Promise<string>
   /** Log lines written so far (JSON objects). */
   logs: Record<string, any>[]
   close(): Promise<void>
 }
 
-export function token(role: Role, ws = 'test', sub = `${role}-user`, options: Parameters<typeof hs256Token>[2] = {}, secret = SECRET): string {
-  return hs256Token({ role, ws }, secret, { subject: sub, expiresIn: 3600, ...options })
+/** A token for a role in a workspace, signed by jose as the identity provider would (HS256 with the test secret). */
+export function token(role: Role, ws = 'test', sub = `${role}-user`, options: SignOptions = {}, secret = SECRET): Promise<string> {
+  return signToken({ role, ws }, secret, { subject: sub, expiresIn: 3600, ...options })
 }
 
 /** Builds the app on a fresh database, as the server does, with a log captured in memory. */
@@ -165,7 +166,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     app: instance,
     config,
     http: supertest(instance.server),
-    auth: (role, ws = 'test', sub) => `Bearer ${token(role, ws, sub)}`,
+    auth: async (role, ws = 'test', sub) => `Bearer ${await token(role, ws, sub)}`,
     logs,
     close: async () => {
       await instance.close()

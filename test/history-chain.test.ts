@@ -31,18 +31,18 @@ const liftTriggers = (databaseUrl: string): string[] => dialectOf(databaseUrl) =
 describe('history hash chain', () => {
   let t: TestApp
   const verify = async (app: TestApp = t, ws = 'test') => {
-    const res = await app.http.get('/api/v1/history/verify').set('authorization', app.auth('reader', ws))
+    const res = await app.http.get('/api/v1/history/verify').set('authorization', await app.auth('reader', ws))
     expect(res.status).to.equal(200)
     return res.body
   }
   const history = async (ws = 'test'): Promise<Row[]> =>
-    (await t.http.get('/api/v1/history?limit=500').set('authorization', t.auth('reader', ws))).body.items
+    (await t.http.get('/api/v1/history?limit=500').set('authorization', await t.auth('reader', ws))).body.items
 
   before(async () => { t = await buildTestApp() })
   after(async () => t.close())
 
   it('chains every entry to the one before, and verifies as valid with the latest hash as head', async () => {
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Klinik AB' })
     await t.http.patch(`/api/v1/controllers/${c.body.id}`).set('authorization', editor).send({ email: 'info@klinik.se' }).expect(200)
     await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Vård' }).expect(201)
@@ -53,7 +53,7 @@ describe('history hash chain', () => {
     const result = await verify()
     expect(result).to.deep.equal({ valid: true, entries: entries.length, head: entries[entries.length - 1].hash, firstBroken: null, versionsWithoutHead: [], checkpoints: 0, redacted: 0 })
     // another workspace has a chain of its own
-    await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor', 'other')).send({ name: 'Annat' }).expect(201)
+    await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor', 'other')).send({ name: 'Annat' }).expect(201)
     const other = await verify(t, 'other')
     expect(other.valid).to.equal(true)
     expect(other.entries).to.equal((await history('other')).length)
@@ -76,17 +76,17 @@ describe('history hash chain', () => {
       const writes: Promise<unknown>[] = []
       for (let i = 0; i < 20; i++) {
         const app = i % 2 ? one : two
-        writes.push(app.http.post('/api/v1/purposes').set('authorization', app.auth('editor', ws)).send({ name: `Ändamål ${i}` }).then((r) => expect(r.status, `${JSON.stringify(r.body)} ${busy()}`).to.equal(201)))
+        writes.push(app.http.post('/api/v1/purposes').set('authorization', await app.auth('editor', ws)).send({ name: `Ändamål ${i}` }).then((r) => expect(r.status, `${JSON.stringify(r.body)} ${busy()}`).to.equal(201)))
       }
       const doc0 = new Date().toISOString()
       const doc = { format: 'gdpr-art30-register', formatVersion: 1, generatedAt: new Date().toISOString(), workspace: ws, record: 'controller', filters: { controllerId: null, status: null, asOf: null },
         controllers: [], processors: [], legalBases: [], dataSubjectCategories: [], dataCategories: [], recipients: [], retentionRules: [], securityMeasures: [], processingActivities: [],
         purposes: Array.from({ length: 30 }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `Importerat ${i}`, description: null, createdAt: doc0, updatedAt: doc0, version: 1 })) }
-      writes.push(one.http.post('/api/v1/register/import').set('authorization', one.auth('editor', ws)).send(doc).then((r) => expect(r.status, `${JSON.stringify(r.body)} ${busy()}`).to.equal(200)))
+      writes.push(one.http.post('/api/v1/register/import').set('authorization', await one.auth('editor', ws)).send(doc).then((r) => expect(r.status, `${JSON.stringify(r.body)} ${busy()}`).to.equal(200)))
       await Promise.all(writes)
       const result = await verify(one, ws)
       expect(result.valid, JSON.stringify(result.firstBroken)).to.equal(true)
-      const total = (await one.http.get('/api/v1/history?limit=1').set('authorization', one.auth('reader', ws))).body.total
+      const total = (await one.http.get('/api/v1/history?limit=1').set('authorization', await one.auth('reader', ws))).body.total
       expect(result.entries).to.equal(total)
       expect(total).to.be.greaterThanOrEqual(50)
       expect(await verify(two, ws)).to.deep.equal(result)
@@ -98,7 +98,7 @@ describe('history hash chain', () => {
   })
 
   it('shows an entry edited directly in the database, after its triggers were dropped, as the first that fails', async () => {
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     for (const name of ['Bokföring', 'Marknadsföring', 'Rekrytering']) await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name }).expect(201)
     const before = await verify()
     expect(before.valid).to.equal(true)
@@ -119,12 +119,12 @@ describe('history hash chain', () => {
   it('shows an entry removed directly from the database at the entry after it, and the latest entries removed by the version that recorded them', async () => {
     const fresh = await buildTestApp()
     try {
-      const editor = fresh.auth('editor')
+      const editor = await fresh.auth('editor')
       for (const name of ['Ett', 'Två', 'Tre']) await fresh.http.post('/api/v1/purposes').set('authorization', editor).send({ name }).expect(201)
       const version = await fresh.http.post('/api/v1/register/versions').set('authorization', editor).send({})
       expect(version.status).to.equal(201)
       await fresh.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Fyra' }).expect(201)
-      const entries: Row[] = (await fresh.http.get('/api/v1/history?limit=500').set('authorization', fresh.auth('reader'))).body.items
+      const entries: Row[] = (await fresh.http.get('/api/v1/history?limit=500').set('authorization', await fresh.auth('reader'))).body.items
       // the head it froze, then the proposal's own entry, then Fyra
       expect(entries[entries.length - 2]).to.deep.include({ recordType: 'register-version', operation: 'propose' })
       expect(entries[entries.length - 3].hash).to.equal(version.body.historyHead)
@@ -206,7 +206,7 @@ if (onPostgres) describe('history hash chain on PostgreSQL', () => {
         await runner.query('BEGIN')
         // hold workspace a's chain: a write to b still goes through
         await runner.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [3030_2017, 'a'])
-        await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor', 'b')).send({ name: 'B' }).expect(201)
+        await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor', 'b')).send({ name: 'B' }).expect(201)
         await runner.query('COMMIT')
       } finally {
         await runner.release()

@@ -6,9 +6,9 @@ const pause = (ms = 5) => new Promise((r) => setTimeout(r, ms))
 /** Accountability (Art. 5(2)): who changed what and when, and the register as it stood. */
 describe('change history', () => {
   let t: TestApp
-  const alice = () => t.auth('editor', 'test', 'alice')
-  const bob = () => t.auth('editor', 'test', 'bob')
-  const admin = () => t.auth('admin', 'test', 'carol')
+  const alice = (): Promise<string> => t.auth('editor', 'test', 'alice')
+  const bob = (): Promise<string> => t.auth('editor', 'test', 'bob')
+  const admin = (): Promise<string> => t.auth('admin', 'test', 'carol')
 
   before(async () => { t = await buildTestApp() })
   after(async () => t.close())
@@ -28,15 +28,15 @@ describe('change history', () => {
   it('records every create, update and delete of every kind of record, with who, version and state', async () => {
     for (const [path, create, patch] of bodies) {
       const who = path === 'legal-bases' ? admin : alice
-      const created = await t.http.post(`/api/v1/${path}`).set('authorization', who()).send(create)
+      const created = await t.http.post(`/api/v1/${path}`).set('authorization', await who()).send(create)
       expect(created.status, path).to.equal(201)
       const id = created.body.id
       const updater = path === 'legal-bases' ? admin : bob
-      const updated = await t.http.patch(`/api/v1/${path}/${id}`).set('authorization', updater()).send(patch)
+      const updated = await t.http.patch(`/api/v1/${path}/${id}`).set('authorization', await updater()).send(patch)
       expect(updated.status, path).to.equal(200)
-      await t.http.delete(`/api/v1/${path}/${id}`).set('authorization', who()).expect(204)
+      await t.http.delete(`/api/v1/${path}/${id}`).set('authorization', await who()).expect(204)
 
-      const res = await t.http.get(`/api/v1/${path}/${id}/history`).set('authorization', t.auth('reader'))
+      const res = await t.http.get(`/api/v1/${path}/${id}/history`).set('authorization', await t.auth('reader'))
       expect(res.status, path).to.equal(200)
       const entries = res.body.items
       expect(entries.map((e: any) => [e.operation, e.version, e.actor]), path).to.deep.equal([
@@ -52,32 +52,32 @@ describe('change history', () => {
   })
 
   it('records activity writes, and filters the workspace history by type, record, who and time', async () => {
-    const c = await t.http.post('/api/v1/controllers').set('authorization', alice()).send({ name: 'HALTEA AB' })
+    const c = await t.http.post('/api/v1/controllers').set('authorization', await alice()).send({ name: 'HALTEA AB' })
     const from = new Date().toISOString()
     await pause()
-    const a = await t.http.post('/api/v1/processing-activities').set('authorization', bob())
+    const a = await t.http.post('/api/v1/processing-activities').set('authorization', await bob())
       .send({ name: 'Bokning', role: 'controller', controllerId: c.body.id })
-    await t.http.patch(`/api/v1/processing-activities/${a.body.id}`).set('authorization', alice()).send({ status: 'active' })
-    const q = async (query: string) => (await t.http.get(`/api/v1/history?${query}`).set('authorization', t.auth('reader'))).body
+    await t.http.patch(`/api/v1/processing-activities/${a.body.id}`).set('authorization', await alice()).send({ status: 'active' })
+    const q = async (query: string) => (await t.http.get(`/api/v1/history?${query}`).set('authorization', await t.auth('reader'))).body
     const forActivity = await q(`recordType=processing-activity&recordId=${a.body.id}`)
     expect(forActivity.items.map((e: any) => [e.operation, e.actor, e.state.status])).to.deep.equal([['create', 'bob', 'draft'], ['update', 'alice', 'active']])
     const byBob = await q(`actor=bob&from=${encodeURIComponent(from)}`)
     expect(byBob.items.map((e: any) => e.recordId)).to.deep.equal([a.body.id])
     const beforeFrom = await q(`to=${encodeURIComponent(from)}&recordType=controller&recordId=${c.body.id}`)
     expect(beforeFrom.total).to.equal(1)
-    const bad = await t.http.get('/api/v1/history?from=yesterday').set('authorization', t.auth('reader'))
+    const bad = await t.http.get('/api/v1/history?from=yesterday').set('authorization', await t.auth('reader'))
     expect(bad.status).to.equal(400)
     expect(bad.body.details[0].field).to.equal('from')
   })
 
   it('holds the catalogue fill as changes made by the system', async () => {
-    const res = await t.http.get('/api/v1/history?recordType=legal-basis&actor=system&limit=500').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/history?recordType=legal-basis&actor=system&limit=500').set('authorization', await t.auth('reader'))
     expect(res.body.items.map((e: any) => e.state.code)).to.include.members(['A6-1-a', 'A9-2-h', 'SE-BFL-7-2'])
   })
 
   it('is append-only: the API offers no way to change it, and the database refuses to', async () => {
     for (const method of ['put', 'patch', 'delete', 'post'] as const) {
-      const res = await t.http[method]('/api/v1/history').set('authorization', admin()).send({})
+      const res = await t.http[method]('/api/v1/history').set('authorization', await admin()).send({})
       expect(res.status, method).to.be.oneOf([404, 405])
     }
     const ds = t.app.db.dataSource
@@ -86,12 +86,12 @@ describe('change history', () => {
     try { await ds.query("UPDATE history SET actor = 'mallory'") } catch { updateRefused = true }
     try { await ds.query('DELETE FROM history') } catch { deleteRefused = true }
     expect(updateRefused && deleteRefused).to.equal(true)
-    const res = await t.http.get('/api/v1/history?actor=mallory').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/history?actor=mallory').set('authorization', await t.auth('reader'))
     expect(res.body.total).to.equal(0)
   })
 
   it('answers 404 for the history of a record that never existed', async () => {
-    const res = await t.http.get('/api/v1/purposes/00000000-0000-4000-8000-000000000099/history').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/purposes/00000000-0000-4000-8000-000000000099/history').set('authorization', await t.auth('reader'))
     expect(res.status).to.equal(404)
   })
 })
@@ -101,7 +101,7 @@ describe('the register as it stood, and what changed', () => {
   let editor: string
   before(async () => {
     t = await buildTestApp()
-    editor = t.auth('editor', 'test', 'alice')
+    editor = await t.auth('editor', 'test', 'alice')
   })
   after(async () => t.close())
 
@@ -112,7 +112,7 @@ describe('the register as it stood, and what changed', () => {
   }
 
   const exportAt = async (query: string) => {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader')).buffer(true)
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true)
     expect(res.status, res.text).to.equal(200)
     return res
   }
@@ -151,7 +151,7 @@ describe('the register as it stood, and what changed', () => {
     expect(csvAsOf).to.equal(csvThen)
 
     // and what changed since then, field by field
-    const changes = (await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(then)}`).set('authorization', t.auth('reader'))).body
+    const changes = (await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(then)}`).set('authorization', await t.auth('reader'))).body
     expect(changes.added.map((a: any) => a.id)).to.deep.equal([added.id])
     expect(changes.removed.map((a: any) => [a.id, a.name])).to.deep.equal([[removed.id, 'Nyhetsbrev']])
     expect(changes.changed).to.have.length(1)
@@ -161,9 +161,9 @@ describe('the register as it stood, and what changed', () => {
     expect(fields.dpia).to.deep.equal([null, { required: true, status: 'planned', reference: null, justification: null, dpoAdvice: null, decidedBy: null, decidedAt: null }])
     expect(Object.keys(fields)).to.not.include('version')
 
-    const none = (await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(then)}&until=${encodeURIComponent(then)}`).set('authorization', t.auth('reader'))).body
+    const none = (await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(then)}&until=${encodeURIComponent(then)}`).set('authorization', await t.auth('reader'))).body
     expect(none).to.deep.include({ added: [], changed: [], removed: [] })
-    const backwards = await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(new Date().toISOString())}&until=${encodeURIComponent(then)}`).set('authorization', t.auth('reader'))
+    const backwards = await t.http.get(`/api/v1/register/changes?since=${encodeURIComponent(new Date().toISOString())}&until=${encodeURIComponent(then)}`).set('authorization', await t.auth('reader'))
     expect(backwards.status).to.equal(400)
   })
 
@@ -180,7 +180,7 @@ describe('reviews', () => {
   after(async () => t.close())
 
   it('lists activities never reviewed or overdue, and marking one reviewed records who and when', async () => {
-    const editor = t.auth('editor', 'test', 'dpo@klinik.se')
+    const editor = await t.auth('editor', 'test', 'dpo@klinik.se')
     const c = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Klinik AB' })).body
     const mk = async (name: string, extra: object) => (await t.http.post('/api/v1/processing-activities').set('authorization', editor)
       .send({ name, role: 'controller', controllerId: c.id, ...extra })).body
@@ -189,7 +189,7 @@ describe('reviews', () => {
     const fine = await mk('I tid', { lastReviewedAt: '2026-01-10', nextReviewAt: '2099-01-10' })
     await mk('Avslutad', { status: 'retired' })
 
-    const due = (await t.http.get('/api/v1/register/reviews-due').set('authorization', t.auth('reader'))).body
+    const due = (await t.http.get('/api/v1/register/reviews-due').set('authorization', await t.auth('reader'))).body
     const reasons = Object.fromEntries(due.items.map((i: any) => [i.activity.name, i.reason]))
     expect(reasons).to.deep.equal({ 'Aldrig granskad': 'never-reviewed', 'Försenad': 'overdue' })
     expect(due.items[0].controller.name).to.equal('Klinik AB')
@@ -201,17 +201,17 @@ describe('reviews', () => {
     const byDefault = await t.http.post(`/api/v1/processing-activities/${never.id}/review`).set('authorization', editor)
     expect(byDefault.status).to.equal(200)
     expect(byDefault.body.nextReviewAt).to.equal(`${Number(today.slice(0, 4)) + 1}${today.slice(4)}`)
-    const history = (await t.http.get(`/api/v1/processing-activities/${overdue.id}/history`).set('authorization', t.auth('reader'))).body
+    const history = (await t.http.get(`/api/v1/processing-activities/${overdue.id}/history`).set('authorization', await t.auth('reader'))).body
     expect(history.items.at(-1)).to.include({ operation: 'update', actor: 'dpo@klinik.se' })
 
-    const after = (await t.http.get('/api/v1/register/reviews-due').set('authorization', t.auth('reader'))).body
+    const after = (await t.http.get('/api/v1/register/reviews-due').set('authorization', await t.auth('reader'))).body
     expect(after.total).to.equal(0)
     expect(fine.nextReviewAt).to.equal('2099-01-10')
 
     const past = await t.http.post(`/api/v1/processing-activities/${fine.id}/review`).set('authorization', editor).send({ nextReviewAt: '2020-01-01' })
     expect(past.status).to.equal(400)
     expect(past.body.details[0].field).to.equal('nextReviewAt')
-    const reader = await t.http.post(`/api/v1/processing-activities/${fine.id}/review`).set('authorization', t.auth('reader'))
+    const reader = await t.http.post(`/api/v1/processing-activities/${fine.id}/review`).set('authorization', await t.auth('reader'))
     expect(reader.status).to.equal(403)
   })
 })

@@ -104,7 +104,7 @@ describe('hostile readers', function () {
     await t.app.listen({ host: '127.0.0.1', port: 0 })
     const { port } = t.app.server.address() as AddressInfo
     if (!activityId) {
-      const list = await t.http.get('/api/v1/processing-activities?limit=1').set('authorization', t.auth('reader', WS))
+      const list = await t.http.get('/api/v1/processing-activities?limit=1').set('authorization', await t.auth('reader', WS))
       activityId = list.body.items[0].id
     }
     return Object.assign(t, { port })
@@ -113,8 +113,8 @@ describe('hostile readers', function () {
   it('lets twelve readers that read an export very slowly or not at all hold no database resource: reads, writes and /ready go on answering', async () => {
     // the exports take turns two at a time: on a loaded machine the twelfth may wait longer than the default
     const t = await serve({ LONG_READ_WAIT: '100s' })
-    const reader = `Bearer ${token('reader', WS, 'shell-loop')}`
-    const editor = t.auth('editor', WS)
+    const reader = `Bearer ${await token('reader', WS, 'shell-loop')}`
+    const editor = await t.auth('editor', WS)
     const downloads = Array.from({ length: 12 }, (_, i) => download(t.port, `/api/v1/register/export?format=${i % 2 ? 'csv' : 'json'}`, reader))
     const stops: (() => void)[] = []
     try {
@@ -174,7 +174,7 @@ describe('hostile readers', function () {
     const t = await serve({ DOWNLOAD_IDLE_TIMEOUT: '2s' })
     const serverSockets = new Map<number, Socket>()
     t.app.server.on('connection', (socket: Socket) => serverSockets.set(socket.remotePort!, socket))
-    const reader = t.auth('reader', WS)
+    const reader = await t.auth('reader', WS)
     const stalled = download(t.port, '/api/v1/register/export?format=json', reader)
     const slow = download(t.port, '/api/v1/register/export?format=json', reader)
     try {
@@ -204,7 +204,7 @@ describe('hostile readers', function () {
 
   it('answers 503 busy with Retry-After when no connection is free within DB_POOL_WAIT_MS, and writes keep connections of their own', async () => {
     const t = await serve({ DB_POOL_WAIT_MS: '300', LONG_READ_WAIT: '300ms', DB_POOL_SIZE: '2' })
-    const reader = t.auth('reader', WS)
+    const reader = await t.auth('reader', WS)
     const held: ReadSeries[] = []
     try {
       // snapshots for exports: a bounded number, then a refusal after the wait
@@ -235,12 +235,12 @@ describe('hostile readers', function () {
         expect(one.status).to.equal(503)
         expect(one.body.code).to.equal('busy')
         expect(one.headers['retry-after']).to.match(/^\d+$/)
-        const patched = await t.http.patch(`/api/v1/processing-activities/${activityId}`).set('authorization', t.auth('editor', WS))
+        const patched = await t.http.patch(`/api/v1/processing-activities/${activityId}`).set('authorization', await t.auth('editor', WS))
           .send({ description: 'Written while every read connection is taken' })
         expect(patched.status, JSON.stringify(patched.body)).to.equal(200)
         await Promise.all(sleeping)
       } else {
-        const patched = await t.http.patch(`/api/v1/processing-activities/${activityId}`).set('authorization', t.auth('editor', WS))
+        const patched = await t.http.patch(`/api/v1/processing-activities/${activityId}`).set('authorization', await t.auth('editor', WS))
           .send({ description: 'Written while every export connection is taken' })
         expect(patched.status, JSON.stringify(patched.body)).to.equal(200)
       }
@@ -254,7 +254,7 @@ describe('hostile readers', function () {
 
   it('answers an export larger than SPOOL_MAX_BYTES with a JSON error, its snapshot closed', async () => {
     const t = await serve({ SPOOL_MAX_BYTES: '100000' })
-    const res = await t.http.get('/api/v1/register/export?format=csv').set('authorization', t.auth('reader', WS))
+    const res = await t.http.get('/api/v1/register/export?format=csv').set('authorization', await t.auth('reader', WS))
     expect(res.status).to.equal(507)
     expect(res.headers['content-type']).to.match(/^application\/json/)
     expect(res.headers['content-disposition']).to.equal(undefined)
@@ -265,7 +265,7 @@ describe('hostile readers', function () {
     }
     // the snapshot went back: as many exports as there are snapshots still fit, one after another
     for (let i = 0; i < 6; i++) {
-      const again = await t.http.get('/api/v1/register/export?format=csv&status=retired').set('authorization', t.auth('reader', WS))
+      const again = await t.http.get('/api/v1/register/export?format=csv&status=retired').set('authorization', await t.auth('reader', WS))
       expect(again.status).to.be.oneOf([200, 507])
     }
     await t.close()

@@ -20,14 +20,14 @@ describe('register import', () => {
   afterEach(async () => target.close())
 
   async function exportOf(t: TestApp, query = '', ws = 'test'): Promise<Row> {
-    const res = await t.http.get(`/api/v1/register/export?format=json&${query}`).set('authorization', t.auth('reader', ws))
+    const res = await t.http.get(`/api/v1/register/export?format=json&${query}`).set('authorization', await t.auth('reader', ws))
     expect(res.status).to.equal(200)
     expect(validate(res.body), JSON.stringify(validate.errors)).to.equal(true)
     return res.body
   }
 
-  const importInto = (t: TestApp, doc: unknown, opts: { role?: 'reader' | 'editor' | 'admin'; dryRun?: boolean; ws?: string } = {}) =>
-    t.http.post(`/api/v1/register/import${opts.dryRun ? '?dryRun=true' : ''}`).set('authorization', t.auth(opts.role ?? 'admin', opts.ws ?? 'test')).send(doc as object)
+  const importInto = async (t: TestApp, doc: unknown, opts: { role?: 'reader' | 'editor' | 'admin'; dryRun?: boolean; ws?: string } = {}) =>
+    t.http.post(`/api/v1/register/import${opts.dryRun ? '?dryRun=true' : ''}`).set('authorization', await t.auth(opts.role ?? 'admin', opts.ws ?? 'test')).send(doc as object)
 
   /** The whole state of a workspace, timestamps and versions included. */
   const fullState = async (t: TestApp): Promise<Row> => {
@@ -52,14 +52,14 @@ describe('register import', () => {
     expect(res.body.dryRun).to.equal(false)
     expect(res.body.created).to.include({ controllers: 5, processors: 3, processingActivities: 2, legalBases: 1, purposes: 4 })
     expect(res.body.unchanged.legalBases).to.equal(6) // the built-in entries, matched by id and code
-    const got = await target.http.get(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', target.auth('reader'))
+    const got = await target.http.get(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', await target.auth('reader'))
     expect(got.body.name).to.equal('Patientjournal')
 
     doc.processingActivities[0].name = 'Nytt namn'
     const again = await importInto(target, doc)
     expect(again.body.updated.processingActivities).to.equal(1)
     expect(again.body.unchanged).to.include({ controllers: 5, processors: 3, processingActivities: 1 })
-    const changed = await target.http.get(`/api/v1/processing-activities/${doc.processingActivities[0].id}`).set('authorization', target.auth('reader'))
+    const changed = await target.http.get(`/api/v1/processing-activities/${doc.processingActivities[0].id}`).set('authorization', await target.auth('reader'))
     expect(changed.body).to.include({ name: 'Nytt namn', version: 2 })
   })
 
@@ -146,7 +146,7 @@ describe('register import', () => {
     const res = await importInto(target, doc)
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     expect(res.body.created.processors).to.equal(3)
-    const stored = await target.http.get(`/api/v1/processors/${google.id}`).set('authorization', target.auth('reader'))
+    const stored = await target.http.get(`/api/v1/processors/${google.id}`).set('authorization', await target.auth('reader'))
     expect(stored.body.subProcessors.map((s: Row) => s.id)).to.deep.equal([books.id])
   })
 

@@ -52,20 +52,20 @@ describe('npm run migrate, and the service under a role that owns nothing', func
         url.password = 'secret'
         const t = await buildTestApp({ DATABASE_URL: url.toString() })
         try {
-          const editor = t.auth('editor', 'test', 'alice')
+          const editor = await t.auth('editor', 'test', 'alice')
           await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Bokföring' }).expect(201)
           await t.http.post('/api/v1/register/versions').set('authorization', editor).send({}).expect(201)
-          await t.http.post('/api/v1/register/versions/1/approve').set('authorization', t.auth('admin', 'test', 'bertil')).send({}).expect(200)
-          const backup = JSON.parse((await t.http.get('/api/v1/register/backup').set('authorization', t.auth('admin')).expect(200)).text)
-          const restored = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'copy')).send(backup)
+          await t.http.post('/api/v1/register/versions/1/approve').set('authorization', await t.auth('admin', 'test', 'bertil')).send({}).expect(200)
+          const backup = JSON.parse((await t.http.get('/api/v1/register/backup').set('authorization', await t.auth('admin')).expect(200)).text)
+          const restored = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('admin', 'copy')).send(backup)
           expect(restored.status, JSON.stringify(restored.body)).to.equal(200)
-          expect((await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader', 'copy'))).body.valid).to.equal(true)
+          expect((await t.http.get('/api/v1/history/verify').set('authorization', await t.auth('reader', 'copy'))).body.valid).to.equal(true)
           // a redaction: the one change of history entries, through the columns granted
           const purpose = (await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Kundtjänst', description: 'Frågor till Anna Bergström' }).expect(201)).body
           await t.http.patch(`/api/v1/purposes/${purpose.id}`).set('authorization', editor).send({ description: 'Frågor till kundtjänst' }).expect(200)
-          const proposed = await t.http.post('/api/v1/redactions').set('authorization', t.auth('admin', 'test', 'bertil')).send({ values: ['Anna Bergström'], reason: 'Art. 17' }).expect(201)
-          await t.http.post(`/api/v1/redactions/${proposed.body.id}/approve`).set('authorization', t.auth('admin', 'test', 'cecilia')).send({}).expect(200)
-          expect((await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader'))).body).to.include({ valid: true, redacted: 1 })
+          const proposed = await t.http.post('/api/v1/redactions').set('authorization', await t.auth('admin', 'test', 'bertil')).send({ values: ['Anna Bergström'], reason: 'Art. 17' }).expect(201)
+          await t.http.post(`/api/v1/redactions/${proposed.body.id}/approve`).set('authorization', await t.auth('admin', 'test', 'cecilia')).send({}).expect(200)
+          expect((await t.http.get('/api/v1/history/verify').set('authorization', await t.auth('reader'))).body).to.include({ valid: true, redacted: 1 })
           // what an attacker holding the service's credentials would try first
           const as = async (sql: string): Promise<string> => t.app.db.dataSource.query(sql).then(() => 'accepted', (err) => String(err))
           expect(await as('ALTER TABLE history DISABLE TRIGGER history_append_only')).to.match(/must be owner/)

@@ -26,7 +26,7 @@ describe('links and documents in a browser', function () {
   before(async () => {
     t = await buildTestApp({ LINK_SECRET: 'a-link-key-that-only-this-test-holds-0123456789' })
     base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Hudateljén Östersund', email: 'info@hudateljen.se' })
     controllerId = c.body.id
     const purpose = await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Journalföring enligt patientdatalagen' })
@@ -57,7 +57,7 @@ describe('links and documents in a browser', function () {
 
   async function authorise(page: Page, role: 'reader' | 'admin' = 'reader'): Promise<void> {
     await page.getByRole('button', { name: /authorize/i }).first().click()
-    await page.locator('.modal-ux input').first().fill(t.auth(role).slice('Bearer '.length))
+    await page.locator('.modal-ux input').first().fill((await t.auth(role)).slice('Bearer '.length))
     await page.locator('.modal-ux .auth-btn-wrapper button.authorize').first().click()
     await page.locator('.modal-ux .auth-btn-wrapper button.btn-done').first().click()
   }
@@ -111,7 +111,7 @@ describe('links and documents in a browser', function () {
   })
 
   const make = async (path: string, role: 'reader' | 'admin' = 'reader'): Promise<string> => {
-    const res = await t.http.post('/api/v1/register/links').set('authorization', t.auth(role)).send({ path })
+    const res = await t.http.post('/api/v1/register/links').set('authorization', await t.auth(role)).send({ path })
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).to.equal(201)
     return res.body.url
   }

@@ -16,19 +16,19 @@ describe('links that open in a browser', function () {
 
   before(async () => {
     t = await buildTestApp({ LINK_SECRET, LINK_TTL: '15m' })
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     const c = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Hudateljén Östersund', email: 'info@hudateljen.se' })
     controllerId = c.body.id
     await t.http.post('/api/v1/processing-activities').set('authorization', editor)
       .send({ name: 'Journalföring av hudbehandlingar', role: 'controller', status: 'active', controllerId })
     // another workspace's register, which no link of "test" may show
-    const other = t.auth('editor', 'other')
+    const other = await t.auth('editor', 'other')
     await t.http.post('/api/v1/controllers').set('authorization', other).send({ name: 'Annan Klinik AB' })
   })
   after(async () => t.close())
 
-  const make = (path: unknown, authorization = t.auth('reader')) =>
-    t.http.post('/api/v1/register/links').set('authorization', authorization).send({ path })
+  const make = async (path: unknown, authorization?: string) =>
+    t.http.post('/api/v1/register/links').set('authorization', authorization ?? await t.auth('reader')).send({ path })
   /** The path, query and capability of a link, to send to the app under test. */
   const local = (url: string): string => { const u = new URL(url); return u.pathname + u.search }
   const capability = (url: string): string => new URL(url).searchParams.get('access')!
@@ -50,7 +50,7 @@ describe('links that open in a browser', function () {
   })
 
   it('is signed by the service (HS256, its own key, a type of its own), and names the path, workspace, role and subject', async () => {
-    const res = await make('/api/v1/register/data-flow?format=svg&lang=sv', t.auth('reader', 'test', 'anna'))
+    const res = await make('/api/v1/register/data-flow?format=svg&lang=sv', await t.auth('reader', 'test', 'anna'))
     const jws = capability(res.body.url)
     expect(decodeProtectedHeader(jws)).to.deep.equal({ alg: 'HS256', typ: 'ropa-link+jwt' })
     const claims = decodeJwt(jws)
@@ -99,7 +99,7 @@ describe('links that open in a browser', function () {
     const list = await make('/api/v1/controllers')
     const created = await t.http.post(local(list.body.url)).send({ name: 'Skapad av en länk' })
     expect(created.status).to.equal(401)
-    const now = await t.http.get(`/api/v1/controllers/${controllerId}`).set('authorization', t.auth('reader'))
+    const now = await t.http.get(`/api/v1/controllers/${controllerId}`).set('authorization', await t.auth('reader'))
     expect(now.body.name).to.equal('Hudateljén Östersund')
     expect(now.body.version).to.equal(1)
   })
@@ -107,7 +107,7 @@ describe('links that open in a browser', function () {
   it('expires: after LINK_TTL it is refused, with no clock tolerance beyond a second', async () => {
     const short = await buildTestApp({ LINK_SECRET, LINK_TTL: '2s' })
     try {
-      const res = await short.http.post('/api/v1/register/links').set('authorization', short.auth('reader')).send({ path: '/api/v1/register/findings' })
+      const res = await short.http.post('/api/v1/register/links').set('authorization', await short.auth('reader')).send({ path: '/api/v1/register/findings' })
       expect(res.status).to.equal(201)
       const expiresAt = Date.parse(res.body.expiresAt)
       expect(expiresAt - Date.now()).to.be.within(0, 2000)
@@ -122,14 +122,14 @@ describe('links that open in a browser', function () {
   })
 
   it('lives no longer than the token it was made with', async () => {
-    const shortToken = token('reader', 'test', 'reader-user', { expiresIn: 90 })
+    const shortToken = await token('reader', 'test', 'reader-user', { expiresIn: 90 })
     const res = await make('/api/v1/register/report?lang=en', `Bearer ${shortToken}`)
     expect(res.status).to.equal(201)
     expect(Date.parse(res.body.expiresAt) / 1000).to.equal(decodeJwt(shortToken).exp)
   })
 
   it('keeps to the workspace of the token that made it: another workspace\'s link shows only that register, and a changed workspace is refused', async () => {
-    const res = await make('/api/v1/controllers', t.auth('reader', 'other'))
+    const res = await make('/api/v1/controllers', await t.auth('reader', 'other'))
     const list = await t.http.get(local(res.body.url))
     expect(list.status).to.equal(200)
     expect(list.body.items.map((c: { name: string }) => c.name)).to.deep.equal(['Annan Klinik AB'])
@@ -141,7 +141,7 @@ describe('links that open in a browser', function () {
     expect(refused.status).to.equal(401)
     expect(refused.body.message).to.equal('The link is not valid')
     // a record of "test" through a link of "other": as if it did not exist
-    const byId = await make(`/api/v1/controllers/${controllerId}`, t.auth('reader', 'other'))
+    const byId = await make(`/api/v1/controllers/${controllerId}`, await t.auth('reader', 'other'))
     expect((await t.http.get(local(byId.body.url))).status).to.equal(404)
   })
 
@@ -160,7 +160,7 @@ describe('links that open in a browser', function () {
     const written = await t.http.post(local(activity.body.url)).send({ name: 'X', role: 'controller', controllerId })
     expect(written.status).to.equal(401)
     // an admin may make a link for the backup: it downloads as a .json file
-    const adminLink = await make('/api/v1/register/backup', t.auth('admin'))
+    const adminLink = await make('/api/v1/register/backup', await t.auth('admin'))
     expect(adminLink.status).to.equal(201)
     const opened = await t.http.get(local(adminLink.body.url))
     expect(opened.status).to.equal(200)
@@ -177,10 +177,10 @@ describe('links that open in a browser', function () {
       expect(res.status, String(path).slice(0, 60)).to.equal(400)
       expect(res.body.details?.[0]?.field, String(path).slice(0, 60)).to.match(/path/)
     }
-    const missing = await t.http.post('/api/v1/register/links').set('authorization', t.auth('reader')).send({})
+    const missing = await t.http.post('/api/v1/register/links').set('authorization', await t.auth('reader')).send({})
     expect(missing.status).to.equal(400)
     expect(missing.body.details[0].message).to.match(/path is required/)
-    const extra = await t.http.post('/api/v1/register/links').set('authorization', t.auth('reader')).send({ path: '/api/v1/register/report', ttl: '1d' })
+    const extra = await t.http.post('/api/v1/register/links').set('authorization', await t.auth('reader')).send({ path: '/api/v1/register/report', ttl: '1d' })
     expect(extra.status).to.equal(400)
     expect(extra.body.details[0]).to.include({ field: 'ttl' })
     // without a token there is no link to be had
@@ -201,7 +201,7 @@ describe('links that open in a browser', function () {
     const jws = capability(res.body.url)
     const tampered = jws.slice(0, -2) + (jws.endsWith('AA') ? 'BB' : 'AA')
     expect((await t.http.get(`/api/v1/register/findings?access=${tampered}`)).status).to.equal(401)
-    const bearer = token('admin')
+    const bearer = await token('admin')
     expect((await t.http.get(`/api/v1/register/findings?access=${bearer}`)).status).to.equal(401)
     const asBearer = await t.http.get('/api/v1/register/findings').set('authorization', `Bearer ${jws}`)
     expect(asBearer.status).to.equal(401)
@@ -256,7 +256,7 @@ describe('links that open in a browser', function () {
   it('uses PUBLIC_URL for the address, when the service is reached through a proxy', async () => {
     const proxied = await buildTestApp({ LINK_SECRET, PUBLIC_URL: 'https://ropa.example.se/registret' })
     try {
-      const res = await proxied.http.post('/api/v1/register/links').set('authorization', proxied.auth('reader')).send({ path: '/api/v1/register/report' })
+      const res = await proxied.http.post('/api/v1/register/links').set('authorization', await proxied.auth('reader')).send({ path: '/api/v1/register/report' })
       expect(res.body.url).to.match(/^https:\/\/ropa\.example\.se\/registret\/api\/v1\/register\/report\?access=/)
     } finally {
       await proxied.close()

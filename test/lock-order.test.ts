@@ -53,7 +53,7 @@ describe('lock order: racing writes on one record and its dependents', function 
   })
 
   it('answers 200 racing updates, replaces, deletes, renames and reviews without a 5xx, and PostgreSQL breaks no deadlock', async () => {
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     const post = async (path: string, body: Row): Promise<Row> => {
       const res = await t.http.post(`/api/v1/${path}`).set('authorization', editor).send(body)
       expect(res.status, JSON.stringify(res.body)).to.equal(201)

@@ -7,7 +7,7 @@ describe('logs', () => {
   after(async () => t.close())
 
   it('are structured JSON with the request id, and hold no token and no personal data', async () => {
-    const authorization = t.auth('editor', 'test', 'anna.andersson@example.se')
+    const authorization = await t.auth('editor', 'test', 'anna.andersson@example.se')
     await t.http.post('/api/v1/controllers').set('authorization', authorization).send({ name: 'Hudateljén', email: 'privat.person@example.se' })
     await t.http.get('/api/v1/controllers?q=Hudatelj%C3%A9n').set('authorization', authorization)
     await t.http.get('/api/v1/controllers?q=x').set('authorization', 'Bearer bad.token.here')
@@ -23,7 +23,7 @@ describe('logs', () => {
 
   it('have one access line per request, when it completes, with the request id, method, path, status and time', async () => {
     const before = t.logs.length
-    const res = await t.http.get('/api/v1/controllers?q=Hudatelj%C3%A9n').set('authorization', t.auth('reader')).set('x-request-id', 'access-log-test-1')
+    const res = await t.http.get('/api/v1/controllers?q=Hudatelj%C3%A9n').set('authorization', await t.auth('reader')).set('x-request-id', 'access-log-test-1')
     expect(res.status).to.equal(200)
     const lines = t.logs.slice(before).filter((l) => l.reqId === 'access-log-test-1')
     expect(lines.map((l) => l.msg)).to.deep.equal(['request completed'])
@@ -48,7 +48,7 @@ describe('logs', () => {
       } else {
         await failing.app.db.dataSource.query("CREATE TRIGGER refuse_controllers BEFORE INSERT ON controllers BEGIN SELECT RAISE(ABORT, 'refused by a test'); END")
       }
-      const res = await failing.http.post('/api/v1/controllers').set('authorization', failing.auth('editor'))
+      const res = await failing.http.post('/api/v1/controllers').set('authorization', await failing.auth('editor'))
         .send({ name: 'Åsa Öberg', email: 'asa.oberg@hudateljen.se', phone: '070-123 45 67', address: 'Storgatan 1, Östersund' })
       expect(res.status).to.equal(500)
       const line = failing.logs.find((l) => l.reqId === res.body.requestId && l.level >= 50)

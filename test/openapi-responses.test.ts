@@ -52,27 +52,27 @@ describe('OpenAPI document against real answers', () => {
       dataProtectionOfficer: { name: 'Åsa Öberg', email: 'dataskydd@hudateljén.se' },
     }
     expectValid(v.request('post', '/api/v1/controllers'), controller, 'the request, as the document describes it')
-    const created = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send(controller)
+    const created = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send(controller)
     expect(created.status, JSON.stringify(created.body)).to.equal(201)
     expectValid(v.response('post', '/api/v1/controllers', 201), created.body, 'POST /controllers 201')
 
-    const got = await t.http.get(`/api/v1/controllers/${created.body.id}`).set('authorization', t.auth('reader'))
+    const got = await t.http.get(`/api/v1/controllers/${created.body.id}`).set('authorization', await t.auth('reader'))
     expect(got.status).to.equal(200)
     expect(got.body.email).to.equal('hudateljén@allavieclinic.com')
     expectValid(v.response('get', '/api/v1/controllers/{id}', 200), got.body, 'GET /controllers/{id} 200')
 
-    const list = await t.http.get('/api/v1/controllers').set('authorization', t.auth('reader'))
+    const list = await t.http.get('/api/v1/controllers').set('authorization', await t.auth('reader'))
     expect(list.status).to.equal(200)
     expectValid(v.response('get', '/api/v1/controllers', 200), list.body, 'GET /controllers 200')
 
-    const processor = await t.http.post('/api/v1/processors').set('authorization', t.auth('editor'))
+    const processor = await t.http.post('/api/v1/processors').set('authorization', await t.auth('editor'))
       .send({ name: 'Molntjänst Öst AB', email: 'kontakt@molntjänst.se' })
     expect(processor.status, JSON.stringify(processor.body)).to.equal(201)
     expectValid(v.response('post', '/api/v1/processors', 201), processor.body, 'POST /processors 201')
   })
 
   it('still refuses what the service refuses: an address without a domain', async () => {
-    const refused = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send({ name: 'X', email: 'hudateljén' })
+    const refused = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send({ name: 'X', email: 'hudateljén' })
     expect(refused.status).to.equal(400)
     expect(v.request('post', '/api/v1/controllers')({ name: 'X', email: 'hudateljén' })).to.equal(false)
   })
@@ -103,10 +103,10 @@ describe('OpenAPI document against real answers', () => {
     const small = await buildTestApp({ SPOOL_MAX_BYTES: '1024' })
     try {
       for (let i = 0; i < 6; i++) {
-        const created = await small.http.post('/api/v1/controllers').set('authorization', small.auth('editor')).send({ name: `Klinik ${i} i Åre AB med ett långt namn`, address: 'Storgatan 1, 831 30 Östersund' })
+        const created = await small.http.post('/api/v1/controllers').set('authorization', await small.auth('editor')).send({ name: `Klinik ${i} i Åre AB med ett långt namn`, address: 'Storgatan 1, 831 30 Östersund' })
         expect(created.status).to.equal(201)
       }
-      const res = await small.http.get('/api/v1/register/export?format=json').set('authorization', small.auth('reader'))
+      const res = await small.http.get('/api/v1/register/export?format=json').set('authorization', await small.auth('reader'))
       expect(res.status).to.equal(507)
       expectValid(v.response('get', '/api/v1/register/export', 507), res.body, 'GET /register/export 507')
     } finally {
@@ -115,7 +115,7 @@ describe('OpenAPI document against real answers', () => {
   })
 
   it('held to the committed document, a 400 answer is valid too', async () => {
-    const refused = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send({ name: 'X', email: 'hudateljén' })
+    const refused = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send({ name: 'X', email: 'hudateljén' })
     expectValid(v.response('post', '/api/v1/controllers', 400), refused.body, 'POST /controllers 400')
   })
 })

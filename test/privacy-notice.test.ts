@@ -21,7 +21,7 @@ describe('privacy notice', () => {
   after(async () => t.close())
 
   async function notice(controllerKey: string, query = '', ws = WS): Promise<{ text: string; type: string }> {
-    const res = await t.http.get(`/api/v1/controllers/${demoId(controllerKey)}/privacy-notice${query}`).set('authorization', t.auth('reader', ws))
+    const res = await t.http.get(`/api/v1/controllers/${demoId(controllerKey)}/privacy-notice${query}`).set('authorization', await t.auth('reader', ws))
     expect(res.status, res.text).to.equal(200)
     return { text: res.text, type: res.headers['content-type'] }
   }
@@ -150,13 +150,13 @@ describe('privacy notice', () => {
 
   describe('on a register of its own', () => {
     const OWN = 'notice-own'
-    const editor = (): string => t.auth('editor', OWN)
+    const editor = (): Promise<string> => t.auth('editor', OWN)
     const create = async (path: string, body: object): Promise<string> => {
-      const res = await t.http.post(`/api/v1/${path}`).set('authorization', editor()).send(body)
+      const res = await t.http.post(`/api/v1/${path}`).set('authorization', await editor()).send(body)
       expect(res.status, JSON.stringify(res.body)).to.equal(201)
       return res.body.id
     }
-    const get = (id: string, query = '', ws = OWN) => t.http.get(`/api/v1/controllers/${id}/privacy-notice${query}`).set('authorization', t.auth('reader', ws))
+    const get = async (id: string, query = '', ws = OWN) => t.http.get(`/api/v1/controllers/${id}/privacy-notice${query}`).set('authorization', await t.auth('reader', ws))
     let evil: string
     let clinic: string
 

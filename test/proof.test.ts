@@ -49,15 +49,15 @@ describe('proof of the register: checkpoints, offline verification, restores', f
   let backup: Row
   let keys: Row
   const keyFile = file('signing.pem', signingKey())
-  const editor = (ws = 'test') => t.auth('editor', ws, 'alice')
-  const admin = (ws = 'test') => t.auth('admin', ws, 'bertil')
-  const reader = (ws = 'test') => t.auth('reader', ws, 'auditor')
-  const verify = async (ws: string): Promise<Row> => (await t.http.get('/api/v1/history/verify').set('authorization', reader(ws)).expect(200)).body
+  const editor = (ws = 'test'): Promise<string> => t.auth('editor', ws, 'alice')
+  const admin = (ws = 'test'): Promise<string> => t.auth('admin', ws, 'bertil')
+  const reader = (ws = 'test'): Promise<string> => t.auth('reader', ws, 'auditor')
+  const verify = async (ws: string): Promise<Row> => (await t.http.get('/api/v1/history/verify').set('authorization', await reader(ws)).expect(200)).body
   const importAs = (auth: string, doc: Row) => t.http.post('/api/v1/register/import').set('authorization', auth).send(doc)
-  const versionsOf = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/register/versions').set('authorization', reader(ws)).expect(200)).body.items
-  const takeBackup = async (ws: string): Promise<Row> => JSON.parse((await t.http.get('/api/v1/register/backup').set('authorization', admin(ws)).expect(200)).text)
+  const versionsOf = async (ws: string): Promise<Row[]> => (await t.http.get('/api/v1/register/versions').set('authorization', await reader(ws)).expect(200)).body.items
+  const takeBackup = async (ws: string): Promise<Row> => JSON.parse((await t.http.get('/api/v1/register/backup').set('authorization', await admin(ws)).expect(200)).text)
   const download = async (ws: string, query: string): Promise<Buffer> => {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', reader(ws)).buffer(true).parse((r, cb) => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await reader(ws)).buffer(true).parse((r, cb) => {
       const chunks: Buffer[] = []
       r.on('data', (c: Buffer) => chunks.push(c))
       r.on('end', () => cb(null, Buffer.concat(chunks)))
@@ -86,14 +86,14 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     db = await migratedDatabase()
     t = await buildTestApp({ DATABASE_URL: db.url, HISTORY_SIGNING_KEY_FILE: keyFile })
     for (const name of ['Fullgöra köpeavtal', 'Bokföring', 'Marknadsföring']) {
-      await t.http.post('/api/v1/purposes').set('authorization', editor()).send({ name }).expect(201)
+      await t.http.post('/api/v1/purposes').set('authorization', await editor()).send({ name }).expect(201)
     }
-    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', editor()).send({ note: 'Årlig genomgång' })
+    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', await editor()).send({ note: 'Årlig genomgång' })
     expect(proposed.status).to.equal(201)
-    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', admin()).send({ note: 'Styrelsen § 12' }).expect(200)
-    await t.http.post('/api/v1/purposes').set('authorization', editor()).send({ name: 'Kundtjänst' }).expect(201)
-    await t.http.post('/api/v1/register/versions').set('authorization', editor()).send({}).expect(201)
-    await t.http.post('/api/v1/register/versions/2/reject').set('authorization', admin()).send({ reason: 'Lagringstid saknas' }).expect(200)
+    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', await admin()).send({ note: 'Styrelsen § 12' }).expect(200)
+    await t.http.post('/api/v1/purposes').set('authorization', await editor()).send({ name: 'Kundtjänst' }).expect(201)
+    await t.http.post('/api/v1/register/versions').set('authorization', await editor()).send({}).expect(201)
+    await t.http.post('/api/v1/register/versions/2/reject').set('authorization', await admin()).send({ reason: 'Lagringstid saknas' }).expect(200)
     keys = (await t.http.get('/api/v1/history/keys').expect(200)).body
     backup = await takeBackup('test')
   })
@@ -109,16 +109,16 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     expect(key).to.include({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
     expect(key).to.have.keys(['kty', 'crv', 'kid', 'x', 'alg', 'use'])
     // a checkpoint on demand: an editor may ask; the head is signed again only once it moved
-    const made = await t.http.post('/api/v1/history/checkpoints').set('authorization', editor())
+    const made = await t.http.post('/api/v1/history/checkpoints').set('authorization', await editor())
     expect(made.status).to.be.oneOf([200, 201])
-    await t.http.post('/api/v1/purposes').set('authorization', editor()).send({ name: 'Rekrytering' }).expect(201)
-    const fresh = await t.http.post('/api/v1/history/checkpoints').set('authorization', editor())
+    await t.http.post('/api/v1/purposes').set('authorization', await editor()).send({ name: 'Rekrytering' }).expect(201)
+    const fresh = await t.http.post('/api/v1/history/checkpoints').set('authorization', await editor())
     expect(fresh.status).to.equal(201)
-    expect((await t.http.post('/api/v1/history/checkpoints').set('authorization', editor())).status).to.equal(200)
-    expect((await t.http.post('/api/v1/history/checkpoints').set('authorization', reader())).status).to.equal(403)
+    expect((await t.http.post('/api/v1/history/checkpoints').set('authorization', await editor())).status).to.equal(200)
+    expect((await t.http.post('/api/v1/history/checkpoints').set('authorization', await reader())).status).to.equal(403)
     const checked = await verify('test')
     expect(fresh.body).to.include({ seq: checked.entries, head: checked.head, kid: key.kid })
-    const page = (await t.http.get('/api/v1/history/checkpoints?limit=500').set('authorization', reader()).expect(200)).body
+    const page = (await t.http.get('/api/v1/history/checkpoints?limit=500').set('authorization', await reader()).expect(200)).body
     expect(page.items[0]).to.deep.equal(fresh.body)
     expect(page.items.length).to.be.at.least(5) // proposals, decisions, the backup, on demand
     const keySet = createLocalJWKSet(keys as any)
@@ -130,9 +130,9 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       expect(claims).to.include({ ws: 'test', seq: c.seq, head: c.head })
     }
     // the report's cover names the head and its checkpoint
-    const report = (await t.http.get('/api/v1/register/report?lang=en').set('authorization', reader()).expect(200)).text
+    const report = (await t.http.get('/api/v1/register/report?lang=en').set('authorization', await reader()).expect(200)).text
     expect(report).to.contain(`Change history head (entry ${checked.entries}): ${checked.head}; signed checkpoint ${fresh.body.at}, key ${key.kid}`)
-    const rapport = (await t.http.get('/api/v1/register/report?lang=sv').set('authorization', reader()).expect(200)).text
+    const rapport = (await t.http.get('/api/v1/register/report?lang=sv').set('authorization', await reader()).expect(200)).text
     expect(rapport).to.contain(`Ändringshistorikens senaste hash (post ${checked.entries}): ${checked.head}; signerad kontrollpunkt`)
     // a signature changed by one character fails
     const [h64, p64, s64] = fresh.body.jws.split('.')
@@ -145,7 +145,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
 
   it('makes a checkpoint when a version is proposed, approved or rejected: the version carries it, its file names the head and its checkpoint', async () => {
     const versions = await versionsOf('test')
-    const entries = (await t.http.get('/api/v1/history?recordType=register-version').set('authorization', reader()).expect(200)).body.items as Row[]
+    const entries = (await t.http.get('/api/v1/history?recordType=register-version').set('authorization', await reader()).expect(200)).body.items as Row[]
     expect(entries.map((e) => [e.version, e.operation, e.actor])).to.deep.equal([[1, 'propose', 'alice'], [1, 'approve', 'bertil'], [2, 'propose', 'alice'], [2, 'reject', 'bertil']])
     const keySet = createLocalJWKSet(keys as any)
     for (const v of versions) {
@@ -156,7 +156,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       const { checkpoint, redactions, ...stated } = v
       expect(last.state).to.deep.equal(stated)
       expect(redactions).to.deep.equal([])
-      const file = (await t.http.get(`/api/v1/register/export?format=json&version=${v.number}`).set('authorization', reader()).buffer(true).expect(200)).text
+      const file = (await t.http.get(`/api/v1/register/export?format=json&version=${v.number}`).set('authorization', await reader()).buffer(true).expect(200)).text
       const frozen = JSON.parse(file).registerVersion
       expect(frozen.historyHead).to.equal(v.historyHead)
       expect(frozen.historyCheckpoint.head).to.equal(v.historyHead)
@@ -293,14 +293,14 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       recipients: [], retentionRules: [], securityMeasures: [],
       registerVersions: [{ ...backup.registerVersions[0], status: 'approved', approvedBy: 'bertil', document: text, contentHash: sha256(text), checkpoint: null }],
     }
-    const byEditor = await importAs(editor('forged'), forged)
+    const byEditor = await importAs(await editor('forged'), forged)
     expect(byEditor.status).to.equal(403)
     expect(byEditor.body.message).to.contain('admin role')
-    expect((await importAs(editor('forged'), { ...forged })).status).to.equal(403)
+    expect((await importAs(await editor('forged'), { ...forged })).status).to.equal(403)
     expect(await versionsOf('forged')).to.deep.equal([])
-    expect((await importAs(editor('forged'), backup)).status, 'a genuine backup too needs an admin').to.equal(403)
+    expect((await importAs(await editor('forged'), backup)).status, 'a genuine backup too needs an admin').to.equal(403)
 
-    const byAdmin = await importAs(admin('forged'), forged)
+    const byAdmin = await importAs(await admin('forged'), forged)
     expect(byAdmin.status).to.equal(400)
     expect(byAdmin.body.details.map((d: Row) => d.field)).to.deep.equal(['checkpoints'])
     expect(await versionsOf('forged')).to.deep.equal([])
@@ -308,14 +308,14 @@ describe('proof of the register: checkpoints, offline verification, restores', f
 
     // the history with its checkpoints removed, or signed by a key this service does not trust
     const unsigned = { ...structuredClone(backup), checkpoints: [] }
-    const res = await importAs(admin('forged'), unsigned)
+    const res = await importAs(await admin('forged'), unsigned)
     expect(res.status).to.equal(400)
     expect(res.body.details[0].field).to.equal('checkpoints')
     const other = await buildTestApp({ HISTORY_SIGNING_KEY_FILE: file('other.pem', signingKey()) })
     try {
-      await other.http.post('/api/v1/purposes').set('authorization', other.auth('editor')).send({ name: 'Elsewhere' }).expect(201)
-      const foreign = JSON.parse((await other.http.get('/api/v1/register/backup').set('authorization', other.auth('admin')).expect(200)).text)
-      const strange = await importAs(admin('foreign'), foreign)
+      await other.http.post('/api/v1/purposes').set('authorization', await other.auth('editor')).send({ name: 'Elsewhere' }).expect(201)
+      const foreign = JSON.parse((await other.http.get('/api/v1/register/backup').set('authorization', await other.auth('admin')).expect(200)).text)
+      const strange = await importAs(await admin('foreign'), foreign)
       expect(strange.status).to.equal(400)
       expect(strange.body.details[0]).to.deep.include({ field: 'checkpoints[0]' })
       expect(strange.body.details[0].message).to.contain('not trusted')
@@ -323,9 +323,9 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       const theirKeys = file('their-keys.json', JSON.stringify((await other.http.get('/api/v1/history/keys').expect(200)).body))
       const trusting = await buildTestApp({ HISTORY_TRUSTED_KEYS: theirKeys })
       try {
-        const moved = await trusting.http.post('/api/v1/register/import').set('authorization', trusting.auth('admin', 'moved')).send(foreign)
+        const moved = await trusting.http.post('/api/v1/register/import').set('authorization', await trusting.auth('admin', 'moved')).send(foreign)
         expect(moved.status, JSON.stringify(moved.body)).to.equal(200)
-        expect((await trusting.http.get('/api/v1/history/verify').set('authorization', trusting.auth('reader', 'moved'))).body.valid).to.equal(true)
+        expect((await trusting.http.get('/api/v1/history/verify').set('authorization', await trusting.auth('reader', 'moved'))).body.valid).to.equal(true)
       } finally {
         await trusting.close()
       }
@@ -353,26 +353,26 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     for (const [what, plant, field] of cases) {
       const planted = structuredClone(backup)
       plant(planted)
-      const res = await importAs(admin('planted'), planted)
+      const res = await importAs(await admin('planted'), planted)
       expect(res.status, what).to.equal(400)
       expect(res.body.details.map((d: Row) => d.field), what).to.include(field)
     }
     expect(await versionsOf('planted')).to.deep.equal([])
-    expect((await t.http.get('/api/v1/history?limit=500').set('authorization', reader('planted'))).body.items.every((e: Row) => e.actor === 'system')).to.equal(true)
+    expect((await t.http.get('/api/v1/history?limit=500').set('authorization', await reader('planted'))).body.items.every((e: Row) => e.actor === 'system')).to.equal(true)
   })
 
   it('restores a genuine backup into the token\'s workspace, whatever the backup names, and the restored register keeps verifying', async () => {
     const elsewhere = { ...structuredClone(backup), workspace: 'someone-else' }
-    const res = await importAs(admin('restored'), elsewhere)
+    const res = await importAs(await admin('restored'), elsewhere)
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     expect((await versionsOf('restored')).map(({ number, status, contentHash, checkpoint }) => ({ number, status, contentHash, checkpoint })))
       .to.deep.equal((await versionsOf('test')).map(({ number, status, contentHash, checkpoint }) => ({ number, status, contentHash, checkpoint })))
-    expect(await t.http.get('/api/v1/register/versions').set('authorization', reader('someone-else')).then((r) => r.body.items)).to.deep.equal([])
+    expect(await t.http.get('/api/v1/register/versions').set('authorization', await reader('someone-else')).then((r) => r.body.items)).to.deep.equal([])
     expect(await verify('restored')).to.include({ valid: true })
     // it goes on: a version proposed and approved after the restore
-    await t.http.post('/api/v1/purposes').set('authorization', editor('restored')).send({ name: 'Efter återställningen' }).expect(201)
-    await t.http.post('/api/v1/register/versions').set('authorization', editor('restored')).send({}).expect(201)
-    await t.http.post('/api/v1/register/versions/3/approve').set('authorization', admin('restored')).send({}).expect(200)
+    await t.http.post('/api/v1/purposes').set('authorization', await editor('restored')).send({ name: 'Efter återställningen' }).expect(201)
+    await t.http.post('/api/v1/register/versions').set('authorization', await editor('restored')).send({}).expect(201)
+    await t.http.post('/api/v1/register/versions/3/approve').set('authorization', await admin('restored')).send({}).expect(200)
     // its own backup verifies offline, with both verifiers, and restores again (restores nest)
     const second = await takeBackup('restored')
     const secondFile = file('second.json', JSON.stringify(second))
@@ -381,7 +381,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     expect(ours.code, ours.out).to.equal(0)
     const independent = await exec('python3', ['test/independent-verifier.py', secondFile, keysFile])
     expect(independent.code, independent.out).to.equal(0)
-    const again = await importAs(admin('restored-twice'), second)
+    const again = await importAs(await admin('restored-twice'), second)
     expect(again.status, JSON.stringify(again.body)).to.equal(200)
     expect(await verify('restored-twice')).to.include({ valid: true })
     const third = await takeBackup('restored-twice')
@@ -390,10 +390,10 @@ describe('proof of the register: checkpoints, offline verification, restores', f
 
   it('restores a backup holding a proposal from before proposals were history entries, never decided: left out with an account, never as decided', async () => {
     const ws = 'legacy'
-    for (const name of ['Lön', 'Bokföring']) await t.http.post('/api/v1/purposes').set('authorization', editor(ws)).send({ name }).expect(201)
-    await t.http.post('/api/v1/register/versions').set('authorization', editor(ws)).send({ note: 'Första' }).expect(201)
-    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', admin(ws)).send({}).expect(200)
-    await t.http.post('/api/v1/purposes').set('authorization', editor(ws)).send({ name: 'Kundtjänst' }).expect(201)
+    for (const name of ['Lön', 'Bokföring']) await t.http.post('/api/v1/purposes').set('authorization', await editor(ws)).send({ name }).expect(201)
+    await t.http.post('/api/v1/register/versions').set('authorization', await editor(ws)).send({ note: 'Första' }).expect(201)
+    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', await admin(ws)).send({}).expect(200)
+    await t.http.post('/api/v1/purposes').set('authorization', await editor(ws)).send({ name: 'Kundtjänst' }).expect(201)
     // version 2 as the service proposed one before proposals were history entries: a row, no entry, no checkpoint
     const [first] = await versionsOf(ws)
     const { head } = await verify(ws)
@@ -420,7 +420,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     const independent = await exec('python3', ['test/independent-verifier.py', legacyFile, keysFile])
     expect(independent.code, independent.out).to.equal(0)
 
-    const restored = await importAs(admin('legacy-restored'), legacy)
+    const restored = await importAs(await admin('legacy-restored'), legacy)
     expect(restored.status, JSON.stringify(restored.body)).to.equal(200)
     expect(restored.body.leftOut).to.have.length(1)
     expect(restored.body.leftOut[0].path).to.equal('registerVersions[1]')
@@ -428,7 +428,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     expect((await versionsOf('legacy-restored')).map((v) => [v.number, v.status, v.approvedBy])).to.deep.equal([[1, 'approved', 'bertil']])
     expect(await verify('legacy-restored')).to.include({ valid: true })
     // a backup with nothing left out answers no leftOut
-    expect((await importAs(admin('legacy-one'), { ...legacy, registerVersions: legacy.registerVersions.slice(0, 1) })).body).to.not.have.property('leftOut')
+    expect((await importAs(await admin('legacy-one'), { ...legacy, registerVersions: legacy.registerVersions.slice(0, 1) })).body).to.not.have.property('leftOut')
 
     // never as decided: the same version claimed approved, or rejected, is refused, nothing written
     const decisions: Row[] = [
@@ -439,7 +439,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
     for (const decision of decisions) {
       const claimed = structuredClone(legacy)
       Object.assign(claimed.registerVersions[1], decision)
-      const refused = await importAs(admin('legacy-claimed'), claimed)
+      const refused = await importAs(await admin('legacy-claimed'), claimed)
       expect(refused.status, JSON.stringify(decision)).to.equal(400)
       expect(refused.body.details[0].field).to.equal('registerVersions[1]')
       expect((await exec('node', ['dist/src/cli/verify.js', file('claimed.json', JSON.stringify(claimed)), '--jwks', keysFile])).code).to.equal(1)
@@ -454,17 +454,17 @@ describe('proof of the register: checkpoints, offline verification, restores', f
       const published = (await rotated.http.get('/api/v1/history/keys').expect(200)).body
       expect(published.keys.map((k: Row) => k.kid)).to.have.length(2)
       expect(published.keys[1]).to.deep.equal(keys.keys[0])
-      await rotated.http.post('/api/v1/purposes').set('authorization', rotated.auth('editor')).send({ name: 'Efter bytet' }).expect(201)
-      const made = await rotated.http.post('/api/v1/history/checkpoints').set('authorization', rotated.auth('editor')).expect(201)
+      await rotated.http.post('/api/v1/purposes').set('authorization', await rotated.auth('editor')).send({ name: 'Efter bytet' }).expect(201)
+      const made = await rotated.http.post('/api/v1/history/checkpoints').set('authorization', await rotated.auth('editor')).expect(201)
       expect(made.body.kid).to.equal(published.keys[0].kid)
-      const all = (await rotated.http.get('/api/v1/history/checkpoints?limit=500').set('authorization', rotated.auth('reader'))).body.items as Row[]
+      const all = (await rotated.http.get('/api/v1/history/checkpoints?limit=500').set('authorization', await rotated.auth('reader'))).body.items as Row[]
       const keySet = createLocalJWKSet(published)
       for (const c of all) await compactVerify(c.jws, keySet, { algorithms: ['EdDSA'] })
       expect(new Set(all.map((c) => decodeProtectedHeader(c.jws).kid)).size).to.equal(2)
       // the service itself checks old and new checkpoints alike
-      expect((await rotated.http.get('/api/v1/history/verify').set('authorization', rotated.auth('reader'))).body).to.include({ valid: true, checkpoints: all.length })
+      expect((await rotated.http.get('/api/v1/history/verify').set('authorization', await rotated.auth('reader'))).body).to.include({ valid: true, checkpoints: all.length })
       // a backup now verifies offline with the published set, old and new checkpoints alike
-      const rotatedBackup = JSON.parse((await rotated.http.get('/api/v1/register/backup').set('authorization', rotated.auth('admin'))).text)
+      const rotatedBackup = JSON.parse((await rotated.http.get('/api/v1/register/backup').set('authorization', await rotated.auth('admin'))).text)
       const out = await exec('node', ['dist/src/cli/verify.js', file('rotated.json', JSON.stringify(rotatedBackup)), '--jwks', file('published.json', JSON.stringify(published))])
       expect(out.code, out.out).to.equal(0)
       // without the old key, the old checkpoints do not verify
@@ -478,11 +478,11 @@ describe('proof of the register: checkpoints, offline verification, restores', f
   it('finds a chain rewritten in the database with every hash recomputed, at the first signed checkpoint after the change', async () => {
     const other = await buildTestApp()
     try {
-      const ed = other.auth('editor')
+      const ed = await other.auth('editor')
       for (const name of ['Ett', 'Två', 'Tre']) await other.http.post('/api/v1/purposes').set('authorization', ed).send({ name }).expect(201)
       await other.http.post('/api/v1/history/checkpoints').set('authorization', ed).expect(201)
       await other.http.post('/api/v1/purposes').set('authorization', ed).send({ name: 'Fyra' }).expect(201)
-      const entries = (await other.http.get('/api/v1/history?limit=500').set('authorization', other.auth('reader'))).body.items as Row[]
+      const entries = (await other.http.get('/api/v1/history?limit=500').set('authorization', await other.auth('reader'))).body.items as Row[]
       const signedAt = entries.length - 2
       const victim = entries[signedAt - 1]
       // as an attacker with the database would: lift the triggers, change an entry, recompute every hash after it
@@ -498,7 +498,7 @@ describe('proof of the register: checkpoints, offline verification, restores', f
         await source.query(`UPDATE history SET state = ${p(1)}, hash = ${p(2)}, hash_version = 1 WHERE seq = ${p(3)}`, [state, hash, h.seq])
         previous = hash
       }
-      const checked = (await other.http.get('/api/v1/history/verify').set('authorization', other.auth('reader'))).body
+      const checked = (await other.http.get('/api/v1/history/verify').set('authorization', await other.auth('reader'))).body
       expect(checked.valid).to.equal(false)
       expect(checked.firstBroken.seq).to.equal(entries[signedAt].seq)
       expect(checked.firstBroken.reason).to.match(/not the head signed by the checkpoint/)

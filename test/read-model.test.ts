@@ -76,11 +76,11 @@ describe('stored read model', function () {
         checked++
       }
       if (rows.length) {
-        const res = await t.http.get(`/api/v1/${def.plural}/${rows[0].id}`).set('authorization', `Bearer ${token('reader', ws)}`)
+        const res = await t.http.get(`/api/v1/${def.plural}/${rows[0].id}`).set('authorization', `Bearer ${await token('reader', ws)}`)
         expect(res.status).to.equal(200)
         expect(res.text).to.equal(rows[0].resolvedView)
         expect(res.headers.etag).to.equal(`"${rows[0].version}"`)
-        const page = await t.http.get(`/api/v1/${def.plural}?sort=-name&limit=3`).set('authorization', `Bearer ${token('reader', ws)}`)
+        const page = await t.http.get(`/api/v1/${def.plural}?sort=-name&limit=3`).set('authorization', `Bearer ${await token('reader', ws)}`)
         expect(page.status).to.equal(200)
         expect(JSON.parse(page.text).items.map((v: Row) => v.id)).to.have.length(Math.min(3, rows.length))
       }
@@ -89,7 +89,7 @@ describe('stored read model', function () {
   }
 
   async function run(ws: string, sequence: Op[]): Promise<void> {
-    const admin = `Bearer ${token('admin', ws)}`
+    const admin = `Bearer ${await token('admin', ws)}`
     const have: Record<string, string[]> = Object.fromEntries([...CATALOGUE, 'processing-activity'].map((k) => [k, []]))
     const builtIns: string[] = (await t.http.get('/api/v1/legal-bases?builtIn=true&limit=5').set('authorization', admin)).body.items.map((l: Row) => l.id)
     const pickFrom = (list: string[], ps: number[]): string[] => (list.length ? [...new Set(ps.map((p) => list[p % list.length]))] : [])
@@ -154,7 +154,7 @@ describe('stored read model', function () {
 
   it('rewrites, in the same transaction, the views that show a renamed record', async () => {
     const ws = 'rename'
-    const editor = `Bearer ${token('editor', ws)}`
+    const editor = `Bearer ${await token('editor', ws)}`
     const controller = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Klinik AB' })
     const purpose = await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Vård' })
     const activity = await t.http.post('/api/v1/processing-activities').set('authorization', editor)
@@ -177,10 +177,10 @@ describe('read model: GET ones that arrive together', () => {
     const created: { path: string; ws: string; body: string; etag: string }[] = []
     for (const ws of ['test', 'other-ws']) {
       for (const [path, name] of [['purposes', 'Lönehantering'], ['purposes', 'Bokföring'], ['recipients', 'Skatteverket']]) {
-        const res = await t.app.inject({ method: 'POST', url: `/api/v1/${path}`, headers: { authorization: t.auth('editor', ws) }, payload: { name: `${name} ${ws}` } })
+        const res = await t.app.inject({ method: 'POST', url: `/api/v1/${path}`, headers: { authorization: await t.auth('editor', ws) }, payload: { name: `${name} ${ws}` } })
         expect(res.statusCode, res.body).to.equal(201)
         const url = `/api/v1/${path}/${res.json().id}`
-        const read = await t.app.inject({ method: 'GET', url, headers: { authorization: t.auth('reader', ws) } })
+        const read = await t.app.inject({ method: 'GET', url, headers: { authorization: await t.auth('reader', ws) } })
         created.push({ path: url, ws, body: read.body, etag: String(read.headers.etag) })
       }
     }
@@ -189,7 +189,7 @@ describe('read model: GET ones that arrive together', () => {
     const asked = [...created, ...[...created].reverse(), { path: missing, ws: 'test', body: '', etag: '' },
       // a record asked for in a workspace it is not in
       { path: created[0].path, ws: created[0].ws === 'test' ? 'other-ws' : 'test', body: '', etag: '' }]
-    const answers = await Promise.all(asked.map((a) => t.app.inject({ method: 'GET', url: a.path, headers: { authorization: t.auth('reader', a.ws) } })))
+    const answers = await Promise.all(asked.map(async (a) => t.app.inject({ method: 'GET', url: a.path, headers: { authorization: await t.auth('reader', a.ws) } })))
     answers.forEach((res, i) => {
       if (!asked[i].body) {
         expect(res.statusCode, asked[i].path).to.equal(404)

@@ -50,10 +50,10 @@ describe('redactions: erasing personal data from history and versions, the proof
     writeFileSync(path, content)
     return path
   }
-  const editor = () => t.auth('editor', 'test', 'alice')
-  const admin = () => t.auth('admin', 'test', 'bertil')
-  const otherAdmin = () => t.auth('admin', 'test', 'cecilia')
-  const reader = () => t.auth('reader', 'test', 'auditor')
+  const editor = (): Promise<string> => t.auth('editor', 'test', 'alice')
+  const admin = (): Promise<string> => t.auth('admin', 'test', 'bertil')
+  const otherAdmin = (): Promise<string> => t.auth('admin', 'test', 'cecilia')
+  const reader = (): Promise<string> => t.auth('reader', 'test', 'auditor')
   let controllerId: string
   let purposeId: string
   let asOfMoment: string
@@ -62,7 +62,8 @@ describe('redactions: erasing personal data from history and versions, the proof
 
   /** Every output the issue lists, as text (the workbooks' cells read with exceljs). */
   async function everyOutput(): Promise<Record<string, string>> {
-    const get = async (url: string, auth = reader()): Promise<string> => {
+    const get = async (url: string, as?: string): Promise<string> => {
+      const auth = as ?? await reader()
       const res = await t.http.get(url).set('authorization', auth).buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
@@ -78,7 +79,7 @@ describe('redactions: erasing personal data from history and versions, the proof
       recordHistory: await get(`/api/v1/controllers/${controllerId}/history`),
       purposeHistory: await get(`/api/v1/purposes/${purposeId}/history`),
       changes: await get(`/api/v1/register/changes?since=${encodeURIComponent(new Date(0).toISOString())}`),
-      backup: await get('/api/v1/register/backup', admin()),
+      backup: await get('/api/v1/register/backup', await admin()),
       report: await get('/api/v1/register/report'),
       reportSv: await get('/api/v1/register/report?lang=sv'),
       versions: await get('/api/v1/register/versions'),
@@ -96,25 +97,25 @@ describe('redactions: erasing personal data from history and versions, the proof
   before(async () => {
     db = await migratedDatabase()
     t = await buildTestApp({ DATABASE_URL: db.url })
-    const controller = await t.http.post('/api/v1/controllers').set('authorization', editor()).send({
+    const controller = await t.http.post('/api/v1/controllers').set('authorization', await editor()).send({
       name: 'Haltea AB', email: 'info@haltea.se', dataProtectionOfficer: { name: NAME, email: EMAIL, phone: PHONE },
     }).expect(201)
     controllerId = controller.body.id
     // free text naming her, written by her own account (her subject is her address)
-    const purpose = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor', 'test', EMAIL))
+    const purpose = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor', 'test', EMAIL))
       .send({ name: 'Kundtjänst', description: `Frågor besvaras av ${NAME} (${EMAIL})` }).expect(201)
     purposeId = purpose.body.id
-    await t.http.post('/api/v1/processing-activities').set('authorization', editor()).send({
+    await t.http.post('/api/v1/processing-activities').set('authorization', await editor()).send({
       name: 'Kundtjänst', role: 'controller', controllerId, purposes: [{ purposeId }],
     }).expect(201)
     // a version frozen while she was the DPO, established, and its files rendered (and stored)
-    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', editor()).send({ note: `Granskad av ${NAME}` }).expect(201)
+    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', await editor()).send({ note: `Granskad av ${NAME}` }).expect(201)
     contentHash = proposed.body.contentHash
-    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', admin()).send({}).expect(200)
-    const frozen = await t.http.get('/api/v1/register/export?version=1&format=json').set('authorization', reader()).expect(200)
+    await t.http.post('/api/v1/register/versions/1/approve').set('authorization', await admin()).send({}).expect(200)
+    const frozen = await t.http.get('/api/v1/register/export?version=1&format=json').set('authorization', await reader()).expect(200)
     frozenFile = frozen.text
     expect(sha256(frozenFile)).to.equal(contentHash)
-    await t.http.get('/api/v1/register/export?version=1&format=csv&lang=sv').set('authorization', reader()).expect(200)
+    await t.http.get('/api/v1/register/export?version=1&format=csv&lang=sv').set('authorization', await reader()).expect(200)
     asOfMoment = new Date().toISOString()
     await new Promise((r) => setTimeout(r, 5))
   })
@@ -125,30 +126,30 @@ describe('redactions: erasing personal data from history and versions, the proof
   })
 
   it('is refused while the live register holds a value (409 naming the record), and for an editor (403)', async () => {
-    const refused = await t.http.post('/api/v1/redactions').set('authorization', admin()).send({ values: [EMAIL, NAME], reason: 'Art. 17 request 2026-14' })
+    const refused = await t.http.post('/api/v1/redactions').set('authorization', await admin()).send({ values: [EMAIL, NAME], reason: 'Art. 17 request 2026-14' })
     expect(refused.status).to.equal(409)
     expect(refused.body.code).to.equal('values_in_register')
     expect(refused.body.message).to.contain(controllerId)
     expect(refused.body.message).to.contain('Haltea AB')
-    expect((await t.http.post('/api/v1/redactions').set('authorization', editor()).send({ values: [EMAIL], reason: 'x' })).status).to.equal(403)
-    expect((await t.http.get('/api/v1/redactions').set('authorization', editor())).status).to.equal(403)
+    expect((await t.http.post('/api/v1/redactions').set('authorization', await editor()).send({ values: [EMAIL], reason: 'x' })).status).to.equal(403)
+    expect((await t.http.get('/api/v1/redactions').set('authorization', await editor())).status).to.equal(403)
     // bad input names the field
-    const bad = await t.http.post('/api/v1/redactions').set('authorization', admin()).send({ values: ['ab'], reason: 'x' })
+    const bad = await t.http.post('/api/v1/redactions').set('authorization', await admin()).send({ values: ['ab'], reason: 'x' })
     expect(bad.status).to.equal(400)
     expect(JSON.stringify(bad.body)).to.contain('values')
   })
 
   it('erases the values everywhere once another admin approves, and the proof still holds', async () => {
     // the DPO leaves: the controller and the purpose are changed away from her
-    await t.http.patch(`/api/v1/controllers/${controllerId}`).set('authorization', editor())
+    await t.http.patch(`/api/v1/controllers/${controllerId}`).set('authorization', await editor())
       .send({ dataProtectionOfficer: { name: 'Karl Lind', email: 'dpo@haltea.se' } }).expect(200)
-    await t.http.patch(`/api/v1/purposes/${purposeId}`).set('authorization', editor()).send({ description: 'Frågor besvaras av dataskyddsombudet' }).expect(200)
+    await t.http.patch(`/api/v1/purposes/${purposeId}`).set('authorization', await editor()).send({ description: 'Frågor besvaras av dataskyddsombudet' }).expect(200)
 
     const outputsBefore = await everyOutput()
     expect(outputsBefore.history).to.contain(EMAIL)
     expect(outputsBefore['version json en']).to.contain(NAME)
 
-    const proposed = await t.http.post('/api/v1/redactions').set('authorization', admin()).send({ values: [EMAIL, NAME], reason: 'Art. 17 request 2026-14' })
+    const proposed = await t.http.post('/api/v1/redactions').set('authorization', await admin()).send({ values: [EMAIL, NAME], reason: 'Art. 17 request 2026-14' })
     expect(proposed.status, JSON.stringify(proposed.body)).to.equal(201)
     expect(proposed.body).to.include({ status: 'proposed', proposedBy: 'bertil', reason: 'Art. 17 request 2026-14' })
     expect(proposed.body.occurrences.history).to.be.greaterThan(2)
@@ -156,12 +157,12 @@ describe('redactions: erasing personal data from history and versions, the proof
     const id = proposed.body.id
 
     // four eyes: not by its proposer, not by an editor
-    const alone = await t.http.post(`/api/v1/redactions/${id}/approve`).set('authorization', admin()).send({})
+    const alone = await t.http.post(`/api/v1/redactions/${id}/approve`).set('authorization', await admin()).send({})
     expect(alone.status).to.equal(403)
-    expect((await t.http.post(`/api/v1/redactions/${id}/approve`).set('authorization', editor()).send({})).status).to.equal(403)
+    expect((await t.http.post(`/api/v1/redactions/${id}/approve`).set('authorization', await editor()).send({})).status).to.equal(403)
     expect(JSON.stringify((await everyOutput()).history)).to.contain(EMAIL)
 
-    const approved = await t.http.post(`/api/v1/redactions/${id}/approve`).set('authorization', otherAdmin()).send({})
+    const approved = await t.http.post(`/api/v1/redactions/${id}/approve`).set('authorization', await otherAdmin()).send({})
     expect(approved.status, JSON.stringify(approved.body)).to.equal(200)
     expect(approved.body).to.include({ status: 'applied', decidedBy: 'cecilia', values: null })
     expect(approved.body.fields).to.include('controller:/dataProtectionOfficer/email').and.include('actor')
@@ -180,17 +181,17 @@ describe('redactions: erasing personal data from history and versions, the proof
     expect(outputs.recordHistory).to.contain('Karl Lind')
 
     // the redaction is listed, without its values
-    const listed = (await t.http.get('/api/v1/redactions').set('authorization', admin()).expect(200)).body
+    const listed = (await t.http.get('/api/v1/redactions').set('authorization', await admin()).expect(200)).body
     expect(listed.items).to.have.length(1)
     expect(listed.items[0]).to.include({ id, status: 'applied', values: null })
 
     // the chain verifies, with the erased entries counted
-    const verified = (await t.http.get('/api/v1/history/verify').set('authorization', reader()).expect(200)).body
+    const verified = (await t.http.get('/api/v1/history/verify').set('authorization', await reader()).expect(200)).body
     expect(verified, JSON.stringify(verified.firstBroken)).to.include({ valid: true })
     expect(verified.redacted).to.equal(approved.body.occurrences.history)
 
     // the version keeps its hash (the file handed out before is still shown to be it) and lists the redaction
-    const version = (await t.http.get('/api/v1/register/versions/1').set('authorization', reader()).expect(200)).body
+    const version = (await t.http.get('/api/v1/register/versions/1').set('authorization', await reader()).expect(200)).body
     expect(version.contentHash).to.equal(contentHash).and.to.equal(sha256(frozenFile))
     expect(version.redactions).to.have.length(1)
     expect(version.redactions[0]).to.include({ id })
@@ -245,11 +246,11 @@ describe('redactions: erasing personal data from history and versions, the proof
     expect((await exec('python3', ['test/independent-verifier.py', unerased, keysFile])).out.trim()).to.equal(`invalid: history[${i}]: redacted, but not as a redaction entry states`)
 
     // the backup taken after the redaction restores into a fresh workspace, and keeps verifying there
-    const restored2 = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'copy', 'bertil')).send(backup)
+    const restored2 = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('admin', 'copy', 'bertil')).send(backup)
     expect(restored2.status, JSON.stringify(restored2.body)).to.equal(200)
-    const copied = (await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader', 'copy'))).body
+    const copied = (await t.http.get('/api/v1/history/verify').set('authorization', await t.auth('reader', 'copy'))).body
     expect(copied, JSON.stringify(copied.firstBroken)).to.include({ valid: true, redacted: verified.redacted })
-    expect((await t.http.get('/api/v1/register/versions/1').set('authorization', t.auth('reader', 'copy'))).body.redactions).to.deep.equal(version.redactions)
+    expect((await t.http.get('/api/v1/register/versions/1').set('authorization', await t.auth('reader', 'copy'))).body.redactions).to.deep.equal(version.redactions)
 
     // the database allows the redaction's change and nothing else
     const q = (sql: string) => t.app.db.dataSource.query(sql).then(() => 'accepted', (err) => String(err))
@@ -262,32 +263,32 @@ describe('redactions: erasing personal data from history and versions, the proof
     expect(await q(`UPDATE register_versions SET document = '{}', redactions = '[]', content_hash = '${'0'.repeat(64)}' WHERE number = 1`)).to.match(/changes only by/)
 
     // applied once: it cannot be approved or rejected again
-    expect((await t.http.post(`/api/v1/redactions/${id}/reject`).set('authorization', otherAdmin()).send({ reason: 'late' })).status).to.equal(409)
+    expect((await t.http.post(`/api/v1/redactions/${id}/reject`).set('authorization', await otherAdmin()).send({ reason: 'late' })).status).to.equal(409)
 
     // under the marker, the database lets state and actor change (a later redaction may erase more), but the chain does not
     const stored = (await t.app.db.dataSource.query(`SELECT state FROM history WHERE seq = ${seq}`))[0].state as string
     expect(await q(`UPDATE history SET state = '${stored.replace('[redacted]', 'mallory@example.se').replace(/'/g, "''")}' WHERE seq = ${seq}`)).to.equal('accepted')
-    const broken = (await t.http.get('/api/v1/history/verify').set('authorization', reader()).expect(200)).body
+    const broken = (await t.http.get('/api/v1/history/verify').set('authorization', await reader()).expect(200)).body
     expect(broken.valid).to.equal(false)
     expect(broken.firstBroken).to.include({ seq, reason: 'the entry does not read as its redaction left it' })
   })
 
   it('a rejected redaction keeps no values and changes nothing', async () => {
-    const proposed = await t.http.post('/api/v1/redactions').set('authorization', admin()).send({ values: ['Karl Lind'], reason: 'Fel person' })
+    const proposed = await t.http.post('/api/v1/redactions').set('authorization', await admin()).send({ values: ['Karl Lind'], reason: 'Fel person' })
     // Karl Lind is the DPO now: refused while live
     expect(proposed.status).to.equal(409)
-    await t.http.patch(`/api/v1/purposes/${purposeId}`).set('authorization', editor()).send({ description: 'Svar inom två dagar' }).expect(200)
-    const other = await t.http.post('/api/v1/redactions').set('authorization', admin()).send({ values: ['dataskyddsombudet'], reason: 'Test' }).expect(201)
-    const rejected = await t.http.post(`/api/v1/redactions/${other.body.id}/reject`).set('authorization', otherAdmin()).send({ reason: 'Inte en person' }).expect(200)
+    await t.http.patch(`/api/v1/purposes/${purposeId}`).set('authorization', await editor()).send({ description: 'Svar inom två dagar' }).expect(200)
+    const other = await t.http.post('/api/v1/redactions').set('authorization', await admin()).send({ values: ['dataskyddsombudet'], reason: 'Test' }).expect(201)
+    const rejected = await t.http.post(`/api/v1/redactions/${other.body.id}/reject`).set('authorization', await otherAdmin()).send({ reason: 'Inte en person' }).expect(200)
     expect(rejected.body).to.include({ status: 'rejected', values: null, rejectionReason: 'Inte en person' })
-    const history = (await t.http.get(`/api/v1/purposes/${purposeId}/history`).set('authorization', reader()).expect(200)).text
+    const history = (await t.http.get(`/api/v1/purposes/${purposeId}/history`).set('authorization', await reader()).expect(200)).text
     expect(history).to.contain('dataskyddsombudet')
   })
 
   it('erases from entries written before commitments (scheme 1): taken at their hash, the chain still valid online and offline', async () => {
     const ws = 'legacy'
-    const as = (role: 'reader' | 'editor' | 'admin', sub: string) => t.auth(role, ws, sub)
-    await t.http.get('/api/v1/purposes').set('authorization', as('reader', 'auditor')).expect(200)
+    const as = (role: 'reader' | 'editor' | 'admin', sub: string): Promise<string> => t.auth(role, ws, sub)
+    await t.http.get('/api/v1/purposes').set('authorization', await as('reader', 'auditor')).expect(200)
     // two entries as the service wrote them before scheme 2: a controller with her as DPO, created by her, then deleted
     const source = t.app.db.dataSource
     const pg = source.options.type === 'postgres'
@@ -302,18 +303,18 @@ describe('redactions: erasing personal data from history and versions, the proof
       await source.query(`INSERT INTO history (workspace_id, record_type, record_id, version, operation, actor, at, state, hash, hash_version)
         VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9].map(p).join(', ')}, 1)`, [ws, e.recordType, id, 1, operation, EMAIL, at, state, previous])
     }
-    await t.http.post('/api/v1/purposes').set('authorization', as('editor', 'alice')).send({ name: 'Bokföring' }).expect(201)
-    expect((await t.http.get('/api/v1/history/verify').set('authorization', as('reader', 'auditor')).expect(200)).body).to.include({ valid: true, redacted: 0 })
+    await t.http.post('/api/v1/purposes').set('authorization', await as('editor', 'alice')).send({ name: 'Bokföring' }).expect(201)
+    expect((await t.http.get('/api/v1/history/verify').set('authorization', await as('reader', 'auditor')).expect(200)).body).to.include({ valid: true, redacted: 0 })
 
-    const proposed = await t.http.post('/api/v1/redactions').set('authorization', as('admin', 'bertil')).send({ values: [EMAIL, NAME], reason: 'Art. 17' }).expect(201)
+    const proposed = await t.http.post('/api/v1/redactions').set('authorization', await as('admin', 'bertil')).send({ values: [EMAIL, NAME], reason: 'Art. 17' }).expect(201)
     expect(proposed.body.occurrences).to.deep.equal({ history: 2, versions: 0 })
-    await t.http.post(`/api/v1/redactions/${proposed.body.id}/approve`).set('authorization', as('admin', 'cecilia')).send({}).expect(200)
-    expect((await t.http.get('/api/v1/history/verify').set('authorization', as('reader', 'auditor')).expect(200)).body).to.include({ valid: true, redacted: 2 })
-    const history = (await t.http.get(`/api/v1/history?recordId=${id}`).set('authorization', as('reader', 'auditor')).expect(200)).body.items as Row[]
+    await t.http.post(`/api/v1/redactions/${proposed.body.id}/approve`).set('authorization', await as('admin', 'cecilia')).send({}).expect(200)
+    expect((await t.http.get('/api/v1/history/verify').set('authorization', await as('reader', 'auditor')).expect(200)).body).to.include({ valid: true, redacted: 2 })
+    const history = (await t.http.get(`/api/v1/history?recordId=${id}`).set('authorization', await as('reader', 'auditor')).expect(200)).body.items as Row[]
     expect(history.map((h) => h.actor)).to.deep.equal(['[redacted]', '[redacted]'])
     expect(history[0].state.dataProtectionOfficer).to.deep.equal({ name: '[redacted]', email: '[redacted]' })
 
-    const backup = (await t.http.get('/api/v1/register/backup').set('authorization', as('admin', 'bertil')).expect(200)).text
+    const backup = (await t.http.get('/api/v1/register/backup').set('authorization', await as('admin', 'bertil')).expect(200)).text
     expect(backup).not.to.contain(EMAIL)
     const keysFile = file('legacy-keys.json', JSON.stringify((await t.http.get('/api/v1/history/keys').expect(200)).body))
     const backupFile = file('legacy.json', backup)
@@ -332,7 +333,7 @@ describe('redactions: erasing personal data from history and versions, the proof
   it('with VERSIONS_FOUR_EYES=false (one-person organisations), the proposer approves alone', async () => {
     const solo = await buildTestApp({ VERSIONS_FOUR_EYES: 'false' })
     try {
-      const only = solo.auth('admin', 'test', 'bertil')
+      const only = await solo.auth('admin', 'test', 'bertil')
       const purpose = (await solo.http.post('/api/v1/purposes').set('authorization', only).send({ name: 'Kundtjänst', description: `Frågor till ${NAME}` }).expect(201)).body
       await solo.http.patch(`/api/v1/purposes/${purpose.id}`).set('authorization', only).send({ description: null }).expect(200)
       const proposed = (await solo.http.post('/api/v1/redactions').set('authorization', only).send({ values: [NAME], reason: 'Art. 17' }).expect(201)).body

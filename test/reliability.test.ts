@@ -32,7 +32,7 @@ async function call(base: string, method: string, path: string, authorization: s
 
 /** Creates a controller and an activity to fight over; returns the activity. */
 async function activityToFightOver(t: TestApp): Promise<Row> {
-  const editor = t.auth('editor')
+  const editor = await t.auth('editor')
   const controller = await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Klinik Östersund AB' })
   expect(controller.status).to.equal(201)
   const activity = await t.http.post('/api/v1/processing-activities').set('authorization', editor)
@@ -49,7 +49,7 @@ describe('reliability: concurrent writers', () => {
 
   it('lets exactly one of 100 simultaneous updates with the same If-Match win; the others get 412 and the winner\'s state is stored', async () => {
     const activity = await activityToFightOver(t)
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     const url = `/api/v1/processing-activities/${activity.id}`
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => t.app.inject({
       method: i % 2 ? 'PATCH' : 'PUT',
@@ -68,18 +68,18 @@ describe('reliability: concurrent writers', () => {
     }
     const winner = won[0].i
 
-    const stored = await t.http.get(url).set('authorization', t.auth('reader'))
+    const stored = await t.http.get(url).set('authorization', await t.auth('reader'))
     expect(stored.headers.etag).to.equal('"2"')
     expect(stored.body).to.include({ name: `Writer ${winner}`, owner: `Owner ${winner}`, version: 2 })
     expect(stored.body.systems).to.deep.equal([`System ${winner}`])
     // no change without its history, and no history of the losers
-    const history = await t.http.get(`${url}/history`).set('authorization', t.auth('reader'))
+    const history = await t.http.get(`${url}/history`).set('authorization', await t.auth('reader'))
     expect(history.body.items.map((h: Row) => [h.operation, h.version])).to.deep.equal([['create', 1], ['update', 2]])
     expect(history.body.items[1].state).to.include({ name: `Writer ${winner}` })
   })
 
   it('keeps 50 parallel writers on one database apart: every write lands, once, with its history', async () => {
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     await t.http.get('/api/v1/purposes').set('authorization', editor) // the catalogue is filled once, up front
     const answers = await Promise.all(Array.from({ length: 50 }, async (_, w) => {
       const statuses: number[] = []
@@ -100,7 +100,7 @@ describe('reliability: concurrent writers', () => {
   // A second OS process on the same database: on SQLite only the file lock keeps them apart.
   it('keeps writers in two server processes on the same database apart: they wait for each other, never fail', async function () {
     this.timeout(90000)
-    const editor = t.auth('editor')
+    const editor = await t.auth('editor')
     await t.http.get('/api/v1/purposes').set('authorization', editor)
     const other: ServerProcess = await startServer(t.config.databaseUrl)
     try {
@@ -144,7 +144,7 @@ describe('reliability: concurrent writers', () => {
 async function importDocument(count: number): Promise<Row> {
   const source = await buildTestApp()
   try {
-    const admin = source.auth('admin')
+    const admin = await source.auth('admin')
     const post = async (path: string, body: Row): Promise<Row> => {
       const res = await source.http.post(`/api/v1/${path}`).set('authorization', admin).send(body)
       expect(res.status, JSON.stringify(res.body)).to.equal(201)
@@ -180,7 +180,7 @@ if (!onPostgres) describe('reliability: the server killed in the middle of an im
     const dir = mkdtempSync(join(tmpdir(), 'ropa-kill-'))
     const file = join(dir, 'register.sqlite')
     const databaseUrl = `sqlite:${file}`
-    const admin = `Bearer ${token('admin')}`
+    const admin = `Bearer ${await token('admin')}`
     let server = await startServer(databaseUrl)
     try {
       expect((await call(server.url, 'GET', '/api/v1/processing-activities?limit=1', admin)).body.total).to.equal(0)

@@ -45,7 +45,7 @@ describe('register report in a browser', function () {
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`))
     const requests: string[] = []
     page.on('request', (r) => requests.push(r.url()))
-    await page.setExtraHTTPHeaders({ authorization: t.auth('reader', ws) })
+    await page.setExtraHTTPHeaders({ authorization: await t.auth('reader', ws) })
     // the browser's own request for a site icon is not the document's (the API has none)
     await page.route('**/favicon.ico', (r) => r.fulfill({ status: 204 }))
     const res = await page.goto(`${base}${path}`)
@@ -58,11 +58,11 @@ describe('register report in a browser', function () {
 
   it('renders the demo register (Swedish) under its strict CSP without console errors, and prints it on A4', async () => {
     const { page, problems } = await open('/api/v1/register/report?lang=sv', 'demo')
-    const csp = (await t.http.get('/api/v1/register/report').set('authorization', t.auth('reader', 'demo'))).headers['content-security-policy']
+    const csp = (await t.http.get('/api/v1/register/report').set('authorization', await t.auth('reader', 'demo'))).headers['content-security-policy']
     expect(csp).to.match(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; /).and.to.not.contain('unsafe')
     const text = await page.locator('body').innerText()
     for (const c of demo.controllers) expect(text, c.name).to.contain(c.name)
-    const activities = (await t.http.get('/api/v1/processing-activities?limit=500').set('authorization', t.auth('reader', 'demo'))).body.items as Row[]
+    const activities = (await t.http.get('/api/v1/processing-activities?limit=500').set('authorization', await t.auth('reader', 'demo'))).body.items as Row[]
     const sections = page.locator('section.activity')
     expect(await sections.count()).to.equal(activities.length)
     for (const a of activities) expect(await page.locator(`section.activity[id="activity-${a.id}"] h2`).innerText()).to.equal(a.name)
@@ -121,7 +121,7 @@ describe('register report in a browser', function () {
   it('renders the HTML privacy notice under its own strict CSP without console errors, its stylesheet applied', async () => {
     const haltea = demo.controllers.find((c) => c.name === 'HALTEA AB')!
     const path = `/api/v1/controllers/${haltea.id}/privacy-notice?lang=sv&format=html`
-    const res = await t.http.get(path).set('authorization', t.auth('reader', 'demo'))
+    const res = await t.http.get(path).set('authorization', await t.auth('reader', 'demo'))
     expect(res.headers['content-security-policy']).to.match(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; /).and.to.not.contain('unsafe')
     const { page, problems } = await open(path, 'demo')
     expect(await page.locator('h1').innerText()).to.contain('HALTEA AB')
@@ -132,15 +132,15 @@ describe('register report in a browser', function () {
     expect(parseFloat(body.lineHeight) / parseFloat(body.fontSize)).to.be.closeTo(1.5, 0.01)
     expect(problems).to.deep.equal([])
     // Markdown is not a page: it keeps the API's policy
-    const md = await t.http.get(path.replace('format=html', 'format=markdown')).set('authorization', t.auth('reader', 'demo'))
+    const md = await t.http.get(path.replace('format=html', 'format=markdown')).set('authorization', await t.auth('reader', 'demo'))
     expect(md.headers['content-security-policy']).to.equal((await t.http.get('/health')).headers['content-security-policy'])
   })
 
   it('answers 400 naming an unknown controller, and 401 without a token', async () => {
-    const bad = await t.http.get('/api/v1/register/report?controllerId=00000000-0000-4000-8000-000000000000').set('authorization', t.auth('reader'))
+    const bad = await t.http.get('/api/v1/register/report?controllerId=00000000-0000-4000-8000-000000000000').set('authorization', await t.auth('reader'))
     expect(bad.status).to.equal(400)
     expect(bad.body.details[0].field).to.equal('controllerId')
     expect((await t.http.get('/api/v1/register/report')).status).to.equal(401)
-    expect((await t.http.get('/api/v1/register/report?format=pdf').set('authorization', t.auth('reader'))).status).to.equal(400)
+    expect((await t.http.get('/api/v1/register/report?format=pdf').set('authorization', await t.auth('reader'))).status).to.equal(400)
   })
 })

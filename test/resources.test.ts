@@ -136,7 +136,7 @@ describe('register resources', () => {
       let second: Record<string, any>
 
       it('creates a record and answers 201 with id, version 1, timestamps, a Location and an ETag', async () => {
-        const res = await t.http.post(base).set('authorization', t.auth(c.role)).send(c.first)
+        const res = await t.http.post(base).set('authorization', await t.auth(c.role)).send(c.first)
         expect(res.status, JSON.stringify(res.body)).to.equal(201)
         first = res.body
         expect(first.id).to.match(/^[0-9a-f-]{36}$/)
@@ -148,44 +148,44 @@ describe('register resources', () => {
           if (v !== null && typeof v === 'object') expect(first[k]).to.deep.include(v as object)
           else expect(first[k]).to.deep.equal(v)
         }
-        const s = await t.http.post(base).set('authorization', t.auth(c.role)).send(c.second)
+        const s = await t.http.post(base).set('authorization', await t.auth(c.role)).send(c.second)
         expect(s.status, JSON.stringify(s.body)).to.equal(201)
         second = s.body
       })
 
       it('reads it back as stored', async () => {
-        const res = await t.http.get(`${base}/${first.id}`).set('authorization', t.auth('reader'))
+        const res = await t.http.get(`${base}/${first.id}`).set('authorization', await t.auth('reader'))
         expect(res.status).to.equal(200)
         expect(res.body).to.deep.equal(first)
         expect(res.headers.etag).to.equal('"1"')
       })
 
       it('lists with total, limit and offset, pages through, sorts and searches', async () => {
-        const all = await t.http.get(`${base}?limit=500`).set('authorization', t.auth('reader'))
+        const all = await t.http.get(`${base}?limit=500`).set('authorization', await t.auth('reader'))
         expect(all.status).to.equal(200)
         const total = all.body.total
         expect(all.body.items.length).to.equal(total)
         expect(all.body.items.map((i: any) => i.id)).to.include.members([first.id, second.id])
 
-        const page1 = await t.http.get(`${base}?limit=1&offset=0&sort=-createdAt`).set('authorization', t.auth('reader'))
-        const page2 = await t.http.get(`${base}?limit=1&offset=1&sort=-createdAt`).set('authorization', t.auth('reader'))
+        const page1 = await t.http.get(`${base}?limit=1&offset=0&sort=-createdAt`).set('authorization', await t.auth('reader'))
+        const page2 = await t.http.get(`${base}?limit=1&offset=1&sort=-createdAt`).set('authorization', await t.auth('reader'))
         expect(page1.body).to.include({ total, limit: 1, offset: 0 })
         expect(page1.body.items).to.have.length(1)
         expect(page2.body).to.include({ total, limit: 1, offset: 1 })
         expect(page1.body.items[0].id).to.not.equal(page2.body.items[0].id)
 
-        const byName = await t.http.get(`${base}?limit=500&sort=-name`).set('authorization', t.auth('reader'))
+        const byName = await t.http.get(`${base}?limit=500&sort=-name`).set('authorization', await t.auth('reader'))
         // in the register's collation (Swedish), ties by id; -name is its reverse
         const items = byName.body.items.map((i: any) => ({ name: i.name, id: i.id }))
         expect(items).to.deep.equal([...items].sort(compareNames).reverse())
 
-        const found = await t.http.get(`${base}?q=${encodeURIComponent(c.search)}`).set('authorization', t.auth('reader'))
+        const found = await t.http.get(`${base}?q=${encodeURIComponent(c.search)}`).set('authorization', await t.auth('reader'))
         expect(found.body.items.map((i: any) => i.id)).to.deep.equal([second.id])
       })
 
       if (c.filter) {
         it(`filters by ${c.filter[0]}`, async () => {
-          const res = await t.http.get(`${base}?${c.filter![0]}=${c.filter![1]}`).set('authorization', t.auth('reader'))
+          const res = await t.http.get(`${base}?${c.filter![0]}=${c.filter![1]}`).set('authorization', await t.auth('reader'))
           expect(res.status).to.equal(200)
           const ids = res.body.items.map((i: any) => i.id)
           expect(ids).to.include(first.id)
@@ -195,7 +195,7 @@ describe('register resources', () => {
 
       it('replaces the record with PUT: fields left out are cleared, the version goes up', async () => {
         const replacement = c.replacement ?? c.second
-        const res = await t.http.put(`${base}/${first.id}`).set('authorization', t.auth(c.role)).send(replacement)
+        const res = await t.http.put(`${base}/${first.id}`).set('authorization', await t.auth(c.role)).send(replacement)
         expect(res.status, JSON.stringify(res.body)).to.equal(200)
         first = res.body
         expect(first.version).to.equal(2)
@@ -206,8 +206,8 @@ describe('register resources', () => {
       })
 
       it('updates only the given fields with PATCH', async () => {
-        const before = (await t.http.get(`${base}/${second.id}`).set('authorization', t.auth('reader'))).body
-        const res = await t.http.patch(`${base}/${second.id}`).set('authorization', t.auth(c.role)).send(c.patch)
+        const before = (await t.http.get(`${base}/${second.id}`).set('authorization', await t.auth('reader'))).body
+        const res = await t.http.patch(`${base}/${second.id}`).set('authorization', await t.auth(c.role)).send(c.patch)
         expect(res.status, JSON.stringify(res.body)).to.equal(200)
         expect(res.body).to.deep.include(c.patch)
         expect(res.body.version).to.equal(before.version + 1)
@@ -217,24 +217,24 @@ describe('register resources', () => {
       })
 
       it('rejects an invalid body with 400 naming every offending field, and stores nothing', async () => {
-        const count = (await t.http.get(base).set('authorization', t.auth('reader'))).body.total
-        const res = await t.http.post(base).set('authorization', t.auth(c.role)).send(c.invalid)
+        const count = (await t.http.get(base).set('authorization', await t.auth('reader'))).body.total
+        const res = await t.http.post(base).set('authorization', await t.auth(c.role)).send(c.invalid)
         expect(res.status).to.equal(400)
         expect(res.body.code).to.equal('validation_failed')
         const fields = res.body.details.map((d: any) => d.field)
         for (const f of c.invalidFields) expect(fields, JSON.stringify(res.body.details)).to.include(f)
-        const put = await t.http.put(`${base}/${second.id}`).set('authorization', t.auth(c.role)).send(c.invalid)
+        const put = await t.http.put(`${base}/${second.id}`).set('authorization', await t.auth(c.role)).send(c.invalid)
         expect(put.status).to.equal(400)
-        expect((await t.http.get(base).set('authorization', t.auth('reader'))).body.total).to.equal(count)
+        expect((await t.http.get(base).set('authorization', await t.auth('reader'))).body.total).to.equal(count)
       })
 
       it('deletes the record: 204, then 404', async () => {
-        const res = await t.http.delete(`${base}/${second.id}`).set('authorization', t.auth(c.role))
+        const res = await t.http.delete(`${base}/${second.id}`).set('authorization', await t.auth(c.role))
         expect(res.status).to.equal(204)
-        const gone = await t.http.get(`${base}/${second.id}`).set('authorization', t.auth('reader'))
+        const gone = await t.http.get(`${base}/${second.id}`).set('authorization', await t.auth('reader'))
         expect(gone.status).to.equal(404)
         expect(gone.body.code).to.equal('not_found')
-        const again = await t.http.delete(`${base}/${second.id}`).set('authorization', t.auth(c.role))
+        const again = await t.http.delete(`${base}/${second.id}`).set('authorization', await t.auth(c.role))
         expect(again.status).to.equal(404)
       })
     })
@@ -242,20 +242,20 @@ describe('register resources', () => {
 
   describe('list parameters', () => {
     it('rejects unknown parameters, bad limits and sorts by name', async () => {
-      const res = await t.http.get('/api/v1/purposes?limit=0&offset=-1&sort=password&controlerId=x').set('authorization', t.auth('reader'))
+      const res = await t.http.get('/api/v1/purposes?limit=0&offset=-1&sort=password&controlerId=x').set('authorization', await t.auth('reader'))
       expect(res.status).to.equal(400)
       expect(res.body.details.map((d: any) => d.field)).to.include.members(['limit', 'offset', 'sort', 'controlerId'])
     })
 
     it('treats % and _ in a search text literally', async () => {
-      await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: '100% rabatt' })
-      await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name: '1000 rabatt' })
-      const res = await t.http.get(`/api/v1/purposes?q=${encodeURIComponent('0%')}`).set('authorization', t.auth('reader'))
+      await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: '100% rabatt' })
+      await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name: '1000 rabatt' })
+      const res = await t.http.get(`/api/v1/purposes?q=${encodeURIComponent('0%')}`).set('authorization', await t.auth('reader'))
       expect(res.body.items.map((i: any) => i.name)).to.deep.equal(['100% rabatt'])
     })
 
     it('answers 400 naming id for an id that is not a UUID', async () => {
-      const res = await t.http.get('/api/v1/purposes/123').set('authorization', t.auth('reader'))
+      const res = await t.http.get('/api/v1/purposes/123').set('authorization', await t.auth('reader'))
       expect(res.status).to.equal(400)
       expect(res.body.details[0].field).to.equal('id')
     })

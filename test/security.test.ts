@@ -8,7 +8,7 @@ describe('security headers, CORS and the failed-authentication limit', () => {
   after(async () => t.close())
 
   it('sets security headers on API answers', async () => {
-    const res = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+    const res = await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader'))
     expect(res.headers['x-content-type-options']).to.equal('nosniff')
     expect(res.headers['strict-transport-security']).to.match(/max-age=/)
     expect(res.headers['content-security-policy']).to.contain("default-src 'none'")
@@ -34,9 +34,9 @@ describe('security headers, CORS and the failed-authentication limit', () => {
     ]
     expect(helmetHeaders(HELMET_OPTIONS)).to.deep.equal({ set: helmets, removed: ['X-Powered-By'] })
     const answers: [string, { res: { rawHeaders: string[] } }][] = [
-      ['a list', await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))],
-      ['the list again', await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))],
-      ['404', await t.http.get('/api/v1/purposes/00000000-0000-4000-8000-000000000000').set('authorization', t.auth('reader'))],
+      ['a list', await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader'))],
+      ['the list again', await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader'))],
+      ['404', await t.http.get('/api/v1/purposes/00000000-0000-4000-8000-000000000000').set('authorization', await t.auth('reader'))],
       ['/health', await t.http.get('/health')],
     ] as never
     for (const [what, { res: { rawHeaders: raw } }] of answers) {
@@ -47,7 +47,7 @@ describe('security headers, CORS and the failed-authentication limit', () => {
   })
 
   it('sends no CORS headers unless origins are configured', async () => {
-    const res = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader')).set('origin', 'https://evil.example')
+    const res = await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader')).set('origin', 'https://evil.example')
     expect(res.headers['access-control-allow-origin']).to.equal(undefined)
     const preflight = await t.http.options('/api/v1/purposes').set('origin', 'https://evil.example').set('access-control-request-method', 'GET')
     expect(preflight.headers['access-control-allow-origin']).to.equal(undefined)
@@ -63,7 +63,7 @@ describe('security headers, CORS and the failed-authentication limit', () => {
     expect(limited.status).to.equal(429)
     expect(limited.body).to.include({ statusCode: 429, code: 'too_many_failed_authentications' })
     expect(limited.body.requestId).to.be.a('string')
-    const ok = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader'))
+    const ok = await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader'))
     expect(ok.status).to.equal(200)
     expect((await t.http.get('/health')).status).to.equal(200)
   })
@@ -77,7 +77,7 @@ describe('CORS for configured origins', () => {
   it('allows exactly the configured origin', async () => {
     const ok = await t.http.options('/api/v1/purposes').set('origin', 'https://intranet.example.se').set('access-control-request-method', 'PATCH')
     expect(ok.headers['access-control-allow-origin']).to.equal('https://intranet.example.se')
-    const other = await t.http.get('/api/v1/purposes').set('authorization', t.auth('reader')).set('origin', 'https://evil.example')
+    const other = await t.http.get('/api/v1/purposes').set('authorization', await t.auth('reader')).set('origin', 'https://evil.example')
     expect(other.headers['access-control-allow-origin']).to.equal(undefined)
   })
 })

@@ -54,7 +54,7 @@ describe('snapshots and writes that cannot be lost', function () {
 
   it('a JSON export downloaded slowly while editors work is one self-contained document that imports cleanly', async () => {
     const ws = 'slow-export'
-    const editor = `Bearer ${token('editor', ws)}`
+    const editor = `Bearer ${await token('editor', ws)}`
     const post = async (path: string, body: object): Promise<Row> => {
       const res = await t.http.post(`/api/v1/${path}`).set('authorization', editor).send(body)
       expect(res.status, res.text).to.equal(201)
@@ -90,7 +90,7 @@ describe('snapshots and writes that cannot be lost', function () {
     const afterSomeEdits = async (): Promise<void> => {
       while (moves < 5) await new Promise((resolve) => setTimeout(resolve, 20))
     }
-    const text = await slowDownload(`${base}/api/v1/register/export?format=json`, `Bearer ${token('reader', ws)}`, 15, afterSomeEdits)
+    const text = await slowDownload(`${base}/api/v1/register/export?format=json`, `Bearer ${await token('reader', ws)}`, 15, afterSomeEdits)
     downloading = false
     await editing
     expect(moves, 'edits went on during the download').to.be.at.least(5)
@@ -101,7 +101,7 @@ describe('snapshots and writes that cannot be lost', function () {
     const dangling = referencedIds(doc).filter(([list, id]) => !held.get(list)!.has(id))
     expect(dangling, 'references to records the document does not hold').to.deep.equal([])
 
-    const dryRun = await t.http.post('/api/v1/register/import?dryRun=true').set('authorization', `Bearer ${token('editor', `empty-${randomUUID().slice(0, 8)}`)}`).send(doc)
+    const dryRun = await t.http.post('/api/v1/register/import?dryRun=true').set('authorization', `Bearer ${await token('editor', `empty-${randomUUID().slice(0, 8)}`)}`).send(doc)
     expect(dryRun.status, dryRun.text).to.equal(200)
     expect(dryRun.body.errors).to.deep.equal([])
     expect(dryRun.body.created.processingActivities).to.equal(300)
@@ -109,7 +109,7 @@ describe('snapshots and writes that cannot be lost', function () {
 
   it('a DELETE racing an UPDATE of the same version: exactly one wins', async () => {
     const ws = 'race'
-    const editor = `Bearer ${token('editor', ws)}`
+    const editor = `Bearer ${await token('editor', ws)}`
     const controller = (await t.http.post('/api/v1/controllers').set('authorization', editor).send({ name: 'Klinik AB' })).body
     for (let round = 0; round < 10; round++) {
       const a = (await t.http.post('/api/v1/processing-activities').set('authorization', editor)
@@ -133,7 +133,7 @@ describe('snapshots and writes that cannot be lost', function () {
 
   it('writes without If-Match are never answered 412, however they race', async () => {
     const ws = 'no-if-match'
-    const editor = `Bearer ${token('editor', ws)}`
+    const editor = `Bearer ${await token('editor', ws)}`
     const purpose = (await t.http.post('/api/v1/purposes').set('authorization', editor).send({ name: 'Start' })).body
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       t.http.patch(`/api/v1/purposes/${purpose.id}`).set('authorization', editor).send({ description: `Ändring ${i}` })))
@@ -146,10 +146,10 @@ describe('snapshots and writes that cannot be lost', function () {
 
   it('reads go on while a large import runs, and see the register before it or after it, never half', async () => {
     const ws = 'import-target'
-    const editor = `Bearer ${token('editor', ws)}`
-    const reader = `Bearer ${token('reader', ws)}`
+    const editor = `Bearer ${await token('editor', ws)}`
+    const reader = `Bearer ${await token('reader', ws)}`
     // a document of 1,500 activities: one exported activity, cloned under new ids
-    const source = `Bearer ${token('editor', 'import-source')}`
+    const source = `Bearer ${await token('editor', 'import-source')}`
     const controller = (await t.http.post('/api/v1/controllers').set('authorization', source).send({ name: 'Importören AB' })).body
     expect((await t.http.post('/api/v1/processing-activities').set('authorization', source)
       .send({ name: 'Mall', role: 'controller', controllerId: controller.id, systems: ['Journalsystem'] })).status).to.equal(201)

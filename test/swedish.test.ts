@@ -66,7 +66,7 @@ describe('Swedish search and sort', () => {
       bodies.find((b) => b.name.startsWith('Örebro'))!.name = nfd('Örebro Läns Hälsocenter')
       bodies.find((b) => b.name.startsWith('Ängel'))!.dataProtectionOfficer = { name: 'Dataskyddsombud', email: 'dso@ängelholm.se' }
       for (const body of bodies) {
-        const res = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send(body)
+        const res = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send(body)
         expect(res.status, JSON.stringify(res.body)).to.equal(201)
         ids[body.name.normalize('NFC')] = res.body.id
       }
@@ -74,7 +74,7 @@ describe('Swedish search and sort', () => {
     after(async () => t.close())
 
     const search = async (q: string, path = 'controllers'): Promise<string[]> => {
-      const res = await t.http.get(`/api/v1/${path}?q=${encodeURIComponent(q)}&sort=name`).set('authorization', t.auth('reader'))
+      const res = await t.http.get(`/api/v1/${path}?q=${encodeURIComponent(q)}&sort=name`).set('authorization', await t.auth('reader'))
       expect(res.status, JSON.stringify(res.body)).to.equal(200)
       return res.body.items.map((i: Row) => i.name.normalize('NFC'))
     }
@@ -100,7 +100,7 @@ describe('Swedish search and sort', () => {
 
     it('a change of a record changes what finds it', async () => {
       const id = ids['Ängelholms Tandvård']
-      const res = await t.http.patch(`/api/v1/controllers/${id}`).set('authorization', t.auth('editor')).send({ dataProtectionOfficer: null, address: 'Storgatan 3, Luleå' })
+      const res = await t.http.patch(`/api/v1/controllers/${id}`).set('authorization', await t.auth('editor')).send({ dataProtectionOfficer: null, address: 'Storgatan 3, Luleå' })
       expect(res.status, JSON.stringify(res.body)).to.equal(200)
       expect(await search('ängelholm.se')).to.deep.equal([])
       expect(await search('LULEÅ')).to.deep.equal(['Ängelholms Tandvård'])
@@ -108,14 +108,14 @@ describe('Swedish search and sort', () => {
 
     it('sort=name is the Swedish order, -name its reverse, ties by id', async () => {
       const expected = ['apotek Hjärtat i Kiruna', 'Smultronsites AB', 'Wellnesskliniken i Östersund AB', 'Ystad Saltsjöbad AB', 'Åre Skidskola AB', 'Ängelholms Tandvård', 'Örebro Läns Hälsocenter']
-      const asc = await t.http.get('/api/v1/controllers?sort=name').set('authorization', t.auth('reader'))
+      const asc = await t.http.get('/api/v1/controllers?sort=name').set('authorization', await t.auth('reader'))
       expect(asc.body.items.map((i: Row) => i.name.normalize('NFC'))).to.deep.equal(expected)
-      const desc = await t.http.get('/api/v1/controllers?sort=-name').set('authorization', t.auth('reader'))
+      const desc = await t.http.get('/api/v1/controllers?sort=-name').set('authorization', await t.auth('reader'))
       expect(desc.body.items.map((i: Row) => i.name.normalize('NFC'))).to.deep.equal([...expected].reverse())
       // pages in that order: none skipped or repeated
       const pages: string[] = []
       for (let offset = 0; offset < expected.length; offset += 3) {
-        const page = await t.http.get(`/api/v1/controllers?sort=name&limit=3&offset=${offset}`).set('authorization', t.auth('reader'))
+        const page = await t.http.get(`/api/v1/controllers?sort=name&limit=3&offset=${offset}`).set('authorization', await t.auth('reader'))
         pages.push(...page.body.items.map((i: Row) => i.name.normalize('NFC')))
       }
       expect(pages).to.deep.equal(expected)
@@ -124,17 +124,17 @@ describe('Swedish search and sort', () => {
     it('names equal but for case and accents are ordered by id', async () => {
       const made: string[] = []
       for (const name of ['Café Åkersberga', 'CAFE ÅKERSBERGA', 'cafe åkersberga']) {
-        const res = await t.http.post('/api/v1/purposes').set('authorization', t.auth('editor')).send({ name })
+        const res = await t.http.post('/api/v1/purposes').set('authorization', await t.auth('editor')).send({ name })
         made.push(res.body.id)
       }
-      const res = await t.http.get('/api/v1/purposes?sort=name&q=kersberga').set('authorization', t.auth('reader'))
+      const res = await t.http.get('/api/v1/purposes?sort=name&q=kersberga').set('authorization', await t.auth('reader'))
       expect(res.body.items.map((i: Row) => i.id)).to.deep.equal([...made].sort())
     })
 
     it('after a change of REGISTER_LOCALE, recomputing the keys (npm run sort-keys) sorts in the new collation', async () => {
       const made: Row[] = []
-      for (const name of ['Äpfel', 'Zucker', 'Apfelsaft']) made.push((await t.http.post('/api/v1/recipients').set('authorization', t.auth('editor')).send({ name })).body)
-      const names = async (): Promise<string[]> => (await t.http.get('/api/v1/recipients?sort=name').set('authorization', t.auth('reader'))).body.items.map((i: Row) => i.name)
+      for (const name of ['Äpfel', 'Zucker', 'Apfelsaft']) made.push((await t.http.post('/api/v1/recipients').set('authorization', await t.auth('editor')).send({ name })).body)
+      const names = async (): Promise<string[]> => (await t.http.get('/api/v1/recipients?sort=name').set('authorization', await t.auth('reader'))).body.items.map((i: Row) => i.name)
       expect(await names()).to.deep.equal(['Apfelsaft', 'Zucker', 'Äpfel'])
       const before = process.env.REGISTER_LOCALE
       process.env.REGISTER_LOCALE = 'de'
@@ -152,16 +152,16 @@ describe('Swedish search and sort', () => {
     })
 
     it('an import (many records in one batch) is searched and sorted the same', async () => {
-      const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', t.auth('reader'))
+      const doc = await t.http.get('/api/v1/register/export?format=json').set('authorization', await t.auth('reader'))
       expect(doc.status).to.equal(200)
       const other = await buildTestApp()
       try {
-        const res = await other.http.post('/api/v1/register/import').set('authorization', other.auth('admin')).send(doc.body)
+        const res = await other.http.post('/api/v1/register/import').set('authorization', await other.auth('admin')).send(doc.body)
         expect(res.status, JSON.stringify(res.body)).to.equal(200)
-        const found = await other.http.get(`/api/v1/controllers?q=${encodeURIComponent(nfd('ÖREBRO'))}`).set('authorization', other.auth('reader'))
+        const found = await other.http.get(`/api/v1/controllers?q=${encodeURIComponent(nfd('ÖREBRO'))}`).set('authorization', await other.auth('reader'))
         expect(found.body.items.map((i: Row) => i.name.normalize('NFC'))).to.deep.equal(['Örebro Läns Hälsocenter'])
-        const sorted = await other.http.get('/api/v1/controllers?sort=name').set('authorization', other.auth('reader'))
-        const here = await t.http.get('/api/v1/controllers?sort=name').set('authorization', t.auth('reader'))
+        const sorted = await other.http.get('/api/v1/controllers?sort=name').set('authorization', await other.auth('reader'))
+        const here = await t.http.get('/api/v1/controllers?sort=name').set('authorization', await t.auth('reader'))
         expect(sorted.body.items.map((i: Row) => i.id)).to.deep.equal(here.body.items.map((i: Row) => i.id))
       } finally {
         await other.close()
@@ -200,7 +200,7 @@ describe('the README\'s Swedish search on the demo register', () => {
   after(async () => t.close())
 
   const names = async (query: string): Promise<string[]> => {
-    const res = await t.http.get(`/api/v1/controllers?${query}`).set('authorization', t.auth('reader', 'demo'))
+    const res = await t.http.get(`/api/v1/controllers?${query}`).set('authorization', await t.auth('reader', 'demo'))
     expect(res.status).to.equal(200)
     return res.body.items.map((i: Row) => i.name)
   }

@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, createSecretKey, KeyObject } from 'node:crypto'
+import { createPrivateKey, createSecretKey, KeyObject } from 'node:crypto'
 import { decodeJwt, decodeProtectedHeader, JWTPayload, ProtectedHeaderParameters, SignJWT } from 'jose'
 
 /** What a test says about a token beyond its claims (times in seconds from now, or a span such as '1h'). */
@@ -33,23 +33,6 @@ export async function signToken(claims: JWTPayload, key: string | Buffer | KeyOb
   if (options.expiresIn !== undefined) jwt.setExpirationTime(later(now, options.expiresIn))
   if (options.notBefore !== undefined) jwt.setNotBefore(later(now, options.notBefore))
   return jwt.sign(keyOf(key, alg))
-}
-
-/**
- * An HS256 token made at once: tests write `t.auth('editor')` inside expressions, and jose signs
- * only asynchronously. The service verifies it with jose like any other; times in seconds from now.
- */
-export function hs256Token(claims: Record<string, unknown>, secret: string, options: Omit<SignOptions, 'algorithm' | 'keyid' | 'header' | 'noTimestamp'> & { expiresIn?: number; notBefore?: number } = {}): string {
-  const now = Math.floor(Date.now() / 1000)
-  const payload: Record<string, unknown> = { ...claims, iat: now }
-  if (options.subject !== undefined) payload.sub = options.subject
-  if (options.issuer !== undefined) payload.iss = options.issuer
-  if (options.audience !== undefined) payload.aud = options.audience
-  if (options.expiresIn !== undefined) payload.exp = now + options.expiresIn
-  if (options.notBefore !== undefined) payload.nbf = now + options.notBefore
-  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
-  const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`
-  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
 }
 
 /** A token's header and claims, unverified. */

@@ -51,7 +51,7 @@ describe('files of a register version', function () {
   let document: string
 
   const download = async (query: string): Promise<{ status: number; body: Buffer; headers: Row }> => {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader')).buffer(true).parse((r, cb) => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true).parse((r, cb) => {
       const chunks: Buffer[] = []
       r.on('data', (c: Buffer) => chunks.push(c))
       r.on('end', () => cb(null, Buffer.concat(chunks)))
@@ -76,13 +76,13 @@ describe('files of a register version', function () {
   before(async () => {
     t = await buildTestApp()
     f = await buildRegister(t)
-    const admin = t.auth('admin')
+    const admin = await t.auth('admin')
     for (const name of ['Ärendehantering', 'Ärendehantering', 'arkiv', 'Öppettider']) {
       const res = await t.http.post('/api/v1/processing-activities').set('authorization', admin)
         .send({ name, role: 'controller', controllerId: f.controllers.clinic.id, jointControllerIds: [f.controllers.joint.id], status: 'active' })
       expect(res.status).to.equal(201)
     }
-    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', t.auth('editor', 'test', 'alice')).send({ note: 'Årlig genomgång' })
+    const proposed = await t.http.post('/api/v1/register/versions').set('authorization', await t.auth('editor', 'test', 'alice')).send({ note: 'Årlig genomgång' })
     expect(proposed.status).to.equal(201)
     version = proposed.body
     document = (await download(`format=json&version=${version.number}`)).body.toString('utf8')
@@ -185,7 +185,7 @@ describe('files of a register version', function () {
   })
 
   it('answers 400 for a controller the version does not hold, and 404 for a version that does not exist', async () => {
-    const added = await t.http.post('/api/v1/controllers').set('authorization', t.auth('admin')).send({ name: 'Efteråt AB' })
+    const added = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('admin')).send({ name: 'Efteråt AB' })
     expect((await download(`format=csv&controllerId=${added.body.id}&version=${version.number}`)).status).to.equal(400)
     expect((await download('format=csv&version=99')).status).to.equal(404)
     expect((await download('format=xlsx&version=approved')).status).to.equal(404)

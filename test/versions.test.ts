@@ -12,9 +12,9 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 describe('register versions', () => {
   let t: TestApp
   let f: Fixture
-  const editor = () => t.auth('editor', 'test', 'alice')
-  const admin = () => t.auth('admin', 'test', 'carol')
-  const otherAdmin = () => t.auth('admin', 'test', 'dave')
+  const editor = (): Promise<string> => t.auth('editor', 'test', 'alice')
+  const admin = (): Promise<string> => t.auth('admin', 'test', 'carol')
+  const otherAdmin = (): Promise<string> => t.auth('admin', 'test', 'dave')
 
   before(async () => {
     t = await buildTestApp()
@@ -28,7 +28,7 @@ describe('register versions', () => {
 
   /** The response body as bytes, whatever its type. */
   async function download(query: string) {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader'))
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader'))
       .buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
@@ -46,10 +46,10 @@ describe('register versions', () => {
     const liveCsv: Record<string, Buffer> = {}
 
     it('refuses a reader the proposal, and freezes the register for an editor: proposed, with counts, findings and the history head', async () => {
-      expect((await propose(t.auth('reader'))).status).to.equal(403)
+      expect((await propose(await t.auth('reader'))).status).to.equal(403)
       for (const q of CSV_VARIANTS) liveCsv[q] = (await download(q)).bytes
-      const verified = (await t.http.get('/api/v1/history/verify').set('authorization', t.auth('reader'))).body
-      const res = await propose(editor(), { note: 'Årlig genomgång' })
+      const verified = (await t.http.get('/api/v1/history/verify').set('authorization', await t.auth('reader'))).body
+      const res = await propose(await editor(), { note: 'Årlig genomgång' })
       expect(res.status, JSON.stringify(res.body)).to.equal(201)
       first = res.body
       expect(res.headers.location).to.equal(`/api/v1/register/versions/${first.number}`)
@@ -57,7 +57,7 @@ describe('register versions', () => {
       expect(first.contentHash).to.match(/^[0-9a-f]{64}$/)
       expect(first.historyHead).to.equal(verified.head)
       expect(first.counts).to.include({ controllerActivities: 2, processorActivities: 1, processingActivities: 3, controllers: 5, processors: 3 })
-      const findings = (await t.http.get('/api/v1/register/findings').set('authorization', t.auth('reader'))).body
+      const findings = (await t.http.get('/api/v1/register/findings').set('authorization', await t.auth('reader'))).body
       expect(first.findings.total).to.equal(findings.total)
       expect(first.findings.bySeverity).to.deep.equal(findings.counts)
       const byRule: Record<string, number> = {}
@@ -66,35 +66,35 @@ describe('register versions', () => {
     })
 
     it('lets neither an editor nor the proposing admin approve (four eyes); another admin approves', async () => {
-      expect((await approve(1, editor())).status).to.equal(403)
-      const own = await propose(admin())
+      expect((await approve(1, await editor())).status).to.equal(403)
+      const own = await propose(await admin())
       expect(own.status).to.equal(201)
-      const refused = await approve(own.body.number, admin())
+      const refused = await approve(own.body.number, await admin())
       expect(refused.status).to.equal(403)
       expect(refused.body.message).to.contain('four eyes')
-      expect((await t.http.get(`/api/v1/register/versions/${own.body.number}`).set('authorization', t.auth('reader'))).body.status).to.equal('proposed')
-      const ok = await approve(1, otherAdmin(), { note: 'Fastställd av styrelsen' })
+      expect((await t.http.get(`/api/v1/register/versions/${own.body.number}`).set('authorization', await t.auth('reader'))).body.status).to.equal('proposed')
+      const ok = await approve(1, await otherAdmin(), { note: 'Fastställd av styrelsen' })
       expect(ok.status, JSON.stringify(ok.body)).to.equal(200)
       expect(ok.body).to.include({ number: 1, status: 'approved', approvedBy: 'dave', approvalNote: 'Fastställd av styrelsen', contentHash: first.contentHash })
       expect(Date.parse(ok.body.approvedAt)).to.be.closeTo(Date.now(), 60_000)
     })
 
     it('approves and rejects only a proposed version: an approved one cannot be rejected, a rejected one not approved', async () => {
-      const approved = await reject(1, otherAdmin(), { reason: 'För sent' })
+      const approved = await reject(1, await otherAdmin(), { reason: 'För sent' })
       expect(approved.status).to.equal(409)
       expect(approved.body.code).to.equal('version_not_proposed')
-      expect((await approve(1, otherAdmin())).status).to.equal(409)
-      expect((await reject(2, editor(), { reason: 'x' })).status).to.equal(403)
-      const blank = await reject(2, otherAdmin(), {})
+      expect((await approve(1, await otherAdmin())).status).to.equal(409)
+      expect((await reject(2, await editor(), { reason: 'x' })).status).to.equal(403)
+      const blank = await reject(2, await otherAdmin(), {})
       expect(blank.status).to.equal(400)
       expect(new Set(blank.body.details.map((d: Row) => d.field))).to.deep.equal(new Set(['reason']))
-      const rejected = await reject(2, otherAdmin(), { reason: 'Lagringstid saknas' })
+      const rejected = await reject(2, await otherAdmin(), { reason: 'Lagringstid saknas' })
       expect(rejected.status).to.equal(200)
       expect(rejected.body).to.include({ status: 'rejected', rejectedBy: 'dave', rejectionReason: 'Lagringstid saknas' })
-      expect((await approve(2, editor())).status).to.equal(403)
-      expect((await approve(2, otherAdmin())).status).to.equal(409)
-      expect((await approve(99, otherAdmin())).status).to.equal(404)
-      expect((await t.http.get('/api/v1/register/versions/99').set('authorization', t.auth('reader'))).status).to.equal(404)
+      expect((await approve(2, await editor())).status).to.equal(403)
+      expect((await approve(2, await otherAdmin())).status).to.equal(409)
+      expect((await approve(99, await otherAdmin())).status).to.equal(404)
+      expect((await t.http.get('/api/v1/register/versions/99').set('authorization', await t.auth('reader'))).status).to.equal(404)
     })
 
     it('exports a version byte for byte on every download, whatever happens to the register since; the JSON\'s SHA-256 is contentHash', async () => {
@@ -120,8 +120,8 @@ describe('register versions', () => {
       }
 
       // the live register changes
-      await t.http.patch(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', editor()).send({ name: 'Journalföring (ny)' })
-      await t.http.post('/api/v1/controllers').set('authorization', editor()).send({ name: 'Ny AB' })
+      await t.http.patch(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', await editor()).send({ name: 'Journalföring (ny)' })
+      await t.http.post('/api/v1/controllers').set('authorization', await editor()).send({ name: 'Ny AB' })
 
       const again = await download('format=json&version=1')
       expect(again.bytes.equals(json1.bytes)).to.equal(true)
@@ -153,28 +153,28 @@ describe('register versions', () => {
     })
 
     it('supersedes the approved version when the next one is approved', async () => {
-      const third = await propose(editor(), { note: 'Efter ändringen' })
+      const third = await propose(await editor(), { note: 'Efter ändringen' })
       expect(third.body.number).to.equal(3)
       expect(third.body.contentHash).to.not.equal(first.contentHash)
-      const ok = await approve(3, admin())
+      const ok = await approve(3, await admin())
       expect(ok.body.status).to.equal('approved')
-      const v1 = (await t.http.get('/api/v1/register/versions/1').set('authorization', t.auth('reader'))).body
+      const v1 = (await t.http.get('/api/v1/register/versions/1').set('authorization', await t.auth('reader'))).body
       expect(v1).to.include({ status: 'superseded', supersededBy: 3 })
       const latest = await download('format=json&version=approved')
       expect(sha256(latest.bytes)).to.equal(third.body.contentHash)
       expect(latest.res.headers['x-register-version']).to.equal('3')
-      const list = (await t.http.get('/api/v1/register/versions').set('authorization', t.auth('reader'))).body
+      const list = (await t.http.get('/api/v1/register/versions').set('authorization', await t.auth('reader'))).body
       expect(list.items.map((v: Row) => [v.number, v.status])).to.deep.equal([[3, 'approved'], [2, 'rejected'], [1, 'superseded']])
-      const approvedOnly = (await t.http.get('/api/v1/register/versions?status=approved').set('authorization', t.auth('reader'))).body
+      const approvedOnly = (await t.http.get('/api/v1/register/versions?status=approved').set('authorization', await t.auth('reader'))).body
       expect(approvedOnly.items.map((v: Row) => v.number)).to.deep.equal([3])
     })
 
     it('tells what changed between two versions, field by field', async () => {
-      const added = await t.http.post('/api/v1/processing-activities').set('authorization', editor())
+      const added = await t.http.post('/api/v1/processing-activities').set('authorization', await editor())
         .send({ name: 'Nyhetsbrev', role: 'controller', controllerId: f.controllers.clinic.id })
-      await t.http.delete(`/api/v1/processing-activities/${f.activities.marketing.id}`).set('authorization', editor()).expect(204)
-      const fourth = (await propose(editor())).body
-      const res = await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=1`).set('authorization', t.auth('reader'))
+      await t.http.delete(`/api/v1/processing-activities/${f.activities.marketing.id}`).set('authorization', await editor()).expect(204)
+      const fourth = (await propose(await editor())).body
+      const res = await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=1`).set('authorization', await t.auth('reader'))
       expect(res.status, JSON.stringify(res.body)).to.equal(200)
       expect(res.body).to.include({ version: 4, against: 1, since: first.proposedAt, until: fourth.proposedAt })
       expect(res.body.added.map((a: Row) => [a.id, a.name, a.actor])).to.deep.equal([[added.body.id, 'Nyhetsbrev', 'alice']])
@@ -183,22 +183,22 @@ describe('register versions', () => {
       expect(res.body.changed[0]).to.include({ id: f.activities.records.id, actor: 'alice' })
       expect(res.body.changed[0].fields).to.deep.equal([{ field: 'name', before: f.activities.records.name, after: 'Journalföring (ny)' }])
       // by default against the version before: 3 already had the rename
-      const previous = (await t.http.get(`/api/v1/register/versions/${fourth.number}/changes`).set('authorization', t.auth('reader'))).body
+      const previous = (await t.http.get(`/api/v1/register/versions/${fourth.number}/changes`).set('authorization', await t.auth('reader'))).body
       expect(previous.against).to.equal(3)
       expect(previous.changed).to.deep.equal([])
-      expect((await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=77`).set('authorization', t.auth('reader'))).status).to.equal(404)
-      const odd = await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=${encodeURIComponent("1' OR '1'='1")}`).set('authorization', t.auth('reader'))
+      expect((await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=77`).set('authorization', await t.auth('reader'))).status).to.equal(404)
+      const odd = await t.http.get(`/api/v1/register/versions/${fourth.number}/changes?against=${encodeURIComponent("1' OR '1'='1")}`).set('authorization', await t.auth('reader'))
       expect(odd.status).to.equal(400)
       expect(JSON.stringify(odd.body.details)).to.contain('against')
       for (const bad of ['abc', '0', '-1', '1.5', '99999999999']) {
-        const res = await t.http.get(`/api/v1/register/versions/${bad}`).set('authorization', t.auth('reader'))
+        const res = await t.http.get(`/api/v1/register/versions/${bad}`).set('authorization', await t.auth('reader'))
         expect(res.status, bad).to.equal(400)
         expect(res.body.code, bad).to.equal('validation_failed')
       }
     })
 
     it('records approvals, rejections and superseding in history, chained: who, when, the note or reason', async () => {
-      const reader = t.auth('reader')
+      const reader = await t.auth('reader')
       const entries = (await t.http.get('/api/v1/history?recordType=register-version').set('authorization', reader).expect(200)).body.items as Row[]
       // each proposal by its proposer; version 1 approved by dave; 2 rejected by dave; 3 approved by carol, superseding 1 (refused attempts left nothing)
       expect(entries.map((e) => [e.version, e.operation, e.actor])).to.deep.equal([[1, 'propose', 'alice'], [2, 'propose', 'carol'], [1, 'approve', 'dave'], [2, 'reject', 'dave'],
@@ -240,15 +240,15 @@ describe('register versions', () => {
     })
 
     it('keeps workspaces apart', async () => {
-      expect((await t.http.get('/api/v1/register/versions/1').set('authorization', t.auth('reader', 'other'))).status).to.equal(404)
-      expect((await t.http.get('/api/v1/register/export?format=json&version=approved').set('authorization', t.auth('reader', 'other'))).status).to.equal(404)
+      expect((await t.http.get('/api/v1/register/versions/1').set('authorization', await t.auth('reader', 'other'))).status).to.equal(404)
+      expect((await t.http.get('/api/v1/register/export?format=json&version=approved').set('authorization', await t.auth('reader', 'other'))).status).to.equal(404)
     })
   })
 
   it('lets a one-person organisation approve its own version with VERSIONS_FOUR_EYES=false', async () => {
     const solo = await buildTestApp({ VERSIONS_FOUR_EYES: 'false' })
     try {
-      const me = solo.auth('admin', 'solo', 'ensam')
+      const me = await solo.auth('admin', 'solo', 'ensam')
       await solo.http.post('/api/v1/purposes').set('authorization', me).send({ name: 'Bokföring' }).expect(201)
       const v = await solo.http.post('/api/v1/register/versions').set('authorization', me).send({})
       expect(v.status).to.equal(201)

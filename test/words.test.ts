@@ -26,9 +26,9 @@ describe('words that are true', function () {
   let f: Fixture
   let ids: Record<string, string>
 
-  const as = (role: 'reader' | 'editor' | 'admin') => t.auth(role)
+  const as = (role: 'reader' | 'editor' | 'admin'): Promise<string> => t.auth(role)
   async function post(path: string, body: Row): Promise<Row> {
-    const res = await t.http.post(`/api/v1/${path}`).set('authorization', as('admin')).send(body)
+    const res = await t.http.post(`/api/v1/${path}`).set('authorization', await as('admin')).send(body)
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).to.equal(201)
     return res.body
   }
@@ -97,14 +97,14 @@ describe('words that are true', function () {
         expect(utc).to.contain('Generated: 2027-01-15')
         expect(utc).to.not.contain('The review was due on 2027-01-15 and is overdue.')
       } finally {
-        await t.http.delete(`/api/v1/processing-activities/${due.id}`).set('authorization', as('admin'))
+        await t.http.delete(`/api/v1/processing-activities/${due.id}`).set('authorization', await as('admin'))
       }
     })
   })
 
   describe('the privacy notice', () => {
     const notice = async (lang = 'sv'): Promise<string> => {
-      const res = await t.http.get(`/api/v1/controllers/${ids.shop}/privacy-notice?lang=${lang}`).set('authorization', as('reader'))
+      const res = await t.http.get(`/api/v1/controllers/${ids.shop}/privacy-notice?lang=${lang}`).set('authorization', await as('reader'))
       expect(res.status, res.text).to.equal(200)
       return res.text
     }
@@ -138,7 +138,7 @@ describe('words that are true', function () {
 
   describe('a transfer\'s destination', () => {
     const activity = (transfers: Row[]) => ({ name: 'Överföring', role: 'controller', controllerId: ids.shop, transfers })
-    const write = (transfers: Row[]) => t.http.post('/api/v1/processing-activities').set('authorization', as('editor')).send(activity(transfers))
+    const write = async (transfers: Row[]) => t.http.post('/api/v1/processing-activities').set('authorization', await as('editor')).send(activity(transfers))
 
     it('is a country or an international organisation, exactly one: 400 naming the field otherwise', async () => {
       const neither = await write([{ mechanism: 'A46-2-c' }])
@@ -150,22 +150,22 @@ describe('words that are true', function () {
       const organisation = await write([{ internationalOrganisation: 'UNHCR', mechanism: 'A46-2-c' }])
       expect(organisation.status, JSON.stringify(organisation.body)).to.equal(201)
       expect(organisation.body.transfers[0]).to.include({ country: null, internationalOrganisation: 'UNHCR' })
-      await t.http.delete(`/api/v1/processing-activities/${organisation.body.id}`).set('authorization', as('admin'))
+      await t.http.delete(`/api/v1/processing-activities/${organisation.body.id}`).set('authorization', await as('admin'))
     })
 
     it('is named in the CSV and found without a mechanism like a third country', async () => {
-      const csv = await t.http.get(`/api/v1/register/export?format=csv&controllerId=${ids.shop}`).set('authorization', as('reader'))
+      const csv = await t.http.get(`/api/v1/register/export?format=csv&controllerId=${ids.shop}`).set('authorization', await as('reader'))
       const rows = parse(csv.text, { bom: true, columns: true }) as Row[]
       const shop = rows.find((r) => r['Processing activity'] === 'Webbshop')!
       expect(shop['Transfers to third countries or international organisations']).to.equal('Världshälsoorganisationen (WHO) (international organisation)')
       expect(shop['Time limits for erasure']).to.equal('No fixed limit, criteria: Så länge kundrelationen består – tills kunden avslutar sitt konto – Kontot raderas när kunden ber om det.')
-      const findings = (await t.http.get(`/api/v1/register/findings?rule=transfer-without-mechanism&controllerId=${ids.shop}`).set('authorization', as('reader'))).body
+      const findings = (await t.http.get(`/api/v1/register/findings?rule=transfer-without-mechanism&controllerId=${ids.shop}`).set('authorization', await as('reader'))).body
       expect(findings.items.map((i: Row) => i.message.en)).to.include('The transfer to Världshälsoorganisationen (WHO) (international organisation) has no transfer mechanism (adequacy decision, appropriate safeguards or derogation).')
     })
   })
 
   it('imports a document exported before the new fields existed, as it did', async () => {
-    const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', as('reader'))).body
+    const doc = (await t.http.get('/api/v1/register/export?format=json').set('authorization', await as('reader'))).body
     // as an older file has them: without the fields (none of them set then)
     const older = (o: Row, fields: string[]): void => { for (const k of fields) if (o[k] === null) delete o[k] }
     for (const a of doc.processingActivities) {
@@ -174,7 +174,7 @@ describe('words that are true', function () {
       for (const r of a.retention) older(r.retentionRule, ['description'])
     }
     expect(doc.processingActivities.some((a: Row) => a.purposes.some((p: Row) => !('provisionRequirement' in p)))).to.equal(true)
-    const res = await t.http.post('/api/v1/register/import').set('authorization', t.auth('admin', 'older-file')).send(doc)
+    const res = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('admin', 'older-file')).send(doc)
     expect(res.status, JSON.stringify(res.body)).to.equal(200)
     expect(res.body.created.processingActivities).to.equal(doc.processingActivities.length)
   })
@@ -183,68 +183,68 @@ describe('words that are true', function () {
     // the file as that release wrote it (test/fixtures), none of this release's fields in it
     const doc = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'demo-register-2026-12-05.json'), 'utf8'))
     expect(doc.dataSubjectCategories.some((c: Row) => 'vulnerable' in c)).to.equal(false)
-    const res = await t.http.post('/api/v1/register/import').set('authorization', t.auth('editor', 'previous-release')).send(doc)
+    const res = await t.http.post('/api/v1/register/import').set('authorization', await t.auth('editor', 'previous-release')).send(doc)
     expect(res.status, JSON.stringify(res.body).slice(0, 500)).to.equal(200)
     expect(res.body.created.processingActivities).to.equal(doc.processingActivities.length)
     // the screening is computed from the facts the file had: none answered, so nothing is "not-required"
-    const list = (await t.http.get('/api/v1/processing-activities?dpiaScreening=not-required').set('authorization', t.auth('reader', 'previous-release'))).body
+    const list = (await t.http.get('/api/v1/processing-activities?dpiaScreening=not-required').set('authorization', await t.auth('reader', 'previous-release'))).body
     expect(list.total).to.equal(0)
   })
 
   describe('small things', () => {
     it('pages the findings like every list: limit, offset, total', async () => {
-      const all = (await t.http.get('/api/v1/register/findings').set('authorization', as('reader'))).body
+      const all = (await t.http.get('/api/v1/register/findings').set('authorization', await as('reader'))).body
       expect(all.total).to.be.greaterThan(4)
-      const page = await t.http.get('/api/v1/register/findings?limit=2&offset=1').set('authorization', as('reader'))
+      const page = await t.http.get('/api/v1/register/findings?limit=2&offset=1').set('authorization', await as('reader'))
       expect(page.status, page.text).to.equal(200)
       expect(page.body).to.include({ total: all.total, limit: 2, offset: 1 })
       expect(page.body.items).to.deep.equal(all.items.slice(1, 3))
       expect(page.body.counts).to.deep.equal(all.counts)
-      const bad = await t.http.get('/api/v1/register/findings?limit=0').set('authorization', as('reader'))
+      const bad = await t.http.get('/api/v1/register/findings?limit=0').set('authorization', await as('reader'))
       expect(bad.status).to.equal(400)
     })
 
     it('answers a malformed If-Match with 400 showing the form, a stale one with 412 naming the current version', async () => {
       const created = await post('purposes', { name: 'Versionsprov' })
       const path = `/api/v1/purposes/${created.id}`
-      const bare = await t.http.patch(path).set('authorization', as('editor')).set('if-match', '1').send({ description: 'x' })
+      const bare = await t.http.patch(path).set('authorization', await as('editor')).set('if-match', '1').send({ description: 'x' })
       expect(bare.status).to.equal(400)
       expect(bare.body.details).to.deep.equal([{ field: 'If-Match', message: 'must be the ETag of the version you read, in double quotes as the ETag header gives it: "1"; got 1' }])
-      const garbage = await t.http.patch(path).set('authorization', as('editor')).set('if-match', 'version one').send({ description: 'x' })
+      const garbage = await t.http.patch(path).set('authorization', await as('editor')).set('if-match', 'version one').send({ description: 'x' })
       expect(garbage.status).to.equal(400)
       expect(garbage.body.details[0].message).to.contain('"3" (or *)')
-      const ok = await t.http.patch(path).set('authorization', as('editor')).set('if-match', `"${created.version}"`).send({ description: 'y' })
+      const ok = await t.http.patch(path).set('authorization', await as('editor')).set('if-match', `"${created.version}"`).send({ description: 'y' })
       expect(ok.status).to.equal(200)
-      const stale = await t.http.patch(path).set('authorization', as('editor')).set('if-match', `"${created.version}"`).send({ description: 'z' })
+      const stale = await t.http.patch(path).set('authorization', await as('editor')).set('if-match', `"${created.version}"`).send({ description: 'z' })
       expect(stale.status).to.equal(412)
       expect(stale.body.message).to.contain(`it is at version ${ok.body.version}`)
     })
 
     it('words validation messages so a person can act on them: an example, the pattern in words, the limit, the content type', async () => {
-      const asOf = await t.http.get('/api/v1/register/export?asOf=yesterday').set('authorization', as('reader'))
+      const asOf = await t.http.get('/api/v1/register/export?asOf=yesterday').set('authorization', await as('reader'))
       expect(asOf.status).to.equal(400)
       expect(asOf.body.details.map((d: Row) => d.field)).to.deep.equal(['asOf'])
       expect(asOf.body.details[0].message).to.match(/^asOf must be .*such as 2026-06-30T12:00:00Z/) // an example to copy
-      const version = await t.http.get('/api/v1/register/export?version=latest').set('authorization', as('reader'))
+      const version = await t.http.get('/api/v1/register/export?version=latest').set('authorization', await as('reader'))
       expect(version.body.details).to.deep.equal([{ field: 'version', message: 'version must be a version number such as 3, or approved' }])
-      const id = await t.http.get('/api/v1/register/findings?controllerId=42').set('authorization', as('reader'))
+      const id = await t.http.get('/api/v1/register/findings?controllerId=42').set('authorization', await as('reader'))
       expect(id.body.details[0].message).to.match(/^controllerId must be a UUID.* [0-9a-f]{8}-[0-9a-f]{4}-/)
-      const large = await t.http.post('/api/v1/purposes').set('authorization', as('editor')).set('content-type', 'application/json')
+      const large = await t.http.post('/api/v1/purposes').set('authorization', await as('editor')).set('content-type', 'application/json')
         .send(JSON.stringify({ name: 'x', description: 'x'.repeat(t.app.config.bodyLimit) }))
       expect(large.status).to.equal(413)
       expect(large.body.message).to.equal(`The request body is larger than this endpoint accepts: at most ${t.app.config.bodyLimit} bytes (${Number((t.app.config.bodyLimit / 1048576).toFixed(1))} MB)`)
-      const text = await t.http.post('/api/v1/purposes').set('authorization', as('editor')).set('content-type', 'application/xml').send('<purpose/>')
+      const text = await t.http.post('/api/v1/purposes').set('authorization', await as('editor')).set('content-type', 'application/xml').send('<purpose/>')
       expect(text.status).to.equal(415)
       expect(text.body.message).to.equal('The body must be JSON: send it with Content-Type: application/json (the content type sent was application/xml)')
     })
 
     it('takes legal-basis codes in any case, and names the codes there are when one is unknown', async () => {
       const purpose = await post('purposes', { name: 'Kodprov' })
-      const lower = await t.http.post('/api/v1/processing-activities').set('authorization', as('editor'))
+      const lower = await t.http.post('/api/v1/processing-activities').set('authorization', await as('editor'))
         .send({ name: 'Små bokstäver', role: 'controller', controllerId: ids.shop, purposes: [{ purposeId: purpose.id, legalBasisIds: ['a6-1-b', 'se-bfl-7-2'] }] })
       expect(lower.status, JSON.stringify(lower.body)).to.equal(201)
       expect(lower.body.purposes[0].legalBases.map((b: Row) => b.code)).to.deep.equal(['A6-1-b', 'SE-BFL-7-2'])
-      const unknown = await t.http.post('/api/v1/processing-activities').set('authorization', as('editor'))
+      const unknown = await t.http.post('/api/v1/processing-activities').set('authorization', await as('editor'))
         .send({ name: 'Okänd kod', role: 'controller', controllerId: ids.shop, purposes: [{ purposeId: purpose.id, legalBasisIds: ['A6-1-g'] }] })
       expect(unknown.status).to.equal(400)
       const [detail] = unknown.body.details

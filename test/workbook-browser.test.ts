@@ -19,7 +19,7 @@ describe('the workbook upload from Swagger UI', function () {
   before(async () => {
     t = await buildTestApp()
     base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-    const c = await t.http.post('/api/v1/controllers').set('authorization', t.auth('editor')).send({ name: 'Hudateljén Östersund' })
+    const c = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('editor')).send({ name: 'Hudateljén Östersund' })
     expect(c.status).to.equal(201)
     browser = await launchChromium()
   })
@@ -30,7 +30,7 @@ describe('the workbook upload from Swagger UI', function () {
   })
 
   it('chooses the .xlsx file, sends it, and shows the dry run\'s report', async () => {
-    const download = await t.http.get('/api/v1/register/workbook?lang=sv').set('authorization', t.auth('reader'))
+    const download = await t.http.get('/api/v1/register/workbook?lang=sv').set('authorization', await t.auth('reader'))
       .buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
@@ -43,7 +43,7 @@ describe('the workbook upload from Swagger UI', function () {
     page.on('pageerror', (e) => problems.push(e.message))
     await page.goto(`${base}/docs/#/Register/importRegisterWorkbook`)
     await page.getByRole('button', { name: /authorize/i }).first().click()
-    await page.locator('.modal-ux input').first().fill(t.auth('editor').slice('Bearer '.length))
+    await page.locator('.modal-ux input').first().fill((await t.auth('editor')).slice('Bearer '.length))
     await page.locator('.modal-ux .auth-btn-wrapper button.authorize').click()
     await page.locator('.modal-ux .auth-btn-wrapper button.btn-done').click()
 

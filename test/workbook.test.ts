@@ -86,7 +86,7 @@ describe('the register as an editable workbook, and back', function () {
   after(async () => t?.close())
 
   async function download(lang: 'sv' | 'en', ws = 'test'): Promise<Buffer> {
-    const res = await t.http.get(`/api/v1/register/workbook?lang=${lang}`).set('authorization', t.auth('reader', ws))
+    const res = await t.http.get(`/api/v1/register/workbook?lang=${lang}`).set('authorization', await t.auth('reader', ws))
       .buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
@@ -98,13 +98,13 @@ describe('the register as an editable workbook, and back', function () {
   }
 
   async function upload(bytes: Buffer, dryRun: boolean, ws = 'test', sub = 'anna.editor'): Promise<{ status: number; body: Row }> {
-    const res = await t.http.post(`/api/v1/register/workbook?dryRun=${dryRun}`).set('authorization', t.auth('editor', ws, sub))
+    const res = await t.http.post(`/api/v1/register/workbook?dryRun=${dryRun}`).set('authorization', await t.auth('editor', ws, sub))
       .set('content-type', XLSX_CONTENT_TYPE).send(bytes)
     return { status: res.status, body: res.body }
   }
 
   const count = async (path: string, ws = 'test'): Promise<number> =>
-    (await t.http.get(`/api/v1/${path}?limit=1`).set('authorization', t.auth('reader', ws))).body.total
+    (await t.http.get(`/api/v1/${path}?limit=1`).set('authorization', await t.auth('reader', ws))).body.total
 
   it('has a sheet per kind of record and per list of an activity, headers in the language, id and version first', async () => {
     const sv = await load(await download('sv'))
@@ -168,7 +168,7 @@ describe('the register as an editable workbook, and back', function () {
     const purposes = book.getWorksheet('Ändamål')!
     const added = purposes.rowCount + 1
     purposes.getCell(added, columnOf(purposes, 'Namn')).value = 'Kundundersökningar'
-    const unused = (await t.http.get('/api/v1/purposes?q=Oanvänt').set('authorization', t.auth('reader'))).body.items[0]
+    const unused = (await t.http.get('/api/v1/purposes?q=Oanvänt').set('authorization', await t.auth('reader'))).body.items[0]
     const d = rowOf(purposes, unused.id)
     purposes.getCell(d, columnOf(purposes, 'Ta bort')).value = 'Ja'
     const saved = await savedByCalc(await save(book))
@@ -192,12 +192,12 @@ describe('the register as an editable workbook, and back', function () {
     // a new record's id is made when it is written
     const withoutNewIds = (cs: Row[]): Row[] => cs.map((c) => (c.operation === 'create' ? { ...c, id: undefined } : c))
     expect(withoutNewIds(applied.body.changes)).to.deep.equal(withoutNewIds(changes))
-    const now = (await t.http.get(`/api/v1/processing-activities/${f.activities.marketing.id}`).set('authorization', t.auth('reader'))).body
+    const now = (await t.http.get(`/api/v1/processing-activities/${f.activities.marketing.id}`).set('authorization', await t.auth('reader'))).body
     expect(now.description).to.equal('Månatligt nyhetsbrev till kunder')
     expect(now.version).to.equal(f.activities.marketing.version + 1)
-    const names = ((await t.http.get('/api/v1/purposes?limit=100').set('authorization', t.auth('reader'))).body.items as Row[]).map((p) => p.name)
+    const names = ((await t.http.get('/api/v1/purposes?limit=100').set('authorization', await t.auth('reader'))).body.items as Row[]).map((p) => p.name)
     expect(names).to.include('Kundundersökningar').and.not.include('Oanvänt ändamål')
-    const history = (await t.http.get(`/api/v1/processing-activities/${f.activities.marketing.id}/history`).set('authorization', t.auth('reader'))).body
+    const history = (await t.http.get(`/api/v1/processing-activities/${f.activities.marketing.id}/history`).set('authorization', await t.auth('reader'))).body
     const entries = (history.items ?? history) as Row[]
     expect(entries.map((e) => e.actor)).to.include('anna.editor')
   })
@@ -214,7 +214,7 @@ describe('the register as an editable workbook, and back', function () {
       sheet: 'Behandlingar', row: r, column: 'Personuppgiftsansvarig', value: 'Okänt Bolag AB',
       message: `Behandlingar rad ${r}, Personuppgiftsansvarig: "Okänt Bolag AB" finns inte`,
     }])
-    const now = (await t.http.get(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', t.auth('reader'))).body
+    const now = (await t.http.get(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', await t.auth('reader'))).body
     expect(now.description).to.equal('Drift och support')
 
     const en = await load(await download('en'))
@@ -229,7 +229,7 @@ describe('the register as an editable workbook, and back', function () {
 
   it('a record changed in the service after the download is a conflict, and nothing is written', async () => {
     const book = await load(await download('sv'))
-    const patch = await t.http.patch(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', t.auth('editor'))
+    const patch = await t.http.patch(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', await t.auth('editor'))
       .send({ owner: 'Driftteamet' })
     expect(patch.status, JSON.stringify(patch.body)).to.equal(200)
     const activities = book.getWorksheet('Behandlingar')!
@@ -243,10 +243,10 @@ describe('the register as an editable workbook, and back', function () {
       sheet: 'Behandlingar', row: r, recordType: 'processing-activity', id: f.activities.hosting.id,
       versionInWorkbook: patch.body.version - 1, versionNow: patch.body.version,
     }])
-    const hosting = (await t.http.get(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', t.auth('reader'))).body
+    const hosting = (await t.http.get(`/api/v1/processing-activities/${f.activities.hosting.id}`).set('authorization', await t.auth('reader'))).body
     expect(hosting.owner).to.equal('Driftteamet')
     expect(hosting.description).to.equal('Drift och support')
-    const records = (await t.http.get(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', t.auth('reader'))).body
+    const records = (await t.http.get(`/api/v1/processing-activities/${f.activities.records.id}`).set('authorization', await t.auth('reader'))).body
     expect(records.owner).to.equal('Vården')
   })
 
@@ -270,19 +270,19 @@ describe('the register as an editable workbook, and back', function () {
     const { status, body } = await upload(await savedByCalc(await save(book)), false)
     expect(status, JSON.stringify(body)).to.equal(200)
     expect(body.changes.map((c: Row) => [c.operation, c.recordType])).to.deep.equal([['update', 'processing-activity'], ['create', 'processing-activity']])
-    const created = (await t.http.get(`/api/v1/processing-activities/${body.changes[1].id}`).set('authorization', t.auth('reader'))).body
+    const created = (await t.http.get(`/api/v1/processing-activities/${body.changes[1].id}`).set('authorization', await t.auth('reader'))).body
     expect(created).to.deep.include({ name: 'Kundtjänst', role: 'controller', nextReviewAt: '2027-06-01', status: 'draft' })
     expect(created.controller.name).to.equal('Klinik Östersund AB')
     expect(created.dataCategories.map((c: Row) => c.name)).to.deep.equal(['Namn och kontaktuppgifter', 'Personnummer'])
     expect(created.purposes.map((x: Row) => [x.purpose.name, x.legalBases.map((b: Row) => b.code)])).to.deep.equal([['Fakturering', ['A6-1-b']]])
-    const marketing = (await t.http.get(`/api/v1/processing-activities/${f.activities.marketing.id}`).set('authorization', t.auth('reader'))).body
+    const marketing = (await t.http.get(`/api/v1/processing-activities/${f.activities.marketing.id}`).set('authorization', await t.auth('reader'))).body
     expect(marketing.purposes[0].legalBases.map((b: Row) => b.code)).to.deep.equal(['A6-1-f', 'A6-1-a'])
     expect(marketing.purposes[0].legitimateInterest).to.equal('Att nå befintliga kunder')
   })
 
   it('takes a country by its name, says which names are ambiguous and what a field must be', async () => {
     for (let i = 0; i < 2; i++) {
-      const res = await t.http.post('/api/v1/data-subject-categories').set('authorization', t.auth('editor')).send({ name: 'Besökare' })
+      const res = await t.http.post('/api/v1/data-subject-categories').set('authorization', await t.auth('editor')).send({ name: 'Besökare' })
       expect(res.status).to.equal(201)
     }
     const book = await load(await download('sv'))
@@ -334,7 +334,7 @@ describe('the register as an editable workbook, and back', function () {
     const notBook = await upload(Buffer.from('not a zip'), true)
     expect(notBook.status).to.equal(400)
     expect(notBook.body.errors[0].message).to.match(/not an \.xlsx workbook/)
-    const reader = await t.http.post('/api/v1/register/workbook?dryRun=true').set('authorization', t.auth('reader'))
+    const reader = await t.http.post('/api/v1/register/workbook?dryRun=true').set('authorization', await t.auth('reader'))
       .set('content-type', XLSX_CONTENT_TYPE).send(await download('sv'))
     expect(reader.status).to.equal(403)
   })

@@ -29,7 +29,7 @@ describe('register export as an XLSX workbook', function () {
   after(async () => t?.close())
 
   async function download(query: string, ws = 'test'): Promise<{ res: any; bytes: Buffer }> {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', t.auth('reader', ws))
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader', ws))
       .buffer(true).parse((r, cb) => {
         const chunks: Buffer[] = []
         r.on('data', (c: Buffer) => chunks.push(c))
@@ -90,7 +90,7 @@ describe('register export as an XLSX workbook', function () {
     const { sheets } = await workbook('lang=sv')
     const [header, ...rows] = sheets.get(SHEET_NAMES.controllers.sv)!
     expect(header).to.deep.equal(['Personuppgiftsansvarig', 'Organisationsnummer', 'Adress', 'E-post', 'Telefon', 'Webbplats', 'Land', 'Företrädare', 'Dataskyddsombud', 'Senast ändrad'])
-    const listed = (await t.http.get('/api/v1/controllers?limit=500').set('authorization', t.auth('reader'))).body.items as Row[]
+    const listed = (await t.http.get('/api/v1/controllers?limit=500').set('authorization', await t.auth('reader'))).body.items as Row[]
     expect(rows.map((r) => r[0]).sort()).to.deep.equal(listed.map((c) => c.name).sort())
     const clinic = rows.find((r) => r[0] === 'Klinik Östersund AB')!
     expect(clinic.slice(0, 9)).to.deep.equal([
@@ -104,7 +104,7 @@ describe('register export as an XLSX workbook', function () {
     for (const lang of ['en', 'sv'] as const) {
       const { sheets } = await workbook(`lang=${lang}`, 'demo')
       const [, ...rows] = sheets.get(SHEET_NAMES.findings[lang])!
-      const api = (await t.http.get('/api/v1/register/findings').set('authorization', t.auth('reader', 'demo'))).body
+      const api = (await t.http.get('/api/v1/register/findings').set('authorization', await t.auth('reader', 'demo'))).body
       expect(api.total).to.be.greaterThan(10)
       const key = (rule: string, record: string, field: string, message: string): string => JSON.stringify([rule, record, field, message])
       expect(rows.map((r) => key(r[6], r[3], r[4], r[5])).sort())
