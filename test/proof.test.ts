@@ -1,10 +1,8 @@
 import { expect } from 'chai'
-import { execFile } from 'node:child_process'
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose'
 import { parse } from 'csv-parse/sync'
 import ExcelJS from 'exceljs'
@@ -13,20 +11,11 @@ import { openInCalc, printedPages } from './libreoffice'
 import { needTool, SOFFICE_TOOL } from './tools'
 import { entryHash } from '../src/register/records/journal'
 import { RegisterVersion } from '../entities'
+import { exec } from './command'
 
 type Row = Record<string, any>
-const run = promisify(execFile)
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 
-/** Runs a command, answering its exit code and output (a non-zero exit is an answer, not a failure). */
-async function exec(file: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(file, args, { cwd: join(__dirname, '..', '..') })
-    return { code: 0, out: stdout + stderr }
-  } catch (err: any) {
-    return { code: err.code ?? -1, out: String(err.stdout ?? '') + String(err.stderr ?? '') }
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'ropa-proof-'))
 const file = (name: string, content: string): string => {

@@ -1,26 +1,16 @@
 import { expect } from 'chai'
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { buildTestApp, migratedDatabase, TestApp, TestDatabase } from './helper'
 import { entryHash } from '../src/register/records/journal'
+import { exec } from './command'
 
 type Row = Record<string, any>
-const run = promisify(execFile)
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 
-async function exec(file: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(file, args, { cwd: join(__dirname, '..', '..') })
-    return { code: 0, out: stdout + stderr }
-  } catch (err: any) {
-    return { code: err.code ?? -1, out: String(err.stdout ?? '') + String(err.stderr ?? '') }
-  }
-}
 
 const NAME = 'Anna Bergström'
 const EMAIL = 'anna.bergstrom@example.se'
