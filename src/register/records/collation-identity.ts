@@ -43,15 +43,6 @@ export async function storedCollation(db: Database): Promise<CollationIdentity |
   return rows[0] ? { locale: rows[0].locale, icu: rows[0].icu, unicode: rows[0].unicode } : null
 }
 
-/** Whether any record (of any kind, in any workspace) is stored, so has a sort key. */
-async function holdsRecords(db: Database): Promise<boolean> {
-  for (const def of RESOURCES) {
-    const table = db.dataSource.getMetadata(def.entity).tableName
-    if ((await db.query(`SELECT 1 FROM "${table}" LIMIT 1`, [])).length) return true
-  }
-  return false
-}
-
 /** Records per write transaction, and the pause between two (the writes and reads of users go between). */
 const BATCH = 200
 const PAUSE_MS = 5
@@ -98,13 +89,7 @@ export async function recomputeSortKeys(db: Database, stopped: () => boolean = (
 export async function keepSortKeysInCollation(db: Database, log: FastifyBaseLogger): Promise<{ start(): void; stop(): Promise<void> }> {
   const stored = await storedCollation(db)
   const current = currentCollation()
-  const nothingToDo = { start: () => undefined, stop: async () => undefined }
-  if (stored && sameCollation(stored, current)) return nothingToDo
-  if (!stored && !(await holdsRecords(db))) {
-    // a new register: its keys will all be computed in this collation
-    await db.write((m) => recordCollation(m, db.dialect))
-    return nothingToDo
-  }
+  if (stored && sameCollation(stored, current)) return { start: () => undefined, stop: async () => undefined }
   log.warn({ stored, current }, `sort keys were computed in ${stored ? describeCollation(stored) : 'a collation not recorded'}: `
     + `recomputing them in ${describeCollation(current)}, in the background; until done, lists sorted by name may be out of order`)
   let stopping = false
