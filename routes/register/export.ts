@@ -8,7 +8,6 @@ import { registerAt } from '../../src/register/accountability/history'
 import { liveRegister } from '../../src/register/records/walk'
 import { XLSX_CONTENT_TYPE } from '../../src/register/exchange/xlsx'
 import { exportVersion } from '../../src/register/accountability/version-files'
-import { versionRedactions } from '../../src/register/accountability/redactions'
 import { ValidationFailed } from '../../src/errors'
 
 const querystring = {
@@ -82,9 +81,8 @@ export default async function exportRoutes(app: FastifyInstance): Promise<void> 
         .header('content-type', file.contentType)
         .header('content-disposition', `attachment; filename="${file.fileName}"`)
         .header('x-register-version', String(file.version.number))
-      // the file's SHA-256: the frozen one, or after a redaction the redacted document's (the latest redaction states it)
-      const redactions = versionRedactions(file.version)
-      if (query.format === 'json') reply.header('etag', `"${redactions.length ? redactions[redactions.length - 1].documentHash : file.version.contentHash}"`)
+      // the JSON's SHA-256: the frozen one, or after a redaction the redacted document's
+      if (file.etag) reply.header('etag', `"${file.etag}"`)
       return reply.send(file.stream)
     }
     let register = liveRegister(app.db, ws)

@@ -14,6 +14,7 @@ import { ActivityScope, RegisterSource, RegisterViews, StoredActivity, WALK_PAGE
 import { sortKey } from '../wording/collation'
 import { FROZEN_DOCUMENT_FILE, VersionNotFound } from './versions'
 import { proofBlock, versionProof } from './version-proof'
+import { versionRedactions } from './redactions'
 
 import type { Row } from '../records/model'
 
@@ -269,13 +270,36 @@ function unzipped(stored: StoredFile): Readable {
   return stream
 }
 
-async function findVersion(db: Database, ws: string, which: number | 'approved'): Promise<RegisterVersion> {
-  const found = await db.read((m) => m.getRepository(RegisterVersion).findOne({ where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which } }))
+/** A version without the columns its files do not need. */
+export type VersionHead = Omit<RegisterVersion, 'checkpoint' | 'redactions'>
+
+/**
+ * A version's row but its checkpoint and redactions. In SQLite's rows those two come after the
+ * frozen document (columns added later go last), and reading a column after it walks the
+ * document's chain of overflow pages: 17,000 pages for 68 MB at 10,000 activities, 30-250 ms with
+ * the event loop held, on every download of a version's file.
+ */
+async function findVersion(db: Database, ws: string, which: number | 'approved'): Promise<VersionHead> {
+  const found = await db.read((m) => {
+    const columns = m.connection.getMetadata(RegisterVersion).columns
+      .filter((c) => c.isSelect && c.propertyName !== 'checkpoint' && c.propertyName !== 'redactions').map((c) => c.propertyName)
+    return m.getRepository(RegisterVersion).findOne({
+      select: Object.fromEntries(columns.map((p) => [p, true])),
+      where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which },
+    })
+  })
   if (!found) throw new VersionNotFound(which)
   return found
 }
 
-const versionFileName = (q: ExportQuery, v: RegisterVersion, timeZone: string): string =>
+/** The SHA-256 of the version's JSON as served: the frozen document's, or after a redaction the redacted one's (the latest redaction states it). */
+async function servedHash(db: Database, ws: string, v: VersionHead): Promise<string> {
+  const rows = await db.read((m) => m.getRepository(RegisterVersion).findOne({ select: { workspaceId: true, number: true, redactions: true }, where: { workspaceId: ws, number: v.number } }))
+  const redactions = rows ? versionRedactions(rows) : []
+  return redactions.length ? redactions[redactions.length - 1].documentHash : v.contentHash
+}
+
+const versionFileName = (q: ExportQuery, v: VersionHead, timeZone: string): string =>
   exportFileName(q, new Date(v.proposedAt), timeZone).replace(/-(\d{4}-\d{2}-\d{2})\.(\w+)$/, `-version-${v.number}-$1.$2`)
 
 /** The stored file of an unfiltered query: its name in register_version_files, or null for a filtered query. */
@@ -291,21 +315,63 @@ interface StoredFile {
   bytes: number
 }
 
+/** Base64 characters of a stored file per read (a multiple of 4, so each decodes to whole bytes). */
+const STORED_CHUNK = 2 * 1024 * 1024
+
+/**
+ * A stored file's bytes, read and decoded a chunk at a time on one snapshot, the event loop given
+ * back between chunks: read whole, the frozen document's file (10 MB of base64 at 10,000
+ * activities) was one synchronous read on SQLite and one decoding, holding the loop for 80 ms on a
+ * quiet machine and for most of a second on a busy one. SQLite reads the whole value for each
+ * chunk (13 ms for 10 MB), so the chunks are not small.
+ */
 async function storedFile(db: Database, ws: string, number: number, file: string): Promise<StoredFile | null> {
-  const rows: Row[] = await db.read((m) => m.query(placeholders(dialectOfManager(m),
-    'SELECT gzip, bytes FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'), [ws, number, file]))
-  return rows.length ? { gzip: Buffer.from(rows[0].gzip as string, 'base64'), bytes: Number(rows[0].bytes) } : null
+  const series = await db.snapshot()
+  try {
+    const where = 'FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'
+    const sized: Row[] = await series.read((m) => m.query(placeholders(db.dialect, `SELECT bytes, length(gzip) AS n ${where}`), [ws, number, file]))
+    if (!sized.length) return null
+    const length = Number(sized[0].n)
+    const gzip = Buffer.allocUnsafe(Math.ceil(length / 4) * 3)
+    let filled = 0
+    for (let at = 0; at < length; at += STORED_CHUNK) {
+      if (at) await turn()
+      const rows: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
+        `SELECT substr(gzip, CAST(? AS integer), CAST(? AS integer)) AS chunk ${where}`), [at + 1, STORED_CHUNK, ws, number, file]))
+      filled += gzip.write(rows[0].chunk as string, filled, 'base64')
+    }
+    return { gzip: gzip.subarray(0, filled), bytes: Number(sized[0].bytes) }
+  } finally {
+    await series.close()
+  }
+}
+
+/**
+ * Stores a rendered file; another process that stored the same file first wins (ON CONFLICT DO
+ * NOTHING), and then its bytes are read back. Each step is one synchronous call on SQLite (7 MB of
+ * base64 for a workbook of 10,000 activities), so the event loop gets a turn between them.
+ */
+async function storeFile(db: Database, ws: string, number: number, file: string, bytes: number, chunks: Buffer[]): Promise<StoredFile> {
+  const gzip = Buffer.concat(chunks)
+  await turn()
+  const text = gzip.toString('base64')
+  await turn()
+  const inserted: Row[] = await db.write((m) => m.query(placeholders(dialectOfManager(m),
+    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING file'),
+  [ws, number, file, new Date().toISOString(), bytes, text]))
+  if (inserted.length) return { gzip, bytes }
+  await turn()
+  return (await storedFile(db, ws, number, file))!
 }
 
 /** Renders in flight in this process, so that downloads asking for the same file at once wait for one render. */
 const rendering = new Map<string, Promise<StoredFile>>()
 
 /**
- * The file rendered from the version's document, gzipped as it is written, then stored; another
- * process that stored the same file first wins (ON CONFLICT DO NOTHING), and the stored bytes are
- * what every download gets.
+ * The file rendered from the version's document, gzipped as it is written, then stored (storeFile:
+ * the first process to store it wins), and the stored bytes are what every download gets.
  */
-async function render(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
+async function render(db: Database, ws: string, version: VersionHead, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
   const proof = proofBlock(await versionProof(db, ws, version), q.lang)
   const register = frozenRegister(db, ws, version.number)
   const exported = exportFrom(register, q, new Date(version.proposedAt), timeZone, proof)
@@ -318,11 +384,7 @@ async function render(db: Database, ws: string, version: RegisterVersion, q: Exp
       yield b
     }
   }, createGzip(), async (gzipped: AsyncIterable<Buffer>) => { for await (const c of gzipped) chunks.push(c) }).finally(() => register.release())
-  const gzip = Buffer.concat(chunks)
-  await db.write((m) => m.query(placeholders(dialectOfManager(m),
-    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-  [ws, version.number, file, new Date().toISOString(), bytes, gzip.toString('base64')]))
-  return (await storedFile(db, ws, version.number, file))!
+  return storeFile(db, ws, version.number, file, bytes, chunks)
 }
 
 /** The frozen document read from the version's row a chunk at a time, gzipped and stored as its file. */
@@ -335,10 +397,7 @@ async function storeDocument(db: Database, ws: string, number: number): Promise<
       yield chunk
     }
   }, createGzip(), async (gzipped: AsyncIterable<Buffer>) => { for await (const c of gzipped) chunks.push(c) })
-  await db.write((m) => m.query(placeholders(dialectOfManager(m),
-    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-  [ws, number, FROZEN_DOCUMENT_FILE, new Date().toISOString(), bytes, Buffer.concat(chunks).toString('base64')]))
-  return (await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE))!
+  return storeFile(db, ws, number, FROZEN_DOCUMENT_FILE, bytes, chunks)
 }
 
 function storeOnce(db: Database, ws: string, number: number): Promise<StoredFile> {
@@ -351,7 +410,7 @@ function storeOnce(db: Database, ws: string, number: number): Promise<StoredFile
   return pending
 }
 
-function renderOnce(db: Database, ws: string, version: RegisterVersion, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
+function renderOnce(db: Database, ws: string, version: VersionHead, q: ExportQuery, file: string, timeZone: string): Promise<StoredFile> {
   const key = `${ws}\n${version.number}\n${file}`
   let pending = rendering.get(key)
   if (!pending) {
@@ -366,7 +425,7 @@ function renderOnce(db: Database, ws: string, version: RegisterVersion, q: Expor
  * controllerId and status do not apply to it. CSV and workbook: with every option of the export,
  * the same bytes on every download (stored at the first one, unless filtered).
  */
-export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }, timeZone: string): Promise<RegisterExport & { version: RegisterVersion; length?: number }> {
+export async function exportVersion(db: Database, ws: string, which: number | 'approved', q: ExportQuery & { recordGiven: boolean }, timeZone: string): Promise<RegisterExport & { version: VersionHead; length?: number; etag?: string }> {
   if (q.format === 'json') {
     const misplaced = [q.recordGiven && 'record', q.controllerId && 'controllerId', q.status && 'status'].filter(Boolean) as string[]
     if (misplaced.length) {
@@ -374,13 +433,15 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     }
   }
   const version = await findVersion(db, ws, which)
+  // each read below is a synchronous call on SQLite: not one chain of them with the loop held
+  await turn()
   const query: ExportQuery = { format: q.format, record: q.record, lang: q.lang, delimiter: q.delimiter, controllerId: q.controllerId, status: q.status }
   const fileName = versionFileName(query, version, timeZone)
   if (q.format === 'json') {
     // the frozen bytes as they are (their SHA-256 is contentHash), from the file stored when the
     // version was frozen, or else stored now from the version's row (a version frozen before)
     const stored = await storedFile(db, ws, version.number, FROZEN_DOCUMENT_FILE) ?? await storeOnce(db, ws, version.number)
-    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes }
+    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes, etag: await servedHash(db, ws, version) }
   }
   const contentType = q.format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv; charset=utf-8'
   const file = versionFileKey(query)

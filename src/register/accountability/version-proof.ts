@@ -27,7 +27,7 @@ export interface VersionProof {
 export const KEYS_PATH = '/api/v1/history/keys'
 
 /** The proof of a version, read from the workspace's checkpoints and history (a few small reads). */
-export async function versionProof(db: Database, ws: string, v: RegisterVersion): Promise<VersionProof> {
+export async function versionProof(db: Database, ws: string, v: Pick<RegisterVersion, 'number' | 'contentHash' | 'historyHead'>): Promise<VersionProof> {
   const proof: VersionProof = { number: v.number, contentHash: v.contentHash, historyHead: v.historyHead, entries: null, checkpoint: null }
   if (!v.historyHead) return proof
   return db.read(async (m) => {
