@@ -219,6 +219,8 @@ export async function statesAt(m: EntityManager, ws: string, at: string, recordT
 
 /** Records per read of history states. */
 const STATES_PAGE = 200
+/** Entries since the moment per read while the records changed since are found. */
+const CHANGES_PAGE = 200
 /** Changed records a view may name beyond which no stored view is taken as it is (each is looked for in each view's text). */
 const MAX_NAMED_CHANGES = 200
 /** Activities per read while the walk's order is found (their states are parsed, only keys kept). */
@@ -228,7 +230,7 @@ const LIVE_PAGE = WALK_PAGE_SIZE
 /** States of changed activities read at once, ahead of the merged walk. */
 const STATES_AHEAD = 20
 /** Activities changed since the moment per read of their latest entries' fields (parsed by the database). */
-const CHANGED_KEYS_PAGE = 200
+const CHANGED_KEYS_PAGE = 100
 
 /** An activity's place in the walk: its key, id and version at the moment, and its latest entry then when it was read. */
 interface WalkKey {
@@ -334,8 +336,12 @@ class RegisterAt implements RegisterViews {
 
   constructor(private readonly series: ReadSeries, private readonly dialect: Dialect, private readonly ws: string, private readonly at: string) {}
 
-  private query(sql: string, params: unknown[]): Promise<StateRow[]> {
-    return this.series.read((m) => m.query(placeholders(dialectOfManager(m), sql), params))
+  private async query(sql: string, params: unknown[]): Promise<StateRow[]> {
+    const rows: StateRow[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m), sql), params))
+    // the driver's result keeps its array (walk.ts): emptied, so that the states in it die young
+    const out = rows.slice()
+    rows.length = 0
+    return out
   }
 
   /** Latest entries of these records (deletes included), in id order. */
@@ -567,19 +573,31 @@ class RegisterAt implements RegisterViews {
   /** Records with an entry after the moment, by type (a register version's lifecycle left out); null: a restore came after it. */
   private changed: Promise<Map<string, Set<string>> | null> | null = null
 
+  /**
+   * Read by keyset over the (workspace_id, at) index, CHANGES_PAGE entries a read with a turn
+   * between: on SQLite one read of every entry since (2,000 at the bench's moment) held the event
+   * loop for up to 250 ms on a busy machine, and the moment may be long ago.
+   */
   private changedSince(): Promise<Map<string, Set<string>> | null> {
     this.changed ??= (async () => {
-      const rows: { record_type: string; record_id: string }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
-        'SELECT DISTINCT record_type, record_id FROM "history" WHERE workspace_id = ? AND at > ?'), [this.ws, this.at]))
       const out = new Map<string, Set<string>>()
-      for (const r of rows) {
-        // restored history says nothing of how today's views were built: every view is composed
-        if (r.record_type === RESTORE_RECORD_TYPE) return null
-        if (r.record_type === VERSION_RECORD_TYPE) continue
-        if (!out.has(r.record_type)) out.set(r.record_type, new Set())
-        out.get(r.record_type)!.add(r.record_id)
+      for (let after: { at: string; seq: number } | null = null; ;) {
+        const keyset = after ? '(at, seq) > (?, ?)' : 'at > ?'
+        const params = after ? [after.at, after.seq] : [this.at]
+        const rows: { seq: number | string; at: string; record_type: string; record_id: string }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
+          `SELECT seq, at, record_type, record_id FROM "history" WHERE workspace_id = ? AND ${keyset} ORDER BY at, seq LIMIT ${CHANGES_PAGE}`), [this.ws, ...params]))
+        for (const r of rows) {
+          // restored history says nothing of how today's views were built: every view is composed
+          if (r.record_type === RESTORE_RECORD_TYPE) return null
+          if (r.record_type === VERSION_RECORD_TYPE) continue
+          if (!out.has(r.record_type)) out.set(r.record_type, new Set())
+          out.get(r.record_type)!.add(r.record_id)
+        }
+        if (rows.length < CHANGES_PAGE) return out
+        const last = rows[rows.length - 1]
+        after = { at: last.at, seq: Number(last.seq) }
+        await turn()
       }
-      return out
     })()
     return this.changed
   }
