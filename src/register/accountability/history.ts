@@ -225,8 +225,12 @@ const CHANGES_PAGE = 200
 const MAX_NAMED_CHANGES = 200
 /** Activities per read while the walk's order is found (their states are parsed, only keys kept). */
 const KEYS_PAGE = 500
-/** Activities per read of today's stored views in the merged walk (as the live walk reads them). */
-const LIVE_PAGE = WALK_PAGE_SIZE
+/**
+ * Activities per read of today's stored views in the merged walk, at least: the JSON document's pages
+ * of 25 were a read each (400 round trips on PostgreSQL, 1.2 s); the live walk's 200 held its views
+ * across eight pages written, long enough to be promoted.
+ */
+const LIVE_PAGE = 100
 /** States of changed activities read at once, ahead of the merged walk. */
 const STATES_AHEAD = 20
 /** Activities changed since the moment per read of their latest entries' fields (parsed by the database). */
@@ -528,11 +532,12 @@ class RegisterAt implements RegisterViews {
       next++
       page.push({ id: k.id, key: k })
     }
+    const livePage = Math.max(pageSize, LIVE_PAGE)
     let after: { key: string; id: string } | null = null
     for (;;) {
       const from: { key: string; id: string } | null = after
-      const rows: WalkRow[] = await this.series.read((m) => pageByName(m, this.ws, from, pageSize, conditions))
-      const full = rows.length === pageSize
+      const rows: WalkRow[] = await this.series.read((m) => pageByName(m, this.ws, from, livePage, conditions))
+      const full = rows.length === livePage
       const last: WalkRow | undefined = rows[rows.length - 1]
       if (last) after = { key: last.sort_key ?? '', id: last.id }
       const live = rows.filter((r) => r.sort_key !== null && !fromHistory.has(r.id)).map((r) => ({ key: r.sort_key!, id: r.id, json: r.resolved_view }))
