@@ -9,7 +9,7 @@ import { Condition, storedViewPage, storedViewsIn } from './stored-views'
 import type { ProcessingActivity } from '../../generated/view-types'
 
 /** A row of the walk's page: the columns it selects. */
-interface WalkRow {
+export interface WalkRow {
   id: string
   sort_key: string | null
   resolved_view: string
@@ -85,7 +85,7 @@ export async function* activityPages(series: ReadSeries, ws: string, scope: Acti
 }
 
 /** A page of activities after (key, id) in (sort_key, id) order; the (workspace_id, sort_key, id) index serves it. */
-async function pageByName(m: EntityManager, ws: string, after: { key: string; id: string } | null, limit: number, conditions: Condition[]): Promise<WalkRow[]> {
+export async function pageByName(m: EntityManager, ws: string, after: { key: string; id: string } | null, limit: number, conditions: Condition[]): Promise<WalkRow[]> {
   const keyset: Condition[] = after ? [{ sql: '(sort_key, id) > (?, ?)', params: [after.key, after.id] }] : []
   const where = ['workspace_id = ?', ...keyset.map((c) => c.sql), ...conditions.map((c) => c.sql)].join(' AND ')
   let sql = `SELECT id, sort_key, resolved_view FROM "processing_activities" WHERE ${where} ORDER BY sort_key, id LIMIT ${Number(limit)}`
