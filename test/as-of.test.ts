@@ -159,3 +159,64 @@ describe('export as of a moment, from history', function () {
     }
   })
 })
+
+/**
+ * A register of several pages (the asOf walk reads today's unchanged activities in pages by name and
+ * merges in those changed since, keyed from history): renames after the moment that move activities
+ * across pages, in both directions, deletions, additions between, and a change that keeps the name.
+ */
+describe('export as of a moment, across many pages', function () {
+  this.timeout(180_000)
+  let t: TestApp
+  let then: string
+  const taken = new Map<string, string>()
+  const QUERIES = ['format=json', 'format=csv&lang=en', 'format=csv&lang=sv&status=active']
+  const get = async (query: string): Promise<string> => {
+    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = []
+      r.on('data', (c: Buffer) => chunks.push(c))
+      r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
+    })
+    expect(res.status, String(res.body)).to.equal(200)
+    return res.body as string
+  }
+
+  before(async () => {
+    t = await buildTestApp()
+    const editor = await t.auth('admin')
+    const send = async (method: 'post' | 'patch' | 'delete', path: string, body?: Row): Promise<Row> => {
+      const res = await t.http[method](`/api/v1/${path}`).set('authorization', editor).send(body)
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).to.be.oneOf([200, 201, 204])
+      return res.body
+    }
+    const controller = await send('post', 'controllers', { name: 'Sidornas AB' })
+    const activities: Row[] = []
+    for (let i = 0; i < 260; i++) {
+      const name = `${i % 3 === 0 ? 'Behandling' : i % 3 === 1 ? 'Ärende' : 'Lista'} ${String(i).padStart(3, '0')}`
+      activities.push(await send('post', 'processing-activities', { name, role: 'controller', controllerId: controller.id, status: i % 4 ? 'active' : 'draft' }))
+    }
+    await pause()
+    then = new Date().toISOString()
+    for (const q of QUERIES) taken.set(q, await get(q))
+    await pause()
+    for (const [i, a] of activities.entries()) {
+      if (i % 7 === 0) await send('patch', `processing-activities/${a.id}`, { name: `Översikt ${a.name}` }) // to the last page
+      else if (i % 7 === 1) await send('patch', `processing-activities/${a.id}`, { name: `Aaa ${a.name}` }) // to the first
+      else if (i % 7 === 2) await send('patch', `processing-activities/${a.id}`, { description: 'ändrad efteråt', status: 'retired' })
+      else if (i % 23 === 3) await send('delete', `processing-activities/${a.id}`)
+      if (i % 29 === 4) await send('post', 'processing-activities', { name: `${a.name} b`, role: 'controller', controllerId: controller.id, status: 'active' })
+    }
+  })
+  after(async () => t.close())
+
+  it('is, byte for byte, the export taken at that moment', async () => {
+    for (const [q, expected] of taken) {
+      const asOf = await get(`${q}&asOf=${encodeURIComponent(then)}`)
+      if (q.startsWith('format=json')) {
+        expect(JSON.parse(asOf).processingActivities, q).to.have.length(260)
+        expect(asOf.slice(asOf.indexOf('\n')), q).to.equal(expected.slice(expected.indexOf('\n')))
+      } else expect(asOf, q).to.equal(expected)
+      expect(await get(q), `${q}: the register changed since`).to.not.equal(expected)
+    }
+  })
+})
