@@ -44,7 +44,10 @@ async function activityToFightOver(t: TestApp): Promise<Row> {
 
 describe('reliability: concurrent writers', () => {
   let t: TestApp
-  beforeEach(async () => { t = await buildTestApp() })
+  // writers here queue for the database by the hundred: on a busy machine (CI runs four suites side by
+  // side on two cores) the queue may take longer than the pool's usual 5 s, whose answer is 503 busy
+  const POOL_WAIT = { DB_POOL_WAIT_MS: '60000' }
+  beforeEach(async () => { t = await buildTestApp(POOL_WAIT) })
   afterEach(async () => t.close())
 
   it('lets exactly one of 100 simultaneous updates with the same If-Match win; the others get 412 and the winner\'s state is stored', async () => {
@@ -102,7 +105,7 @@ describe('reliability: concurrent writers', () => {
     this.timeout(90000)
     const editor = await t.auth('editor')
     await t.http.get('/api/v1/purposes').set('authorization', editor)
-    const other: ServerProcess = await startServer(t.config.databaseUrl)
+    const other: ServerProcess = await startServer(t.config.databaseUrl, POOL_WAIT)
     try {
       // 50 parallel writers, half in this process and half in the other, 4 creations each
       const here = (name: string) => t.app.inject({ method: 'POST', url: '/api/v1/purposes', headers: { authorization: editor }, payload: { name } })
