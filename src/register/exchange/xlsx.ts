@@ -70,6 +70,12 @@ const ROW_PADDING = 2
  * 1.2 of them; a little less is counted, which leaves a row a line to spare rather than a line cut off).
  */
 const CHARS_PER_UNIT = 1.1
+/**
+ * The same for a word longer than a line (a key id, a hash, a signature): Base64 holds capitals as
+ * often as small letters, about a digit wide on average, and Calc breaks it where it fills the line;
+ * counted at 1.1 a signature's last line fell below its row and was not printed.
+ */
+const CHARS_PER_UNIT_LONG_WORD = 0.9
 
 /** JavaScript's `\s`: the characters between words. */
 function isSpace(c: number): boolean {
@@ -84,6 +90,7 @@ function isSpace(c: number): boolean {
  */
 export function wrappedLines(text: string, width: number): number {
   const perLine = Math.max(1, Math.floor(width * CHARS_PER_UNIT) - 1)
+  const perLongWordLine = Math.max(1, Math.floor(width * CHARS_PER_UNIT_LONG_WORD) - 1)
   let lines = 1
   let used = 0
   let word = 0
@@ -96,8 +103,9 @@ export function wrappedLines(text: string, width: number): number {
       if (needed <= perLine) used = needed
       else {
         if (used > 0) lines++
-        lines += Math.ceil(word / perLine) - 1
-        used = word % perLine || perLine
+        const per = word > perLine ? perLongWordLine : perLine
+        lines += Math.ceil(word / per) - 1
+        used = word % per || per
       }
       word = 0
     }
