@@ -16,6 +16,17 @@ async function text(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** The export a reader gets for a query, as text (200 expected). */
+async function exported(t: TestApp, query: string): Promise<string> {
+  const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true).parse((r, cb) => {
+    const chunks: Buffer[] = []
+    r.on('data', (c: Buffer) => chunks.push(c))
+    r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
+  })
+  expect(res.status, String(res.body)).to.equal(200)
+  return res.body as string
+}
+
 /** A JSON document without what says when and how it was taken. */
 const content = (doc: Row): Row => ({ ...doc, generatedAt: null, filters: { ...doc.filters, asOf: null } })
 
@@ -37,15 +48,7 @@ describe('export as of a moment, from history', function () {
   ]
   const byController = (id: string): string[] => [`format=csv&lang=sv&controllerId=${id}`, `format=json&controllerId=${id}`]
 
-  const get = async (query: string): Promise<string> => {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = []
-      r.on('data', (c: Buffer) => chunks.push(c))
-      r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
-    })
-    expect(res.status, String(res.body)).to.equal(200)
-    return res.body as string
-  }
+  const get = (query: string): Promise<string> => exported(t, query)
 
   before(async () => {
     t = await buildTestApp()
@@ -171,15 +174,7 @@ describe('export as of a moment, across many pages', function () {
   let then: string
   const taken = new Map<string, string>()
   const QUERIES = ['format=json', 'format=csv&lang=en', 'format=csv&lang=sv&status=active']
-  const get = async (query: string): Promise<string> => {
-    const res = await t.http.get(`/api/v1/register/export?${query}`).set('authorization', await t.auth('reader')).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = []
-      r.on('data', (c: Buffer) => chunks.push(c))
-      r.on('end', () => cb(null, Buffer.concat(chunks).toString('utf8')))
-    })
-    expect(res.status, String(res.body)).to.equal(200)
-    return res.body as string
-  }
+  const get = (query: string): Promise<string> => exported(t, query)
 
   before(async () => {
     t = await buildTestApp()
