@@ -147,6 +147,23 @@ export function token(role: Role, ws = 'test', sub = `${role}-user`, options: Si
   return signToken({ role, ws }, secret, { subject: sub, expiresIn: 3600, ...options })
 }
 
+/**
+ * Headers of tokens signed in the last minute, reused: the suite asks for thousands (a request
+ * each, the fuzz most), and signing each anew (WebCrypto's HMAC through jose) was 10 s of processor
+ * a run. Each still lives an hour, so a reused one is always current; tests about a token's own
+ * times sign theirs with `token()`.
+ */
+const signedHeaders = new Map<string, { header: Promise<string>; at: number }>()
+function authHeader(role: Role, ws: string, sub: string | undefined): Promise<string> {
+  const key = JSON.stringify([role, ws, sub])
+  const held = signedHeaders.get(key)
+  if (held && Date.now() - held.at < 60_000) return held.header
+  const header = token(role, ws, sub).then((signed) => `Bearer ${signed}`)
+  signedHeaders.set(key, { header, at: Date.now() })
+  header.catch(() => signedHeaders.delete(key))
+  return header
+}
+
 /** Builds the app on a fresh database, as the server does, with a log captured in memory. */
 export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   // an app given a database (shared with another app, or one a test prepared) does not own it
@@ -166,7 +183,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     app: instance,
     config,
     http: supertest(instance.server),
-    auth: async (role, ws = 'test', sub) => `Bearer ${await token(role, ws, sub)}`,
+    auth: (role, ws = 'test', sub) => authHeader(role, ws, sub),
     logs,
     close: async () => {
       await instance.close()
