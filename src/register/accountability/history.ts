@@ -225,8 +225,6 @@ const CHANGES_PAGE = 200
 const MAX_NAMED_CHANGES = 200
 /** Activities per read while the walk's order is found (their states are parsed, only keys kept). */
 const KEYS_PAGE = 500
-/** States of changed activities read at once, ahead of the merged walk. */
-const STATES_AHEAD = 20
 /** Activities changed since the moment per read of their latest entries' fields (parsed by the database). */
 const CHANGED_KEYS_PAGE = 100
 
@@ -381,32 +379,51 @@ class RegisterAt implements RegisterViews {
     return { ref: (type, id) => (id ? this.summaries.get(type)?.get(id) ?? null : null) }
   }
 
-  /** The views of records at the moment (their states given), as JSON text GET would send. */
-  private async compose(def: ResourceDef, states: Row[]): Promise<StoredActivity[]> {
-    const stored: { row: Row; children: Map<EntityTarget<any>, Row[]> }[] = []
+  /**
+   * The views of records at the moment (their states given, parsed or as JSON text), as JSON text
+   * GET would send. Each view is composed as soon as the summaries it names are known (after the
+   * first pages, all of them), so that a state, its rows and its view die before the next is read:
+   * composed a page at a time, in stages with a read between, they lived through the page and were
+   * promoted (issue 19: 30 MB more of an asOf workbook than of the live one).
+   */
+  private async compose(def: ResourceDef, states: (Row | string)[]): Promise<StoredActivity[]> {
+    const out: StoredActivity[] = []
+    const later: { at: number; row: Row; children: Map<EntityTarget<any>, Row[]> }[] = []
     const wanted = new Map<RecordType, Set<string>>()
-    const want = (type: RecordType, id: unknown): void => {
-      if (typeof id !== 'string' || !id) return
-      if (!wanted.has(type)) wanted.set(type, new Set())
-      wanted.get(type)!.add(id)
-    }
+    const resolve: Resolver = { ref: (type, id) => (id ? this.summaries.get(type)?.get(id) ?? null : null) }
     for (const state of states) {
       await this.slices.pace()
-      const { row, children } = rowsOfState(def, state)
-      stored.push({ row, children })
+      const { row, children } = rowsOfState(def, typeof state === 'string' ? JSON.parse(state) as Row : state)
+      let known = true
+      const want = (type: RecordType, id: unknown): void => {
+        if (typeof id !== 'string' || !id || this.summaries.get(type)?.has(id)) return
+        known = false
+        if (!wanted.has(type)) wanted.set(type, new Set())
+        wanted.get(type)!.add(id)
+      }
       for (const ref of def.refs) want(ref.type, row[ref.column])
       for (const child of def.children) for (const c of children.get(child.entity) ?? []) for (const ref of child.refs) want(ref.type, c[ref.column])
+      if (known) out.push(this.viewOf(def, row, children, resolve))
+      else {
+        later.push({ at: out.length, row, children })
+        out.push(undefined as unknown as StoredActivity)
+      }
     }
-    const resolve = await this.resolver(wanted)
-    // serialised only when read: the CSV and the workbook take the view itself
-    const out: StoredActivity[] = []
-    for (const { row, children } of stored) {
-      await this.slices.pace()
-      const view = def.view(row, children, resolve)
-      let json: string | undefined
-      out.push({ id: row.id, view, get json() { return json ??= flat(viewJson(def, view)) } })
+    if (later.length) {
+      await this.resolver(wanted)
+      for (const { at, row, children } of later) {
+        await this.slices.pace()
+        out[at] = this.viewOf(def, row, children, resolve)
+      }
     }
     return out
+  }
+
+  /** A view composed, serialised only when read: the CSV and the workbook take the view itself. */
+  private viewOf(def: ResourceDef, row: Row, children: Map<EntityTarget<any>, Row[]>, resolve: Resolver): StoredActivity {
+    const view = def.view(row, children, resolve)
+    let json: string | undefined
+    return { id: row.id, view, get json() { return json ??= flat(viewJson(def, view)) } }
   }
 
   /** The fields the walk's order and scope need, taken out of the state by the database (not parsed here). */
@@ -486,7 +503,7 @@ class RegisterAt implements RegisterViews {
       const same = changed ? await this.unchangedViews(processingActivities, part, changed) : new Map<string, string>()
       const composing = part.filter((k) => !same.has(k.id))
       const states = await this.statesBySeq(composing.map((k) => k.seq!))
-      const composed = new Map((await this.compose(processingActivities, composing.map((k) => JSON.parse(states.get(k.seq!)!) as Row))).map((v) => [v.id, v]))
+      const composed = new Map((await this.compose(processingActivities, composing.map((k) => states.get(k.seq!)!))).map((v) => [v.id, v]))
       yield part.map((k) => composed.get(k.id) ?? { id: k.id, json: same.get(k.id)! })
     }
   }
@@ -504,8 +521,8 @@ class RegisterAt implements RegisterViews {
    * as the live walk reads them, stored views a page at a time in (sort_key, id) order, and taken as
    * they are unless they name a record of another kind changed since. The activities changed since
    * (and any row without a sort key) are keyed from history, sorted, and merged in, their views
-   * composed from their states, read a few pages ahead in one query. No key of the whole register
-   * is held, and no read looks for a page's views one by one.
+   * composed from their states, read with the page that merges them (one query). No key of the whole
+   * register is held, and no read looks for a page's views one by one.
    */
   private async* mergedPages(scope: ActivityScope, pageSize: number, changed: Map<string, Set<string>>): AsyncGenerator<StoredActivity[]> {
     const conditions = scopeConditions(this.ws, scope)
@@ -519,16 +536,8 @@ class RegisterAt implements RegisterViews {
     // the records another activity's view may name: a view naming one changed since is composed
     const named = namedChanges(processingActivities, changed)
     const showsChanged = (json: string): boolean => named.length > MAX_NAMED_CHANGES || named.some((id) => json.includes(`"${id}"`))
-    const states = new Map<number, string>()
     let next = 0
-    let page: { id: string; json?: string; key?: WalkKey }[] = []
-    const take = async (k: WalkKey): Promise<void> => {
-      if (!states.has(k.seq!)) {
-        for (const [seq, state] of await this.statesBySeq(keys.slice(next, next + STATES_AHEAD).map((x) => x.seq!))) states.set(seq, state)
-      }
-      next++
-      page.push({ id: k.id, key: k })
-    }
+    const page: { id: string; json?: string; key?: WalkKey }[] = []
     let after: { key: string; id: string } | null = null
     for (;;) {
       const from: { key: string; id: string } | null = after
@@ -541,32 +550,35 @@ class RegisterAt implements RegisterViews {
       rows.length = 0
       for (const r of live) {
         while (next < keys.length && walkOrder(keys[next], r) < 0) {
-          await take(keys[next])
-          if (page.length >= pageSize) yield await this.mergedPage(page.splice(0), states, showsChanged)
+          page.push({ id: keys[next].id, key: keys[next++] })
+          if (page.length >= pageSize) yield await this.mergedPage(page.splice(0), showsChanged)
         }
         page.push({ id: r.id, json: r.json })
-        if (page.length >= pageSize) yield await this.mergedPage(page.splice(0), states, showsChanged)
+        if (page.length >= pageSize) yield await this.mergedPage(page.splice(0), showsChanged)
       }
       if (!full) break
     }
     while (next < keys.length) {
-      await take(keys[next])
-      if (page.length >= pageSize) yield await this.mergedPage(page.splice(0), states, showsChanged)
+      page.push({ id: keys[next].id, key: keys[next++] })
+      if (page.length >= pageSize) yield await this.mergedPage(page.splice(0), showsChanged)
     }
-    if (page.length) yield await this.mergedPage(page, states, showsChanged)
+    if (page.length) yield await this.mergedPage(page, showsChanged)
   }
 
-  /** A page of the merged walk: today's views as they are, the others composed (their states taken out of `states`). */
-  private async mergedPage(page: { id: string; json?: string; key?: WalkKey }[], states: Map<number, string>, showsChanged: (json: string) => boolean): Promise<StoredActivity[]> {
+  /**
+   * A page of the merged walk: today's views as they are, the others composed from their states,
+   * read here for this page alone. Read ahead for the next pages (20 states a query), they outlived
+   * the pages written in between and were promoted: an asOf workbook, whose pages are 25 activities
+   * and three walks, promoted 40 MB more than the live one (104 MB against 63) and peaked 40 MB higher.
+   */
+  private async mergedPage(page: { id: string; json?: string; key?: WalkKey }[], showsChanged: (json: string) => boolean): Promise<StoredActivity[]> {
     await turn()
-    const fromState = new Map<string, Row>()
-    for (const e of page) {
-      if (!e.key) continue
-      fromState.set(e.id, JSON.parse(states.get(e.key.seq!)!) as Row)
-      states.delete(e.key.seq!)
-    }
+    const fromState = new Map<string, string>()
+    const states = await this.statesBySeq(page.flatMap((e) => (e.key ? [e.key.seq!] : [])))
+    for (const e of page) if (e.key) fromState.set(e.id, states.get(e.key.seq!)!)
+    states.clear()
     const stale = page.filter((e) => e.json !== undefined && showsChanged(e.json)).map((e) => e.id)
-    for (const h of stale.length ? await this.latestIn('processing-activity', stale) : []) if (h.operation !== 'delete') fromState.set(h.record_id, JSON.parse(h.state) as Row)
+    for (const h of stale.length ? await this.latestIn('processing-activity', stale) : []) if (h.operation !== 'delete') fromState.set(h.record_id, h.state)
     const composed = new Map((await this.compose(processingActivities, [...fromState.values()])).map((v) => [v.id, v]))
     return page.map((e) => composed.get(e.id) ?? { id: e.id, json: e.json! })
   }
@@ -577,16 +589,20 @@ class RegisterAt implements RegisterViews {
   /**
    * Read by keyset over the (workspace_id, at) index, CHANGES_PAGE entries a read with a turn
    * between: on SQLite one read of every entry since (2,000 at the bench's moment) held the event
-   * loop for up to 250 ms on a busy machine, and the moment may be long ago.
+   * loop for up to 250 ms on a busy machine, and the moment may be long ago. The keyset is two
+   * seeks, the rest of the last page's `at` by seq, then the entries at later moments: as one
+   * `(at, seq) > (?, ?)` SQLite sought only `at >= ?` and stepped over every entry of that moment
+   * read before, for each page (an import, or the bench's 2,000 renames, share one `at`: 250 ms).
    */
   private changedSince(): Promise<Map<string, Set<string>> | null> {
     this.changed ??= (async () => {
       const out = new Map<string, Set<string>>()
+      type Change = { seq: number | string; at: string; record_type: string; record_id: string }
+      const read = (condition: string, params: unknown[], order: string, limit: number): Promise<Change[]> => this.series.read((m) => m.query(placeholders(dialectOfManager(m),
+        `SELECT seq, at, record_type, record_id FROM "history" WHERE workspace_id = ? AND ${condition} ORDER BY ${order} LIMIT ${Number(limit)}`), [this.ws, ...params]))
       for (let after: { at: string; seq: number } | null = null; ;) {
-        const keyset = after ? '(at, seq) > (?, ?)' : 'at > ?'
-        const params = after ? [after.at, after.seq] : [this.at]
-        const rows: { seq: number | string; at: string; record_type: string; record_id: string }[] = await this.series.read((m) => m.query(placeholders(dialectOfManager(m),
-          `SELECT seq, at, record_type, record_id FROM "history" WHERE workspace_id = ? AND ${keyset} ORDER BY at, seq LIMIT ${CHANGES_PAGE}`), [this.ws, ...params]))
+        const rows: Change[] = after ? await read('at = ? AND seq > ?', [after.at, after.seq], 'seq', CHANGES_PAGE) : []
+        if (rows.length < CHANGES_PAGE) rows.push(...await read('at > ?', [after ? after.at : this.at], 'at, seq', CHANGES_PAGE - rows.length))
         for (const r of rows) {
           // restored history says nothing of how today's views were built: every view is composed
           if (r.record_type === RESTORE_RECORD_TYPE) return null
@@ -635,7 +651,7 @@ class RegisterAt implements RegisterViews {
     const present = latest.filter((h) => h.operation !== 'delete')
     const changed = await this.changedSince()
     const same = changed && present.length ? await this.unchangedViews(def, present.map((h) => ({ id: h.record_id, version: h.version })), changed) : new Map<string, string>()
-    const composed = new Map((await this.compose(def, present.filter((h) => !same.has(h.record_id)).map((h) => JSON.parse(h.state) as Row))).map((v) => [v.id, v]))
+    const composed = new Map((await this.compose(def, present.filter((h) => !same.has(h.record_id)).map((h) => h.state))).map((v) => [v.id, v]))
     return present.map((h) => composed.get(h.record_id) ?? { id: h.record_id, json: same.get(h.record_id)! })
   }
 
