@@ -10,6 +10,11 @@ import { exportRegister } from '../src/register/exchange/export'
 import { SECTIONS } from '../src/register/exchange/export-document'
 import type { ExportQuery } from '../src/register/exchange/export-document'
 import { placeholders } from '../src/db/sql'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DOCUMENT_DIR_PREFIX, documentsInUse, exportVersion, writeIndexed } from '../src/register/accountability/version-files'
 import { VersionFilesCarryProof1796643053170 as SqliteProof } from '../migrations/sqlite/1796643053170-VersionFilesCarryProof'
 import { VersionFilesCarryProof1796643053170 as PostgresProof } from '../migrations/postgres/1796643053170-VersionFilesCarryProof'
 
@@ -189,5 +194,87 @@ describe('files of a register version', function () {
     expect((await download(`format=csv&controllerId=${added.body.id}&version=${version.number}`)).status).to.equal(400)
     expect((await download('format=csv&version=99')).status).to.equal(404)
     expect((await download('format=xlsx&version=approved')).status).to.equal(404)
+  })
+
+  describe('the document unzipped for a render', () => {
+    let scratch: string
+    let tmp: string | undefined
+    // the service's temporary files go to a directory of this test's own
+    beforeEach(() => {
+      tmp = process.env.TMPDIR
+      scratch = mkdtempSync(join(tmpdir(), 'version-files-test-'))
+      process.env.TMPDIR = scratch
+    })
+    afterEach(() => {
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
+      rmSync(scratch, { recursive: true, force: true })
+    })
+    const unzipped = (): string[] => readdirSync(scratch).filter((name) => name.startsWith(DOCUMENT_DIR_PREFIX))
+    /** The temporary files once they are removed (after the export: a moment later). */
+    const leftOver = async (): Promise<string[]> => {
+      for (let i = 0; i < 100 && (unzipped().length || documentsInUse()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(documentsInUse()).to.equal(0)
+      return unzipped()
+    }
+    const exported = (q: Partial<ExportQuery>) => exportVersion(t.app.db, 'test', version.number,
+      { format: 'csv', record: 'controller', lang: 'en', recordGiven: false, ...q }, t.config.registerTimeZone)
+
+    it('is a file while an export reads it, removed when the export ends, also when the client goes away first', async () => {
+      const whole = await exported({ controllerId: f.controllers.clinic.id })
+      expect(unzipped()).to.have.length(1)
+      const read = await bytes(whole.stream)
+      expect(read.toString('utf8')).to.contain(`Proof of register version ${version.number} `)
+      expect(await leftOver()).to.deep.equal([])
+      // the client goes away: the stream is destroyed before it is read
+      const left = await exported({ controllerId: f.controllers.clinic.id, format: 'xlsx' })
+      expect(unzipped()).to.have.length(1)
+      left.stream.destroy()
+      expect(await leftOver()).to.deep.equal([])
+    })
+
+    it('is removed after a file is rendered and stored, and when the document cannot be read', async () => {
+      await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'DELETE FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file <> ?'), ['test', version.number, 'json']))
+      expect((await download(`format=csv&record=processor&lang=sv&version=${version.number}`)).status).to.equal(200)
+      expect(await leftOver()).to.deep.equal([])
+      const stored = (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect,
+        'SELECT gzip FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'), ['test', version.number, 'json'])) as Row[])[0].gzip
+      await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
+        [Buffer.from('not a gzip').toString('base64'), 'test', version.number, 'json']))
+      try {
+        const failed = await download(`format=csv&record=processor&lang=en&version=${version.number}`)
+        expect(failed.status).to.equal(500)
+        expect(await leftOver()).to.deep.equal([])
+      } finally {
+        await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
+          [stored, 'test', version.number, 'json']))
+      }
+    })
+
+    it('finds each record wherever the unzipped chunks end, and writes the document byte for byte', async () => {
+      const doc = Buffer.from(document, 'utf8')
+      const indexOf = async (size: number) => {
+        const path = join(scratch, `document-${size}.json`)
+        const file = await open(path, 'w+')
+        try {
+          const chunks = Array.from({ length: Math.ceil(doc.length / size) }, (_, i) => doc.subarray(i * size, (i + 1) * size))
+          const { indexer, laidOut } = await writeIndexed(chunks, file)
+          expect(laidOut).to.equal(true)
+          return indexer.finish()!
+        } finally {
+          await file.close()
+          expect(readFileSync(path).equals(doc)).to.equal(true)
+        }
+      }
+      const whole = await indexOf(doc.length)
+      const records = [...whole.sections.values()].flat()
+      expect(records).to.have.length(SECTIONS.reduce((n, s) => n + (JSON.parse(document)[s.key] as Row[]).length, 0))
+      for (const e of records) expect(JSON.parse(doc.toString('utf8', e.start, e.end)).id).to.equal(e.id)
+      for (const size of [1, 2, 7, 100, 4096]) {
+        const chunked = await indexOf(size)
+        expect([...chunked.sections]).to.deep.equal([...whole.sections])
+        expect(chunked.activities).to.deep.equal(whole.activities)
+      }
+    })
   })
 })
