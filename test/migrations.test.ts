@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { createDataSource, dataSourceOptions, dialectOf, migrationsDir } from '../src/db/data-source'
 import { DataSource } from 'typeorm'
 import { searchFold } from '../src/register/wording/collation'
@@ -105,6 +106,39 @@ describe('migrations', () => {
       expect(log.upQueries.map((q) => q.query)).to.deep.equal([])
     } finally {
       await all.destroy()
+    }
+  })
+
+  it('keep the stored files of versions when files are stored in parts: each is its part 0', async () => {
+    const fresh = await freshDatabase()
+    try {
+      const dir = migrationsDir(dialectOf(fresh.url))
+      const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
+      const parts = files.findIndex((f) => /-VersionFileParts\.js$/.test(f))
+      expect(parts).to.be.greaterThan(0)
+      const before = new DataSource({ ...dataSourceOptions({ databaseUrl: fresh.url }), migrations: files.slice(0, parts).map((f) => join(dir, f)) } as any)
+      await before.initialize()
+      await before.runMigrations()
+      const gzip = gzipSync('{"registerVersion":1}\n').toString('base64')
+      await before.query(`INSERT INTO register_version_files (workspace_id, number, file, rendered_at, bytes, gzip) VALUES ('upgrade', 1, 'json', '2026-01-01T00:00:00.000Z', 22, '${gzip}')`)
+      await before.query(`INSERT INTO register_version_files (workspace_id, number, file, rendered_at, bytes, gzip) VALUES ('upgrade', 1, 'xlsx:sv', '2026-01-01T00:00:00.000Z', 5, 'AAAA')`)
+      await before.destroy()
+      const all = createDataSource({ databaseUrl: fresh.url })
+      await all.initialize()
+      try {
+        await all.runMigrations()
+        const rows = await all.query('SELECT workspace_id, number, file, part, rendered_at, bytes, gzip FROM register_version_files ORDER BY file')
+        expect(rows.map((r: any) => ({ ...r, number: Number(r.number), part: Number(r.part), bytes: Number(r.bytes) }))).to.deep.equal([
+          { workspace_id: 'upgrade', number: 1, file: 'json', part: 0, rendered_at: '2026-01-01T00:00:00.000Z', bytes: 22, gzip },
+          { workspace_id: 'upgrade', number: 1, file: 'xlsx:sv', part: 0, rendered_at: '2026-01-01T00:00:00.000Z', bytes: 5, gzip: 'AAAA' },
+        ])
+        const log = await all.driver.createSchemaBuilder().log()
+        expect(log.upQueries.map((q) => q.query)).to.deep.equal([])
+      } finally {
+        await all.destroy()
+      }
+    } finally {
+      await fresh.drop()
     }
   })
 })

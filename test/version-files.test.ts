@@ -189,6 +189,30 @@ describe('files of a register version', function () {
     expect(csv.body.toString('utf8').slice(former.length)).to.match(/^;+\r\nBevis för registerversion /)
   })
 
+  it('serves a file stored in parts, a row each, byte for byte', async () => {
+    const frozen = await download(`format=json&version=${version.number}`)
+    const where = 'WHERE workspace_id = ? AND number = ? AND file = ?'
+    const rows = (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect, `SELECT part, rendered_at, bytes, gzip FROM "register_version_files" ${where} ORDER BY part`),
+      ['test', version.number, 'json'])) as Row[])
+    const base64 = rows.map((r) => r.gzip as string).join('')
+    // parts of 4 characters of base64 (3 bytes) and a shorter last one
+    const parts = Array.from({ length: Math.ceil(base64.length / 400) }, (_, i) => base64.slice(i * 400, (i + 1) * 400))
+    expect(parts.length).to.be.greaterThan(2)
+    await t.app.db.write(async (m) => {
+      await m.query(placeholders(t.app.db.dialect, `DELETE FROM "register_version_files" ${where}`), ['test', version.number, 'json'])
+      for (const [part, gzip] of parts.entries()) {
+        await m.query(placeholders(t.app.db.dialect, 'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+          ['test', version.number, 'json', part, rows[0].rendered_at, rows[0].bytes, gzip])
+      }
+    })
+    const again = await download(`format=json&version=${version.number}`)
+    expect(again.body.equals(frozen.body)).to.equal(true)
+    expect(createHash('sha256').update(again.body).digest('hex')).to.equal(version.contentHash)
+    // and the files rendered from it
+    const csv = await download(`format=csv&record=processor&controllerId=${f.controllers.clinic.id}&version=${version.number}`)
+    expect(csv.status).to.equal(200)
+  })
+
   it('answers 400 for a controller the version does not hold, and 404 for a version that does not exist', async () => {
     const added = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('admin')).send({ name: 'Efteråt AB' })
     expect((await download(`format=csv&controllerId=${added.body.id}&version=${version.number}`)).status).to.equal(400)

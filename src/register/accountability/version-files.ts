@@ -7,7 +7,7 @@ import { createGunzip, createGzip } from 'node:zlib'
 import { Database } from '../../db/database'
 import { dialectOfManager, placeholders } from '../../db/sql'
 import { ValidationFailed } from '../../errors'
-import { RegisterVersion } from '../../../entities'
+import { RegisterVersion, VERSION_FILE_PART } from '../../../entities'
 import { checkExportQuery, csvDelimiter, exportFileName, exportFrom, RegisterExport } from '../exchange/export'
 import { XLSX_CONTENT_TYPE } from '../exchange/xlsx'
 import type { ExportQuery } from '../exchange/export-document'
@@ -418,50 +418,61 @@ interface StoredFile {
 const STORED_CHUNK = 2 * 1024 * 1024
 
 /**
- * A stored file's bytes, read and decoded a chunk at a time on one snapshot, the event loop given
- * back after each read and each decoding: read whole, the frozen document's file (10 MB of base64
- * at 10,000 activities) was one synchronous read on SQLite and one decoding, holding the loop for
- * 80 ms on a quiet machine and for most of a second on a busy one. SQLite reads the whole value
- * for each chunk (13 ms for 10 MB), so the chunks are not small; and its length is not asked
- * first (length() of a text reads it whole too): the chunks are read until one comes back short.
+ * A stored file's bytes, read and decoded a part at a time on one snapshot, the event loop given
+ * back after each read and each decoding. A file is stored in parts of VERSION_FILE_PART (a row
+ * each): SQLite reads a whole value for every read of a piece of it, so the frozen document's file
+ * (10 MB of base64 at 10,000 activities) read in 2 MB pieces of one value held the loop 15-150 ms a
+ * piece, each as long as a read of the whole. A file stored before parts existed is one part, read
+ * in pieces until one comes back short (its length is not asked first: length() of a text reads it
+ * whole too).
  */
 async function storedFile(db: Database, ws: string, number: number, file: string): Promise<StoredFile | null> {
   const series = await db.snapshot()
   try {
     const where = 'FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'
-    const sized: Row[] = await series.read((m) => m.query(placeholders(db.dialect, `SELECT bytes ${where}`), [ws, number, file]))
-    if (!sized.length) return null
+    const parts: Row[] = await series.read((m) => m.query(placeholders(db.dialect, `SELECT part, bytes ${where} ORDER BY part`), [ws, number, file]))
+    if (!parts.length) return null
     const gzip: Buffer[] = []
-    for (let at = 0; ; at += STORED_CHUNK) {
-      await turn()
-      const rows: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
-        `SELECT substr(gzip, CAST(? AS integer), CAST(? AS integer)) AS chunk ${where}`), [at + 1, STORED_CHUNK, ws, number, file]))
-      const chunk = (rows[0]?.chunk ?? '') as string
-      if (!chunk.length) break
-      await turn()
-      gzip.push(Buffer.from(chunk, 'base64'))
-      if (chunk.length < STORED_CHUNK) break
+    for (const { part } of parts) {
+      for (let at = 0; ; at += STORED_CHUNK) {
+        await turn()
+        const rows: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
+          `SELECT substr(gzip, CAST(? AS integer), CAST(? AS integer)) AS chunk ${where} AND part = ?`), [at + 1, STORED_CHUNK, ws, number, file, part]))
+        const chunk = (rows[0]?.chunk ?? '') as string
+        if (!chunk.length) break
+        gzip.push(Buffer.from(chunk, 'base64'))
+        if (chunk.length < STORED_CHUNK) break
+      }
     }
-    return { gzip, bytes: Number(sized[0].bytes) }
+    return { gzip, bytes: Number(parts[0].bytes) }
   } finally {
     await series.close()
   }
 }
 
 /**
- * Stores a rendered file; another process that stored the same file first wins (ON CONFLICT DO
- * NOTHING), and then its bytes are read back. Each step is one synchronous call on SQLite (7 MB of
- * base64 for a workbook of 10,000 activities), so the event loop gets a turn between them.
+ * Stores a rendered file in parts, a row each, in one transaction; another process that stored the
+ * same file first wins (its part 0 is there: ON CONFLICT DO NOTHING), and then its bytes are read
+ * back. Each step is one synchronous call on SQLite, so the event loop gets a turn between them.
  */
 async function storeFile(db: Database, ws: string, number: number, file: string, bytes: number, chunks: Buffer[]): Promise<StoredFile> {
   const gzip = Buffer.concat(chunks)
   await turn()
-  const text = gzip.toString('base64')
-  await turn()
-  const inserted: Row[] = await db.write((m) => m.query(placeholders(dialectOfManager(m),
-    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING file'),
-  [ws, number, file, new Date().toISOString(), bytes, text]))
-  if (inserted.length) return { gzip: [gzip], bytes }
+  // whole base64 quanta per part: each part decodes alone
+  const partBytes = (VERSION_FILE_PART / 4) * 3
+  const renderedAt = new Date().toISOString()
+  const stored = await db.write(async (m) => {
+    const insert = placeholders(dialectOfManager(m),
+      'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING file')
+    for (let part = 0; part * partBytes < gzip.length || part === 0; part++) {
+      const text = gzip.toString('base64', part * partBytes, Math.min(gzip.length, (part + 1) * partBytes))
+      const inserted: Row[] = await m.query(insert, [ws, number, file, part, renderedAt, bytes, text])
+      if (!inserted.length) return false
+      await turn()
+    }
+    return true
+  })
+  if (stored) return { gzip: [gzip], bytes }
   await turn()
   return (await storedFile(db, ws, number, file))!
 }
