@@ -368,32 +368,26 @@ function unzipped(stored: StoredFile): Readable {
   return stream
 }
 
-/** A version without the columns its files do not need. */
-export type VersionHead = Omit<RegisterVersion, 'checkpoint' | 'redactions'>
+/** A version's row but its document. */
+export type VersionHead = RegisterVersion
 
 /**
- * A version's row but its checkpoint and redactions. In SQLite's rows those two come after the
- * frozen document (columns added later go last), and reading a column after it walks the
- * document's chain of overflow pages: 17,000 pages for 68 MB at 10,000 activities, 30-250 ms with
- * the event loop held, on every download of a version's file.
+ * A version's row but its frozen document. On SQLite the document is the row's last column
+ * (migration VersionDocumentLast): a column stored after it is found by walking the document's
+ * chain of overflow pages, 17,000 pages for 68 MB at 10,000 activities, 30-280 ms with the event
+ * loop held, on every download of a version's file.
  */
 async function findVersion(db: Database, ws: string, which: number | 'approved'): Promise<VersionHead> {
-  const found = await db.read((m) => {
-    const columns = m.connection.getMetadata(RegisterVersion).columns
-      .filter((c) => c.isSelect && c.propertyName !== 'checkpoint' && c.propertyName !== 'redactions').map((c) => c.propertyName)
-    return m.getRepository(RegisterVersion).findOne({
-      select: Object.fromEntries(columns.map((p) => [p, true])),
-      where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which },
-    })
-  })
+  const found = await db.read((m) => m.getRepository(RegisterVersion).findOne({
+    where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which },
+  }))
   if (!found) throw new VersionNotFound(which)
   return found
 }
 
 /** The SHA-256 of the version's JSON as served: the frozen document's, or after a redaction the redacted one's (the latest redaction states it). */
-async function servedHash(db: Database, ws: string, v: VersionHead): Promise<string> {
-  const rows = await db.read((m) => m.getRepository(RegisterVersion).findOne({ select: { workspaceId: true, number: true, redactions: true }, where: { workspaceId: ws, number: v.number } }))
-  const redactions = rows ? versionRedactions(rows) : []
+function servedHash(v: VersionHead): string {
+  const redactions = versionRedactions(v)
   return redactions.length ? redactions[redactions.length - 1].documentHash : v.contentHash
 }
 
@@ -554,7 +548,7 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     // the frozen bytes as they are (their SHA-256 is contentHash), from the file stored when the
     // version was frozen, or else stored now from the version's row (a version frozen before)
     const stored = await storedFile(db, ws, version.number, FROZEN_DOCUMENT_FILE) ?? await storeOnce(db, ws, version.number)
-    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes, etag: await servedHash(db, ws, version) }
+    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes, etag: servedHash(version) }
   }
   const contentType = q.format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv; charset=utf-8'
   const file = versionFileKey(query)
