@@ -127,6 +127,9 @@ class LineIndexer {
   }
 }
 
+/** Bytes of the longest line a document laid out a record a line is looked for in. */
+const LONGEST_LINE = 16 * 1024 * 1024
+
 /**
  * Writes a document's bytes to `file` as they come and indexes its lines, a slice of work at a
  * time. A line is found in the bytes (a newline byte is never part of a longer UTF-8 sequence);
@@ -136,7 +139,9 @@ export async function writeIndexed(chunks: AsyncIterable<Buffer> | Iterable<Buff
   const indexer = new LineIndexer()
   let laidOut = true
   let position = 0
-  let carry: Buffer | null = null
+  // the start of a line the chunks so far ended with, in pieces: joined once its newline comes
+  let carry: Buffer[] = []
+  let carried = 0
   let sliceStarted = performance.now()
   let lines = 0
   const line = async (bytes: Buffer, from: number, to: number, at: number): Promise<void> => {
@@ -148,30 +153,38 @@ export async function writeIndexed(chunks: AsyncIterable<Buffer> | Iterable<Buff
   }
   for await (const chunk of chunks) {
     await file.write(chunk, 0, chunk.length, position)
+    if (!laidOut) { position += chunk.length; continue }
     let from = 0
-    if (carry) {
+    if (carried) {
       const newline = chunk.indexOf(0x0a)
       if (newline < 0) {
-        carry = Buffer.concat([carry, chunk])
+        carry.push(Buffer.from(chunk))
+        carried += chunk.length
+        // a line this long is no record of a document laid out a record a line: it is parsed whole after
+        if (carried > LONGEST_LINE) { laidOut = false; carry = []; carried = 0 }
         position += chunk.length
         continue
       }
-      const whole = Buffer.concat([carry, chunk.subarray(0, newline)])
-      await line(whole, 0, whole.length, position - carry.length)
+      const whole = Buffer.concat([...carry, chunk.subarray(0, newline)])
+      await line(whole, 0, whole.length, position - carried)
       from = newline + 1
-      carry = null
+      carry = []
+      carried = 0
     }
     for (let newline = chunk.indexOf(0x0a, from); newline >= 0; newline = chunk.indexOf(0x0a, from)) {
       await line(chunk, from, newline, position + from)
       from = newline + 1
     }
-    // the start of a line the next chunk ends: copied, not a view holding the whole chunk
-    if (from < chunk.length) carry = Buffer.from(chunk.subarray(from))
+    // copied, not a view holding the whole chunk
+    if (from < chunk.length) { carry = [Buffer.from(chunk.subarray(from))]; carried = chunk.length - from }
     position += chunk.length
     await turn()
     sliceStarted = performance.now()
   }
-  if (carry) await line(carry, 0, carry.length, position - carry.length)
+  if (carried) {
+    const rest = Buffer.concat(carry)
+    await line(rest, 0, rest.length, position - carried)
+  }
   return { indexer, laidOut }
 }
 
