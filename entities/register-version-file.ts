@@ -20,14 +20,25 @@ export class RegisterVersionFile {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   file!: string
 
+  /**
+   * The file's parts, from 0, each at most VERSION_FILE_PART characters of the base64 (a file
+   * stored before parts existed is one part): SQLite reads a whole value for every read of a piece
+   * of it, so the file of a version of 10,000 activities (10 MB) is read a part a row.
+   */
+  @PrimaryColumn({ type: 'integer' })
+  part!: number
+
   @Column({ type: 'varchar', length: 30 })
   renderedAt!: string
 
-  /** The file's length, uncompressed. */
+  /** The whole file's length, uncompressed (in each of its parts). */
   @Column({ type: 'integer' })
   bytes!: number
 
-  /** The file gzipped, in base64: text is one type on both databases (a blob is not). */
+  /** The part's piece of the file gzipped, in base64: text is one type on both databases (a blob is not). */
   @Column({ type: 'text', select: false })
   gzip!: string
 }
+
+/** Base64 characters of a stored file per part (a multiple of 4: each part decodes alone). */
+export const VERSION_FILE_PART = 512 * 1024

@@ -10,6 +10,11 @@ import { exportRegister } from '../src/register/exchange/export'
 import { SECTIONS } from '../src/register/exchange/export-document'
 import type { ExportQuery } from '../src/register/exchange/export-document'
 import { placeholders } from '../src/db/sql'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DOCUMENT_DIR_PREFIX, documentsInUse, exportVersion, writeIndexed } from '../src/register/accountability/version-files'
 import { VersionFilesCarryProof1796643053170 as SqliteProof } from '../migrations/sqlite/1796643053170-VersionFilesCarryProof'
 import { VersionFilesCarryProof1796643053170 as PostgresProof } from '../migrations/postgres/1796643053170-VersionFilesCarryProof'
 
@@ -184,10 +189,139 @@ describe('files of a register version', function () {
     expect(csv.body.toString('utf8').slice(former.length)).to.match(/^;+\r\nBevis för registerversion /)
   })
 
+  it('serves a file stored in parts, a row each, byte for byte', async () => {
+    const frozen = await download(`format=json&version=${version.number}`)
+    const where = 'WHERE workspace_id = ? AND number = ? AND file = ?'
+    const rows = (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect, `SELECT part, rendered_at, bytes, gzip FROM "register_version_files" ${where} ORDER BY part`),
+      ['test', version.number, 'json'])) as Row[])
+    const base64 = rows.map((r) => r.gzip as string).join('')
+    // parts of 4 characters of base64 (3 bytes) and a shorter last one
+    const parts = Array.from({ length: Math.ceil(base64.length / 400) }, (_, i) => base64.slice(i * 400, (i + 1) * 400))
+    expect(parts.length).to.be.greaterThan(2)
+    await t.app.db.write(async (m) => {
+      await m.query(placeholders(t.app.db.dialect, `DELETE FROM "register_version_files" ${where}`), ['test', version.number, 'json'])
+      for (const [part, gzip] of parts.entries()) {
+        await m.query(placeholders(t.app.db.dialect, 'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+          ['test', version.number, 'json', part, rows[0].rendered_at, rows[0].bytes, gzip])
+      }
+    })
+    const again = await download(`format=json&version=${version.number}`)
+    expect(again.body.equals(frozen.body)).to.equal(true)
+    expect(createHash('sha256').update(again.body).digest('hex')).to.equal(version.contentHash)
+    // and the files rendered from it
+    const csv = await download(`format=csv&record=processor&controllerId=${f.controllers.clinic.id}&version=${version.number}`)
+    expect(csv.status).to.equal(200)
+  })
+
   it('answers 400 for a controller the version does not hold, and 404 for a version that does not exist', async () => {
     const added = await t.http.post('/api/v1/controllers').set('authorization', await t.auth('admin')).send({ name: 'Efteråt AB' })
     expect((await download(`format=csv&controllerId=${added.body.id}&version=${version.number}`)).status).to.equal(400)
     expect((await download('format=csv&version=99')).status).to.equal(404)
     expect((await download('format=xlsx&version=approved')).status).to.equal(404)
+  })
+
+  describe('the document unzipped for a render', () => {
+    let scratch: string
+    let tmp: string | undefined
+    // the service's temporary files go to a directory of this test's own
+    beforeEach(() => {
+      tmp = process.env.TMPDIR
+      scratch = mkdtempSync(join(tmpdir(), 'version-files-test-'))
+      process.env.TMPDIR = scratch
+    })
+    afterEach(() => {
+      if (tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = tmp
+      rmSync(scratch, { recursive: true, force: true })
+    })
+    const unzipped = (): string[] => readdirSync(scratch).filter((name) => name.startsWith(DOCUMENT_DIR_PREFIX))
+    /** The temporary files once they are removed (after the export: a moment later). */
+    const leftOver = async (): Promise<string[]> => {
+      for (let i = 0; i < 100 && (unzipped().length || documentsInUse()); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(documentsInUse()).to.equal(0)
+      return unzipped()
+    }
+    const exported = (q: Partial<ExportQuery>) => exportVersion(t.app.db, 'test', version.number,
+      { format: 'csv', record: 'controller', lang: 'en', recordGiven: false, ...q }, t.config.registerTimeZone)
+
+    it('is a file while an export reads it, removed when the export ends, also when the client goes away first', async () => {
+      const whole = await exported({ controllerId: f.controllers.clinic.id })
+      expect(unzipped()).to.have.length(1)
+      const read = await bytes(whole.stream)
+      expect(read.toString('utf8')).to.contain(`Proof of register version ${version.number} `)
+      expect(await leftOver()).to.deep.equal([])
+      // the client goes away: the stream is destroyed before it is read
+      const left = await exported({ controllerId: f.controllers.clinic.id, format: 'xlsx' })
+      expect(unzipped()).to.have.length(1)
+      left.stream.destroy()
+      expect(await leftOver()).to.deep.equal([])
+    })
+
+    it('is removed after a file is rendered and stored, and when the document cannot be read', async () => {
+      await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'DELETE FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file <> ?'), ['test', version.number, 'json']))
+      expect((await download(`format=csv&record=processor&lang=sv&version=${version.number}`)).status).to.equal(200)
+      expect(await leftOver()).to.deep.equal([])
+      const stored = (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect,
+        'SELECT gzip FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'), ['test', version.number, 'json'])) as Row[])[0].gzip
+      await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
+        [Buffer.from('not a gzip').toString('base64'), 'test', version.number, 'json']))
+      try {
+        const failed = await download(`format=csv&record=processor&lang=en&version=${version.number}`)
+        expect(failed.status).to.equal(500)
+        expect(await leftOver()).to.deep.equal([])
+      } finally {
+        await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
+          [stored, 'test', version.number, 'json']))
+      }
+    })
+
+    it('renders from a document not laid out a record a line (a hand-made backup) as from the frozen one', async () => {
+      const where = 'WHERE workspace_id = ? AND number = ? AND file = ?'
+      const rows = (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect, `SELECT part, rendered_at, bytes, gzip FROM "register_version_files" ${where} ORDER BY part`),
+        ['test', version.number, 'json'])) as Row[])
+      const compact = JSON.stringify(JSON.parse(document))
+      const put = (parts: Row[]) => t.app.db.write(async (m) => {
+        await m.query(placeholders(t.app.db.dialect, `DELETE FROM "register_version_files" ${where}`), ['test', version.number, 'json'])
+        for (const r of parts) {
+          await m.query(placeholders(t.app.db.dialect, 'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+            ['test', version.number, 'json', r.part, r.rendered_at, r.bytes, r.gzip])
+        }
+      })
+      await put([{ part: 0, rendered_at: rows[0].rendered_at, bytes: Buffer.byteLength(compact), gzip: gzipSync(compact).toString('base64') }])
+      try {
+        const csv = await exported({ record: 'processor', lang: 'sv', status: 'active' })
+        const former = (await oracle({ format: 'csv', record: 'processor', lang: 'sv', status: 'active' })).toString('utf8')
+        expect((await bytes(csv.stream)).toString('utf8').slice(0, former.length)).to.equal(former)
+        expect(await leftOver()).to.deep.equal([])
+      } finally {
+        await put(rows)
+      }
+    })
+
+    it('finds each record wherever the unzipped chunks end, and writes the document byte for byte', async () => {
+      const doc = Buffer.from(document, 'utf8')
+      const indexOf = async (size: number) => {
+        const path = join(scratch, `document-${size}.json`)
+        const file = await open(path, 'w+')
+        try {
+          const chunks = Array.from({ length: Math.ceil(doc.length / size) }, (_, i) => doc.subarray(i * size, (i + 1) * size))
+          const { indexer, laidOut } = await writeIndexed(chunks, file)
+          expect(laidOut).to.equal(true)
+          return indexer.finish()!
+        } finally {
+          await file.close()
+          expect(readFileSync(path).equals(doc)).to.equal(true)
+        }
+      }
+      const whole = await indexOf(doc.length)
+      const records = [...whole.sections.values()].flat()
+      expect(records).to.have.length(SECTIONS.reduce((n, s) => n + (JSON.parse(document)[s.key] as Row[]).length, 0))
+      for (const e of records) expect(JSON.parse(doc.toString('utf8', e.start, e.end)).id).to.equal(e.id)
+      for (const size of [1, 2, 7, 100, 4096]) {
+        const chunked = await indexOf(size)
+        expect([...chunked.sections]).to.deep.equal([...whole.sections])
+        expect(chunked.activities).to.deep.equal(whole.activities)
+      }
+    })
   })
 })

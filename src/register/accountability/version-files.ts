@@ -1,10 +1,13 @@
+import { FileHandle, mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { Database } from '../../db/database'
 import { dialectOfManager, placeholders } from '../../db/sql'
 import { ValidationFailed } from '../../errors'
-import { RegisterVersion } from '../../../entities'
+import { RegisterVersion, VERSION_FILE_PART } from '../../../entities'
 import { checkExportQuery, csvDelimiter, exportFileName, exportFrom, RegisterExport } from '../exchange/export'
 import { XLSX_CONTENT_TYPE } from '../exchange/xlsx'
 import type { ExportQuery } from '../exchange/export-document'
@@ -50,98 +53,217 @@ interface ActivityEntry extends Entry {
   jointControllerIds: string[]
 }
 
-/** Where each record of a frozen document is (its line), by section, in id order; activities in the walk's order. */
+/**
+ * A frozen document unzipped into a temporary file of its own, and where each record is (its line's
+ * byte range), by section, in id order; activities in the walk's order. Memory holds the index
+ * only: the document of 10,000 activities (68 MB) held as one Buffer was most of the memory a
+ * version's first CSV or workbook added. The file is in a directory of its own under the system's
+ * temporary directory, removed with it when the last export reading it is done (`discard`).
+ */
 interface DocumentIndex {
-  /** The document's UTF-8 bytes (entries are byte offsets): held once, not also as a string of the same size. */
-  bytes: Buffer
+  file: FileHandle
+  dir: string
   sections: Map<string, Entry[]>
   byId: Map<string, Map<string, Entry>>
   activities: ActivityEntry[]
 }
 
-const byIdOrder = (a: Entry, b: Entry): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+/** Prefix of the temporary directories version documents are unzipped into. */
+export const DOCUMENT_DIR_PREFIX = 'ropa-version-'
 
-/**
- * Indexes a frozen document a slice at a time. The document is written one record a line
- * (versions.ts, frozenDocument), so a record is found by its line and parsed alone; one written
- * otherwise (a hand-made backup) is parsed whole and laid out so, which holds the event loop
- * while it is parsed, but is still right.
- */
-async function indexDocument(document: Buffer): Promise<DocumentIndex> {
-  const laidOut = await indexLines(document)
-  if (laidOut) return laidOut
-  const doc = JSON.parse(document.toString('utf8')) as Row
-  let text = ''
-  for (const section of SECTIONS) {
-    text += `\n${JSON.stringify(section.key)}:[`
-    for (const r of (doc[section.key] ?? []) as Row[]) text += '\n' + JSON.stringify(r) + ','
-    text += '\n]'
-  }
-  return (await indexLines(Buffer.from(`{}${text}}\n`, 'utf8')))!
-}
+const byIdOrder = (a: Entry, b: Entry): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 const SECTION_START = /^"([A-Za-z]+)":\[$/
 
-async function indexLines(document: Buffer): Promise<DocumentIndex | null> {
-  const keys = new Set(SECTIONS.map((s) => s.key))
-  const sections = new Map<string, Entry[]>()
-  const activities: ActivityEntry[] = []
-  let section: string | null = null
-  let sliceStarted = performance.now()
-  for (let start = 0, n = 0; start < document.length; n++) {
-    // a newline byte is never part of a longer UTF-8 sequence: lines are found in the bytes
-    let end = document.indexOf(0x0a, start)
-    if (end < 0) end = document.length
-    const line = document.toString('utf8', start, end)
-    const lineStart = start
-    start = end + 1
-    if (n % 64 === 0 && performance.now() - sliceStarted > SLICE_MS) {
-      await turn()
-      sliceStarted = performance.now()
-    }
-    if (section === null) {
+/**
+ * Finds the records of a document written one record a line (versions.ts, frozenDocument), a line
+ * at a time as the document's bytes come; `false` from `line` when the document is not laid out so.
+ */
+class LineIndexer {
+  private readonly keys = new Set(SECTIONS.map((s) => s.key))
+  readonly sections = new Map<string, Entry[]>()
+  readonly activities: ActivityEntry[] = []
+  private section: string | null = null
+
+  /** A line: its text and where its bytes are in the document (end: before the newline). */
+  line(line: string, start: number, end: number): boolean {
+    if (this.section === null) {
       const opened = SECTION_START.exec(line)
       if (opened) {
-        if (!keys.has(opened[1])) return null
-        section = opened[1]
-        sections.set(section, [])
+        if (!this.keys.has(opened[1])) return false
+        this.section = opened[1]
+        this.sections.set(this.section, [])
       }
-      continue
+      return true
     }
-    if (line.startsWith(']')) { section = null; continue }
-    const recordEnd = line.endsWith(',') ? end - 1 : end
+    if (line.startsWith(']')) { this.section = null; return true }
+    const comma = line.endsWith(',')
     let record: Row
     try {
-      record = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line)
+      record = JSON.parse(comma ? line.slice(0, -1) : line)
     } catch {
-      return null
+      return false
     }
-    if (typeof record?.id !== 'string') return null
-    const entry: Entry = { id: record.id, start: lineStart, end: recordEnd }
-    sections.get(section)!.push(entry)
-    if (section === 'processingActivities') {
-      activities.push({
+    if (typeof record?.id !== 'string') return false
+    const entry: Entry = { id: record.id, start, end: comma ? end - 1 : end }
+    this.sections.get(this.section)!.push(entry)
+    if (this.section === 'processingActivities') {
+      this.activities.push({
         ...entry, key: sortKey(record.name), role: record.role, status: record.status, controllerId: record.controller?.id ?? null,
         jointControllerIds: ((record.jointControllers ?? []) as Row[]).map((c) => c.id),
       })
     }
+    return true
   }
-  if (section !== null || !sections.has('processingActivities')) return null
-  for (const entries of sections.values()) entries.sort(byIdOrder)
-  // the live walk's order: (sort_key, id), the key ASCII, compared as the database compares bytes
-  activities.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const byId = new Map([...sections].map(([k, entries]) => [k, new Map(entries.map((e) => [e.id, e]))]))
-  return { bytes: document, sections, byId, activities }
+
+  /** The index, or null when the document was not laid out a record a line. */
+  finish(): Pick<DocumentIndex, 'sections' | 'byId' | 'activities'> | null {
+    if (this.section !== null || !this.sections.has('processingActivities')) return null
+    for (const entries of this.sections.values()) entries.sort(byIdOrder)
+    // the live walk's order: (sort_key, id), the key ASCII, compared as the database compares bytes
+    this.activities.sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const byId = new Map([...this.sections].map(([k, entries]) => [k, new Map(entries.map((e) => [e.id, e]))]))
+    return { sections: this.sections, byId, activities: this.activities }
+  }
 }
+
+/** Bytes of the longest line a document laid out a record a line is looked for in. */
+const LONGEST_LINE = 16 * 1024 * 1024
+
+/**
+ * Writes a document's bytes to `file` as they come and indexes its lines, a slice of work at a
+ * time. A line is found in the bytes (a newline byte is never part of a longer UTF-8 sequence);
+ * the part of a line a chunk ends with waits for the next chunk.
+ */
+export async function writeIndexed(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, file: FileHandle): Promise<{ indexer: LineIndexer; laidOut: boolean }> {
+  const indexer = new LineIndexer()
+  let laidOut = true
+  let position = 0
+  // the start of a line the chunks so far ended with, in pieces: joined once its newline comes
+  let carry: Buffer[] = []
+  let carried = 0
+  let sliceStarted = performance.now()
+  let lines = 0
+  const line = async (bytes: Buffer, from: number, to: number, at: number): Promise<void> => {
+    if (laidOut) laidOut = indexer.line(bytes.toString('utf8', from, to), at, at + to - from)
+    if (++lines % 64 === 0 && performance.now() - sliceStarted > SLICE_MS) {
+      await turn()
+      sliceStarted = performance.now()
+    }
+  }
+  for await (const chunk of chunks) {
+    await file.write(chunk, 0, chunk.length, position)
+    if (!laidOut) { position += chunk.length; continue }
+    let from = 0
+    if (carried) {
+      const newline = chunk.indexOf(0x0a)
+      if (newline < 0) {
+        carry.push(Buffer.from(chunk))
+        carried += chunk.length
+        // a line this long is no record of a document laid out a record a line: it is parsed whole after
+        if (carried > LONGEST_LINE) { laidOut = false; carry = []; carried = 0 }
+        position += chunk.length
+        continue
+      }
+      const whole = Buffer.concat([...carry, chunk.subarray(0, newline)])
+      await line(whole, 0, whole.length, position - carried)
+      from = newline + 1
+      carry = []
+      carried = 0
+    }
+    for (let newline = chunk.indexOf(0x0a, from); newline >= 0; newline = chunk.indexOf(0x0a, from)) {
+      await line(chunk, from, newline, position + from)
+      from = newline + 1
+    }
+    // copied, not a view holding the whole chunk
+    if (from < chunk.length) { carry = [Buffer.from(chunk.subarray(from))]; carried = chunk.length - from }
+    position += chunk.length
+    await turn()
+    sliceStarted = performance.now()
+  }
+  if (carried) {
+    const rest = Buffer.concat(carry)
+    await line(rest, 0, rest.length, position - carried)
+  }
+  return { indexer, laidOut }
+}
+
+/**
+ * The document unzipped into a temporary file and indexed. A document written otherwise than a
+ * record a line (a hand-made backup) is parsed whole and written again laid out so, which holds the
+ * event loop while it is parsed, but is still right. The file and its directory are removed when
+ * this fails.
+ */
+async function loadDocument(db: Database, ws: string, number: number): Promise<DocumentIndex> {
+  const dir = await mkdtemp(join(tmpdir(), DOCUMENT_DIR_PREFIX))
+  let file: FileHandle | null = null
+  try {
+    file = await open(join(dir, 'document.json'), 'w+')
+    const stored = await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE)
+    let { indexer, laidOut } = await writeIndexed(stored ? unzipped(stored) : documentChunks(db, ws, number), file)
+    let found = laidOut ? indexer.finish() : null
+    if (!found) {
+      const { size } = await file.stat()
+      const document = Buffer.alloc(size)
+      await file.read(document, 0, size, 0)
+      const doc = JSON.parse(document.toString('utf8')) as Row
+      let text = ''
+      for (const section of SECTIONS) {
+        text += `\n${JSON.stringify(section.key)}:[`
+        for (const r of (doc[section.key] ?? []) as Row[]) text += '\n' + JSON.stringify(r) + ','
+        text += '\n]'
+      }
+      await file.truncate(0);
+      ({ indexer, laidOut } = await writeIndexed([Buffer.from(`{}${text}}\n`, 'utf8')], file))
+      found = indexer.finish()
+      if (!found) throw new Error(`version ${number}: its document has no register`)
+    }
+    return { file, dir, ...found }
+  } catch (err) {
+    await file?.close().catch(() => undefined)
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+/** Closes a document's temporary file and removes it with its directory. */
+async function discard(index: DocumentIndex): Promise<void> {
+  await index.file.close().catch(() => undefined)
+  await rm(index.dir, { recursive: true, force: true })
+}
+
+/** Records a read of the file joins when they lie this close: one read, not one each. */
+const READ_GAP = 64 * 1024
+/** The most bytes one read of the file spans. */
+const READ_SPAN = 1024 * 1024
 
 const sectionOf = (def: ResourceDef): string => SECTIONS.find((s) => s.def === def)!.key
 
-/** A frozen document's records as the export reads a register. */
+/** A frozen document's records as the export reads a register, each read from the document's file. */
 class FrozenViews implements RegisterViews {
   constructor(private readonly index: DocumentIndex) {}
 
-  private json(e: Entry): string {
-    return this.index.bytes.toString('utf8', e.start, e.end)
+  /** The records' JSON, in the order given: records near each other in the file are read together. */
+  private async json(entries: Entry[]): Promise<string[]> {
+    const out: string[] = new Array(entries.length)
+    const order = entries.map((_, i) => i).sort((a, b) => entries[a].start - entries[b].start)
+    for (let i = 0; i < order.length;) {
+      const first = entries[order[i]]
+      let j = i + 1
+      let end = first.end
+      while (j < order.length && entries[order[j]].start - end <= READ_GAP && entries[order[j]].end - first.start <= READ_SPAN) {
+        end = Math.max(end, entries[order[j]].end)
+        j++
+      }
+      const bytes = Buffer.allocUnsafe(end - first.start)
+      const { bytesRead } = await this.index.file.read(bytes, 0, bytes.length, first.start)
+      if (bytesRead !== bytes.length) throw new Error('a version\'s document file ended early')
+      for (; i < j; i++) {
+        const e = entries[order[i]]
+        out[order[i]] = bytes.toString('utf8', e.start - first.start, e.end - first.start)
+      }
+    }
+    return out
   }
 
   async* activityPages(scope: ActivityScope, pageSize = WALK_PAGE_SIZE): AsyncGenerator<StoredActivity[]> {
@@ -150,21 +272,23 @@ class FrozenViews implements RegisterViews {
     const wanted = this.index.activities.filter((a) => (!statuses || statuses.includes(a.status)) && (!role || a.role === role)
       && (!controllerId || a.controllerId === controllerId || a.jointControllerIds.includes(controllerId)))
     for (let i = 0; i < wanted.length; i += pageSize) {
-      if (i) await turn()
-      yield wanted.slice(i, i + pageSize).map((a) => ({ id: a.id, json: this.json(a) }))
+      const page = wanted.slice(i, i + pageSize)
+      const json = await this.json(page)
+      yield page.map((a, k) => ({ id: a.id, json: json[k] }))
     }
   }
 
   async viewsIn(def: ResourceDef, ids: string[]): Promise<string[]> {
     const entries = this.index.byId.get(sectionOf(def))
-    return [...new Set(ids)].sort().flatMap((id) => { const e = entries?.get(id); return e ? [this.json(e)] : [] })
+    return this.json([...new Set(ids)].sort().flatMap((id) => { const e = entries?.get(id); return e ? [e] : [] }))
   }
 
   async* viewPages(def: ResourceDef, pageSize: number): AsyncGenerator<StoredActivity[]> {
     const entries = this.index.sections.get(sectionOf(def)) ?? []
     for (let i = 0; i < entries.length; i += pageSize) {
-      if (i) await turn()
-      yield entries.slice(i, i + pageSize).map((e) => ({ id: e.id, json: this.json(e) }))
+      const page = entries.slice(i, i + pageSize)
+      const json = await this.json(page)
+      yield page.map((e, k) => ({ id: e.id, json: json[k] }))
     }
   }
 
@@ -179,20 +303,24 @@ class FrozenViews implements RegisterViews {
 
 /**
  * Documents indexed for the exports under way, by workspace and version: exports of one version
- * at once (its ten files asked for together) share one copy of its document, not one each.
+ * at once (its ten files asked for together) share one file of its document, not one each. The
+ * last export of it to finish removes the file.
  */
 const inUse = new Map<string, { index: Promise<DocumentIndex>; users: number }>()
 
+/** How many versions' documents are unzipped in temporary files now (for the tests). */
+export const documentsInUse = (): number => inUse.size
+
 /**
- * A frozen version's register; its document is read and indexed once, when first needed, and
- * shared while exports of it are under way. `release` when the export is done.
+ * A frozen version's register; its document is unzipped and indexed once, when first needed, and
+ * shared while exports of it are under way. `release` when the export is done, however it ended.
  */
 function frozenRegister(db: Database, ws: string, number: number): RegisterSource & { release(): void } {
   const key = `${ws}\n${number}`
   let held: { index: Promise<DocumentIndex>; users: number } | null = null
   const load = (): Promise<DocumentIndex> => {
     if (!held) {
-      held = inUse.get(key) ?? { index: readDocument(db, ws, number).then(indexDocument), users: 0 }
+      held = inUse.get(key) ?? { index: loadDocument(db, ws, number), users: 0 }
       held.users++
       inUse.set(key, held)
       held.index.catch(() => undefined)
@@ -205,7 +333,11 @@ function frozenRegister(db: Database, ws: string, number: number): RegisterSourc
     hasController: async (id) => Boolean((await load()).byId.get('controllers')?.has(id)),
     release: () => {
       if (!held) return
-      if (--held.users === 0 && inUse.get(key) === held) inUse.delete(key)
+      if (--held.users === 0) {
+        if (inUse.get(key) === held) inUse.delete(key)
+        // still loading: removed once loaded (a failed load removed its own)
+        held.index.then(discard, () => undefined)
+      }
       held = null
     },
   }
@@ -241,61 +373,34 @@ async function* documentChunks(db: Database, ws: string, number: number): AsyncG
   }
 }
 
-/**
- * The frozen document as text: unzipped a chunk at a time from its stored file (stored when the
- * version is frozen), or read a chunk at a time from the version's row (a version frozen before).
- */
-async function readDocument(db: Database, ws: string, number: number): Promise<Buffer> {
-  const stored = await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE)
-  // the stored file's length is known: its bytes go straight into one buffer, not into chunks and then a copy of them all
-  const whole = stored ? Buffer.allocUnsafe(stored.bytes) : null
-  const parts: Buffer[] = []
-  let length = 0
-  for await (const chunk of stored ? unzipped(stored) : documentChunks(db, ws, number)) {
-    const bytes = chunk as Buffer
-    if (whole && length + bytes.length <= whole.length) bytes.copy(whole, length)
-    else parts.push(bytes)
-    length += bytes.length
-    await turn()
-  }
-  if (whole && !parts.length) return length === whole.length ? whole : whole.subarray(0, length)
-  // no stored file, or not the length it names: the chunks as read
-  return whole ? Buffer.concat([whole.subarray(0, length - parts.reduce((n, p) => n + p.length, 0)), ...parts]) : Buffer.concat(parts)
-}
-
 /** A stored file's bytes, unzipped as they are read (in zlib's thread pool, a chunk at a time). */
 function unzipped(stored: StoredFile): Readable {
   const stream = createGunzip({ chunkSize: 256 * 1024 })
-  stream.end(stored.gzip)
+  for (const part of stored.gzip) stream.write(part)
+  stream.end()
   return stream
 }
 
-/** A version without the columns its files do not need. */
-export type VersionHead = Omit<RegisterVersion, 'checkpoint' | 'redactions'>
+/** A version's row but its document. */
+export type VersionHead = RegisterVersion
 
 /**
- * A version's row but its checkpoint and redactions. In SQLite's rows those two come after the
- * frozen document (columns added later go last), and reading a column after it walks the
- * document's chain of overflow pages: 17,000 pages for 68 MB at 10,000 activities, 30-250 ms with
- * the event loop held, on every download of a version's file.
+ * A version's row but its frozen document. On SQLite the document is the row's last column
+ * (migration VersionDocumentLast): a column stored after it is found by walking the document's
+ * chain of overflow pages, 17,000 pages for 68 MB at 10,000 activities, 30-280 ms with the event
+ * loop held, on every download of a version's file.
  */
 async function findVersion(db: Database, ws: string, which: number | 'approved'): Promise<VersionHead> {
-  const found = await db.read((m) => {
-    const columns = m.connection.getMetadata(RegisterVersion).columns
-      .filter((c) => c.isSelect && c.propertyName !== 'checkpoint' && c.propertyName !== 'redactions').map((c) => c.propertyName)
-    return m.getRepository(RegisterVersion).findOne({
-      select: Object.fromEntries(columns.map((p) => [p, true])),
-      where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which },
-    })
-  })
+  const found = await db.read((m) => m.getRepository(RegisterVersion).findOne({
+    where: which === 'approved' ? { workspaceId: ws, status: 'approved' } : { workspaceId: ws, number: which },
+  }))
   if (!found) throw new VersionNotFound(which)
   return found
 }
 
 /** The SHA-256 of the version's JSON as served: the frozen document's, or after a redaction the redacted one's (the latest redaction states it). */
-async function servedHash(db: Database, ws: string, v: VersionHead): Promise<string> {
-  const rows = await db.read((m) => m.getRepository(RegisterVersion).findOne({ select: { workspaceId: true, number: true, redactions: true }, where: { workspaceId: ws, number: v.number } }))
-  const redactions = rows ? versionRedactions(rows) : []
+function servedHash(v: VersionHead): string {
+  const redactions = versionRedactions(v)
   return redactions.length ? redactions[redactions.length - 1].documentHash : v.contentHash
 }
 
@@ -311,7 +416,8 @@ export function versionFileKey(q: ExportQuery): string | null {
 }
 
 interface StoredFile {
-  gzip: Buffer
+  /** The gzip's bytes, in parts as they were read. */
+  gzip: Buffer[]
   bytes: number
 }
 
@@ -319,47 +425,61 @@ interface StoredFile {
 const STORED_CHUNK = 2 * 1024 * 1024
 
 /**
- * A stored file's bytes, read and decoded a chunk at a time on one snapshot, the event loop given
- * back between chunks: read whole, the frozen document's file (10 MB of base64 at 10,000
- * activities) was one synchronous read on SQLite and one decoding, holding the loop for 80 ms on a
- * quiet machine and for most of a second on a busy one. SQLite reads the whole value for each
- * chunk (13 ms for 10 MB), so the chunks are not small.
+ * A stored file's bytes, read and decoded a part at a time on one snapshot, the event loop given
+ * back after each read and each decoding. A file is stored in parts of VERSION_FILE_PART (a row
+ * each): SQLite reads a whole value for every read of a piece of it, so the frozen document's file
+ * (10 MB of base64 at 10,000 activities) read in 2 MB pieces of one value held the loop 15-150 ms a
+ * piece, each as long as a read of the whole. A file stored before parts existed is one part, read
+ * in pieces until one comes back short (its length is not asked first: length() of a text reads it
+ * whole too).
  */
 async function storedFile(db: Database, ws: string, number: number, file: string): Promise<StoredFile | null> {
   const series = await db.snapshot()
   try {
     const where = 'FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'
-    const sized: Row[] = await series.read((m) => m.query(placeholders(db.dialect, `SELECT bytes, length(gzip) AS n ${where}`), [ws, number, file]))
-    if (!sized.length) return null
-    const length = Number(sized[0].n)
-    const gzip = Buffer.allocUnsafe(Math.ceil(length / 4) * 3)
-    let filled = 0
-    for (let at = 0; at < length; at += STORED_CHUNK) {
-      if (at) await turn()
-      const rows: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
-        `SELECT substr(gzip, CAST(? AS integer), CAST(? AS integer)) AS chunk ${where}`), [at + 1, STORED_CHUNK, ws, number, file]))
-      filled += gzip.write(rows[0].chunk as string, filled, 'base64')
+    const parts: Row[] = await series.read((m) => m.query(placeholders(db.dialect, `SELECT part, bytes ${where} ORDER BY part`), [ws, number, file]))
+    if (!parts.length) return null
+    const gzip: Buffer[] = []
+    for (const { part } of parts) {
+      for (let at = 0; ; at += STORED_CHUNK) {
+        await turn()
+        const rows: Row[] = await series.read((m) => m.query(placeholders(db.dialect,
+          `SELECT substr(gzip, CAST(? AS integer), CAST(? AS integer)) AS chunk ${where} AND part = ?`), [at + 1, STORED_CHUNK, ws, number, file, part]))
+        const chunk = (rows[0]?.chunk ?? '') as string
+        if (!chunk.length) break
+        gzip.push(Buffer.from(chunk, 'base64'))
+        if (chunk.length < STORED_CHUNK) break
+      }
     }
-    return { gzip: gzip.subarray(0, filled), bytes: Number(sized[0].bytes) }
+    return { gzip, bytes: Number(parts[0].bytes) }
   } finally {
     await series.close()
   }
 }
 
 /**
- * Stores a rendered file; another process that stored the same file first wins (ON CONFLICT DO
- * NOTHING), and then its bytes are read back. Each step is one synchronous call on SQLite (7 MB of
- * base64 for a workbook of 10,000 activities), so the event loop gets a turn between them.
+ * Stores a rendered file in parts, a row each, in one transaction; another process that stored the
+ * same file first wins (its part 0 is there: ON CONFLICT DO NOTHING), and then its bytes are read
+ * back. Each step is one synchronous call on SQLite, so the event loop gets a turn between them.
  */
 async function storeFile(db: Database, ws: string, number: number, file: string, bytes: number, chunks: Buffer[]): Promise<StoredFile> {
   const gzip = Buffer.concat(chunks)
   await turn()
-  const text = gzip.toString('base64')
-  await turn()
-  const inserted: Row[] = await db.write((m) => m.query(placeholders(dialectOfManager(m),
-    'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING file'),
-  [ws, number, file, new Date().toISOString(), bytes, text]))
-  if (inserted.length) return { gzip, bytes }
+  // whole base64 quanta per part: each part decodes alone
+  const partBytes = (VERSION_FILE_PART / 4) * 3
+  const renderedAt = new Date().toISOString()
+  const stored = await db.write(async (m) => {
+    const insert = placeholders(dialectOfManager(m),
+      'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING file')
+    for (let part = 0; part * partBytes < gzip.length || part === 0; part++) {
+      const text = gzip.toString('base64', part * partBytes, Math.min(gzip.length, (part + 1) * partBytes))
+      const inserted: Row[] = await m.query(insert, [ws, number, file, part, renderedAt, bytes, text])
+      if (!inserted.length) return false
+      await turn()
+    }
+    return true
+  })
+  if (stored) return { gzip: [gzip], bytes }
   await turn()
   return (await storedFile(db, ws, number, file))!
 }
@@ -441,15 +561,13 @@ export async function exportVersion(db: Database, ws: string, which: number | 'a
     // the frozen bytes as they are (their SHA-256 is contentHash), from the file stored when the
     // version was frozen, or else stored now from the version's row (a version frozen before)
     const stored = await storedFile(db, ws, version.number, FROZEN_DOCUMENT_FILE) ?? await storeOnce(db, ws, version.number)
-    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes, etag: await servedHash(db, ws, version) }
+    return { version, stream: unzipped(stored), contentType: 'application/json; charset=utf-8', fileName, length: stored.bytes, etag: servedHash(version) }
   }
   const contentType = q.format === 'xlsx' ? XLSX_CONTENT_TYPE : 'text/csv; charset=utf-8'
   const file = versionFileKey(query)
   if (file) {
     const stored = await storedFile(db, ws, version.number, file) ?? await renderOnce(db, ws, version, query, file, timeZone)
-    const stream = createGunzip()
-    stream.end(stored.gzip)
-    return { version, stream, contentType, fileName, length: stored.bytes }
+    return { version, stream: unzipped(stored), contentType, fileName, length: stored.bytes }
   }
   const proof = proofBlock(await versionProof(db, ws, version), query.lang)
   const register = frozenRegister(db, ws, version.number)

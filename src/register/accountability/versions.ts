@@ -8,7 +8,7 @@ import { placeholders } from '../../db/sql'
 import { validateBody } from '../../dto/validate'
 import { VersionApproval, VersionProposal, VersionRejection } from '../../dto/register'
 import { AppError, Conflict, Forbidden, ValidationFailed } from '../../errors'
-import { HistoryEntry, RegisterVersion } from '../../../entities'
+import { HistoryEntry, RegisterVersion, VERSION_FILE_PART } from '../../../entities'
 import { exportRegister } from '../exchange/export'
 import type { ExportQuery } from '../exchange/export-document'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTION_OF_TYPE, SECTIONS } from '../exchange/export-document'
@@ -103,9 +103,12 @@ export const FROZEN_DOCUMENT_FILE = 'json'
  */
 async function storeFrozenDocument(m: EntityManager, dialect: Database['dialect'], ws: string, number: number, document: string, at: string): Promise<void> {
   const bytes = Buffer.from(document, 'utf8')
-  const zipped = await promisify(gzip)(bytes)
-  await m.query(placeholders(dialect, 'INSERT INTO "register_version_files" (workspace_id, number, file, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-    [ws, number, FROZEN_DOCUMENT_FILE, at, bytes.length, zipped.toString('base64')])
+  const zipped = (await promisify(gzip)(bytes)).toString('base64')
+  // in parts, a row each: a download reads a part at a time (version-files.ts)
+  for (let part = 0; part * VERSION_FILE_PART < zipped.length || part === 0; part++) {
+    await m.query(placeholders(dialect, 'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      [ws, number, FROZEN_DOCUMENT_FILE, part, at, bytes.length, zipped.slice(part * VERSION_FILE_PART, (part + 1) * VERSION_FILE_PART)])
+  }
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
