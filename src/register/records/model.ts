@@ -639,10 +639,19 @@ export const RESOURCES: ResourceDef[] = [
  * sortKey: src/register/wording/collation.ts), from the columns the write sets: so each write path
  * (store, storeMany, history's rebuilds) keeps them in step with the record, in its transaction.
  */
+const columnsOfBodies = new Map<ResourceDef, (body: Row) => Row>()
 for (const def of RESOURCES) {
   const columnsOfBody = def.columns
+  columnsOfBodies.set(def, columnsOfBody)
   def.columns = (body) => withLookupColumns(def.searchColumns, columnsOfBody(body))
 }
+
+/**
+ * A write body's columns without what searches and sorts compare, which no view shows: what a view
+ * composed again from history's state needs (folding and keying every name was a tenth of composing
+ * an activity's view as of a moment).
+ */
+export const viewedColumns = (def: ResourceDef, body: Row): Row => columnsOfBodies.get(def)!(body)
 
 export const RESOURCE_OF = Object.fromEntries(RESOURCES.map((r) => [r.type, r])) as Record<RecordType, ResourceDef>
 
