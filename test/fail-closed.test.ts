@@ -15,7 +15,7 @@ const KEY_SOURCES = /JWT_JWKS_URL.*JWT_PUBLIC_KEY.*JWT_PUBLIC_KEY_FILE.*JWT_SECR
  * anyone who can reach the port mint an admin token's worth of trust: the service refuses to start.
  */
 describe('fail closed: no key source outside loopback', function () {
-  this.timeout(60_000)
+  this.timeout(180_000) // server processes start in 2-3 s alone, over 30 s in CI beside two other suites
 
   it('refuses a configuration that listens beyond loopback with no key source, naming what to set', () => {
     let made = false

@@ -411,7 +411,7 @@ describe('behind an identity provider (JWKS)', function () {
 })
 
 describe('workspaces', function () {
-  this.timeout(120_000)
+  this.timeout(240_000) // `npm run workspace` starts npm and Node each time: 63 s for the test in CI beside two other suites
   let db: TestDatabase
   beforeEach(async () => { db = await freshDatabase() })
   afterEach(async () => db.drop())

@@ -102,7 +102,7 @@ describe('reliability: concurrent writers', () => {
 
   // A second OS process on the same database: on SQLite only the file lock keeps them apart.
   it('keeps writers in two server processes on the same database apart: they wait for each other, never fail', async function () {
-    this.timeout(90000)
+    this.timeout(240000)
     const editor = await t.auth('editor')
     await t.http.get('/api/v1/purposes').set('authorization', editor)
     const other: ServerProcess = await startServer(t.config.databaseUrl, POOL_WAIT)
@@ -177,7 +177,7 @@ if (!onPostgres) describe('reliability: the server killed in the middle of an im
   const ACTIVITIES = 10000
 
   it(`holds all of a ${ACTIVITIES}-activity import or none of it after kill -9 and a restart, and passes PRAGMA integrity_check`, async function () {
-    this.timeout(120000)
+    this.timeout(240000)
     const doc = await importDocument(ACTIVITIES)
     const payload = Buffer.from(JSON.stringify(doc))
     const dir = mkdtempSync(join(tmpdir(), 'ropa-kill-'))

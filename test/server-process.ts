@@ -19,9 +19,10 @@ export interface ServerProcess {
 
 /**
  * Starts the built server as a separate OS process on 127.0.0.1 (a free port) against the given
- * database, and resolves once it listens.
+ * database, and resolves once it listens. A start takes 1-3 s; the wait is long because CI runs
+ * three suites on two cores, and a start there once took over 20 s (loading modules, migrating).
  */
-export function startServer(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 20000): Promise<ServerProcess> {
+export function startServer(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 60000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SERVER_JS], {
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info',
