@@ -53,7 +53,7 @@ function expectErrorShape(res: { status: number; body: any }, status: number, co
 }
 
 describe('budgets: expensive operations in flight per workspace', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let t: TestApp
   let port: number
   before(async () => {
@@ -127,7 +127,7 @@ describe('budgets: expensive operations in flight per workspace', function () {
 const DOWNLOAD_BYTES = 64 * 1024 * 1024
 
 describe('budgets: a download counts until its last byte is sent', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let instance: FastifyInstance
   let db: TestDatabase
   let port: number

@@ -20,7 +20,7 @@ function countWrites(t: TestApp): { readonly count: number } {
  * completed when the service starts, so a read never writes and never waits behind a write.
  */
 describe('no write on a read path: a workspace holds its catalogue before its first read', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let db: TestDatabase
   const apps: TestApp[] = []
   /** The service (again) on the shared database: a restart. */

@@ -248,7 +248,7 @@ describe('fuzz: generated requests to every write endpoint', () => {
 
   for (const def of RESOURCES) {
     it(`POST, PUT and PATCH /api/v1/${def.plural}: 400 runs`, async function () {
-      this.timeout(60000)
+      this.timeout(180_000)
       const table = t.app.db.dataSource.getMetadata(def.entity).tableName
       const op = fc.oneof(
         fc.record({ method: fc.constant('POST' as const), body: bodies(def.writeSchema, idsFor), role: ROLES }),
@@ -263,7 +263,7 @@ describe('fuzz: generated requests to every write endpoint', () => {
   }
 
   it('POST /api/v1/processing-activities/{id}/review: 400 runs', async function () {
-    this.timeout(60000)
+    this.timeout(180_000)
     const op = fc.record({ id: idArb(RESOURCES.find((d) => d.plural === 'processing-activities')), body: bodies('ReviewWrite', idsFor), role: ROLES, ifMatch: IF_MATCH })
     await fc.assert(fc.asyncProperty(op, async (o) => {
       await check('POST', `/api/v1/processing-activities/${o.id}/review`, o.body, o.role, o.ifMatch, { table: 'processing_activities' })
@@ -436,7 +436,7 @@ describe('fuzz: generated query strings to every read endpoint', () => {
   const checked = new Map<string, number>()
 
   before(async function () {
-    this.timeout(60000)
+    this.timeout(180_000)
     t = await buildTestApp()
     await buildRegister(t)
     ;({ idsOf, allIds } = await storedIds(t))

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../src/config'
  * another role; and the secret never written to the log.
  */
 describe('links that open in a browser', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let t: TestApp
   let controllerId: string
   const LINK_SECRET = 'a-link-key-that-only-this-test-holds-0123456789'

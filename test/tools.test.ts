@@ -20,7 +20,7 @@ function runSuite(env: Record<string, string>): { status: number | null; stats: 
  * they show as pending, so that nobody takes a green run for a checked workbook.
  */
 describe('suites that need Chromium or LibreOffice', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
 
   it('fail when CI=true and the tool is missing', () => {
     const run = runSuite({ CI: 'true' })

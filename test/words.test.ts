@@ -21,7 +21,7 @@ const run = promisify(execFile)
  * asked, and messages that say what to send instead.
  */
 describe('words that are true', function () {
-  this.timeout(60_000)
+  this.timeout(180_000)
   let t: TestApp
   let f: Fixture
   let ids: Record<string, string>
