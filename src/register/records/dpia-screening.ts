@@ -372,45 +372,8 @@ export function screeningSummary(s: DpiaScreening, individualProfessional: boole
   }
 }
 
-/**
- * The summary the activity's view carries, from the rest of the view. Activities share their facts
- * (the same categories, the risk factors unanswered), and every view composed (a rebuild, an export
- * as of a moment) screens its activity again: the summary is kept by what the screening reads of
- * the view, and each view gets its own copy.
- */
-export function dpiaScreeningOf(a: ScreenedActivity): DpiaScreeningSummary {
-  const key = screenedKey(a)
-  let s = summaries.get(key)
-  if (!s) {
-    s = screeningSummary(screenActivity(a, false), a.individualProfessional)
-    if (summaries.size >= 10000) summaries.clear()
-    summaries.set(key, s)
-  }
-  return { outcome: s.outcome, met: [...s.met], setAside: [...s.setAside], unanswered: [...s.unanswered] }
-}
-
-const summaries = new Map<string, DpiaScreeningSummary>()
-
-const RISK_FACTORS: RiskFactor[] = [
-  'evaluationOrScoring', 'automatedDecisionWithLegalEffect', 'systematicMonitoring', 'publiclyAccessibleArea',
-  'largeScale', 'matchingDatasets', 'innovativeTechnology', 'preventsRightOrService',
-]
-
-/** A value as the screening tells values apart (missing is null to it: `??`, valueAt). */
-const told = (v: unknown): string => (v === undefined ? 'null' : JSON.stringify(v))
-
-/**
- * Everything the summary depends on, as text: the risk factors and facts, and per category (by
- * position: the unanswered fields name it) whether it is there, its classification, whether highly
- * personal or vulnerable. Names only go into words, which the summary has none of.
- */
-function screenedKey(a: ScreenedActivity): string {
-  const rf = a.riskFactors
-  const factors = rf === null || rf === undefined ? 'null' : RISK_FACTORS.map((f) => told(rf[f])).join(',')
-  const data = (a.dataCategories ?? []).map((c) => (c ? `${told(c.classification)}:${told(c.highlyPersonal)}` : '-')).join(',')
-  const subjects = (a.dataSubjectCategories ?? []).map((c) => (c ? told(c.vulnerable) : '-')).join(',')
-  return `${factors}|${told(a.dataSubjectsApprox)}|${told(a.individualProfessional)}|${told(a.automatedDecisionMaking)}|${data}|${subjects}`
-}
+/** The summary the activity's view carries, from the rest of the view. */
+export const dpiaScreeningOf = (a: ScreenedActivity): DpiaScreeningSummary => screeningSummary(screenActivity(a, false), a.individualProfessional)
 
 /** The screening's summary in words with its references, as the CSV, workbook and report show it. */
 export function screeningWords(s: DpiaScreeningSummary | null | undefined, lang: 'en' | 'sv'): string | null {
