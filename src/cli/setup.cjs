@@ -22,6 +22,17 @@ if (lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
   process.exit(1)
 }
 
+// The supported lines are package.json's engines ("^22.13.0 || ^24.11.0 || …", the lines every
+// dependency declares it runs on; test/node-lines.test.ts keeps it so). Another line is said in one
+// line, not refused: it may well work, but nothing tests it.
+const engines = require(join(process.cwd(), 'package.json')).engines.node
+const [major, minor, patch] = process.versions.node.split('.').map(Number)
+const supported = engines.split('||').some((range) => {
+  const [m, n, p] = range.trim().replace(/^\^/, '').split('.').map(Number)
+  return major === m && (minor > n || (minor === n && patch >= p))
+})
+if (!supported) console.warn(`setup: Node.js ${process.version} is not a supported line (${engines}): the dependencies do not all declare it; install Node.js 22, 24 or 26`)
+
 const env = { ...process.env }
 const prefix = dirname(dirname(process.execPath))
 const headers = join(prefix, 'include', 'node')
