@@ -50,7 +50,7 @@ describe('Swagger UI in a browser', function () {
     await operation.getByRole('button', { name: /execute/i }).click()
 
     const response = operation.locator('.responses-wrapper .live-responses-table .response').first()
-    await response.waitFor({ timeout: 30000 })
+    await response.waitFor()
     expect((await response.locator('.response-col_status').innerText()).trim()).to.equal('200')
     expect(await response.locator('.response-col_description').innerText()).to.contain('Journalföring av hudbehandlingar')
     expect(problems).to.deep.equal([])
@@ -78,7 +78,7 @@ describe('Swagger UI in a browser', function () {
     await page.reload()
     await page.locator('.opblock-tag-section .opblock-tag').first().waitFor()
     // the lock shows closed: the token is still there after the reload
-    await page.locator('.auth-wrapper button.authorize.locked').waitFor({ timeout: 10000 })
+    await page.locator('.auth-wrapper button.authorize.locked').waitFor()
     await page.close()
   })
 
@@ -97,7 +97,7 @@ describe('Swagger UI in a browser', function () {
     await operation.locator('tr[data-param-name="lang"] select').selectOption('sv')
     await operation.getByRole('button', { name: /execute/i }).click()
     const link = operation.locator('.responses-wrapper a', { hasText: 'Download file' })
-    await link.waitFor({ timeout: 30000 })
+    await link.waitFor()
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
     const saved = readFileSync((await download.path())!)
 

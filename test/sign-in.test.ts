@@ -137,7 +137,7 @@ describe('signing in from Swagger UI', function () {
       await page.goto(`${base}/docs/`)
       await page.getByRole('button', { name: /authorize/i }).first().click()
       const section = page.locator('.modal-ux .auth-container').filter({ hasText: /authorization_code|Authorization Code/i }).first()
-      await section.waitFor({ timeout: 30000 })
+      await section.waitFor()
       expect(await section.innerText()).to.match(/PKCE/i)
       // openid, selected by initOAuth
       expect(await section.locator('input[type=checkbox][data-value=openid]').isChecked()).to.equal(true)
@@ -149,10 +149,10 @@ describe('signing in from Swagger UI', function () {
       await popup.locator('input[name=password]').fill('anything')
       await popup.locator('button[type=submit]').click()
       // the consent page's button, not the login page's still on screen while a busy machine navigates
-      await popup.locator('input[name=login]').waitFor({ state: 'detached', timeout: 60000 })
+      await popup.locator('input[name=login]').waitFor({ state: 'detached' })
       // oauth2-redirect.html hands the code to Swagger UI and closes the window, possibly before the
       // click's answer arrives: listen first
-      const closed = popup.waitForEvent('close', { timeout: 60000 })
+      const closed = popup.waitForEvent('close')
       await popup.locator('button[type=submit]').click() // consent
       await closed
       const [authorization] = asked.map((url) => new URL(url))
@@ -160,7 +160,7 @@ describe('signing in from Swagger UI', function () {
       expect(authorization.searchParams.get('client_id')).to.equal(CLIENT_ID)
       expect(authorization.searchParams.get('code_challenge_method')).to.equal('S256')
       expect(authorization.searchParams.get('redirect_uri')).to.equal(`${base}/docs/static/oauth2-redirect.html`)
-      await section.locator('button.logout, button:has-text("Logout")').first().waitFor({ timeout: 30000 })
+      await section.locator('button.logout, button:has-text("Logout")').first().waitFor()
       await page.locator('.modal-ux button.btn-done, .modal-ux button.close-modal').first().click()
 
       await page.locator('#operations-tag-Controllers').click()
@@ -168,7 +168,7 @@ describe('signing in from Swagger UI', function () {
       await operation.locator('.opblock-summary').click()
       await operation.getByRole('button', { name: /execute/i }).click()
       const response = operation.locator('.responses-wrapper .live-responses-table .response').first()
-      await response.waitFor({ timeout: 30000 })
+      await response.waitFor()
       expect((await response.locator('.response-col_status').innerText()).trim()).to.equal('200')
       expect(provider.issued).to.deep.equal(['200'])
       expect(problems).to.deep.equal([])

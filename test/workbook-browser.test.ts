@@ -54,7 +54,7 @@ describe('the workbook upload from Swagger UI', function () {
     })
     await operation.getByRole('button', { name: /execute/i }).click()
     const response = operation.locator('.responses-wrapper .live-responses-table .response').first()
-    await response.waitFor({ timeout: 30000 })
+    await response.waitFor()
     expect((await response.locator('.response-col_status').innerText()).trim()).to.equal('200')
     const shown = await response.locator('.response-col_description').innerText()
     expect(shown).to.contain('"dryRun": true').and.contain('"changes": []').and.contain('"conflicts": []')
