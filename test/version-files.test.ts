@@ -323,5 +323,35 @@ describe('files of a register version', function () {
         expect(chunked.activities).to.deep.equal(whole.activities)
       }
     })
+
+    it('orders and filters activities whose lines hold their fields in another order as the frozen ones', async () => {
+      // each activity's keys reversed (onBehalfOfControllers before name and the controllers), and one
+      // whose name holds the text that ends the walk's fields in a frozen line
+      const doc = JSON.parse(document) as Row
+      const activities = (doc.processingActivities as Row[]).map((a, i) => (i === 0 ? { ...a, name: `${a.name},"onBehalfOfControllers":[]` } : a))
+      const laidOut = (reorder: (a: Row) => Row): Buffer => {
+        let text = '{}'
+        for (const s of SECTIONS) {
+          const records = s.key === 'processingActivities' ? activities.map(reorder) : doc[s.key] as Row[]
+          text += `\n${JSON.stringify(s.key)}:[` + records.map((r) => '\n' + JSON.stringify(r) + ',').join('') + '\n]'
+        }
+        return Buffer.from(text + '}\n', 'utf8')
+      }
+      const indexOf = async (bytes: Buffer) => {
+        const file = await open(join(scratch, 'document.json'), 'w+')
+        try {
+          const { indexer, laidOut: ok } = await writeIndexed([bytes], file)
+          expect(ok).to.equal(true)
+          return indexer.finish()!.activities.map(({ start, end, ...fields }) => fields)
+        } finally {
+          await file.close()
+        }
+      }
+      const frozen = await indexOf(laidOut((a) => a))
+      const reversed = await indexOf(laidOut((a) => Object.fromEntries(Object.entries(a).reverse())))
+      expect(reversed).to.deep.equal(frozen)
+      expect(frozen.map((a) => a.id)).to.have.members(activities.map((a) => a.id))
+      expect(frozen.find((a) => a.id === activities[0].id)!.jointControllerIds).to.deep.equal(activities[0].jointControllers.map((c: Row) => c.id))
+    })
   })
 })
