@@ -261,8 +261,9 @@ describe('files of a register version', function () {
       await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'DELETE FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file <> ?'), ['test', version.number, 'json']))
       expect((await download(`format=csv&record=processor&lang=sv&version=${version.number}`)).status).to.equal(200)
       expect(await leftOver()).to.deep.equal([])
+      // every part as it was (an earlier test stored the document in many parts)
       const stored = (await t.app.db.read((m) => m.query(placeholders(t.app.db.dialect,
-        'SELECT gzip FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'), ['test', version.number, 'json'])) as Row[])[0].gzip
+        'SELECT part, gzip FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file = ?'), ['test', version.number, 'json'])) as Row[])
       await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
         [Buffer.from('not a gzip').toString('base64'), 'test', version.number, 'json']))
       try {
@@ -270,9 +271,30 @@ describe('files of a register version', function () {
         expect(failed.status).to.equal(500)
         expect(await leftOver()).to.deep.equal([])
       } finally {
-        await t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ?'),
-          [stored, 'test', version.number, 'json']))
+        await t.app.db.write(async (m) => {
+          for (const { part, gzip } of stored) {
+            await m.query(placeholders(t.app.db.dialect, 'UPDATE "register_version_files" SET gzip = ? WHERE workspace_id = ? AND number = ? AND file = ? AND part = ?'),
+              [gzip, 'test', version.number, 'json', part])
+          }
+        })
       }
+    })
+
+    it('sends a CSV\'s first download as it is rendered, the bytes then stored; a client that goes away leaves it stored all the same', async () => {
+      const clear = () => t.app.db.write((m) => m.query(placeholders(t.app.db.dialect, 'DELETE FROM "register_version_files" WHERE workspace_id = ? AND number = ? AND file <> ?'), ['test', version.number, 'json']))
+      await clear()
+      const first = await download(`format=csv&record=processor&lang=sv&version=${version.number}`)
+      expect(first.status).to.equal(200)
+      expect(await storedFiles()).to.include('csv:sv:processor:semicolon')
+      expect((await download(`format=csv&record=processor&lang=sv&version=${version.number}`)).body.equals(first.body)).to.equal(true)
+      expect(await leftOver()).to.deep.equal([])
+      await clear()
+      const left = await exported({ record: 'processor', lang: 'sv' })
+      left.stream.destroy()
+      for (let i = 0; i < 250 && !(await storedFiles()).includes('csv:sv:processor:semicolon'); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await storedFiles()).to.include('csv:sv:processor:semicolon')
+      expect(await leftOver()).to.deep.equal([])
+      expect((await download(`format=csv&record=processor&lang=sv&version=${version.number}`)).body.equals(first.body)).to.equal(true)
     })
 
     it('renders from a document not laid out a record a line (a hand-made backup) as from the frozen one', async () => {
@@ -322,6 +344,36 @@ describe('files of a register version', function () {
         expect([...chunked.sections]).to.deep.equal([...whole.sections])
         expect(chunked.activities).to.deep.equal(whole.activities)
       }
+    })
+
+    it('orders and filters activities whose lines hold their fields in another order as the frozen ones', async () => {
+      // each activity's keys reversed (onBehalfOfControllers before name and the controllers), and one
+      // whose name holds the text that ends the walk's fields in a frozen line
+      const doc = JSON.parse(document) as Row
+      const activities = (doc.processingActivities as Row[]).map((a, i) => (i === 0 ? { ...a, name: `${a.name},"onBehalfOfControllers":[]` } : a))
+      const laidOut = (reorder: (a: Row) => Row): Buffer => {
+        let text = '{}'
+        for (const s of SECTIONS) {
+          const records = s.key === 'processingActivities' ? activities.map(reorder) : doc[s.key] as Row[]
+          text += `\n${JSON.stringify(s.key)}:[` + records.map((r) => '\n' + JSON.stringify(r) + ',').join('') + '\n]'
+        }
+        return Buffer.from(text + '}\n', 'utf8')
+      }
+      const indexOf = async (bytes: Buffer) => {
+        const file = await open(join(scratch, 'document.json'), 'w+')
+        try {
+          const { indexer, laidOut: ok } = await writeIndexed([bytes], file)
+          expect(ok).to.equal(true)
+          return indexer.finish()!.activities.map(({ start, end, ...fields }) => fields)
+        } finally {
+          await file.close()
+        }
+      }
+      const frozen = await indexOf(laidOut((a) => a))
+      const reversed = await indexOf(laidOut((a) => Object.fromEntries(Object.entries(a).reverse())))
+      expect(reversed).to.deep.equal(frozen)
+      expect(frozen.map((a) => a.id)).to.have.members(activities.map((a) => a.id))
+      expect(frozen.find((a) => a.id === activities[0].id)!.jointControllerIds).to.deep.equal(activities[0].jointControllers.map((c: Row) => c.id))
     })
   })
 })
