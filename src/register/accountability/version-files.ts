@@ -503,23 +503,39 @@ async function storedFile(db: Database, ws: string, number: number, file: string
  * back. Each step is one synchronous call on SQLite, so the event loop gets a turn between them.
  */
 async function storeFile(db: Database, ws: string, number: number, file: string, bytes: number, chunks: Buffer[]): Promise<StoredFile & { ours: boolean }> {
-  const gzip = Buffer.concat(chunks)
+  const length = chunks.reduce((n, c) => n + c.length, 0)
   await turn()
   // whole base64 quanta per part: each part decodes alone
   const partBytes = (VERSION_FILE_PART / 4) * 3
+  // Each part is copied out of the gzip's chunks on its own, not from one buffer of them all: a
+  // copy of the whole file beside its chunks was a workbook's size (6 MB at 10,000 activities)
+  // added to the peak of a version's first workbook, at its end.
+  const part = Buffer.allocUnsafe(Math.min(partBytes, length))
+  let chunk = 0
+  let offset = 0
+  const nextPart = (): Buffer => {
+    let filled = 0
+    while (filled < part.length && chunk < chunks.length) {
+      const copied = chunks[chunk].copy(part, filled, offset)
+      filled += copied
+      offset += copied
+      if (offset === chunks[chunk].length) { chunk++; offset = 0 }
+    }
+    return part.subarray(0, filled)
+  }
   const renderedAt = new Date().toISOString()
   const stored = await db.write(async (m) => {
     const insert = placeholders(dialectOfManager(m),
       'INSERT INTO "register_version_files" (workspace_id, number, file, part, rendered_at, bytes, gzip) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING file')
-    for (let part = 0; part * partBytes < gzip.length || part === 0; part++) {
-      const text = gzip.toString('base64', part * partBytes, Math.min(gzip.length, (part + 1) * partBytes))
-      const inserted: Row[] = await m.query(insert, [ws, number, file, part, renderedAt, bytes, text])
+    for (let n = 0; n * partBytes < length || n === 0; n++) {
+      const text = nextPart().toString('base64')
+      const inserted: Row[] = await m.query(insert, [ws, number, file, n, renderedAt, bytes, text])
       if (!inserted.length) return false
       await turn()
     }
     return true
   })
-  if (stored) return { gzip: [gzip], bytes, ours: true }
+  if (stored) return { gzip: chunks, bytes, ours: true }
   await turn()
   return { ...(await storedFile(db, ws, number, file))!, ours: false }
 }
