@@ -99,11 +99,22 @@ describe('authentication and authorisation', () => {
 
   it('takes a token it verified again only while the token is valid: not past its expiry', async function () {
     this.timeout(120_000)
-    // expired 3 s ago: still inside the 5 s clock tolerance, so accepted, and remembered as verified
-    const exp = Math.floor(Date.now() / 1000) - 3
-    const header = `Bearer ${await signToken({ role: 'reader', ws: 'test', exp }, SECRET, { subject: 'late' })}`
-    expect((await t.http.get('/api/v1/purposes').set('authorization', header)).status).to.equal(200)
-    expect((await t.http.get('/api/v1/purposes').set('authorization', header)).status).to.equal(200)
+    // expired a second ago: still inside the 5 s clock tolerance, so accepted, and remembered as
+    // verified. Both requests must be answered inside the tolerance for that to be asked of them: on a
+    // starved machine (CI's niced suites at load 12 took over 2 s) a token is signed again, a few times.
+    let exp = 0
+    let header = ''
+    for (let attempt = 1; ; attempt++) {
+      exp = Math.floor(Date.now() / 1000) - 1
+      header = `Bearer ${await signToken({ role: 'reader', ws: 'test', exp }, SECRET, { subject: `late-${attempt}` })}`
+      const first = await t.http.get('/api/v1/purposes').set('authorization', header)
+      const second = await t.http.get('/api/v1/purposes').set('authorization', header)
+      if (Date.now() < (exp + 5) * 1000) {
+        expect([first.status, second.status], 'answered inside the tolerance').to.deep.equal([200, 200])
+        break
+      }
+      expect(attempt, 'attempts to answer two requests within the 5 s tolerance').to.be.below(5)
+    }
     // once the tolerance has passed, the remembered verification is no longer taken
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp + 5) * 1000 - Date.now()) + 300))
     const late = await t.http.get('/api/v1/purposes').set('authorization', header)
