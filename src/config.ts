@@ -114,6 +114,8 @@ export interface Limits {
   dbPoolSize: number
   /** PostgreSQL connections that only writes use. */
   dbWritePoolSize: number
+  /** The pause between two batches of a background sort-key recompute, ms (users' requests go between). */
+  sortKeysRecomputePauseMs: number
   /** PostgreSQL: longest time one read statement may run, ms. */
   dbStatementTimeoutMs: number
   /** PostgreSQL: a read transaction left idle this long is ended by the server, ms. */
@@ -271,6 +273,7 @@ function limits(env: Env): Limits {
     longReadWaitMs: duration(env, 'LONG_READ_WAIT', 30_000),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 2, 1000),
     dbWritePoolSize: int(env, 'DB_WRITE_POOL_SIZE', 4, 1, 1000),
+    sortKeysRecomputePauseMs: duration(env, 'SORT_KEYS_RECOMPUTE_PAUSE', 5),
     dbStatementTimeoutMs: duration(env, 'DB_STATEMENT_TIMEOUT', 30_000),
     dbIdleInTransactionTimeoutMs: duration(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT', 30_000),
   }

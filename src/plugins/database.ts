@@ -53,7 +53,7 @@ export default fp(async function database(app: FastifyInstance) {
   }
   const db = new Database(dataSource, dialectOf(databaseUrl), { poolWaitMs: limits.dbPoolWaitMs, longReadWaitMs: limits.longReadWaitMs, readPoolSize: limits.dbPoolSize })
   app.decorate('db', db)
-  const collation = await keepSortKeysInCollation(db, app.log)
+  const collation = await keepSortKeysInCollation(db, app.log, limits.sortKeysRecomputePauseMs)
   app.addHook('onReady', async () => collation.start())
   app.addHook('onClose', async () => {
     await collation.stop()

@@ -43,16 +43,15 @@ export async function storedCollation(db: Database): Promise<CollationIdentity |
   return rows[0] ? { locale: rows[0].locale, icu: rows[0].icu, unicode: rows[0].unicode } : null
 }
 
-/** Records per write transaction, and the pause between two (the writes and reads of users go between). */
+/** Records per write transaction (the pause between two, SORT_KEYS_RECOMPUTE_PAUSE, lets users' requests go between). */
 const BATCH = 200
-const PAUSE_MS = 5
 
 /**
  * Recomputes every record's sort key and search text in this process's collation, a batch per
  * write transaction, then records the collation. Answers the number of records, or null when
  * stopped first (the service closing: the next start goes on).
  */
-export async function recomputeSortKeys(db: Database, stopped: () => boolean = () => false): Promise<number | null> {
+export async function recomputeSortKeys(db: Database, stopped: () => boolean = () => false, pauseMs = 5): Promise<number | null> {
   const p = placeholderOf(db.dialect)
   let count = 0
   for (const def of RESOURCES) {
@@ -74,7 +73,7 @@ export async function recomputeSortKeys(db: Database, stopped: () => boolean = (
       count += rows.length
       if (rows.length < BATCH) break
       after = { ws: rows[rows.length - 1].workspace_id, id: rows[rows.length - 1].id }
-      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
     }
   }
   if (stopped()) return null
@@ -86,7 +85,7 @@ export async function recomputeSortKeys(db: Database, stopped: () => boolean = (
  * At start: when the stored keys are of another collation (or of one not recorded), says so once;
  * `start` (once the service is ready) recomputes them in the background, `stop` (at close) ends that.
  */
-export async function keepSortKeysInCollation(db: Database, log: FastifyBaseLogger): Promise<{ start(): void; stop(): Promise<void> }> {
+export async function keepSortKeysInCollation(db: Database, log: FastifyBaseLogger, pauseMs: number): Promise<{ start(): void; stop(): Promise<void> }> {
   const stored = await storedCollation(db)
   const current = currentCollation()
   if (stored && sameCollation(stored, current)) return { start: () => undefined, stop: async () => undefined }
@@ -97,7 +96,7 @@ export async function keepSortKeysInCollation(db: Database, log: FastifyBaseLogg
   return {
     start: () => {
       const started = performance.now()
-      task = recomputeSortKeys(db, () => stopping).then((records) => {
+      task = recomputeSortKeys(db, () => stopping, pauseMs).then((records) => {
         if (records !== null) log.info({ records, ms: Math.round(performance.now() - started) }, `sort keys recomputed in ${describeCollation(current)}`)
       }, (err) => {
         if (!stopping) log.error({ err }, 'sort keys not recomputed (the next start tries again)')
