@@ -60,12 +60,12 @@ interface ActivityEntry extends Entry {
  * A frozen document unzipped into a temporary file of its own, and where each record is (its line's
  * byte range), by section, in id order; activities in the walk's order. Memory holds the index
  * only: the document of 10,000 activities (68 MB) held as one Buffer was most of the memory a
- * version's first CSV or workbook added. The file is in a directory of its own under the system's
- * temporary directory, removed with it when the last export reading it is done (`discard`).
+ * version's first CSV or workbook added. The file has no name: it is removed as soon as it is open
+ * (as the spool's are), so that a process killed mid-export leaves nothing behind; its space is
+ * freed when the last export reading it closes it (`discard`), or when the process ends.
  */
 interface DocumentIndex {
   file: FileHandle
-  dir: string
   sections: Map<string, Entry[]>
   byId: Map<string, Map<string, Entry>>
   activities: ActivityEntry[]
@@ -221,14 +221,12 @@ export async function writeIndexed(chunks: AsyncIterable<Buffer> | Iterable<Buff
 /**
  * The document unzipped into a temporary file and indexed. A document written otherwise than a
  * record a line (a hand-made backup) is parsed whole and written again laid out so, which holds the
- * event loop while it is parsed, but is still right. The file and its directory are removed when
- * this fails.
+ * event loop while it is parsed, but is still right. The file is closed when this fails.
  */
 async function loadDocument(db: Database, ws: string, number: number): Promise<DocumentIndex> {
-  const dir = await mkdtemp(join(tmpdir(), DOCUMENT_DIR_PREFIX))
   let file: FileHandle | null = null
   try {
-    file = await open(join(dir, 'document.json'), 'w+')
+    file = await openNameless()
     const stored = await storedFile(db, ws, number, FROZEN_DOCUMENT_FILE)
     let { indexer, laidOut } = await writeIndexed(stored ? unzipped(stored) : documentChunks(db, ws, number), file)
     // the sorts of finish are a stretch of their own, and the walk's first page another
@@ -251,18 +249,26 @@ async function loadDocument(db: Database, ws: string, number: number): Promise<D
       found = indexer.finish()
       if (!found) throw new Error(`version ${number}: its document has no register`)
     }
-    return { file, dir, ...found }
+    return { file, ...found }
   } catch (err) {
     await file?.close().catch(() => undefined)
-    await rm(dir, { recursive: true, force: true })
     throw err
   }
 }
 
-/** Closes a document's temporary file and removes it with its directory. */
+/** A temporary file opened for reading and writing, its name (and its directory's) already removed. */
+async function openNameless(): Promise<FileHandle> {
+  const dir = await mkdtemp(join(tmpdir(), DOCUMENT_DIR_PREFIX))
+  try {
+    return await open(join(dir, 'document.json'), 'w+', 0o600)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Closes a document's temporary file: its space is freed. */
 async function discard(index: DocumentIndex): Promise<void> {
   await index.file.close().catch(() => undefined)
-  await rm(index.dir, { recursive: true, force: true })
 }
 
 /** Records a read of the file joins when they lie this close: one read, not one each. */
