@@ -7,6 +7,7 @@ import { createDataSource, Dialect } from '../src/db/data-source'
 import { placeholders } from '../src/db/sql'
 import { RESOURCES } from '../src/register/records/model'
 import { buildViews, generate, machine, mb, runChild, Scratch, scratchDatabase, serve, WS } from './register'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /**
  * Issue 19: the register as of a moment and a frozen version's files, exported from a register of
@@ -131,7 +132,7 @@ async function measure(url: string, name: string, format: string, query: string,
 }
 
 function child(url: string, name: string, format: string, query: string, warmUp: string): AsOfMeasurement {
-  const out = execFileSync(process.execPath, ['--expose-gc', __filename, '--child', url, name, format, query, warmUp], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const out = execFileSync(process.execPath, ['--expose-gc', ...SERVICE_NODE_FLAGS, __filename, '--child', url, name, format, query, warmUp], { encoding: 'utf8', maxBuffer: 1 << 20 })
   return JSON.parse(out) as AsOfMeasurement
 }
 

@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import { Client } from 'pg'
 import { Dialect, READ_POOL_NAME, WRITE_POOL_NAME } from '../src/db/data-source'
 import { benchToken, buildViews, generate, machine, scratchDatabase, Scratch, serve } from './register'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /**
  * Hostile readers (issue 19): a register of ACTIVITIES activities; SLOW clients download its CSV
@@ -161,7 +162,7 @@ async function connectionsInUse(scratch: Scratch, pid: number): Promise<number> 
 }
 
 async function startServer(url: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [__filename, '--serve', url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, __filename, '--serve', url], { stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = await once(child.stdout!, 'data') as [Buffer]
   return { port: Number(String(line).trim()), child }
 }

@@ -11,6 +11,7 @@ import { exportRegister } from '../src/register/exchange/export'
 import { importRegister } from '../src/register/exchange/import'
 import { ensureCatalogue } from '../src/register/records/writes'
 import { mb, runChild, Scratch, WS } from './register'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /**
  * Import benchmark: the register's JSON export (every activity and what it refers to) imported
@@ -72,7 +73,7 @@ export async function benchImport(scratch: Scratch): Promise<ImportMeasurement> 
     const file = join(dir, 'register.json')
     await writeDocument(scratch.url, file)
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-    const out = execFileSync(process.execPath, [...profile, __filename, '--child', scratch.url, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    const out = execFileSync(process.execPath, [...SERVICE_NODE_FLAGS, ...profile, __filename, '--child', scratch.url, file], { encoding: 'utf8', maxBuffer: 1 << 20 })
     return JSON.parse(out) as ImportMeasurement
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -10,6 +10,7 @@ import Fastify from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SECTIONS } from '../src/register/exchange/export-document'
 import { benchToken, Scratch, serve, WS } from './register'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /**
  * Read benchmark: autocannon on 127.0.0.1 against a fully resolved GET of one processing activity
@@ -38,7 +39,7 @@ export interface ReadMeasurement {
 /** A server in a child process: the app on the register, or the bare route over captured payloads. */
 async function startChild(args: string[]): Promise<{ port: number; child: ChildProcess }> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  const child = spawn(process.execPath, [...profile, __filename, '--serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...profile, __filename, '--serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = await once(child.stdout!, 'data') as [Buffer]
   return { port: Number(String(line).trim()), child }
 }

@@ -43,6 +43,8 @@ interface Measured<T> {
   at: string
   /** The machine's load average (1 min) when the part began: a busy machine shows in every baseline. */
   load: number
+  /** The Node.js that ran it (figures before 2026-12-06 were taken on 20, no longer a supported line). */
+  node?: string
   data: T
 }
 
@@ -67,7 +69,7 @@ async function measured<T>(dialect: Dialect, part: Part, fn: () => Promise<T> | 
   const started = Date.now()
   const data = await fn()
   console.log(dialect, part, `${Math.round((Date.now() - started) / 1000)} s`, JSON.stringify(data))
-  return { at: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', load, data }
+  return { at: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', load, node: process.versions.node, data }
 }
 
 async function runOn(dialect: Dialect, parts: Set<Part>, into: DatabaseResults): Promise<void> {
@@ -126,12 +128,12 @@ function report(results: Results): string {
   if (existsSync(NOTES)) lines.push(readFileSync(NOTES, 'utf8').trimEnd(), '')
   const each = <K extends keyof DatabaseResults>(part: K): [Dialect, NonNullable<DatabaseResults[K]>][] =>
     DIALECTS.flatMap((d) => (results[d]?.[part] ? [[d, results[d]![part]!] as [Dialect, NonNullable<DatabaseResults[K]>]] : []))
-  const when = (m: Measured<unknown>): string => `${m.at}, load ${m.load}`
+  const when = (m: Measured<unknown>): string => `${m.at}, load ${m.load}${m.node ? `, Node.js ${m.node}` : ''}`
   lines.push(
     '## Figures',
     '',
     `Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC from bench/results.json: each part as last measured`,
-    `(the column "measured" says when, and the machine's 1-minute load average then). Machine: ${results.machine ?? machine()}.`,
+    `(the column "measured" says when, the machine's 1-minute load average then, and the Node.js that ran it). Machine: ${results.machine ?? machine()}.`,
     'SQLite: better-sqlite3, WAL, a temporary file. PostgreSQL: the local server, a scratch database created and dropped per run.',
     `Register: ${ACTIVITIES} processing activities, each linked to one joint controller, ${LINKS} purposes (one legal basis each), ${LINKS} data subject`,
     `categories, ${LINKS} data categories, ${LINKS} recipients, ${LINKS} processors, ${LINKS} security measures, one transfer and two retention rules.`,

@@ -5,6 +5,7 @@ import http from 'node:http'
 import { join } from 'node:path'
 import { Dialect } from '../src/db/data-source'
 import { buildViews, generate, LINKS, machine, mb, runChild, scratchDatabase, serve } from './register'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /**
  * XLSX export benchmark: registers of two sizes, each exported as CSV (the baseline) and as an XLSX
@@ -71,7 +72,7 @@ async function measure(url: string, format: string): Promise<Measurement> {
 }
 
 function inChild(url: string, format: string, nodeFlags: string[] = []): Measurement {
-  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeFlags, __filename, '--child', url, format], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const out = execFileSync(process.execPath, ['--expose-gc', ...SERVICE_NODE_FLAGS, ...nodeFlags, __filename, '--child', url, format], { encoding: 'utf8', maxBuffer: 1 << 20 })
   return JSON.parse(out) as Measurement
 }
 

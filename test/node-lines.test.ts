@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import semver from 'semver'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /**
  * The Node.js lines the project supports are the ones package.json's `engines` names, and those are
@@ -10,7 +11,7 @@ import semver from 'semver'
  * not at a user's install. CI tests exactly those lines.
  */
 const root = join(__dirname, '..', '..')
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string }; scripts: Record<string, string> }
 const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
   packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean }>
 }
@@ -34,6 +35,10 @@ describe('Supported Node.js lines', () => {
       }
     }
     expect(refusing, 'dependencies refusing a line engines names').to.deep.equal([])
+  })
+
+  it('npm start runs the service with the flags the benchmarks measure it with', () => {
+    expect(pkg.scripts.start).to.equal(['node', ...SERVICE_NODE_FLAGS, 'dist/src/server.js'].join(' '))
   })
 
   it("CI's default lines are the supported ones", () => {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { SECRET } from './helper'
+import { SERVICE_NODE_FLAGS } from '../src/cli/node-flags'
 
 /** The built server (npm test builds before mocha). */
 export const SERVER_JS = join(__dirname, '..', 'src', 'server.js')
@@ -23,7 +24,7 @@ export interface ServerProcess {
  * three suites on two cores, and a start there once took over 20 s (loading modules, migrating).
  */
 export function startServer(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 60000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_JS], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, SERVER_JS], {
     env: {
       PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, AUTH_FAILURES_PER_MINUTE: '1000000', REQUESTS_PER_MINUTE: '100000000', ...env,
