@@ -104,18 +104,15 @@ export class Spool {
         used = 0
         text = -1
       }
-      const add = (bytes: Buffer): void => {
-        batch.push(bytes)
-        batched += bytes.length
-        text = -1
-      }
       for await (const chunk of source) {
         if (gone.aborted) throw new ClientGone()
         const length = typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : (chunk as Buffer).length
         size += length
         if (size > this.maxBytes) throw new AnswerTooLarge(this.maxBytes)
         if (typeof chunk !== 'string' || length > WRITE_BATCH) {
-          add(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer))
+          batch.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer))
+          batched += length
+          text = -1
         } else {
           if (used + length > WRITE_BATCH) await flush()
           scratch.write(chunk, used, length, 'utf8')
